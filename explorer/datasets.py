@@ -1,4 +1,4 @@
-"""Synthetic datasets: uniform generators `fn(n, noise, rng, **options) -> (X, y)` and their registry.
+"""Synthetic datasets: generators `fn(n, noise, rng, **options) -> (X, y)` and their registry.
 
 X is float64 of shape (n, d), d in {1, 2}, with features roughly within [-2.5, 2.5]. Targets:
 binary -> int64 in {0, 1}; multiclass -> int64 labels 0..k-1; regression -> float64 roughly in
@@ -71,7 +71,7 @@ def circles(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric rings, X (n, 2), y (n,) in {0, 1}.
 
-    Formula: outer ring (label 0) radius 2, inner ring (label 1) radius 2·factor; noise is the std of
+    Formula: outer ring (label 0) radius 2, inner ring (label 1) radius 2·factor; noise: std of
     Gaussian jitter added to both features.
     """
     if not isinstance(factor, Real) or not 0 < factor < 1:
@@ -141,7 +141,7 @@ BLOBS_RADIUS = 1.5
 
 
 def blob_centers(n_classes: int) -> np.ndarray:
-    """Centres of the blobs, (k, 2): evenly spaced on a circle of radius 1.5, the first at the top."""
+    """Centres of the blobs, (k, 2): evenly spaced on a circle of radius 1.5, first at the top."""
     angle = np.pi / 2 + 2 * np.pi * np.arange(n_classes) / n_classes
     return BLOBS_RADIUS * np.column_stack([np.cos(angle), np.sin(angle)])
 
@@ -175,6 +175,19 @@ def imbalanced(
     y = _labels(np.array([n - n_minority, n_minority]))
     X = IMBALANCED_CENTERS[y]
     return _shuffled(_jitter(X, noise, rng), y, rng)
+
+
+def overlap1d(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes on a line, X (n, 1), y (n,) int64 in {0, 1}.
+
+    Formula: class 0 at x = -1, class 1 at x = +1, each point jittered by N(0, noise²). With
+    one input and no hidden layer the network is a single neuron with two parameters (w, b),
+    so its error surface is exact.
+    """
+    sizes = _class_sizes(n, 2)
+    y = _labels(sizes)
+    X = (2.0 * y - 1.0)[:, None] + rng.normal(0.0, noise, size=(n, 1))
+    return _shuffled(X, y, rng)
 
 
 def _uniform_x(n: int, rng: np.random.Generator, d: int = 1) -> np.ndarray:
@@ -329,6 +342,15 @@ DATASETS: dict[str, Dataset] = {
             imbalanced,
             "Two overlapping clouds where the positive class is rare.",
             {"minority_share": 0.1},
+            default_noise=0.6,
+        ),
+        Dataset(
+            "overlap1d",
+            "Two classes on a line",
+            ("binary",),
+            1,
+            overlap1d,
+            "Two overlapping groups along one input: the one-neuron textbook case.",
             default_noise=0.6,
         ),
         Dataset(

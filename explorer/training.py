@@ -16,8 +16,8 @@ on a NaN or infinity; the rows before it are kept.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -82,6 +82,56 @@ def loss_targets(loss: losses.Loss, problem: str, targets: Array, k: int) -> Arr
     return targets
 
 
+def batch_step(network: Network, loss: losses.Loss, theta: Array, grad: Array,
+               l2: float = 0.0, fused: bool = True):
+    """The work fit does on one mini-batch, as a function ``step(X, y) -> (value, p, z)``.
+
+    ``value`` is the batch's data loss; ``d(loss + l2 ||W||^2 / 2) / d theta`` is written into
+    ``grad`` (P,). ``y`` is encoded by ``step_targets``. theta's and grad's layer views are
+    built once here, so theta must be updated in place between steps. ``fused=False`` forces
+    the explicit chain ``loss.grad`` -> ``activation.vjp`` even for a canonical pair.
+    """
+    out_act = activations.get(network.output_activation)
+    fused_fn = losses.FUSED.get((network.output_activation, loss.key)) if fused else None
+    layers, grad_layers = network.layers(theta), network.layers(grad)
+    l2_mask = l2 * network.weight_mask() if l2 > 0 else None
+
+    def step(X: Array, y: Array) -> tuple[float, Array, Array]:
+        zs, inputs, z, p = network.forward_cached(theta, X, layers)
+        if fused_fn is not None:
+            value, dz = fused_fn(y, z, p)
+        else:
+            value, dp = loss.value_and_grad(y, p)
+            dz = out_act.vjp(z, p, dp)
+        network.backward(theta, (zs, inputs), dz, grad, layers, grad_layers)
+        if l2_mask is not None:
+            np.add(grad, l2_mask * theta, out=grad)
+        return value, p, z
+
+    return step
+
+
+def step_targets(network: Network, loss: losses.Loss, y_loss: Array,
+                 fused: bool = True) -> Array:
+    """Targets as ``batch_step`` reads them: ``y_loss``, or one-hot rows for a fused sparse CE."""
+    if fused and loss.sparse_targets and (network.output_activation, loss.key) in losses.FUSED:
+        return losses.one_hot(y_loss, network.n_outputs)
+    return y_loss
+
+
+def loss_and_grad(network: Network, theta: Array, X: Array, y_loss: Array,
+                  loss: losses.Loss, l2: float = 0.0, fused: bool = True):
+    """One batch exactly as fit computes it: (data loss, gradient (P,), p, z).
+
+    ``y_loss``: targets encoded for the loss (``loss_targets``). theta is not modified.
+    """
+    theta = np.array(theta, dtype=float)
+    grad = np.zeros_like(theta)
+    step = batch_step(network, loss, theta, grad, l2, fused)
+    value, p, z = step(np.asarray(X, dtype=float), step_targets(network, loss, y_loss, fused))
+    return value, grad, p, z
+
+
 def snapshot_epochs(epochs: int, count: int) -> Array:
     """About ``count`` evenly spaced epochs from 0 (initial weights) to ``epochs``."""
     count = max(2, min(count, epochs + 1))
@@ -113,7 +163,9 @@ def fit(
     default_activation, default_loss = pairing.DEFAULT_PAIR[problem]
     output_activation = output_activation or default_activation
     loss_obj = losses.get(loss or default_loss, **(loss_params or {}))
-    out_act = activations.get(output_activation)
+    if problem not in loss_obj.problems:
+        _fail(f"the loss {loss_obj.key!r} does not serve the {problem!r} problem; losses that "
+              f"do: {', '.join(losses.for_problem(problem))}")
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or len(X) == 0:
         _fail(f"X must be a non-empty 2-D array (n samples, d features); got shape {X.shape}")
@@ -148,8 +200,7 @@ def fit(
     threshold = 0.0 if loss_obj.key in MARGIN_LOSSES else 0.5
 
     y_loss = loss_targets(loss_obj, problem, targets, k)
-    fused = losses.FUSED.get((output_activation, loss_obj.key))
-    y_fused = losses.one_hot(targets, k) if fused and loss_obj.sparse_targets else y_loss
+    y_step = step_targets(network, loss_obj, y_loss)
     y_metric = targets
 
     val = None
@@ -167,8 +218,8 @@ def fit(
     keep = snapshot_epochs(epochs, snapshots)
     keep_set = set(keep.tolist())
     snaps = [theta.copy()]
-    mask = network.weight_mask() if l2 > 0 else None
     grad = np.zeros_like(theta)
+    step = batch_step(network, loss_obj, theta, grad, l2)
 
     columns = {"loss": np.full(epochs, np.nan), "grad_norm": np.full(epochs, np.nan)}
     for name in metric_names:
@@ -192,16 +243,7 @@ def fit(
             grad_sq = 0.0
             metric_sum = np.zeros(len(metric_names))
             for idx in batches:
-                xb = X[idx]
-                zs, inputs, z, p = network.forward_cached(theta, xb)
-                if fused:
-                    value, dz = fused(y_fused[idx], z, p)
-                else:
-                    value, dp = loss_obj.value_and_grad(y_loss[idx], p)
-                    dz = out_act.vjp(z, p, dp)
-                network.backward(theta, (zs, inputs), dz, grad)
-                if mask is not None:
-                    grad += l2 * mask * theta
+                value, p, z = step(X[idx], y_step[idx])
                 g2 = float(grad @ grad)
                 if not (math.isfinite(value) and math.isfinite(g2)):
                     divergence = _diagnose(epoch, value, p, z, loss_obj, output_activation,

@@ -42,6 +42,7 @@ def test_problem_membership_and_default_order():
         "spiral",
         "blobs",
         "imbalanced",
+        "overlap1d",
     ]
     assert datasets.for_problem("multiclass") == ["spiral", "blobs"]
     assert datasets.for_problem("regression") == [
@@ -381,3 +382,9 @@ def test_split_keeps_at_least_one_row_in_each_part():
     X, y = tagged(12, labels=np.zeros(12))
     assert len(train_validation_split(X, y, 0.01, rng())[2]) == 1
     assert len(train_validation_split(X, y, 0.9, rng())[0]) == 1
+
+
+def test_overlap1d_noiseless_points_sit_at_their_class_centre():
+    X, y = datasets.make("overlap1d", "binary", n=50, noise=0.0, seed=3)
+    assert X.shape == (50, 1)
+    np.testing.assert_array_equal(X[:, 0], 2.0 * y - 1.0)

@@ -1,0 +1,373 @@
+"""Command line: train a configuration headlessly, print or save its history, list the catalogue.
+
+    python -m explorer train --problem binary --dataset moons --loss bce --epochs 300
+    python -m explorer losses [--problem binary]
+    python -m explorer datasets [--problem regression]
+
+Bad arguments print one line ``error: <message>`` on stderr and exit with code 2. A run that
+diverges is a result, not an error: it exits 0 and says where and why it broke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from explorer import activations, datasets, losses, optimizers, pairing
+from explorer.training import fit
+
+MAX_LAYERS = 4
+MAX_UNITS = 64
+NO_HIDDEN = {"", "0", "none"}
+FORMATS = ("csv", "json")
+VERDICT_MARKS = {"matched": "✓", "mismatched": "~", "invalid": "✗"}
+ASCII_MARKS = {"✓": "+", "✗": "x"}
+
+
+class UsageError(Exception):
+    """A bad command line; main prints it as one ``error:`` line and returns 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but its errors become UsageError instead of a usage dump and sys.exit."""
+
+    def error(self, message):
+        raise UsageError(message)
+
+
+def hidden_layers(text: str) -> tuple[int, ...]:
+    """'16,16' -> (16, 16); '', '0' or 'none' -> () (no hidden layer)."""
+    text = text.strip().lower()
+    if text in NO_HIDDEN:
+        return ()
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated unit counts like '16,16' (or 'none'), got {text!r}")
+    sizes = tuple(int(part) for part in parts)
+    if len(sizes) > MAX_LAYERS or not all(1 <= size <= MAX_UNITS for size in sizes):
+        raise argparse.ArgumentTypeError(
+            f"expected 0 to {MAX_LAYERS} layers of 1 to {MAX_UNITS} units, got {text!r}")
+    return sizes
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m explorer",
+                    description="Loss Function Explorer on the command line.")
+    commands = parser.add_subparsers(dest="command", metavar="{train,losses,datasets}")
+
+    train = commands.add_parser("train", help="train one configuration and report the result",
+                                description="Train a small network and report loss, metrics "
+                                "and the pairing verdict.")
+    train.add_argument("--problem", choices=losses.PROBLEMS, default="binary")
+    train.add_argument("--dataset", help="default: the problem's first dataset")
+    train.add_argument("--n-samples", type=int, default=400)
+    train.add_argument("--noise", type=float, help="default: the dataset's own")
+    train.add_argument("--val-share", type=float, default=0.25)
+    train.add_argument("--output-activation", choices=activations.OUTPUT_ACTIVATIONS,
+                       help="default: the problem's matched activation")
+    train.add_argument("--loss", choices=tuple(losses.LOSSES),
+                       help="default: the problem's matched loss")
+    train.add_argument("--hidden", type=hidden_layers, default=(16, 16),
+                       help="units per hidden layer, e.g. '16,16'; 'none' for no hidden layer")
+    train.add_argument("--hidden-activation", choices=activations.HIDDEN_ACTIVATIONS,
+                       default="relu")
+    train.add_argument("--optimizer", choices=tuple(optimizers.OPTIMIZERS), default="adam")
+    train.add_argument("--lr", type=float, default=0.01)
+    train.add_argument("--momentum", type=float)
+    train.add_argument("--batch-size", type=positive_int, default=32)
+    train.add_argument("--epochs", type=positive_int, default=300)
+    train.add_argument("--l2", type=float, default=0.0)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--snapshots", type=positive_int, default=100,
+                       help="parameter snapshots kept along the run")
+    train.add_argument("--output", metavar="PATH",
+                       help="write the history to PATH (.csv or .json); '-' for stdout")
+    train.add_argument("--format", choices=FORMATS,
+                       help="history format; default from the --output extension, json for '-'")
+    train.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    catalogue = commands.add_parser("losses", help="list the loss catalogue",
+                                    description="List the losses; with --problem, also the "
+                                    "pairing verdict of every output activation.")
+    catalogue.add_argument("--problem", choices=losses.PROBLEMS)
+
+    data = commands.add_parser("datasets", help="list the datasets")
+    data.add_argument("--problem", choices=losses.PROBLEMS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 2 bad arguments)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise UsageError("choose a command: train, losses or datasets (see --help)")
+        if args.command == "train":
+            return train(args)
+        if args.command == "losses":
+            return list_losses(args.problem)
+        return list_datasets(args.problem)
+    except SystemExit as stop:  # --help
+        return stop.code if isinstance(stop.code, int) else 0
+    except (UsageError, ValueError, OSError) as problem:
+        _error(str(problem))
+        return 2
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as bug:  # the promise is: never a traceback
+        _error(f"unexpected {type(bug).__name__}: {bug}")
+        return 1
+
+
+# --- train -------------------------------------------------------------------------------------
+
+def train(args) -> int:
+    """Generate the data, train, print the summary and write the history if asked."""
+    problem = args.problem
+    default_activation, default_loss = pairing.DEFAULT_PAIR[problem]
+    activation = args.output_activation or default_activation
+    loss_key = args.loss or default_loss
+    loss = losses.get(loss_key)
+    if problem not in loss.problems:
+        raise UsageError(f"loss {loss_key!r} does not serve {problem} problems; choose one of: "
+                         f"{', '.join(losses.for_problem(problem))}")
+    verdict = pairing.check(problem, activation, loss_key)
+    destination, fmt = _destination(args.output, args.format)
+    # The human-readable report must not mix with a history written to stdout.
+    report = sys.stderr if destination == "-" else sys.stdout
+
+    key = args.dataset or datasets.for_problem(problem)[0]
+    dataset = datasets.get(key)
+    noise = dataset.default_noise if args.noise is None else args.noise
+    X, y = datasets.make(key, problem, n=args.n_samples, noise=noise, seed=args.seed)
+    X_train, y_train, X_val, y_val = datasets.train_validation_split(
+        X, y, args.val_share, np.random.default_rng(args.seed))
+    n_classes = dataset.options.get("n_classes") if problem == "multiclass" else None
+
+    config = {
+        "problem": problem, "dataset": key, "n_samples": args.n_samples, "noise": noise,
+        "val_share": args.val_share, "n_train": len(X_train), "n_val": len(X_val),
+        "n_classes": n_classes, "output_activation": activation, "loss": loss_key,
+        "hidden": list(args.hidden), "hidden_activation": args.hidden_activation,
+        "optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum,
+        "batch_size": args.batch_size, "epochs": args.epochs, "l2": args.l2,
+        "seed": args.seed, "snapshots": args.snapshots,
+    }
+    progress = None if args.quiet else _progress_printer()
+    _, history = fit(
+        X_train, y_train, problem=problem, hidden=args.hidden,
+        hidden_activation=args.hidden_activation, output_activation=activation, loss=loss_key,
+        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, epochs=args.epochs,
+        batch_size=args.batch_size, l2=args.l2, seed=args.seed,
+        validation_data=(X_val, y_val) if len(X_val) else None, snapshots=args.snapshots,
+        n_classes=n_classes, progress=progress)
+    divergence = history.attrs.get("divergence")
+
+    _print(summary(config, history, verdict, divergence), report)
+    if destination is not None:
+        if fmt == "csv":
+            text = history.to_csv(index=False)
+        else:
+            text = json.dumps({
+                "config": config,
+                "history": _records(history),
+                "divergence": divergence,
+                "pairing": {"verdict": verdict.verdict, "headline": verdict.headline,
+                            "reason": verdict.reason},
+            }, indent=2, allow_nan=False, ensure_ascii=False, default=_plain) + "\n"
+        if destination == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            Path(destination).write_text(text, encoding="utf-8")
+            _print(f"history written to {destination} ({fmt}, {len(history)} rows)", report)
+    return 0
+
+
+def _destination(output: str | None, fmt: str | None) -> tuple[str | None, str | None]:
+    """(where the history goes or None, its format); --format alone means stdout."""
+    if output is None:
+        return ("-", fmt) if fmt else (None, None)
+    if fmt is None:
+        if output == "-":
+            return "-", "json"
+        fmt = Path(output).suffix.lower().lstrip(".")
+        if fmt not in FORMATS:
+            raise UsageError(f"cannot tell the format of {output!r}: name it .csv or .json, "
+                             "or pass --format csv|json")
+    if output != "-" and not Path(output).resolve().parent.is_dir():
+        raise UsageError(f"cannot write {output!r}: its folder does not exist")
+    return output, fmt
+
+
+def _progress_printer():
+    """A fit progress callback printing one line to stderr every ~10% of the epochs."""
+    start = time.perf_counter()
+    state = {"next": None}
+
+    def report(epoch: int, epochs: int) -> None:
+        step = max(1, math.ceil(epochs / 10))
+        if state["next"] is None:
+            state["next"] = step
+        if epoch >= state["next"] or epoch == epochs:
+            state["next"] = (epoch // step + 1) * step
+            width = len(str(epochs))
+            _print(f"epoch {epoch:>{width}}/{epochs} {100 * epoch // epochs:>3}%  "
+                   f"{time.perf_counter() - start:.1f} s", sys.stderr)
+
+    return report
+
+
+def summary(config: dict, history, verdict: pairing.Pairing, divergence: dict | None) -> str:
+    """The human-readable report: setup, the curve at ~10% steps, final numbers, verdict."""
+    hidden = ",".join(map(str, config["hidden"])) or "none"
+    lines = [
+        f"{config['dataset']} ({config['problem']}): {config['n_train']} train / "
+        f"{config['n_val']} validation points; {config['output_activation']} + "
+        f"{config['loss']}; hidden {hidden} {config['hidden_activation']}; "
+        f"{config['optimizer']} lr {config['lr']:g}, batch {config['batch_size']}, "
+        f"{config['epochs']} epochs",
+    ]
+    columns = [c for c in history.columns if c != "grad_norm"]
+    if len(history):
+        rows = np.unique(np.linspace(0, len(history) - 1, min(len(history), 11)).round()
+                         .astype(int))
+        widths = [max(len(c), 10) for c in columns]
+        lines.append("  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True)))
+        for row in history.iloc[rows].itertuples(index=False):
+            row = row._asdict()
+            cells = (_number(row[c]).rjust(w) for c, w in zip(columns, widths, strict=True))
+            lines.append("  ".join(cells))
+        last = history.iloc[-1]
+        lines.append(f"final loss {_number(last['loss'])}, val loss "
+                     f"{_number(last['val_loss']) if 'val_loss' in last else 'n/a'}")
+        metric_names = [c for c in columns if c not in ("epoch", "loss", "val_loss")]
+        if metric_names:
+            lines.append("metrics: " + ", ".join(f"{c} {_number(last[c])}"
+                                                 for c in metric_names))
+    else:
+        lines.append("final loss n/a (no epoch completed)")
+    lines.append(f"pairing: {verdict.verdict} - {verdict.headline}")
+    if divergence:
+        lines.append(f"diverged at epoch {divergence['epoch']} ({divergence['reason']}): "
+                     f"{divergence['message']}")
+    return "\n".join(lines)
+
+
+def _number(value) -> str:
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    return f"{value:.4g}" if math.isfinite(value) else str(value)
+
+
+def _records(history) -> list[dict]:
+    """History rows as JSON-ready dicts; NaN and infinity become null."""
+    records = []
+    for row in history.to_dict("records"):
+        clean = {}
+        for name, value in row.items():
+            value = value.item() if isinstance(value, np.generic) else value
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None
+            clean[name] = value
+        records.append(clean)
+    return records
+
+
+def _plain(value):
+    """json.dumps fallback for NumPy scalars and arrays."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+# --- catalogue ----------------------------------------------------------------------------------
+
+def list_losses(problem: str | None) -> int:
+    """The loss catalogue; with a problem, its losses and their pairing matrix."""
+    keys = losses.for_problem(problem) if problem else list(losses.LOSSES)
+    rows = [(key, losses.LOSSES[key].label, ",".join(losses.LOSSES[key].problems),
+             ",".join(losses.LOSSES[key].matched_activations), losses.LOSSES[key].likelihood)
+            for key in keys]
+    _print(_table(("key", "label", "problems", "matched", "likelihood"), rows), sys.stdout)
+    if problem:
+        verdicts = pairing.matrix(problem)
+        acts = activations.OUTPUT_ACTIVATIONS
+        default = pairing.DEFAULT_PAIR[problem]
+        width = max(map(len, keys))
+        lines = ["", f"pairing for {problem} (rows: loss, columns: output activation; "
+                 f"* marks the default pair)",
+                 " " * width + "  " + "  ".join(acts)]
+        for key in keys:
+            cells = []
+            for act in acts:
+                mark = VERDICT_MARKS[verdicts[(act, key)].verdict]
+                mark += "*" if (act, key) == default else ""
+                cells.append(mark.center(len(act)))
+            lines.append((key.ljust(width) + "  " + "  ".join(cells)).rstrip())
+        lines.append("legend: ✓ matched, ~ works but mismatched, ✗ invalid (breaks with NaN)")
+        _print("\n".join(lines), sys.stdout)
+    return 0
+
+
+def list_datasets(problem: str | None) -> int:
+    """The dataset catalogue, optionally only those serving a problem."""
+    keys = datasets.for_problem(problem) if problem else list(datasets.DATASETS)
+    rows = [(key, ",".join(datasets.DATASETS[key].problems),
+             str(datasets.DATASETS[key].n_features),
+             f"{datasets.DATASETS[key].default_noise:g}", datasets.DATASETS[key].description)
+            for key in keys]
+    _print(_table(("key", "problems", "features", "noise", "description"), rows), sys.stdout)
+    return 0
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Left-aligned columns; the last one is not padded."""
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header) - 1)]
+    return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)), r[-1]])
+                     for r in (header, *rows))
+
+
+# --- output -------------------------------------------------------------------------------------
+
+def _print(text: str, stream) -> None:
+    """Print, degrading symbols the stream cannot encode instead of crashing."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        for symbol, plain in ASCII_MARKS.items():
+            text = text.replace(symbol, plain)
+        text = text.encode(encoding, errors="replace").decode(encoding, errors="replace")
+    print(text, file=stream, flush=True)
+
+
+def _error(message: str) -> None:
+    _print("error: " + " ".join(message.split()), sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The scenario a person chose, validated, and its round trip through the URL query string.
+
+One declarative table (``FIELDS``) drives parsing, validation, defaults and the URL, so a new
+setting is one new row. Query keys and widget keys are the same names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from explorer import activations, datasets, losses, optimizers, pairing
+
+BATCH_SIZES = (8, 16, 32, 64, 128, 256, 0)
+"""Offered batch sizes; 0 means full batch."""
+MAX_HIDDEN_LAYERS = 4
+MAX_UNITS = 64
+
+
+@dataclass(frozen=True)
+class Config:
+    problem: str = "binary"
+    dataset: str = "moons"
+    n_samples: int = 400
+    noise: float = 0.15
+    seed: int = 0
+    val_share: float = 0.25
+    output_activation: str = "sigmoid"
+    loss: str = "bce"
+    hidden: tuple[int, ...] = (16, 16)
+    hidden_activation: str = "relu"
+    optimizer: str = "adam"
+    lr: float = 0.01
+    batch_size: int = 32
+    epochs: int = 300
+    l2: float = 0.0
+
+    def to_query(self) -> dict[str, str]:
+        """Every setting as a URL-safe string, keyed by its query/widget name."""
+        return {f.key: f.dump(getattr(self, f.key)) for f in FIELDS}
+
+    def key(self) -> str:
+        """A short stable hash: the cache and session-state key of this scenario."""
+        text = json.dumps(self.to_query(), sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+    def replace(self, **changes) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def effective_batch_size(self) -> int:
+        return self.batch_size or self.n_samples
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    parse: Callable[[str], Any]
+    check: Callable[[Any], bool]
+    dump: Callable[[Any], str] = str
+    hint: str = ""
+
+
+def _choice(options) -> Callable[[Any], bool]:
+    return lambda value: value in options
+
+
+def _between(lo, hi) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, (int, float)) and math.isfinite(value) \
+        and lo <= value <= hi
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'16,16' -> (16, 16); '', '0' or 'none' -> () (no hidden layer)."""
+    text = text.strip().lower()
+    if text in ("", "0", "none", "-"):
+        return ()
+    return tuple(int(part) for part in text.split(","))
+
+
+def _hidden_ok(value: tuple[int, ...]) -> bool:
+    return len(value) <= MAX_HIDDEN_LAYERS and all(1 <= h <= MAX_UNITS for h in value)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("not finite")
+    return value
+
+
+def _dump_float(value: float) -> str:
+    return f"{value:g}"
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("problem", str, _choice(losses.PROBLEMS), hint=", ".join(losses.PROBLEMS)),
+    Field("dataset", str, _choice(datasets.DATASETS), hint="a dataset key"),
+    Field("n_samples", int, _between(50, 5000), hint="50 to 5000"),
+    Field("noise", _float, _between(0.0, 1.5), _dump_float, "0 to 1.5"),
+    Field("seed", int, _between(0, 99999), hint="0 to 99999"),
+    Field("val_share", _float, _between(0.0, 0.5), _dump_float, "0 to 0.5"),
+    Field("output_activation", str, _choice(activations.OUTPUT_ACTIVATIONS),
+          hint=", ".join(activations.OUTPUT_ACTIVATIONS)),
+    Field("loss", str, _choice(losses.LOSSES), hint="a loss key"),
+    Field("hidden", parse_hidden, _hidden_ok, lambda v: ",".join(map(str, v)) or "none",
+          f"up to {MAX_HIDDEN_LAYERS} comma-separated sizes of 1 to {MAX_UNITS}"),
+    Field("hidden_activation", str, _choice(activations.HIDDEN_ACTIVATIONS),
+          hint=", ".join(activations.HIDDEN_ACTIVATIONS)),
+    Field("optimizer", str, _choice(optimizers.OPTIMIZERS), hint=", ".join(optimizers.OPTIMIZERS)),
+    Field("lr", _float, _between(1e-5, 10.0), _dump_float, "1e-5 to 10"),
+    Field("batch_size", int, _choice(BATCH_SIZES), hint="8 ... 256, or 0 for full batch"),
+    Field("epochs", int, _between(10, 3000), hint="10 to 3000"),
+    Field("l2", _float, _between(0.0, 1.0), _dump_float, "0 to 1"),
+)
+FIELD_KEYS = tuple(f.key for f in FIELDS)
+
+
+def default_for(problem: str) -> Config:
+    """The problem's default scenario: its first dataset and its matched pair."""
+    activation, loss = pairing.DEFAULT_PAIR[problem]
+    dataset = datasets.for_problem(problem)[0]
+    return Config(problem=problem, dataset=dataset, output_activation=activation, loss=loss,
+                  noise=datasets.get(dataset).default_noise)
+
+
+DEFAULT = default_for("binary")
+
+
+def from_query(params: Mapping[str, Any], base: Config = DEFAULT) -> tuple[Config, list[str]]:
+    """Parse query parameters; anything unknown or invalid falls back, with a notice each.
+
+    Values may be strings or lists of strings (the last one wins). Returns (config, notices).
+    """
+    notices: list[str] = []
+    values: dict[str, Any] = {}
+    problem_text = _last(params.get("problem"))
+    if problem_text is not None and problem_text in losses.PROBLEMS:
+        base = default_for(problem_text)
+    for f in FIELDS:
+        raw = _last(params.get(f.key))
+        if raw is None:
+            continue
+        try:
+            value = f.parse(str(raw))
+        except (ValueError, TypeError):
+            value = None
+        if value is None or not f.check(value):
+            notices.append(f"Ignored {f.key}={_short(raw)!r} (expected {f.hint}); "
+                           f"using {f.dump(getattr(base, f.key))}.")
+            continue
+        values[f.key] = value
+    config = dataclasses.replace(base, **values)
+    return make_consistent(config, notices)
+
+
+def make_consistent(config: Config, notices: list[str] | None = None) -> tuple[Config, list[str]]:
+    """Repair combinations that cannot go together (a dataset or loss for another problem)."""
+    notices = [] if notices is None else notices
+    problem = config.problem
+    if problem not in datasets.get(config.dataset).problems:
+        fallback = datasets.for_problem(problem)[0]
+        notices.append(f"The dataset {config.dataset!r} does not serve "
+                       f"{pairing.PROBLEM_LABELS[problem].lower()}; using {fallback!r}.")
+        config = config.replace(dataset=fallback)
+    if problem not in losses.get(config.loss).problems:
+        activation, loss = pairing.DEFAULT_PAIR[problem]
+        notices.append(f"The loss {config.loss!r} does not serve "
+                       f"{pairing.PROBLEM_LABELS[problem].lower()}; using {loss!r}.")
+        config = config.replace(loss=loss)
+    return config, notices
+
+
+def _last(value):
+    if isinstance(value, (list, tuple)):
+        return value[-1] if value else None
+    return value
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."

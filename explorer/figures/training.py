@@ -1,0 +1,295 @@
+"""The Train view: boundary or fit, loss curves and the reported metric in one animated figure.
+
+One figure with subplots, so one slider and one play button drive all panels together and
+the browser plays it with no round trip. Heavy per-frame grids travel as uint8.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explorer import metrics
+from explorer.figures import style
+from explorer.network import Model
+
+GRID = 64
+CLASS_GRID = 80
+CURVE_POINTS = 200
+LEVELS = 255
+
+
+@dataclass(frozen=True)
+class Frames:
+    """What the left panel shows at each snapshot.
+
+    kind: 'probability' (binary 2-D), 'classes' (multi-class 2-D), 'value' (regression 2-D)
+    or 'curve' (1-D input). grid_x/grid_y: axes; values: (S, len(grid_y), len(grid_x)) uint8
+    codes for 2-D kinds, (S, len(grid_x)) float32 predictions for 'curve'.
+    """
+
+    kind: str
+    epochs: np.ndarray
+    grid_x: np.ndarray
+    grid_y: np.ndarray | None
+    values: np.ndarray
+    value_range: tuple[float, float] = (0.0, 1.0)
+    n_classes: int = 2
+
+
+def padded_range(values: np.ndarray, pad: float = 0.1) -> tuple[float, float]:
+    lo, hi = float(np.min(values)), float(np.max(values))
+    span = max(hi - lo, 1e-6)
+    return lo - pad * span, hi + pad * span
+
+
+def compute_frames(model: Model, X: np.ndarray, y: np.ndarray, resolution: int = GRID,
+                   chunk: int = 20) -> Frames:
+    """Evaluate every snapshot on a grid covering X; batched over snapshots in chunks."""
+    network, thetas = model.network, model.snapshots
+    problem = model.problem
+    if X.shape[1] == 1:
+        gx = np.linspace(*padded_range(X[:, 0]), CURVE_POINTS)
+        out = _forward_chunks(network, thetas, gx[:, None], chunk)[..., 0]
+        return Frames("curve", model.snapshot_epochs, gx, None,
+                      np.nan_to_num(out, nan=np.nan).astype(np.float32))
+    gx = np.linspace(*padded_range(X[:, 0], 0.08), resolution)
+    gy = np.linspace(*padded_range(X[:, 1], 0.08), resolution)
+    xx, yy = np.meshgrid(gx, gy)
+    points = np.column_stack([xx.ravel(), yy.ravel()])
+    out = _forward_chunks(network, thetas, points, chunk)
+    shape = (len(thetas), resolution, resolution)
+    if problem == "multiclass":
+        k = out.shape[-1]
+        if resolution == GRID:
+            return compute_frames(model, X, y, CLASS_GRID, chunk)
+        cls = np.argmax(np.nan_to_num(out, nan=0.0), axis=-1)
+        conf = np.clip((np.max(out, axis=-1) - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
+        levels = LEVELS // k
+        codes = cls * levels + np.round(np.nan_to_num(conf) * (levels - 1))
+        return Frames("classes", model.snapshot_epochs, gx, gy,
+                      codes.reshape(shape).astype(np.uint8), (0.0, 1.0), k)
+    if problem == "binary":
+        lo, hi = (-1.0, 1.0) if model.threshold == 0.0 else (0.0, 1.0)
+    else:
+        lo, hi = padded_range(np.asarray(y, float), 0.05)
+    scaled = (np.clip(np.nan_to_num(out[..., 0], nan=lo), lo, hi) - lo) / (hi - lo)
+    codes = np.round(scaled * LEVELS).reshape(shape).astype(np.uint8)
+    kind = "probability" if problem == "binary" else "value"
+    return Frames(kind, model.snapshot_epochs, gx, gy, codes, (lo, hi))
+
+
+def _forward_chunks(network, thetas, points, chunk):
+    with np.errstate(all="ignore"):
+        return np.concatenate([network.forward_many(thetas[i:i + chunk], points)
+                               for i in range(0, len(thetas), chunk)])
+
+
+def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
+                    log_scale: bool = False, loss_label: str = "loss",
+                    threshold: float = 0.5, target_label: str = "y") -> go.Figure:
+    """Boundary/fit (left) with loss (top right) and metric (bottom right), one slider."""
+    metric = metrics.names(problem)[0]
+    left_title = {"probability": "Model output over the input plane",
+                  "classes": "Predicted class (shade = confidence)",
+                  "value": "Prediction over the input plane",
+                  "curve": "Fitted curve over the data"}[frames.kind]
+    fig = make_subplots(
+        rows=2, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.17,
+        vertical_spacing=0.14, specs=[[{"rowspan": 2}, {}], [None, {}]],
+        subplot_titles=(left_title, f"Loss ({loss_label})", metrics.LABELS[metric]))
+    final = len(frames.epochs) - 1
+    animated = [_left_trace(frames, final, problem, threshold)]
+    fig.add_trace(animated[0], row=1, col=1)
+    _add_points(fig, frames, data, problem)
+    curves = _curve_traces(history, problem, metric, frames.epochs[final])
+    curve_rows = [1, 1, 2, 2]
+    for trace, row in zip(curves, curve_rows):
+        fig.add_trace(trace, row=row, col=2)
+    n_static = len(fig.data) - 1 - len(curves)
+    curve_idx = list(range(1 + n_static, len(fig.data)))
+
+    curve_history = _thin(history)
+    left_type = animated[0].type
+    fig._validate = False  # frames are plain dicts of arrays; validating 100 of them is slow
+    fig.frames = [
+        dict(name=str(int(epoch)),
+             data=[_left_update(frames, s, left_type),
+                   *_curve_updates(curve_history, metric, epoch)],
+             traces=[0, *curve_idx])
+        for s, epoch in enumerate(frames.epochs)
+    ]
+    fig._validate = True
+    style.base_layout(fig, height=600)
+    style.animation_controls(fig, [str(int(e)) for e in frames.epochs],
+                             redraw=frames.kind != "curve")
+    _axes(fig, frames, data, history, problem, metric, log_scale, target_label)
+    divergence = history.attrs.get("divergence")
+    if divergence:
+        fig.add_vline(x=divergence["epoch"], line=dict(color="#dc2626", dash="dash"),
+                      row=1, col=2)
+        fig.add_annotation(text=f"NaN at epoch {divergence['epoch']}", x=divergence["epoch"],
+                           xref="x2", yref="y2 domain", y=0.95, showarrow=False,
+                           xanchor="right", font=dict(color="#dc2626"))
+    return fig
+
+
+def _left_update(frames: Frames, s: int, trace_type: str) -> dict:
+    """Only what changes between frames: the grid codes or the curve's y values."""
+    if frames.kind == "curve":
+        return dict(type=trace_type, y=frames.values[s])
+    return dict(type=trace_type, z=frames.values[s])
+
+
+def _thin(history: pd.DataFrame, most: int = 150) -> pd.DataFrame:
+    """At most ``most`` evenly spaced rows (always the last): curves for the animation."""
+    if len(history) <= most:
+        return history
+    rows = np.unique(np.round(np.linspace(0, len(history) - 1, most)).astype(int))
+    return history.iloc[rows]
+
+
+def _curve_updates(history: pd.DataFrame, metric: str, epoch: int) -> list[dict]:
+    shown = history[history["epoch"] <= epoch]
+    x = shown["epoch"].to_numpy(np.float32)
+    return [dict(type="scatter", x=x, y=shown[c].to_numpy(np.float32)) if c in shown
+            else dict(type="scatter", x=x[:0], y=x[:0])
+            for c in ("loss", "val_loss", metric, "val_" + metric)]
+
+
+def _left_trace(frames: Frames, s: int, problem: str, threshold: float):
+    if frames.kind == "curve":
+        y = frames.values[s].astype(float)
+        name = "predicted rate" if problem == "counts" else (
+            "model output" if problem == "binary" else "prediction")
+        return go.Scatter(x=frames.grid_x.astype(np.float32), y=y.astype(np.float32),
+                          mode="lines", line=dict(color=style.FIT_COLOR, width=3), name=name,
+                          showlegend=True)
+    z = frames.values[s]
+    if frames.kind == "classes":
+        return go.Heatmap(x=frames.grid_x, y=frames.grid_y, z=z, zmin=0, zmax=LEVELS,
+                          colorscale=_class_scale(frames.n_classes), showscale=False,
+                          zsmooth=False, hoverinfo="skip")
+    lo, hi = frames.value_range
+    ticks = np.linspace(0, LEVELS, 5)
+    labels = [f"{lo + t / LEVELS * (hi - lo):.2g}" for t in ticks]
+    if frames.kind == "probability":
+        level = (threshold - lo) / (hi - lo) * LEVELS
+        title = "p(class 1)" if threshold == 0.5 else "score"
+        return go.Contour(
+            x=frames.grid_x, y=frames.grid_y, z=z, zmin=0, zmax=LEVELS,
+            colorscale=style.PROBABILITY_SCALE, hoverinfo="skip", opacity=0.85,
+            contours=dict(coloring="heatmap", start=level, end=level, size=1,
+                          showlabels=False),
+            line=dict(width=3, color="#111827"),
+            colorbar=dict(title=dict(text=title, side="right"), tickvals=ticks,
+                          ticktext=labels, x=0.525, len=0.9, thickness=14),
+            name=f"boundary (output = {threshold:g})")
+    return go.Heatmap(x=frames.grid_x, y=frames.grid_y, z=z, zmin=0, zmax=LEVELS,
+                      colorscale=style.VALUE_SCALE, zsmooth="best", hoverinfo="skip",
+                      colorbar=dict(title=dict(text="prediction", side="right"),
+                                    tickvals=ticks, ticktext=labels, x=0.525, len=0.9,
+                                    thickness=14))
+
+
+def _class_scale(k: int) -> list:
+    """Block colorscale: codes c*levels..(c+1)*levels-1 run from light to full class colour."""
+    levels = LEVELS // k
+    scale = []
+    for c in range(k):
+        lo, hi = c * levels / LEVELS, min(((c + 1) * levels - 1) / LEVELS, 1.0)
+        scale += [[lo, style.CLASS_LIGHT[c % 10]], [hi, style.CLASS_REGION[c % 10]]]
+    if scale[-1][0] < 1.0:
+        scale.append([1.0, scale[-1][1]])
+    return scale
+
+
+def _add_points(fig, frames: Frames, data, problem: str):
+    parts = [("train", data.X_train, data.y_train,
+              dict(size=8, line=dict(width=1, color=style.POINT_OUTLINE))),
+             ("validation", data.X_val, data.y_val,
+              dict(size=9, symbol="circle-open", line=dict(width=2)))]
+    for part, X, y, marker in parts:
+        if len(X) == 0:
+            continue
+        if frames.kind == "curve":
+            yy = y.astype(float)
+            if problem == "binary":
+                yy = yy + np.random.default_rng(0).uniform(-0.03, 0.03, len(yy))
+            color = style.TRAIN_COLOR if part == "train" else style.VAL_COLOR
+            fig.add_trace(go.Scatter(
+                x=X[:, 0].astype(np.float32), y=yy.astype(np.float32), mode="markers",
+                name=part, marker=dict(marker, color=color, opacity=0.6)), row=1, col=1)
+            continue
+        if problem in ("binary", "multiclass"):
+            for c in np.unique(y):
+                sel = y == c
+                fig.add_trace(go.Scatter(
+                    x=X[sel, 0].astype(np.float32), y=X[sel, 1].astype(np.float32),
+                    mode="markers", name=f"class {c} ({part})", legendgroup=part,
+                    marker=dict(marker, color=style.CLASS_COLORS[int(c) % 10])),
+                    row=1, col=1)
+        else:
+            fig.add_trace(go.Scatter(
+                x=X[:, 0].astype(np.float32), y=X[:, 1].astype(np.float32), mode="markers",
+                name=part, marker=dict(marker, color=y.astype(np.float32),
+                                       colorscale=style.VALUE_SCALE, cmin=frames.value_range[0],
+                                       cmax=frames.value_range[1])), row=1, col=1)
+
+
+def _curve_traces(history: pd.DataFrame, problem: str, metric: str, epoch: int):
+    shown = history[history["epoch"] <= epoch]
+    x = shown["epoch"].to_numpy(np.float32)
+    traces = []
+    for column, name, color, dash in [("loss", "train loss", style.TRAIN_COLOR, "solid"),
+                                      ("val_loss", "validation loss", style.VAL_COLOR, "dash"),
+                                      (metric, f"train {metrics.LABELS[metric]}",
+                                       style.TRAIN_COLOR, "solid"),
+                                      ("val_" + metric, f"validation {metrics.LABELS[metric]}",
+                                       style.VAL_COLOR, "dash")]:
+        y = shown[column].to_numpy(np.float32) if column in shown else np.zeros(0, np.float32)
+        traces.append(go.Scatter(x=x if len(y) else x[:0], y=y, mode="lines", name=name,
+                                 line=dict(color=color, width=3, dash=dash),
+                                 showlegend=not column.startswith(metric)
+                                 and column != "val_" + metric))
+    return traces
+
+
+def _axes(fig, frames: Frames, data, history, problem, metric, log_scale, target_label):
+    X_all = np.vstack([data.X_train, data.X_val]) if len(data.X_val) else data.X_train
+    epochs = max(int(frames.epochs[-1]), 1)
+    if frames.kind == "curve":
+        fig.update_xaxes(title_text="input x", range=list(padded_range(X_all[:, 0], 0.02)),
+                         row=1, col=1)
+        y_all = np.concatenate([data.y_train, data.y_val]).astype(float)
+        lo, hi = padded_range(y_all, 0.08)
+        fig.update_yaxes(title_text=target_label, range=[lo, hi], row=1, col=1)
+    else:
+        fig.update_xaxes(title_text="x₁", range=[frames.grid_x[0], frames.grid_x[-1]],
+                         row=1, col=1)
+        fig.update_yaxes(title_text="x₂", range=[frames.grid_y[0], frames.grid_y[-1]],
+                         row=1, col=1)
+    fig.update_xaxes(range=[0, epochs], row=1, col=2)
+    fig.update_xaxes(title_text="epoch", range=[0, epochs], row=2, col=2)
+    losses = history[[c for c in ("loss", "val_loss") if c in history]].to_numpy(float)
+    finite = losses[np.isfinite(losses) & (losses > 0)] if losses.size else np.zeros(0)
+    if log_scale and finite.size:
+        lo, hi = np.log10(finite.min()), np.log10(finite.max())
+        pad = max((hi - lo) * 0.05, 0.05)
+        fig.update_yaxes(type="log", range=[lo - pad, hi + pad], title_text="loss (log)",
+                         row=1, col=2)
+    elif finite.size:
+        fig.update_yaxes(range=[0, float(np.percentile(finite, 99.5)) * 1.08 + 1e-9],
+                         title_text="loss", row=1, col=2)
+    values = history[[c for c in (metric, "val_" + metric) if c in history]].to_numpy(float)
+    values = values[np.isfinite(values)]
+    if metric == "accuracy":
+        fig.update_yaxes(range=[min(0.4, float(values.min()) - 0.02) if values.size else 0,
+                                1.02], title_text="accuracy", row=2, col=2)
+    elif values.size:
+        fig.update_yaxes(range=[0, float(np.percentile(values, 99.5)) * 1.08 + 1e-9],
+                         title_text=metrics.LABELS[metric], row=2, col=2)

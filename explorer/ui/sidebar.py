@@ -1,0 +1,86 @@
+"""The sidebar, top to bottom in the order a person decides. Every widget's key is its
+query-string name, so the URL and the widgets can never disagree."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import activations, datasets, losses, optimizers, pairing, presets
+from explorer import config as cfg
+from explorer.ui import state
+
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+L2_VALUES = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.1)
+VERDICT_WORD = {"✓": "matched", "~": "mismatched", "✗": "invalid"}
+
+
+def _options_with(options, value):
+    """Slider options including the current value (a link may carry any valid number)."""
+    return tuple(sorted(set(options) | {value}))
+
+
+def draw() -> None:
+    """Draw every control; values land in st.session_state under their query keys."""
+    sb = st.sidebar
+    sb.selectbox("Start from a lesson", list(presets.PRESETS), index=None, key="preset_pick",
+                 format_func=lambda k: presets.PRESETS[k].title,
+                 placeholder="Choose a preset scenario…", on_change=state.on_preset_pick)
+
+    sb.header("1 · Problem")
+    sb.selectbox("Problem type", list(losses.PROBLEMS), key="problem",
+                 format_func=pairing.PROBLEM_LABELS.get, on_change=state.on_problem_change,
+                 help="Changing it moves the output activation and loss to its matched pair.")
+    problem = st.session_state["problem"]
+
+    sb.header("2 · Data")
+    sb.selectbox("Dataset", datasets.for_problem(problem), key="dataset",
+                 format_func=lambda k: datasets.get(k).label,
+                 on_change=state.on_dataset_change,
+                 help=datasets.get(st.session_state["dataset"]).description
+                 if st.session_state["dataset"] in datasets.DATASETS else None)
+    c1, c2 = sb.columns(2)
+    c1.number_input("Points", 50, 5000, step=50, key="n_samples")
+    c2.number_input("Seed", 0, 99999, step=1, key="seed",
+                    help="Same seed, same data, same initial weights, same picture.")
+    sb.slider("Noise", 0.0, 1.5, step=0.05, key="noise",
+              disabled=st.session_state["dataset"] == "poisson",
+              help="Poisson counts carry their own noise." if
+              st.session_state["dataset"] == "poisson" else "Spread of the points.")
+    sb.slider("Validation share", 0.0, 0.5, step=0.05, key="val_share")
+
+    sb.header("3 · Output and loss")
+    loss_now = st.session_state["loss"]
+    sb.selectbox("Output activation", list(activations.OUTPUT_ACTIVATIONS),
+                 key="output_activation", on_change=state.on_loss_change,
+                 format_func=lambda a: f"{state.matched_marker(problem, a, loss_now)}  "
+                 f"{activations.get(a).label}",
+                 help="✓ matched with the chosen loss, ~ works but mismatched, ✗ invalid.")
+    activation_now = st.session_state["output_activation"]
+    sb.selectbox("Loss", losses.for_problem(problem), key="loss",
+                 on_change=state.on_loss_change,
+                 format_func=lambda k: f"{state.matched_marker(problem, activation_now, k)}  "
+                 f"{losses.get(k).label}",
+                 help="Every loss for this problem; mismatched and invalid ones stay "
+                      "selectable so you can watch what goes wrong.")
+    verdict = pairing.check(problem, activation_now, st.session_state["loss"])
+    box = {"matched": sb.success, "mismatched": sb.warning, "invalid": sb.error}[verdict.verdict]
+    box(f"**{verdict.verdict.capitalize()}: {verdict.headline}.**  \n{verdict.reason}")
+
+    sb.header("4 · Network")
+    sb.text_input("Hidden layers", key="hidden",
+                  help="Units per hidden layer, comma-separated: 16,16 is two layers of 16. "
+                       "Empty or 0 for none (a single neuron per output). Up to 4 layers of "
+                       "1 to 64 units.")
+    sb.selectbox("Hidden activation", list(activations.HIDDEN_ACTIVATIONS),
+                 key="hidden_activation", format_func=lambda a: activations.get(a).label)
+
+    sb.header("5 · Training")
+    sb.selectbox("Optimizer", list(optimizers.OPTIMIZERS), key="optimizer",
+                 format_func=optimizers.OPTIMIZERS.get)
+    sb.select_slider("Learning rate", _options_with(LEARNING_RATES, st.session_state["lr"]),
+                     key="lr", format_func=lambda v: f"{v:g}")
+    sb.select_slider("Batch size", cfg.BATCH_SIZES, key="batch_size",
+                     format_func=lambda v: "full" if v == 0 else str(v))
+    sb.slider("Epochs", 10, 3000, step=10, key="epochs")
+    sb.select_slider("L2 penalty", _options_with(L2_VALUES, st.session_state["l2"]), key="l2",
+                     format_func=lambda v: f"{v:g}")

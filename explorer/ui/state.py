@@ -1,0 +1,108 @@
+"""Session state <-> Config <-> URL. Widget keys are the query keys (config.FIELD_KEYS)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from explorer import config as cfg
+from explorer import datasets, pairing, presets
+
+INITIALIZED = "_initialized"
+NOTICES = "_notices"
+ACTIVE_PRESET = "_active_preset"
+VIEW = "view"
+VIEWS = ("Train", "Error surface", "Loss anatomy", "Learn")
+
+
+def init_from_url() -> None:
+    """On a session's first run, load the scenario from the URL (or the default)."""
+    if st.session_state.get(INITIALIZED):
+        return
+    params = {key: st.query_params.get_all(key) for key in st.query_params}
+    notices: list[str] = []
+    preset_key = cfg._last(params.pop("preset", None))
+    view = cfg._last(params.pop(VIEW, None))
+    if preset_key is not None:
+        try:
+            preset = presets.get(preset_key)
+            config, extra = cfg.from_query(params, base=preset.config)
+            notices += extra
+            st.session_state[ACTIVE_PRESET] = preset.key
+            view = view or preset.view
+        except ValueError:
+            notices.append(f"Unknown preset {cfg._short(preset_key)!r}; showing the default "
+                           "scenario instead.")
+            config, extra = cfg.from_query(params)
+            notices += extra
+    else:
+        config, extra = cfg.from_query(params)
+        notices += extra
+    if view is not None and view not in VIEWS:
+        notices.append(f"Unknown view {cfg._short(view)!r}; showing Train.")
+        view = None
+    write_config(config)
+    st.session_state[VIEW] = view or VIEWS[0]
+    st.session_state[NOTICES] = notices
+    st.session_state[INITIALIZED] = True
+
+
+def write_config(config: cfg.Config) -> None:
+    """Put a config into the widgets' session-state slots."""
+    for key, value in config.to_query().items():
+        field = next(f for f in cfg.FIELDS if f.key == key)
+        st.session_state[key] = field.parse(value) if key != "hidden" else value
+
+
+def read_config() -> tuple[cfg.Config, list[str]]:
+    """The config the widgets currently describe (validated the same way as a URL)."""
+    params = {}
+    for key in cfg.FIELD_KEYS:
+        if key in st.session_state:
+            value = st.session_state[key]
+            params[key] = value if isinstance(value, str) else (
+                cfg.FIELDS[cfg.FIELD_KEYS.index(key)].dump(value))
+    return cfg.from_query(params)
+
+
+def sync_url(config: cfg.Config) -> None:
+    """Mirror the scenario (and the open view) in the query string, so a link reproduces it."""
+    wanted = {**config.to_query(), VIEW: st.session_state.get(VIEW, VIEWS[0])}
+    current = {key: st.query_params.get(key) for key in st.query_params}
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def on_problem_change() -> None:
+    """A new problem type brings its default dataset and its matched pair."""
+    st.session_state[ACTIVE_PRESET] = None
+    config = cfg.default_for(st.session_state["problem"])
+    for key in ("dataset", "noise", "output_activation", "loss"):
+        st.session_state[key] = getattr(config, key)
+
+
+def on_dataset_change() -> None:
+    st.session_state[ACTIVE_PRESET] = None
+    st.session_state["noise"] = datasets.get(st.session_state["dataset"]).default_noise
+
+
+def on_loss_change() -> None:
+    st.session_state[ACTIVE_PRESET] = None
+
+
+def apply_preset(key: str) -> None:
+    preset = presets.get(key)
+    write_config(preset.config)
+    st.session_state[ACTIVE_PRESET] = key
+    st.session_state[VIEW] = preset.view
+
+
+def on_preset_pick() -> None:
+    key = st.session_state.get("preset_pick")
+    if key:
+        apply_preset(key)
+    st.session_state["preset_pick"] = None
+
+
+def matched_marker(problem: str, activation: str, loss: str) -> str:
+    verdict = pairing.check(problem, activation, loss).verdict
+    return {"matched": "✓", "mismatched": "~", "invalid": "✗"}[verdict]

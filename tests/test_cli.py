@@ -1,0 +1,159 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from explorer import datasets, losses
+from explorer.__main__ import hidden_layers, main
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--n-samples", "60", "--hidden", "8", "--quiet"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_prints_summary_metrics_and_pairing(capsys):
+    code, out, err = run(capsys, "train", "--problem", "binary", "--dataset", "moons",
+                         "--output-activation", "sigmoid", "--loss", "bce", "--epochs", "20",
+                         "--n-samples", "80", "--seed", "0")
+    assert code == 0
+    assert "final loss" in out and "val loss" in out
+    assert "accuracy" in out and "val_accuracy" in out
+    assert "pairing: matched" in out and "a matched pair" in out
+    assert "diverged" not in out
+    progress = [line for line in err.splitlines() if line.startswith("epoch")]
+    assert 2 <= len(progress) <= 11 and progress[-1].startswith("epoch 20/20")
+
+
+def test_defaults_come_from_the_problem(capsys):
+    code, out, _ = run(capsys, "train", "--problem", "multiclass", "--epochs", "3", *FAST)
+    assert code == 0
+    assert out.startswith("spiral (multiclass)")
+    assert "softmax + cce" in out
+
+
+def test_quiet_prints_no_progress(capsys):
+    code, _, err = run(capsys, "train", "--epochs", "5", *FAST)
+    assert code == 0 and err == ""
+
+
+def test_csv_and_json_histories_match(capsys, tmp_path):
+    common = ["train", "--problem", "binary", "--epochs", "7", *FAST]
+    csv_path, json_path = tmp_path / "h.csv", tmp_path / "h.json"
+    assert main([*common, "--output", str(csv_path)]) == 0
+    assert main([*common, "--output", str(json_path)]) == 0
+    capsys.readouterr()
+
+    table = pd.read_csv(csv_path)
+    assert list(table.columns[:2]) == ["epoch", "loss"]
+    assert {"val_loss", "accuracy", "val_accuracy", "grad_norm"} <= set(table.columns)
+    assert len(table) == 7 and table["epoch"].tolist() == list(range(1, 8))
+
+    document = json.loads(json_path.read_text())
+    assert set(document) == {"config", "history", "divergence", "pairing"}
+    assert document["divergence"] is None
+    assert document["pairing"]["verdict"] == "matched"
+    assert document["config"]["loss"] == "bce" and document["config"]["epochs"] == 7
+    records = pd.DataFrame(document["history"])
+    assert list(records.columns) == list(table.columns)
+    pd.testing.assert_frame_equal(records, table, check_dtype=False)
+
+
+def test_json_to_stdout_stays_parseable(capsys):
+    code, out, err = run(capsys, "train", "--epochs", "4", "--output", "-", "--format", "json",
+                         "--n-samples", "60", "--hidden", "8")
+    assert code == 0
+    assert len(json.loads(out)["history"]) == 4
+    assert "pairing: matched" in err  # the human report moved to stderr
+
+
+def test_diverging_run_exits_zero_and_explains(capsys, tmp_path):
+    path = tmp_path / "diverged.json"
+    code, out, err = run(capsys, "train", "--problem", "binary", "--output-activation",
+                         "linear", "--loss", "bce", "--epochs", "20", "--output", str(path),
+                         *FAST)
+    assert code == 0
+    assert "pairing: invalid" in out
+    assert "diverged at epoch" in out and "only defined for predictions in [0, 1]" in out
+    assert "Traceback" not in err
+    divergence = json.loads(path.read_text())["divergence"]
+    assert divergence["epoch"] >= 1 and "message" in divergence
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--problem", "nonsense"],
+    ["train", "--loss", "nonsense"],
+    ["train", "--dataset", "nonsense"],
+    ["train", "--output-activation", "nonsense"],
+    ["train", "--hidden", "16,x"],
+    ["train", "--hidden", "100"],
+    ["train", "--epochs", "-5"],
+    ["train", "--problem", "regression", "--dataset", "moons"],
+    ["train", "--loss", "cce"],
+    ["train", "--lr", "-1", "--epochs", "2", "--quiet"],
+    ["train", "--n-samples", "3"],
+    ["train", "--output", "history.txt"],
+    ["losses", "--problem", "nonsense"],
+    ["nonsense"],
+    [],
+])
+def test_bad_arguments_give_one_error_line_and_exit_2(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "Traceback" not in err
+
+
+def test_hidden_layers_parsing():
+    assert hidden_layers("16,16") == (16, 16)
+    assert hidden_layers(" 4, 8 ") == (4, 8)
+    for empty in ("", "0", "none", "None"):
+        assert hidden_layers(empty) == ()
+
+
+def test_losses_lists_the_whole_catalogue(capsys):
+    code, out, _ = run(capsys, "losses")
+    assert code == 0
+    keys = {line.split()[0] for line in out.splitlines()[1:]}
+    assert keys == set(losses.LOSSES) and len(keys) == 14
+    assert "Bernoulli" in out and "pairing for" not in out
+
+
+def test_losses_for_a_problem_shows_the_matrix(capsys):
+    code, out, _ = run(capsys, "losses", "--problem", "binary")
+    assert code == 0
+    assert "pairing for binary" in out and "legend:" in out
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["linear", "sigmoid"])
+    rows = {line.split()[0]: line.split()[1:] for line in lines[start + 1:-1]}
+    assert set(rows) == set(losses.for_problem("binary"))
+    assert rows["bce"][:3] == ["✗", "✓*", "✗"]  # linear invalid, sigmoid matched (default)
+    assert rows["mse"][0] == "~"
+    assert all(len(cells) == 7 for cells in rows.values())
+
+
+def test_datasets_lists_every_dataset(capsys):
+    code, out, _ = run(capsys, "datasets")
+    assert code == 0
+    keys = [line.split()[0] for line in out.splitlines()[1:]]
+    assert keys == list(datasets.DATASETS)
+    assert "no straight line" in out
+
+
+def test_module_runs_as_a_subprocess():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "explorer", "train", "--epochs", "5", "--n-samples", "60"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "final loss" in result.stdout and "Traceback" not in result.stderr
