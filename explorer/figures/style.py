@@ -35,7 +35,7 @@ FRAME_MS = 60
 def base_layout(fig: go.Figure, height: int = 560, **extra) -> go.Figure:
     """Large readable fonts, white background, room for the animation controls."""
     fig.update_layout(template="plotly_white", font=FONT, height=height,
-                      margin=dict(l=60, r=30, t=110, b=110), hoverlabel=dict(font_size=14),
+                      margin=dict(l=60, r=30, t=110, b=125), hoverlabel=dict(font_size=14),
                       legend=dict(orientation="h", yanchor="bottom", y=1.07, x=0,
                                   font=dict(size=13)), **extra)
     return fig
@@ -60,7 +60,7 @@ def animation_controls(fig: go.Figure, labels: list[str], redraw: bool,
              for name, label in zip(names, labels)]
     fig.update_layout(
         updatemenus=[dict(
-            type="buttons", direction="left", showactive=False, x=0.0, y=-0.13,
+            type="buttons", direction="left", showactive=False, x=0.0, y=-0.17,
             xanchor="left", yanchor="top", pad=dict(t=0, r=10),
             buttons=[dict(label="▶ Play", method="animate", args=[None, restart]),
                      dict(label="❚❚ Pause", method="animate", args=[[None], pause]),
@@ -68,7 +68,7 @@ def animation_controls(fig: go.Figure, labels: list[str], redraw: bool,
         )],
         sliders=[dict(
             active=len(steps) - 1 if active is None else active, steps=steps,
-            x=0.25, len=0.75, y=-0.1, yanchor="top", pad=dict(t=0, b=0),
+            x=0.3, len=0.7, y=-0.12, yanchor="top", pad=dict(t=0, b=0),
             currentvalue=dict(prefix=prefix, font=dict(size=15, color="#0f172a"),
                               visible=True,
                               xanchor="left"),

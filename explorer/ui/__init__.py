@@ -28,3 +28,4 @@ def main() -> None:
         views.anatomy_view(run)
     else:
         views.learn_view(run)
+    views.run_complete_marker(config)

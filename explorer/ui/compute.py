@@ -66,10 +66,12 @@ def training_figure(config_json: str, log_scale: bool):
     frames = training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
     target = "count" if run.config.problem == "counts" else (
         "class" if run.config.problem == "binary" else "target y")
-    return training_figures.training_figure(
+    fig = training_figures.training_figure(
         frames, run.history, run.data, run.config.problem, log_scale=log_scale,
         loss_label=losses.get(run.config.loss).label, threshold=run.model.threshold,
         target_label=target)
+    fig.update_layout(meta=run.config.key())
+    return fig
 
 
 def train_with_progress(config: cfg.Config) -> experiment.Run:

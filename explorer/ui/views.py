@@ -16,6 +16,11 @@ PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "
 VERDICT_ICON = {"matched": "✅", "mismatched": "⚠️", "invalid": "⛔"}
 
 
+def run_complete_marker(config) -> None:
+    """An invisible marker naming the scenario just drawn: browser tests wait for it."""
+    st.html(f'<span class="run-complete" data-run-key="{config.key()}" hidden></span>')
+
+
 def header() -> None:
     st.title("Loss Function Explorer")
     st.caption("A loss is the negative log-likelihood of a model of the targets, so the output "

@@ -1,0 +1,73 @@
+"""Small waits and actions on a Streamlit page; no sleeps where a condition exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from explorer import config as cfg
+from explorer import presets
+
+RUNNING = "[data-testid='stStatusWidget']"
+CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot"
+
+
+def current_key(page) -> str:
+    """The config key of the scenario the URL describes (what the app should be showing)."""
+    query = page.evaluate("() => Object.fromEntries(new URLSearchParams(location.search))")
+    query.pop("view", None)
+    preset = query.pop("preset", None)
+    base = presets.get(preset).config if preset else cfg.DEFAULT
+    return cfg.from_query(query, base=base)[0].key()
+
+
+def wait_idle(page, timeout: float = 60_000, chart: bool = True) -> None:
+    """Wait until the app has finished drawing the scenario in the URL (and its figure)."""
+    page.wait_for_function("() => new URLSearchParams(location.search).has('loss')",
+                           timeout=timeout)
+    key = current_key(page)
+    page.wait_for_selector(f".run-complete[data-run-key='{key}']", state="attached",
+                           timeout=timeout)
+    if chart:
+        page.wait_for_function(
+            "key => Array.from(document.querySelectorAll('.js-plotly-plot')).some(g =>"
+            " g.layout && g.layout.meta === key && g._transitionData"
+            " && g._transitionData._frames && g._transitionData._frames.length > 0)",
+            arg=key, timeout=timeout)
+
+
+def no_exception(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, page.locator(
+        "[data-testid='stException']").first.inner_text()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option in the selectbox with this label (as a person would: click, click)."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).first.click()
+
+
+def wait_for_query(page, key: str, value: str, timeout: float = 60_000) -> None:
+    page.wait_for_function(
+        "([k, v]) => new URLSearchParams(location.search).get(k) === v", arg=[key, value],
+        timeout=timeout)
+
+
+def frames_played(page, chart: str = CHART) -> None:
+    """Start counting the animation frames the chart draws (window.__played)."""
+    page.evaluate(
+        "sel => { window.__played = []; const g = document.querySelector(sel);"
+        " g.on('plotly_animatingframe', e => window.__played.push(e.name)); }", chart)
+
+
+def click_play(page, chart: str = CHART) -> None:
+    page.locator(chart).locator(".updatemenu-button").filter(has_text="Play").first.click()
+
+
+def screenshot(page, path: Path) -> None:
+    """Full page: Streamlit scrolls inside stMain, so grow the viewport to its height."""
+    height = page.evaluate(
+        "() => document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+    width = page.viewport_size["width"]
+    page.set_viewport_size({"width": width, "height": min(max(height, 800), 6000)})
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": width, "height": 1000})

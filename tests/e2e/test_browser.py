@@ -1,0 +1,72 @@
+"""What a person sees, in real Chromium: the flow, the animation, the views."""
+
+import re
+
+import pytest
+
+from tests.e2e.helpers import (CHART, choose, click_play, frames_played, no_exception,
+                               screenshot, wait_for_query, wait_idle)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_default_page_then_change_problem_activation_and_loss(server, page, artifacts):
+    page.goto(server)
+    wait_idle(page)
+    no_exception(page)
+    assert page.get_by_text("Loss Function Explorer").first.is_visible()
+    screenshot(page, artifacts / "01-default-train.png")
+
+    choose(page, "Problem type", "Regression")
+    wait_for_query(page, "problem", "regression")
+    wait_for_query(page, "loss", "mse")
+    wait_idle(page)
+    no_exception(page)
+
+    choose(page, "Output activation", "~  Sigmoid")
+    wait_for_query(page, "output_activation", "sigmoid")
+    wait_idle(page)
+    expect_text = page.locator("[data-testid='stSidebar']").get_by_text(
+        re.compile("Mismatched"))
+    assert expect_text.first.is_visible()
+
+    choose(page, "Loss", "~  Mean absolute error")
+    wait_for_query(page, "loss", "mae")
+    wait_idle(page)
+    no_exception(page)
+    screenshot(page, artifacts / "02-regression-sigmoid-mae.png")
+
+
+def test_play_advances_the_animation(server, page, artifacts):
+    page.goto(server + "/?problem=multiclass")
+    wait_idle(page)
+    frames_played(page)
+    click_play(page)
+    page.wait_for_function("() => window.__played.length >= 10")
+    played = page.evaluate("() => window.__played")
+    epochs = [int(name) for name in played]
+    assert epochs == sorted(epochs) and epochs[0] == 0
+    current = page.locator(CHART).locator(".slider-container text").filter(
+        has_text="Epoch").first.text_content()
+    assert re.search(r"Epoch \d+", current)
+    page.locator(CHART).locator(".updatemenu-button").filter(has_text="Pause").first.click()
+    screenshot(page, artifacts / "03-multiclass-playing.png")
+
+
+def test_diverging_run_is_explained_in_the_page(server, page, artifacts):
+    page.goto(server + "/?preset=linear_bce_breaks")
+    wait_idle(page)
+    no_exception(page)
+    assert page.get_by_text(re.compile("Training stopped at epoch 1")).first.is_visible()
+    screenshot(page, artifacts / "04-linear-bce-breaks.png")
+
+
+@pytest.mark.parametrize("view", ["Learn"])
+def test_other_views_render(server, page, artifacts, view):
+    page.goto(server)
+    wait_idle(page)
+    page.get_by_text(view, exact=True).click()
+    wait_for_query(page, "view", view)
+    wait_idle(page, chart=False)
+    no_exception(page)
+    screenshot(page, artifacts / f"05-view-{view.lower().replace(' ', '-')}.png")

@@ -1,0 +1,169 @@
+"""The app's logic through Streamlit's AppTest: widgets by key, figures by their spec."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import config as cfg
+from explorer import experiment, losses, pairing
+from explorer.ui import compute
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 120
+
+
+def app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_default_page_shows_the_trained_animation():
+    at = ok(app())
+    assert at.session_state["problem"] == "binary"
+    assert (at.session_state["output_activation"], at.session_state["loss"]) == ("sigmoid",
+                                                                                  "bce")
+    (spec,) = specs(at)
+    assert 50 <= len(spec["frames"]) <= 101
+    assert spec["data"][0]["type"] == "contour"
+    assert {"scatter"} == {t["type"] for t in spec["data"][1:]}
+    slider = spec["layout"]["sliders"][0]
+    assert len(slider["steps"]) == len(spec["frames"])
+    assert [s["args"][0][0] for s in slider["steps"]] == [f["name"] for f in spec["frames"]]
+    play = spec["layout"]["updatemenus"][0]["buttons"][0]
+    assert play["args"][1]["frame"]["redraw"] is True
+    labels = [m.label for m in at.metric]
+    assert "Train loss" in labels and "Validation Accuracy" in labels
+    accuracy = next(m for m in at.metric if m.label == "Validation Accuracy").value
+    assert float(accuracy.rstrip("%")) > 90
+
+
+def test_url_mirrors_the_configuration():
+    at = ok(app())
+    assert at.query_params["loss"] == ["bce"] or at.query_params["loss"] == "bce"
+    at.slider(key="epochs").set_value(120).run()
+    ok(at)
+    value = at.query_params["epochs"]
+    assert (value[0] if isinstance(value, list) else value) == "120"
+
+
+@pytest.mark.parametrize("problem", losses.PROBLEMS)
+def test_switching_problem_resets_to_the_matched_pair(problem):
+    at = ok(app(problem="regression" if problem == "binary" else "binary"))
+    at.selectbox(key="output_activation").set_value("tanh").run()
+    at.selectbox(key="problem").set_value(problem).run()
+    ok(at)
+    assert (at.session_state["output_activation"],
+            at.session_state["loss"]) == pairing.DEFAULT_PAIR[problem]
+    assert specs(at), "the figure is shown"
+    assert any("Matched" in s.value for s in at.sidebar.success)
+
+
+def test_mismatched_pair_shows_its_verdict_and_still_trains():
+    at = ok(app())
+    at.selectbox(key="loss").set_value("mse").run()
+    ok(at)
+    warning = " ".join(w.value for w in at.sidebar.warning)
+    assert "Mismatched" in warning and "saturat" in warning
+    assert specs(at)[0]["frames"]
+
+
+def test_invalid_pair_explains_where_it_breaks_without_exception():
+    at = ok(app(output_activation="linear"))
+    assert any("Invalid" in e.value for e in at.sidebar.error)
+    message = " ".join(str(e.value) for e in at.main.error)
+    assert "epoch 1" in message.lower() and "Binary cross-entropy" in message
+    assert specs(at), "the (short) figure is still drawn"
+
+
+def test_overflowing_learning_rate_is_explained():
+    at = ok(app(problem="regression", optimizer="sgd", lr="10", hidden="64,64"))
+    message = " ".join(str(e.value) for e in at.main.error)
+    assert "learning rate" in message.lower()
+
+
+def test_query_params_reproduce_a_configuration():
+    query = cfg.default_for("regression").replace(dataset="outliers", loss="huber", seed=7,
+                                                  hidden=(8,), epochs=50).to_query()
+    at = ok(app(**query))
+    for key in ("problem", "dataset", "loss", "hidden"):
+        assert str(at.session_state[key]) == query[key]
+    assert at.session_state["seed"] == 7 and at.session_state["epochs"] == 50
+    assert not at.main.warning
+
+
+def test_tampered_url_falls_back_with_a_visible_notice():
+    at = ok(app(problem="binary", lr="NaN", hidden="9999", loss="<img src=x>", preset="nope",
+                view="Hack"))
+    notices = " ".join(w.value for w in at.main.warning)
+    for word in ("lr", "hidden", "loss", "preset", "view"):
+        assert word in notices
+    assert at.session_state["lr"] == 0.01 and at.session_state["hidden"] == "16,16"
+
+
+def test_preset_link_loads_the_lesson():
+    at = ok(app(preset="why_not_mse"))
+    assert at.session_state["loss"] == "mse"
+    assert any("Why not MSE" in i.value for i in at.main.info)
+
+
+def test_preset_picker_applies_a_scenario():
+    at = ok(app())
+    at.selectbox(key="preset_pick").set_value("counts_poisson").run()
+    ok(at)
+    assert (at.session_state["problem"], at.session_state["loss"]) == ("counts", "poisson")
+    assert at.session_state["preset_pick"] is None
+
+
+def test_bad_hidden_text_keeps_the_old_network_with_a_notice():
+    at = ok(app())
+    at.text_input(key="hidden").input("16,abc").run()
+    ok(at)
+    assert any("hidden" in w.value for w in at.sidebar.warning)
+
+
+def test_switching_views_does_not_retrain(monkeypatch):
+    calls = []
+    original = experiment.run
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "run", counting)
+    compute.RUNS.clear()
+    at = ok(app(seed="123"))
+    assert len(calls) == 1
+    for view in ("Learn", "Train"):
+        at.radio(key="view").set_value(view).run()
+        ok(at)
+    again = ok(app(seed="123"))  # a new session opening the same link
+    assert again.session_state["seed"] == 123
+    assert len(calls) == 1
+
+
+def test_log_scale_toggle_switches_the_loss_axis():
+    at = ok(app())
+    assert specs(at)[0]["layout"]["yaxis2"].get("type") != "log"
+    at.toggle(key="log_scale").set_value(True).run()
+    assert specs(ok(at))[0]["layout"]["yaxis2"]["type"] == "log"
+
+
+def test_learn_view_shows_the_pairing_matrix_and_preset_buttons():
+    at = ok(app(view="Learn"))
+    assert at.get("arrow_data_frame") or at.dataframe
+    at.button(key="learn_linear_bce_breaks").click().run()
+    ok(at)
+    assert at.session_state["output_activation"] == "linear"
