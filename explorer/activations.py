@@ -9,8 +9,8 @@ vector-Jacobian product ``g @ J`` row by row, which every activation provides.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -54,7 +54,7 @@ class Activation:
 def _sigmoid(z: Array) -> Array:
     # exp(-|z|) never overflows; the two branches give the same value.
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 def _softplus(z: Array) -> Array:

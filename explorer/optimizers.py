@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,8 +51,8 @@ class Adam:
         self.v *= self.beta2
         self.v += (1.0 - self.beta2) * grad * grad
         # bias corrections folded into the step size (same update, fewer array ops)
-        step = self.lr * np.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
-        eps_hat = self.eps * np.sqrt(1.0 - self.beta2**self.t)
+        step = self.lr * math.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
+        eps_hat = self.eps * math.sqrt(1.0 - self.beta2**self.t)
         theta -= step * self.m / (np.sqrt(self.v) + eps_hat)
 
 

@@ -42,6 +42,8 @@ CANONICAL = {("linear", "mse"), ("sigmoid", "bce"), ("softmax", "cce"),
 """Pairs whose gradient at the pre-activation is exactly (a multiple of) p - y."""
 
 SATURATING = {"sigmoid", "tanh"}
+MARGIN = {"hinge", "squared_hinge"}
+"""Binary margin losses: labels read as -1 / +1, the class is the sign of the output."""
 TARGET_RANGE = {
     "regression": (-float("inf"), float("inf")),
     "binary": (0.0, 1.0),
@@ -170,6 +172,8 @@ def _domain_reason(act: activations.Activation, loss: losses.Loss) -> str:
 def _mismatch_headline(problem: str, act, loss) -> str:
     t_lo, t_hi = TARGET_RANGE[problem]
     a_lo, a_hi = act.output_range
+    if loss.key in MARGIN and a_lo >= 0:
+        return f"{act.label} never reaches the −1 side of the margin"
     if problem == "regression" and (a_lo > t_lo or a_hi < t_hi):
         return f"{act.label} cannot reach every target"
     if act.key in SATURATING and loss.key not in ("bce", "focal"):
@@ -183,6 +187,12 @@ def _mismatch_reason(problem: str, act, loss) -> str:
     parts = []
     t_lo, t_hi = TARGET_RANGE[problem]
     a_lo, a_hi = act.output_range
+    if loss.key in MARGIN and a_lo >= 0:
+        parts.append(f"{loss.label} reads the labels as −1 and +1 and classifies by the sign "
+                     f"of the output, but {act.label} outputs are never negative: every point "
+                     "lands on the +1 side or at best on the boundary at 0, so class 0 is only "
+                     "predicted by that tie and its loss never drops below 1. Use tanh or "
+                     "linear.")
     if problem == "regression" and (a_lo > t_lo or a_hi < t_hi):
         parts.append(f"A {act.label.lower()} output has {_range(act)}, but regression "
                      "targets can be any real number: targets outside that range can never be "

@@ -4,7 +4,9 @@ What the history reports (one row per epoch, a pandas DataFrame):
 - ``loss`` and the train metrics are means over the epoch's mini-batches, computed during the
   forward passes as Keras reports them (no extra pass over the data); at full batch this is the
   loss at the start of the epoch's single step.
-- ``val_loss`` and ``val_*`` metrics are full re-evaluations after the epoch.
+- ``val_loss`` and ``val_*`` metrics are full re-evaluations after the epoch, the loss computed
+  exactly as the training loss is (from the logits for the fused pairs, so the two agree even
+  where clipping would cap one of them).
 - ``grad_norm`` is the root-mean-square over the epoch's batches of the gradient norm: it shows
   plateaus and vanishing gradients directly.
 - ``loss`` is the data loss alone; L2 (``l2 * ||W||^2 / 2`` over weights, not biases) enters the
@@ -132,6 +134,17 @@ def loss_and_grad(network: Network, theta: Array, X: Array, y_loss: Array,
     return value, grad, p, z
 
 
+def evaluate(network: Network, loss: losses.Loss, theta: Array, X: Array, y_step: Array,
+             fused: bool = True) -> tuple[float, Array]:
+    """(data loss, p) at theta, computed as ``batch_step`` computes it (fused if it is)."""
+    z = network.pre_activation(theta, X)
+    p = activations.get(network.output_activation).forward(z)
+    fused_fn = losses.FUSED.get((network.output_activation, loss.key)) if fused else None
+    with np.errstate(all="ignore"):
+        value = fused_fn(y_step, z, p)[0] if fused_fn else loss.value_and_grad(y_step, p)[0]
+    return value, p
+
+
 def snapshot_epochs(epochs: int, count: int) -> Array:
     """About ``count`` evenly spaced epochs from 0 (initial weights) to ``epochs``."""
     count = max(2, min(count, epochs + 1))
@@ -144,7 +157,7 @@ def fit(
     lr: float = 0.01, momentum: float | None = None, epochs: int = 200, batch_size: int = 32,
     l2: float = 0.0, seed: int = 0, validation_data=None, snapshots: int = 100,
     loss_params: dict | None = None, n_classes: int | None = None,
-    initial_params: Array | None = None,
+    initial_params: Array | None = None, init_scale: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Model, pd.DataFrame]:
     """Train an MLP by mini-batch gradient descent; return (Model, History DataFrame).
@@ -154,6 +167,7 @@ def fit(
     matched pair. The backward pass chains ``loss.grad`` through the output activation, so a
     mismatched pair trains with its true gradient; the three canonical pairs whose chain has a
     closed form (sigmoid+BCE, softmax+CE) use it, tested equal to the chain.
+    ``init_scale`` multiplies the He/Glorot initial weights (large values start saturated).
     ``progress(epoch, epochs)`` is called about 100 times when given.
     """
     from explorer import pairing
@@ -190,7 +204,9 @@ def fit(
     network = Network(X.shape[1], tuple(int(h) for h in hidden), k, hidden_activation,
                       output_activation)
     rng = np.random.default_rng(seed)
-    theta = network.init(rng)
+    if not (math.isfinite(init_scale) and init_scale > 0):
+        _fail(f"init_scale must be a positive number; got {init_scale}")
+    theta = network.init(rng) * init_scale
     if initial_params is not None:
         initial_params = np.asarray(initial_params, dtype=float)
         if initial_params.shape != theta.shape:
@@ -209,7 +225,8 @@ def fit(
         t_val, _, _ = prepare_targets(problem, validation_data[1], n_classes)
         if X_val.ndim != 2 or X_val.shape[1] != X.shape[1] or len(t_val) != len(X_val):
             _fail("validation_data must be (X_val, y_val) shaped like (X, y)")
-        val = (X_val, loss_targets(loss_obj, problem, t_val, k), t_val)
+        val = (X_val, step_targets(network, loss_obj, loss_targets(loss_obj, problem, t_val, k)),
+               t_val)
 
     metric_names = metrics.names(problem)
     n = len(X)
@@ -235,24 +252,27 @@ def fit(
     with np.errstate(all="ignore"):
         for epoch in range(1, epochs + 1):
             if full_batch:
-                batches = (slice(None),)
+                batches = ((X, y_step, y_metric),)
             else:
+                # shuffle once per epoch; the batches are then slices (views), not copies
                 order = rng.permutation(n)
-                batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+                shuffled = X[order], y_step[order], y_metric[order]
+                batches = [tuple(a[i:i + batch_size] for a in shuffled)
+                           for i in range(0, n, batch_size)]
             loss_sum = 0.0
             grad_sq = 0.0
             metric_sum = np.zeros(len(metric_names))
-            for idx in batches:
-                value, p, z = step(X[idx], y_step[idx])
+            for xb, yb, mb in batches:
+                value, p, z = step(xb, yb)
                 g2 = float(grad @ grad)
                 if not (math.isfinite(value) and math.isfinite(g2)):
-                    divergence = _diagnose(epoch, value, p, z, loss_obj, output_activation,
-                                           lr)
+                    divergence = _diagnose(epoch, value, g2, p, z, loss_obj,
+                                           output_activation, lr)
                     break
                 rows = len(p)
                 loss_sum += value * rows
                 grad_sq += g2 * rows
-                metric_sum += metrics.sums(problem, p, y_metric[idx], threshold)
+                metric_sum += metrics.sums(problem, p, mb, threshold)
                 opt.step(theta, grad)
             if divergence is not None:
                 break
@@ -261,8 +281,8 @@ def fit(
             for name, value in zip(metric_names, metrics.finish(problem, metric_sum, n)):
                 columns[name][epoch - 1] = value
             if val is not None:
-                p_val = network.forward(theta, val[0])
-                columns["val_loss"][epoch - 1] = loss_obj.value_and_grad(val[1], p_val)[0]
+                columns["val_loss"][epoch - 1], p_val = evaluate(network, loss_obj, theta,
+                                                                 val[0], val[1])
                 val_metrics = metrics.finish(
                     problem, metrics.sums(problem, p_val, val[2], threshold), len(p_val))
                 for name, value in zip(metric_names, val_metrics):
@@ -285,8 +305,8 @@ def fit(
     return model, history
 
 
-def _diagnose(epoch: int, value: float, p: Array, z: Array, loss: losses.Loss,
-              activation: str, lr: float) -> Divergence:
+def _diagnose(epoch: int, value: float, grad_sq: float, p: Array, z: Array,
+              loss: losses.Loss, activation: str, lr: float) -> Divergence:
     """Explain a NaN or infinity in words a student can act on."""
     lo, hi = loss.prediction_range
     outside = (p < lo) | (p > hi)
@@ -301,7 +321,8 @@ def _diagnose(epoch: int, value: float, p: Array, z: Array, loss: losses.Loss,
             f"({'it takes the log of the prediction' if lo == 0 else 'it needs a valid value'})."
             f" Pick an output activation whose range fits: "
             f"{', '.join(loss.matched_activations)}.")
-    if not np.all(np.isfinite(z)):
+    # inside the domain, an infinity (rather than a NaN) means some number grew too large
+    if math.isinf(value) or math.isinf(grad_sq) or not np.all(np.isfinite(z)):
         return Divergence(
             epoch, "weights overflowed",
             f"Epoch {epoch}: the weights grew until the numbers overflowed (the learning rate "
@@ -309,8 +330,9 @@ def _diagnose(epoch: int, value: float, p: Array, z: Array, loss: losses.Loss,
     return Divergence(
         epoch, "non-finite loss or gradient",
         f"Epoch {epoch}: the loss or its gradient became NaN or infinite (loss = {value}). "
-        f"Lower the learning rate or pick the matched output activation "
-        f"({', '.join(loss.matched_activations)}).")
+        f"Lower the learning rate" + (
+            "." if activation in loss.matched_activations else
+            f" or pick the matched output activation ({', '.join(loss.matched_activations)})."))
 
 
 def _interval(lo: float, hi: float) -> str:
