@@ -34,6 +34,7 @@ class Config:
     loss: str = "bce"
     hidden: tuple[int, ...] = (16, 16)
     hidden_activation: str = "relu"
+    init_scale: float = 1.0
     optimizer: str = "adam"
     lr: float = 0.01
     batch_size: int = 32
@@ -112,6 +113,7 @@ FIELDS: tuple[Field, ...] = (
           f"up to {MAX_HIDDEN_LAYERS} comma-separated sizes of 1 to {MAX_UNITS}"),
     Field("hidden_activation", str, _choice(activations.HIDDEN_ACTIVATIONS),
           hint=", ".join(activations.HIDDEN_ACTIVATIONS)),
+    Field("init_scale", _float, _between(0.01, 20.0), _dump_float, "0.01 to 20"),
     Field("optimizer", str, _choice(optimizers.OPTIMIZERS), hint=", ".join(optimizers.OPTIMIZERS)),
     Field("lr", _float, _between(1e-5, 10.0), _dump_float, "1e-5 to 10"),
     Field("batch_size", int, _choice(BATCH_SIZES), hint="8 ... 256, or 0 for full batch"),

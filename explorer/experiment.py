@@ -55,7 +55,7 @@ def run(config: Config, progress: Callable[[int, int], None] | None = None,
     validation = (data.X_val, data.y_val) if len(data.X_val) else None
     model, history = fit(
         data.X_train, data.y_train, problem=config.problem, hidden=config.hidden,
-        hidden_activation=config.hidden_activation,
+        hidden_activation=config.hidden_activation, init_scale=config.init_scale,
         output_activation=config.output_activation, loss=config.loss,
         optimizer=config.optimizer, lr=config.lr, epochs=config.epochs,
         batch_size=config.effective_batch_size, l2=config.l2, seed=config.seed,

@@ -29,21 +29,28 @@ PRESETS: dict[str, Preset] = {
                "around the moons. The gradient at the output is simply p − y.",
                _binary()),
         Preset("why_not_mse", "Why not MSE for classification",
-               "Same data, same start, but squared error on a sigmoid output. Compare the loss "
-               "curve and the gradient norm with the cross-entropy run: where the sigmoid "
-               "saturates on a wrong answer, MSE's gradient p(1−p)(p−y) all but vanishes.",
-               _binary(loss="mse", optimizer="sgd", lr=0.5, epochs=300), "Loss anatomy"),
+               "Large initial weights saturate the sigmoid output, many points on the wrong "
+               "side. With squared error the gradient there is (p − y)·p(1 − p) ≈ 0, so "
+               "accuracy crawls. Open the next preset — the same start with cross-entropy — "
+               "and watch it recover within a few dozen epochs.",
+               _binary(loss="mse", hidden=(16,), init_scale=10.0, optimizer="sgd", lr=0.5)),
+        Preset("why_not_mse_bce", "…and the same start with cross-entropy",
+               "Identical data, network, initial weights and batches as the MSE preset; only "
+               "the loss differs. Cross-entropy's gradient at the output is p − y: largest "
+               "exactly where the model is confidently wrong.",
+               _binary(hidden=(16,), init_scale=10.0, optimizer="sgd", lr=0.5)),
         Preset("one_neuron_mse", "One sigmoid neuron: MSE surface",
                "No hidden layer and one input: the network has exactly two parameters, so the "
-               "error surface is the whole story. With MSE it has flat plateaus where the "
-               "sigmoid saturates.",
-               _binary(dataset="overlap1d", noise=0.6, hidden=(), loss="mse",
-                       optimizer="sgd", lr=1.0, epochs=200, batch_size=0), "Error surface"),
+               "error surface is the whole story. It starts saturated on the wrong side, on "
+               "MSE's flat plateau, and barely moves in 300 epochs.",
+               _binary(dataset="overlap1d", noise=0.6, hidden=(), loss="mse", seed=5,
+                       init_scale=10.0, optimizer="sgd", lr=1.0, batch_size=0),
+               "Error surface"),
         Preset("one_neuron_bce", "One sigmoid neuron: cross-entropy surface",
                "The same neuron with cross-entropy: the surface is a convex bowl, steep where "
                "the predictions are wrong, so gradient descent rolls straight in.",
-               _binary(dataset="overlap1d", noise=0.6, hidden=(), optimizer="sgd", lr=1.0,
-                       epochs=200, batch_size=0), "Error surface"),
+               _binary(dataset="overlap1d", noise=0.6, hidden=(), seed=5, init_scale=10.0,
+                       optimizer="sgd", lr=1.0, batch_size=0), "Error surface"),
         Preset("linear_bce_breaks", "Linear output + BCE breaks",
                "Cross-entropy takes log p. A linear output can be negative, and the first "
                "negative prediction makes the loss undefined: the run stops with NaN and the "

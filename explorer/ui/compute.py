@@ -7,10 +7,13 @@ import threading
 import time
 from collections import OrderedDict
 
+import numpy as np
 import streamlit as st
 
+from explorer import anatomy, experiment, losses, surfaces
 from explorer import config as cfg
-from explorer import experiment, losses
+from explorer.figures import anatomy as anatomy_figures
+from explorer.figures import surface as surface_figures
 from explorer.figures import training as training_figures
 
 PROGRESS_AFTER_S = 0.4
@@ -94,3 +97,82 @@ def train_with_progress(config: cfg.Config) -> experiment.Run:
 
 def key(config: cfg.Config) -> str:
     return json.dumps(config.to_query(), sort_keys=True)
+
+
+EXACT_SPAN = 10.0
+"""A two-parameter network's surface spans at least [-10, 10] in each weight."""
+SURFACE_POINTS = 2000
+"""Surfaces use at most this many training points (a fixed subsample beyond it)."""
+
+
+def _surface_data(run: experiment.Run):
+    X, y = run.data.X_train, run.data.y_train
+    if len(X) > SURFACE_POINTS:
+        rows = np.random.default_rng(0).choice(len(X), SURFACE_POINTS, replace=False)
+        X, y = X[rows], y[rows]
+    return X, y
+
+
+@st.cache_data(max_entries=64, show_spinner="Evaluating the loss surface…")
+def _surface(config_json: str, kind: str, option) -> surfaces.Surface:
+    run = train(config_json)
+    X, y = _surface_data(run)
+    if kind == "parameters":
+        i, j = option
+        if run.model.network.n_params == 2:
+            # the exact textbook picture: show the plateaus and the bowl, not just the path
+            snaps = run.model.snapshots
+            ranges = [(min(snaps[:, k].min(), -EXACT_SPAN) - 1.0,
+                       max(snaps[:, k].max(), EXACT_SPAN) + 1.0) for k in (i, j)]
+            return surfaces.two_parameter_slice(run.model, X, y, i, j, ranges=ranges,
+                                                resolution=61)
+        return surfaces.two_parameter_slice(run.model, X, y, i, j)
+    if kind == "random":
+        seed, span = option
+        return surfaces.random_plane(run.model, X, y, seed=seed, span=span)
+    return surfaces.pca_plane(run.model, X, y)
+
+
+def default_surface_parameters(config_json: str) -> tuple[int, int]:
+    run = train(config_json)
+    return surfaces.default_parameters(run.model.network, run.model.theta)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def surface_figure(config_json: str, kind: str, option, mode: str, scale: str):
+    run = train(config_json)
+    fig = surface_figures.surface_figure(_surface(config_json, kind, option), run.history,
+                                         mode=mode, scale=scale)
+    fig.update_layout(meta=run.config.key())
+    return fig
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def interpolation_figure(config_json: str):
+    run = train(config_json)
+    X, y = _surface_data(run)
+    fig = surface_figures.interpolation_figure(surfaces.interpolation_line(run.model, X, y))
+    fig.update_layout(meta=run.config.key() + ":line")
+    return fig
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def anatomy_figure(config_json: str, target):
+    run = train(config_json)
+    c = run.config
+    chosen, matched = anatomy.compare_pairs(c.problem, c.output_activation, c.loss,
+                                            target=None if target is None else (target,))
+    fig = anatomy_figures.anatomy_figure(chosen, matched)
+    fig.update_layout(meta=c.key() + ":anatomy")
+    return fig
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def gradient_histogram(config_json: str):
+    run = train(config_json)
+    X, y = _surface_data(run)
+    points = anatomy.per_point_output_gradients(run.model, X, y)
+    fig = anatomy_figures.gradient_histogram_figure(points.grads, points.epochs,
+                                                    points.confidently_wrong)
+    fig.update_layout(meta=run.config.key() + ":gradients")
+    return fig

@@ -10,6 +10,7 @@ from explorer import config as cfg
 from explorer.ui import state
 
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+INIT_SCALES = (0.1, 0.3, 1.0, 3.0, 10.0)
 L2_VALUES = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.1)
 VERDICT_WORD = {"✓": "matched", "~": "mismatched", "✗": "invalid"}
 
@@ -73,6 +74,12 @@ def draw() -> None:
                        "1 to 64 units.")
     sb.selectbox("Hidden activation", list(activations.HIDDEN_ACTIVATIONS),
                  key="hidden_activation", format_func=lambda a: activations.get(a).label)
+
+    sb.select_slider("Initial weight scale", _options_with(INIT_SCALES,
+                                                           st.session_state["init_scale"]),
+                     key="init_scale", format_func=lambda v: f"× {v:g}",
+                     help="Multiplies the He/Glorot initial weights. Large values start "
+                          "sigmoid and tanh units saturated: watch mismatched pairs stall.")
 
     sb.header("5 · Training")
     sb.selectbox("Optimizer", list(optimizers.OPTIMIZERS), key="optimizer",

@@ -163,15 +163,98 @@ def learn_view(run: Run) -> None:
     st.subheader("The ideas, one preset each")
     for title, text, key in IDEAS:
         with st.container(border=True):
-            c1, c2 = st.columns([4, 1])
+            c1, c2 = st.columns([3, 1.4])
             c1.markdown(f"**{title}.** {text}")
             c2.button(presets.get(key).title, key=f"learn_{key}", on_click=state.apply_preset,
                       args=(key,), width="stretch")
 
 
+SLICES = {"parameters": "Two parameters", "random": "Random directions (filter-normalized)",
+          "pca": "Trajectory PCA plane"}
+SCALES = {"auto": "auto", "log": "log10", "clip": "clipped", "linear": "linear"}
+
+
 def surface_view(run: Run) -> None:
-    st.write("TODO surface")
+    """The loss over a 2-D slice of weight space, with the optimizer's path on it."""
+    if len(run.model.snapshots) < 2:
+        st.info("The run stopped before its first epoch, so there is no path to draw. "
+                "Pick a valid pair (see the verdict in the sidebar) and try again.")
+        return
+    names = run.model.network.parameter_names()
+    arch = f"{run.model.network.n_params}_{run.config.hidden}_{run.config.problem}"
+    c1, c2, c3 = st.columns([2.2, 1, 1])
+    kind = c1.radio("Slice", list(SLICES), format_func=SLICES.get, key="surface_kind",
+                    horizontal=True)
+    mode = c2.radio("Draw as", ["contour", "3d"], key="surface_mode", horizontal=True,
+                    format_func={"contour": "Contour", "3d": "3-D surface"}.get)
+    scale = c3.selectbox("Height scale", list(SCALES), key="surface_scale",
+                         format_func=SCALES.get,
+                         help="auto: log10 when the loss spans more than two decades, "
+                              "otherwise clipped at a high percentile so one spike does not "
+                              "flatten the rest.")
+    option = None
+    if kind == "parameters":
+        i0, j0 = compute.default_surface_parameters(compute.key(run.config))
+        a, b = st.columns(2)
+        i = a.selectbox("Horizontal axis", range(len(names)), index=i0,
+                        format_func=names.__getitem__, key=f"surface_i_{arch}")
+        j = b.selectbox("Vertical axis", range(len(names)), index=j0,
+                        format_func=names.__getitem__, key=f"surface_j_{arch}")
+        if i == j:
+            st.warning("Pick two different parameters.")
+            return
+        option = (int(i), int(j))
+        st.caption("Parameter names: W2[3→0] is the weight from unit 3 of layer 1 into unit "
+                   "0 of layer 2; b2[0] is that unit's bias.")
+    elif kind == "random":
+        a, b = st.columns(2)
+        seed = a.number_input("Direction seed", 0, 9999, value=0, key="surface_seed")
+        span = b.select_slider("Span (× the weights' scale)", [0.25, 0.5, 1.0, 2.0],
+                               value=1.0, key="surface_span")
+        option = (int(seed), float(span))
+    fig = compute.surface_figure(compute.key(run.config), kind, option, mode, scale)
+    st.plotly_chart(fig, width="stretch", key="surface_chart", config=PLOT_CONFIG)
+    line = compute.interpolation_figure(compute.key(run.config))
+    st.plotly_chart(line, width="stretch", key="line_chart", config=PLOT_CONFIG)
+    st.caption("The loss and the reported metric along the straight line θ(t) = (1 − t)·θ₀ "
+               "+ t·θ₁ from the initial (t = 0) to the final weights (t = 1), extended a "
+               "little beyond both ends (Goodfellow et al., 2015). A smooth monotone descent "
+               "means the path found no barrier worth crossing.")
 
 
 def anatomy_view(run: Run) -> None:
-    st.write("TODO anatomy")
+    """Loss and gradient against the output's pre-activation, chosen pair vs matched pair."""
+    config = run.config
+    target = None
+    if config.problem in ("regression", "counts"):
+        target = st.slider("Target value y", 0.0 if config.problem == "counts" else -3.0,
+                           10.0 if config.problem == "counts" else 3.0, step=0.5,
+                           value=2.0 if config.problem == "counts" else 1.0,
+                           key="anatomy_target")
+    fig = compute.anatomy_figure(compute.key(config), target)
+    st.plotly_chart(fig, width="stretch", key="anatomy_chart", config=PLOT_CONFIG)
+    loss = losses.get(config.loss)
+    act = activations.get(config.output_activation)
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.markdown(f"**{loss.label}** — negative log-likelihood of: {loss.likelihood}.")
+        st.latex(rf"L = {loss.formula}")
+    with c2:
+        st.markdown("**Its derivative in the prediction p**")
+        st.latex(rf"\frac{{\partial L}}{{\partial p}} = {loss.grad_formula}")
+    with c3:
+        st.markdown(f"**Through the {act.label.lower()} output, in z**")
+        st.latex(rf"\frac{{\partial L}}{{\partial z}} = "
+                 rf"{pairing.gradient_at_z(act.key, loss.key)}")
+    st.caption("z is the output unit's pre-activation, p = a(z) its output. Shaded bands are "
+               "where the activation is flat (|a′(z)| below 1% of its peak): there the "
+               "gradient reaching the network is multiplied by almost nothing. Dashed curves "
+               "are the problem's matched pair, for comparison.")
+    if len(run.model.snapshots) < 2:
+        return
+    hist = compute.gradient_histogram(compute.key(config))
+    st.plotly_chart(hist, width="stretch", key="gradient_chart", config=PLOT_CONFIG)
+    st.caption("Each bar counts training points by the size of their gradient at the output, "
+               "|∂Lᵢ/∂zᵢ| (log scale). Red: points the final model gets confidently wrong. "
+               "Under sigmoid + MSE they sit at the far left — almost no push — while "
+               "sigmoid + BCE gives them the strongest push of all.")

@@ -44,7 +44,8 @@ def _require_browser():
 def server():
     _require_browser()
     port = _free_port()
-    log = open(ARTIFACTS.parent / ".streamlit-e2e.log", "w") if False else subprocess.DEVNULL
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "streamlit-server.log").open("w")  # noqa: SIM115 (closed at teardown)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -69,6 +70,7 @@ def server():
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,16 @@ import re
 
 import pytest
 
-from tests.e2e.helpers import (CHART, choose, click_play, frames_played, no_exception,
-                               screenshot, wait_for_query, wait_idle)
+from tests.e2e.helpers import (
+    CHART,
+    choose,
+    click_play,
+    frames_played,
+    no_exception,
+    screenshot,
+    wait_for_query,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
 

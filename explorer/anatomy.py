@@ -1,0 +1,282 @@
+"""Loss anatomy: the loss and its gradient against the output's pre-activation z.
+
+For one output unit with pre-activation z, prediction p = a(z) and target y, the gradient a
+student needs to see is dL/dz = (dL/dp) a'(z). Everything here is computed the way the trainer
+back-propagates it (never a separate closed form): the chain ``Loss.grad`` through
+``Activation.vjp``, or for sigmoid + BCE and softmax + CE the engine's fused logit path
+(``losses.FUSED``), which the trainer uses and which equals the chain wherever the chain's
+1e-7 clipping is inactive (|z| < 16). For the canonical pairs this is p - y (2 (p - y) for
+MSE), which the tests check; for sigmoid + MSE it carries the factor p (1 - p), which
+vanishes where the sigmoid saturates, even on a confidently wrong answer.
+
+Multi-output losses (softmax, categorical losses) are shown over 3 classes: the curve varies
+the logit of one class with the others at 0; target 1 means that class is the true one,
+target 0 that another class is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from explorer import activations, losses, pairing, training
+from explorer.network import Model, decide
+from explorer.surfaces import fused_per_sample
+
+Array = np.ndarray
+
+SATURATION_SHARE = 0.01
+"""A region is 'saturated' where |a'(z)| < 1% of the activation's steepest slope in view
+(capped at 1, so an unbounded slope such as exp's does not make everything look flat)."""
+DEFAULT_Z = np.linspace(-8.0, 8.0, 401)
+CONFIDENCE = 0.8
+"""A wrong answer is 'confident' when the output is 80% of the way from the decision
+threshold to the label's extreme (p >= 0.9 or <= 0.1 for a probability)."""
+
+
+@dataclass(frozen=True)
+class AnatomyCurves:
+    """Loss and dL/dz against z for one (activation, loss) pair and a few targets.
+
+    z (m,); prediction (m,) is the varied unit's output a(z); loss and grad are (T, m), one
+    row per entry of ``targets``: the per-sample loss L(a(z), y) and dL/dz for that sample
+    (not divided by the number of samples). slope (m,) is a'(z) of the varied unit.
+    ``saturated`` lists (z_start, z_end) intervals where |a'(z)| is nearly 0. NaN marks
+    predictions outside the loss's domain (``invalid`` then True): plotted as gaps.
+    """
+
+    activation: str
+    loss: str
+    label: str
+    z: Array
+    targets: tuple[float, ...]
+    target_labels: tuple[str, ...]
+    prediction: Array
+    loss_values: Array
+    grad: Array
+    slope: Array
+    saturated: tuple[tuple[float, float], ...]
+    invalid: bool
+    n_classes: int
+    loss_formula: str
+    """LaTeX of the per-sample loss in p and y."""
+    grad_p_formula: str
+    """LaTeX of dL/dp."""
+    grad_z_formula: str
+    """LaTeX of dL/dz for this pair (p - y for canonical pairs)."""
+    likelihood: str
+
+
+def _is_multiclass(act: activations.Activation, loss: losses.Loss) -> bool:
+    return not act.elementwise or loss.reduce == "sum" or loss.sparse_targets
+
+
+def loss_vs_preactivation(activation, loss, target=(1.0, 0.0), z: Array | None = None,
+                          loss_params: dict | None = None, n_classes: int = 3) -> AnatomyCurves:
+    """Per-sample loss, prediction and dL/dz over a range of the output pre-activation z.
+
+    activation, loss: registry keys or objects. target: one value or several (binary: 1 and
+    0; regression: any value; multi-class: 1 = the varied logit's class is the true one, 0 =
+    it is not). z defaults to 401 points on [-8, 8]. dL/dz is ``activation.vjp`` of
+    ``loss.grad`` (rescaled from the batch mean to one sample), or the fused logit gradient
+    for the pairs the trainer fuses; see ``output_gradient``.
+    """
+    act = activations.get(activation) if isinstance(activation, str) else activation
+    loss_obj = losses.get(loss) if isinstance(loss, str) else loss
+    if loss_params:
+        loss_obj = loss_obj.with_params(**loss_params)
+    z = DEFAULT_Z if z is None else np.asarray(z, dtype=float)
+    targets = tuple(float(t) for t in np.atleast_1d(target))
+    multiclass = _is_multiclass(act, loss_obj)
+    k = n_classes if multiclass else 1
+    m = len(z)
+    Z = np.zeros((m, k))
+    Z[:, 0] = z
+    values, grads = np.empty((len(targets), m)), np.empty((len(targets), m))
+    with np.errstate(all="ignore"):
+        p = act.forward(Z)
+        for row, t in enumerate(targets):
+            y = _encode(loss_obj, t, m, k, multiclass)
+            values[row], dz = output_gradient(act, loss_obj, y, Z, p)
+            grads[row] = dz[:, 0]
+        slope = _slope(act, Z)
+    values[~np.isfinite(values)] = np.nan
+    grads[~np.isfinite(grads)] = np.nan
+    labels = tuple(_target_label(t, multiclass) for t in targets)
+    return AnatomyCurves(
+        activation=act.key, loss=loss_obj.key, label=f"{act.label} + {loss_obj.label}", z=z,
+        targets=targets, target_labels=labels, prediction=p[:, 0], loss_values=values,
+        grad=grads, slope=slope, saturated=saturated_regions(z, slope),
+        invalid=bool(np.isnan(values).any() or np.isnan(grads).any()), n_classes=k,
+        loss_formula=loss_obj.formula, grad_p_formula=loss_obj.grad_formula,
+        grad_z_formula=pairing.gradient_at_z(act.key, loss_obj.key),
+        likelihood=loss_obj.likelihood)
+
+
+def output_gradient(act: activations.Activation, loss: losses.Loss, y: Array, z: Array,
+                    p: Array) -> tuple[Array, Array]:
+    """(per-sample loss (m,), per-sample dL/dz (m, k)) exactly as the trainer computes them.
+
+    z, p: (m, k) pre-activations and outputs; y encoded as the loss reads it. Pairs in
+    ``losses.FUSED`` use the fused logit path (loss from log-sigmoid / log-softmax, gradient
+    p - y); all others chain ``loss.value_and_grad`` through ``act.vjp``. Both are batch-mean
+    gradients rescaled by m to one sample.
+    """
+    m = len(z)
+    fused = losses.FUSED.get((act.key, loss.key))
+    if fused is None:
+        _, dp = loss.value_and_grad(y, p)
+        return loss.per_sample_from(y, p), act.vjp(z, p, dp * m)
+    if loss.sparse_targets:
+        y = losses.one_hot(y, z.shape[1])
+    _, dz = fused(y, z, p)
+    return fused_per_sample(act.key, y, z), dz * m
+
+
+def _encode(loss: losses.Loss, t: float, m: int, k: int, multiclass: bool) -> Array:
+    """Targets for m samples as the loss reads them."""
+    if not multiclass:
+        return np.full((m, 1), t)
+    true_class = 0 if t >= 0.5 else 1
+    if loss.sparse_targets:
+        return np.full(m, true_class, dtype=np.int64)
+    return losses.one_hot(np.full(m, true_class, dtype=np.int64), k)
+
+
+def _slope(act: activations.Activation, Z: Array) -> Array:
+    """d a_0 / d z_0 for the varied unit, (m,)."""
+    g = act.grad(Z)
+    return g[:, 0, 0] if g.ndim == 3 else g[:, 0]
+
+
+def _target_label(t: float, multiclass: bool) -> str:
+    if multiclass:
+        return "true class" if t >= 0.5 else "another class is true"
+    return f"target y = {t:g}"
+
+
+def saturated_regions(z: Array, slope: Array,
+                      share: float = SATURATION_SHARE) -> tuple[tuple[float, float], ...]:
+    """Intervals (z_start, z_end) of the grid where |slope| < share x min(max |slope|, 1)."""
+    magnitude = np.abs(np.nan_to_num(slope, nan=0.0))
+    top = min(float(magnitude.max()) if magnitude.size else 0.0, 1.0)
+    if top <= 0:
+        return ()
+    flat = magnitude < share * top
+    regions, start = [], None
+    for index, is_flat in enumerate(flat):
+        if is_flat and start is None:
+            start = index
+        if start is not None and (not is_flat or index == len(flat) - 1):
+            end = index if is_flat else index - 1
+            regions.append((float(z[start]), float(z[end])))
+            start = None
+    return tuple(regions)
+
+
+def default_targets(problem: str) -> tuple[float, ...]:
+    """Targets to show: 1 and 0 for classification, 1.0 for regression, 3 for counts."""
+    return {"binary": (1.0, 0.0), "multiclass": (1.0, 0.0), "regression": (1.0,),
+            "counts": (3.0,)}[problem]
+
+
+def matched_pair(problem: str) -> tuple[str, str]:
+    """The problem's canonical (activation, loss): the pair to overlay for comparison."""
+    return pairing.DEFAULT_PAIR[problem]
+
+
+def compare_pairs(problem: str, activation: str, loss: str, loss_params: dict | None = None,
+                  target=None, z: Array | None = None) -> tuple[AnatomyCurves, AnatomyCurves]:
+    """(chosen, matched) curves for the same targets; matched = the problem's default pair.
+
+    For z ranges where the matched pair's activation needs a wider input (exp), the same z
+    grid is used so the two overlay directly.
+    """
+    target = default_targets(problem) if target is None else target
+    chosen = loss_vs_preactivation(activation, loss, target, z, loss_params)
+    m_act, m_loss = matched_pair(problem)
+    matched = loss_vs_preactivation(m_act, m_loss, target, z)
+    return chosen, matched
+
+
+# ----------------------------------------------------------------------------------------
+# Per-point gradients of a trained model
+
+
+@dataclass(frozen=True)
+class PointGradients:
+    """|dL_i / dz_i| for every training point at every snapshot, and who is wrong at the end.
+
+    grads (S, n): the per-sample gradient's norm over output units (for one output unit its
+    absolute value), NOT divided by n. epochs (S,). At the final weights: wrong (n,) bool —
+    misclassified, or for regression/counts a residual above 2 x RMSE; confidently_wrong
+    (n,) bool — wrong with the output ``CONFIDENCE`` of the way to the wrong extreme
+    (regression/counts: residual above 3 x RMSE).
+    """
+
+    grads: Array
+    epochs: Array
+    wrong: Array
+    confidently_wrong: Array
+    final_loss: Array
+    """Per-sample loss at the final weights, (n,)."""
+
+
+def per_point_output_gradients(model: Model, X, y, max_floats: int = 2**22) -> PointGradients:
+    """Per-point |dL_i/dz_i| at the output pre-activation for every snapshot, batched.
+
+    Uses the trainer's gradient (``output_gradient``: the chain ``loss.grad`` through
+    ``activation.vjp``, or the fused logit path), rescaled from the batch mean to one sample.
+    Snapshots go through ``network.pre_activation`` in chunks of at most ``max_floats``.
+    """
+    network = model.network
+    X = np.asarray(X, dtype=float)
+    act = activations.get(network.output_activation)
+    loss_obj = losses.get(model.loss, **(model.loss_params or {}))
+    k = network.n_outputs
+    n_classes = model.n_classes or (k if model.problem == "multiclass" else None)
+    targets, _, _ = training.prepare_targets(model.problem, y, n_classes)
+    y_loss = training.loss_targets(loss_obj, model.problem, targets, k)
+    snaps = np.asarray(model.snapshots, dtype=float)
+    n = len(X)
+    chunk = max(1, max_floats // (n * max(network.sizes)))
+    grads = np.empty((len(snaps), n))
+    with np.errstate(all="ignore"):
+        for start in range(0, len(snaps), chunk):
+            part = snaps[start:start + chunk]
+            c = len(part)
+            z = network.pre_activation(part, X).reshape(c * n, k)
+            p = act.forward(z)
+            y_rep = np.tile(y_loss, c) if y_loss.ndim == 1 else np.tile(y_loss, (c, 1))
+            _, dz = output_gradient(act, loss_obj, y_rep, z, p)
+            grads[start:start + c] = np.linalg.norm(dz, axis=1).reshape(c, n)
+        z = network.pre_activation(np.asarray(model.theta, dtype=float), X)
+        out = act.forward(z)
+        final_loss, _ = output_gradient(act, loss_obj, y_loss, z, out)
+    wrong, confident = _wrongness(model, out, targets)
+    return PointGradients(grads, np.asarray(model.snapshot_epochs), wrong, confident,
+                          final_loss)
+
+
+def _wrongness(model: Model, out: Array, targets: Array) -> tuple[Array, Array]:
+    if model.problem == "binary":
+        wrong = decide(out, model.threshold) != targets
+        lo, hi = activations.get(model.network.output_activation).output_range
+        if np.isfinite(lo) and np.isfinite(hi):
+            reach = max(hi - model.threshold, model.threshold - lo)
+        else:
+            reach = 1.0  # unbounded scores (linear + hinge): the margin is 1
+        confident = wrong & (np.abs(out[:, 0] - model.threshold) >= CONFIDENCE * reach)
+        return wrong, confident
+    if model.problem == "multiclass":
+        predicted = decide(out, model.threshold)
+        wrong = predicted != targets
+        if model.network.output_activation == "softmax":
+            confidence = np.max(out, axis=1)
+            return wrong, wrong & (confidence >= CONFIDENCE)
+        true_score = out[np.arange(len(out)), targets]
+        return wrong, wrong & (np.max(out, axis=1) - true_score >= 1.0)
+    residual = np.abs(out - targets.reshape(out.shape)).max(axis=1)
+    rmse = float(np.sqrt(np.mean(residual ** 2)))
+    return residual > 2.0 * rmse, residual > 3.0 * rmse

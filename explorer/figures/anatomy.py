@@ -1,0 +1,166 @@
+"""The Loss anatomy view: loss and dL/dz against the output pre-activation, and the per-point
+gradient magnitudes of the trained model over epochs.
+
+Pure builders: ``AnatomyCurves`` / gradient arrays (from ``explorer.anatomy``) -> go.Figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from explorer.anatomy import AnatomyCurves
+from explorer.figures import style
+
+SATURATED_FILL = "#94a3b8"
+WRONG_COLOR = "#dc2626"
+GRADIENT_FLOOR = 1e-6
+INVALID_TEXT = "Gaps: the prediction leaves the loss's domain there (loss undefined)."
+
+
+def _f32(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32)
+
+
+def _target_color(curves: AnatomyCurves, row: int) -> str:
+    """Target 1 / true class: class-1 orange; target 0: class-0 blue; regression: dark."""
+    if len(curves.targets) == 1:
+        return style.FIT_COLOR
+    return style.CLASS_COLORS[1] if curves.targets[row] >= 0.5 else style.CLASS_COLORS[0]
+
+
+def _robust_range(arrays, spread: float = 4.0) -> list[float] | None:
+    """A y range that keeps the bulk of the curves readable when one end explodes (exp)."""
+    values = np.concatenate([np.ravel(a) for a in arrays])
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    q_lo, q_hi = np.percentile(values, [5, 95])
+    body = max(q_hi - q_lo, 1e-9)
+    lo, hi = max(lo, q_lo - spread * body), min(hi, q_hi + spread * body)
+    pad = 0.06 * max(hi - lo, 1e-9)
+    return [lo - pad, hi + pad]
+
+
+def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
+                   height: int = 620) -> go.Figure:
+    """Two rows against z: the per-sample loss (top) and dL/dz (bottom).
+
+    One colour per target; the chosen pair solid, the matched pair dashed. The chosen
+    activation's saturated regions (a'(z) ~ 0) are shaded on both rows. NaN values (outside
+    the loss's domain) show as gaps.
+    """
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+                        subplot_titles=("Loss of one sample, L(a(z), y)",
+                                        "Its gradient at the pre-activation, dL/dz"))
+    pairs = [(chosen, "solid", 3.5)]
+    if matched is not None and (matched.activation, matched.loss) != (chosen.activation,
+                                                                      chosen.loss):
+        pairs.append((matched, "dash", 2.5))
+    z_all = []
+    for curves, dash, width in pairs:
+        z = _f32(curves.z)
+        z_all.append(curves.z)
+        suffix = "" if curves is chosen else " (matched)"
+        for row, label in enumerate(curves.target_labels):
+            color = _target_color(curves, row)
+            name = f"{curves.label}{suffix}, {label}"
+            common = dict(x=z, mode="lines", legendgroup=name, connectgaps=False,
+                          line=dict(color=color, width=width, dash=dash))
+            fig.add_trace(go.Scatter(
+                y=_f32(curves.loss_values[row]), name=name, **common,
+                customdata=_f32(curves.prediction),
+                hovertemplate="z = %{x:.2f}<br>p = %{customdata:.3g}<br>loss = %{y:.4g}"
+                              "<extra></extra>"), row=1, col=1)
+            fig.add_trace(go.Scatter(
+                y=_f32(curves.grad[row]), name=name, showlegend=False, **common,
+                customdata=_f32(curves.prediction),
+                hovertemplate="z = %{x:.2f}<br>p = %{customdata:.3g}<br>dL/dz = %{y:.4g}"
+                              "<extra></extra>"), row=2, col=1)
+    for k, (lo, hi) in enumerate(chosen.saturated):
+        fig.add_vrect(x0=lo, x1=hi, fillcolor=SATURATED_FILL, opacity=0.18, line_width=0,
+                      layer="below", row="all", col=1)
+        if k == 0 or hi - lo > 0:
+            fig.add_annotation(
+                x=(lo + hi) / 2, y=1.0, xref="x", yref="y domain", yanchor="top",
+                text="saturated:<br>a′(z) ≈ 0", showarrow=False,
+                font=dict(size=12, color="#475569"))
+    fig.add_hline(y=0.0, line=dict(color="#94a3b8", width=1), row=2, col=1)
+    loss_range = _robust_range([c.loss_values for c, _, _ in pairs])
+    grad_range = _robust_range([c.grad for c, _, _ in pairs])
+    fig.update_yaxes(title_text="loss", range=loss_range, row=1, col=1)
+    fig.update_yaxes(title_text="dL/dz", range=grad_range, row=2, col=1)
+    z_lo = min(float(np.min(z)) for z in z_all)
+    z_hi = max(float(np.max(z)) for z in z_all)
+    fig.update_xaxes(title_text="pre-activation z of the output unit", range=[z_lo, z_hi],
+                     row=2, col=1)
+    notes = []
+    if chosen.saturated:
+        notes.append(f"Shaded: {chosen.label.split(' + ')[0]} is flat there, so dL/dz = "
+                     "dL/dp · a′(z) is nearly 0 whatever the error.")
+    if chosen.invalid or (matched is not None and matched.invalid):
+        notes.append(INVALID_TEXT)
+    if chosen.n_classes > 1:
+        notes.append(f"Multi-class: the output z of one of {chosen.n_classes} classes "
+                     "varies, the others stay at 0.")
+    style.base_layout(fig, height=height)
+    fig.update_layout(margin=dict(t=110, b=130),
+                      legend=dict(orientation="h", y=-0.16, yanchor="top", x=0.0),
+                      title=dict(
+        text=f"{chosen.label}" + (f" vs {matched.label} (dashed)" if len(pairs) > 1 else ""),
+        x=0.0, subtitle=dict(text="<br>".join(notes))))
+    return fig
+
+
+def gradient_histogram_figure(grads, epochs, confidently_wrong=None, bins: int = 40,
+                              floor: float = GRADIENT_FLOOR, height: int = 520) -> go.Figure:
+    """Histogram of log10 |dL/dz| over the training points, animated over the snapshots.
+
+    grads (S, n): per-point gradient magnitudes (``anatomy.per_point_output_gradients``);
+    values below ``floor`` are counted at the floor. With ``confidently_wrong`` (n,) bool,
+    those points are stacked in red so their gradients can be followed.
+    """
+    grads = np.asarray(grads, dtype=float)
+    epochs = np.asarray(epochs).astype(int)
+    logs = np.log10(np.maximum(np.where(np.isfinite(grads), grads, np.nan), floor))
+    finite = logs[np.isfinite(logs)]
+    lo = float(finite.min()) if finite.size else np.log10(floor)
+    hi = float(finite.max()) if finite.size else 0.0
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
+    centers, width = _f32((edges[:-1] + edges[1:]) / 2), float(edges[1] - edges[0])
+    groups = [("all points", np.ones(grads.shape[1], bool), style.TRAIN_COLOR)]
+    if confidently_wrong is not None and np.any(confidently_wrong):
+        flags = np.asarray(confidently_wrong, bool)
+        groups = [("other points", ~flags, style.TRAIN_COLOR),
+                  ("confidently wrong at the end", flags, WRONG_COLOR)]
+    counts = np.array([[np.histogram(row[sel][np.isfinite(row[sel])], edges)[0]
+                        for _, sel, _ in groups] for row in logs])  # (S, groups, bins)
+    fig = go.Figure()
+    last = len(epochs) - 1
+    for g, (name, _, color) in enumerate(groups):
+        fig.add_trace(go.Bar(x=centers, y=_f32(counts[last, g]), width=width, name=name,
+                             marker=dict(color=color, line=dict(width=0)),
+                             hovertemplate="|dL/dz| ≈ 10^%{x:.2f}<br>%{y} points"
+                                           "<extra></extra>"))
+    fig._validate = False
+    fig.frames = [dict(name=str(int(epoch)),
+                       data=[dict(type="bar", y=_f32(counts[s, g])) for g in range(len(groups))],
+                       traces=list(range(len(groups))))
+                  for s, epoch in enumerate(epochs)]
+    fig._validate = True
+    style.base_layout(fig, height=height, barmode="stack", bargap=0.05)
+    style.animation_controls(fig, [str(int(e)) for e in epochs], redraw=False)
+    ticks = np.arange(np.ceil(lo), np.floor(hi) + 1)
+    fig.update_xaxes(title_text="|dL/dz| per training point (log scale)", range=[lo, hi],
+                     tickvals=ticks, ticktext=[f"1e{int(t)}" for t in ticks])
+    fig.update_yaxes(title_text="number of points",
+                     range=[0, float(counts.sum(axis=1).max()) * 1.08 + 1])
+    fig.update_layout(margin=dict(t=110, b=90), title=dict(
+        text="How hard each training point pulls on the output", x=0.0,
+        subtitle=dict(text=f"Per-sample gradient at the output pre-activation; values below "
+                           f"{floor:g} counted at {floor:g}.")))
+    return fig

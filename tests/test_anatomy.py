@@ -1,0 +1,233 @@
+"""Loss anatomy: the plotted gradients are the engine's chain, matched pairs give p - y, and
+per-point gradients show the vanishing gradient of sigmoid + MSE on confident mistakes."""
+
+import numpy as np
+import pytest
+
+import explorer
+from explorer import activations, anatomy, losses
+from explorer.network import Model, Network
+
+Z = np.linspace(-8.0, 8.0, 81)
+# Pairs with a single output unit and pairs shown over 3 classes.
+PAIRS = [(a, loss) for a in ("linear", "sigmoid", "tanh", "softplus", "exp", "relu")
+         for loss in ("mse", "mae", "huber", "log_cosh", "msle", "poisson", "bce", "focal",
+                      "hinge", "squared_hinge")]
+PAIRS += [(a, loss) for a in ("softmax", "linear", "sigmoid")
+          for loss in ("cce", "sparse_cce", "kld", "categorical_hinge")]
+PAIRS += [("softmax", "mse")]
+
+
+def chain(act_key, loss_key, y, z):
+    """d per-sample loss / dz by hand from the engine's pieces: loss.grad through act.vjp."""
+    act, loss = activations.get(act_key), losses.get(loss_key)
+    p = act.forward(z)
+    with np.errstate(all="ignore"):
+        return act.vjp(z, p, loss.grad(y, p) * len(z))
+
+
+def inputs(curves, target):
+    """The (m, k) pre-activations and encoded targets the curves were computed from."""
+    m, k = len(curves.z), curves.n_classes
+    z = np.zeros((m, k))
+    z[:, 0] = curves.z
+    loss = losses.get(curves.loss)
+    if k == 1:
+        return z, np.full((m, 1), target)
+    labels = np.full(m, 0 if target >= 0.5 else 1)
+    return z, labels if loss.sparse_targets else losses.one_hot(labels, k)
+
+
+@pytest.mark.parametrize("act_key,loss_key", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+def test_gradient_is_the_engine_chain(act_key, loss_key):
+    curves = anatomy.loss_vs_preactivation(act_key, loss_key, (1.0, 0.0), Z)
+    assert curves.grad.shape == curves.loss_values.shape == (2, len(Z))
+    for row, target in enumerate(curves.targets):
+        z, y = inputs(curves, target)
+        expected = chain(act_key, loss_key, y, z)[:, 0]
+        finite = np.isfinite(expected)
+        np.testing.assert_array_equal(np.isfinite(curves.grad[row]), finite)
+        # fused pairs (sigmoid+BCE, softmax+CE) agree with the chain up to rounding
+        np.testing.assert_allclose(curves.grad[row][finite], expected[finite], rtol=1e-7,
+                                   atol=1e-9)
+        with np.errstate(all="ignore"):
+            per_sample = losses.get(loss_key).per_sample_from(
+                y, activations.get(act_key).forward(z))
+        ok = np.isfinite(per_sample)
+        np.testing.assert_allclose(curves.loss_values[row][ok], per_sample[ok], rtol=1e-7,
+                                   atol=1e-9)
+
+
+SMOOTH = [("sigmoid", "bce"), ("sigmoid", "mse"), ("linear", "mse"), ("tanh", "mse"),
+          ("exp", "poisson"), ("softplus", "poisson"), ("linear", "log_cosh"),
+          ("sigmoid", "focal"), ("softplus", "msle"), ("softmax", "cce"),
+          ("softmax", "sparse_cce"), ("softmax", "kld"), ("tanh", "squared_hinge")]
+
+
+@pytest.mark.parametrize("act_key,loss_key", SMOOTH, ids=[f"{a}-{b}" for a, b in SMOOTH])
+def test_gradient_matches_finite_difference_of_the_loss_curve(act_key, loss_key):
+    z = np.linspace(-5.0, 5.0, 23) + 0.013  # off the kinks
+    h = 1e-6
+    targets = (3.0, 0.5) if loss_key in ("poisson", "msle") else (1.0, 0.0)
+    curves = anatomy.loss_vs_preactivation(act_key, loss_key, targets, z)
+    up = anatomy.loss_vs_preactivation(act_key, loss_key, targets, z + h).loss_values
+    down = anatomy.loss_vs_preactivation(act_key, loss_key, targets, z - h).loss_values
+    numeric = (up - down) / (2 * h)
+    np.testing.assert_allclose(curves.grad, numeric, rtol=1e-4, atol=1e-6)
+
+
+CANONICAL = [("sigmoid", "bce", 1.0), ("softmax", "cce", 1.0), ("softmax", "sparse_cce", 1.0),
+             ("exp", "poisson", 1.0), ("linear", "mse", 2.0)]
+
+
+@pytest.mark.parametrize("act_key,loss_key,factor", CANONICAL,
+                         ids=[f"{a}-{b}" for a, b, _ in CANONICAL])
+def test_matched_pairs_gradient_is_prediction_minus_target(act_key, loss_key, factor):
+    targets = (3.0, 0.0) if loss_key == "poisson" else (1.0, 0.0)
+    curves = anatomy.loss_vs_preactivation(act_key, loss_key, targets, Z)
+    for row, target in enumerate(curves.targets):
+        y = target if curves.n_classes == 1 else (1.0 if target >= 0.5 else 0.0)
+        p = curves.prediction
+        # Poisson's log(p + eps) shifts the gradient by y eps / (p + eps): tiny unless p ~ eps
+        slack = y * losses.EPSILON / (p + losses.EPSILON) if loss_key == "poisson" else 0.0
+        error = np.abs(curves.grad[row] - factor * (p - y))
+        assert np.all(error <= 1e-9 + 1e-9 * np.abs(p - y) + slack)
+    assert not curves.invalid
+
+
+def test_fused_pairs_keep_their_gradient_beyond_the_clipping_range():
+    """The trainer's sigmoid + BCE gradient is p - y even where p < 1e-7 (|z| > 16)."""
+    z = np.array([-30.0, -20.0, 20.0, 30.0])
+    curves = anatomy.loss_vs_preactivation("sigmoid", "bce", 1.0, z)
+    np.testing.assert_allclose(curves.grad[0], curves.prediction - 1.0, atol=1e-12)
+    np.testing.assert_allclose(curves.loss_values[0, :2], [30.0, 20.0], rtol=1e-8)
+
+
+def test_sigmoid_mse_vanishes_on_a_confident_mistake_and_bce_does_not():
+    mse = anatomy.loss_vs_preactivation("sigmoid", "mse", 1.0)
+    bce = anatomy.loss_vs_preactivation("sigmoid", "bce", 1.0)
+    assert mse.z[0] == -8.0
+    assert abs(mse.grad[0, 0]) < 1e-2
+    assert bce.grad[0, 0] == pytest.approx(-1.0, abs=1e-3)
+
+
+def test_saturated_regions():
+    sigmoid = anatomy.loss_vs_preactivation("sigmoid", "bce")
+    assert len(sigmoid.saturated) == 2
+    (lo1, hi1), (lo2, hi2) = sigmoid.saturated
+    assert lo1 == -8.0 and hi2 == 8.0 and hi1 == pytest.approx(-lo2, abs=0.05)
+    slope_at = np.abs(sigmoid.slope)
+    assert np.all(slope_at[sigmoid.z <= hi1] < 0.01 * 0.25)
+    assert anatomy.loss_vs_preactivation("linear", "mse").saturated == ()
+    relu = anatomy.loss_vs_preactivation("relu", "mse").saturated
+    assert relu == ((-8.0, 0.0),)
+    softmax = anatomy.loss_vs_preactivation("softmax", "cce")
+    assert softmax.n_classes == 3 and softmax.saturated
+
+
+def test_saturated_regions_of_a_plain_slope():
+    z = np.arange(6.0)
+    slope = np.array([0.0, 0.5, 1.0, 0.001, 0.0, 1.0])
+    assert anatomy.saturated_regions(z, slope) == ((0.0, 0.0), (3.0, 4.0))
+    assert anatomy.saturated_regions(z, np.zeros(6)) == ()
+
+
+def test_invalid_pair_gives_nan_gaps_and_a_flag():
+    with np.errstate(all="raise"):
+        curves = anatomy.loss_vs_preactivation("linear", "bce", (1.0, 0.0))
+    assert curves.invalid
+    outside = (curves.prediction < 0) | (curves.prediction > 1)
+    assert np.isnan(curves.loss_values[:, outside]).all()
+    assert np.isnan(curves.grad[:, outside]).all()
+    assert np.isfinite(curves.loss_values[:, ~outside]).all()
+
+
+def test_curves_carry_formulas_and_labels():
+    curves = anatomy.loss_vs_preactivation("sigmoid", "mse", 1.0)
+    assert curves.targets == (1.0,) and curves.target_labels == ("target y = 1",)
+    assert curves.grad_z_formula == r"2(p - y)\,p\,(1 - p)"
+    assert curves.loss_formula and curves.likelihood.startswith("Gaussian")
+    multi = anatomy.loss_vs_preactivation("softmax", "cce")
+    assert multi.target_labels == ("true class", "another class is true")
+
+
+def test_compare_pairs_uses_the_problem_default():
+    chosen, matched = anatomy.compare_pairs("binary", "sigmoid", "mse")
+    assert (chosen.activation, chosen.loss) == ("sigmoid", "mse")
+    assert (matched.activation, matched.loss) == ("sigmoid", "bce")
+    assert chosen.targets == matched.targets == (1.0, 0.0)
+    chosen, matched = anatomy.compare_pairs("counts", "softplus", "poisson")
+    assert matched.activation == "exp" and chosen.targets == (3.0,)
+    chosen, _ = anatomy.compare_pairs("regression", "linear", "huber", {"delta": 0.5}, 2.0)
+    assert chosen.loss_values[0, -1] == pytest.approx(0.5 * (8.0 - 2.0 - 0.25))
+
+
+# Per-point gradients of a trained model
+
+def test_per_point_gradients_shape_and_sign():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model, _ = explorer.fit(X, y, problem="binary", hidden=(4,), output_activation="sigmoid",
+                            loss="mse", epochs=20, snapshots=8)
+    result = anatomy.per_point_output_gradients(model, X, y)
+    assert result.grads.shape == (len(model.snapshots), 50)
+    assert np.all(result.grads >= 0) and np.isfinite(result.grads).all()
+    np.testing.assert_array_equal(result.epochs, model.snapshot_epochs)
+    assert result.wrong.shape == result.confidently_wrong.shape == (50,)
+    # last row: the engine's chain, one sample at a time
+    act, loss = activations.get("sigmoid"), losses.get("mse")
+    z = model.network.pre_activation(model.theta, X)
+    p = act.forward(z)
+    for i in (0, 17, 49):
+        dz = act.vjp(z[i:i + 1], p[i:i + 1], loss.grad([[y[i]]], p[i:i + 1]))
+        assert result.grads[-1, i] == pytest.approx(abs(dz[0, 0]), rel=1e-10)
+
+
+@pytest.mark.parametrize("loss_key", ["cce", "sparse_cce", "categorical_hinge"])
+def test_per_point_gradients_multiclass(loss_key):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 2))
+    y = np.digitize(X[:, 0], [-0.4, 0.4])
+    out = "linear" if loss_key == "categorical_hinge" else "softmax"
+    model, _ = explorer.fit(X, y, problem="multiclass", hidden=(5,), output_activation=out,
+                            loss=loss_key, epochs=10, snapshots=5)
+    result = anatomy.per_point_output_gradients(model, X, y, max_floats=200)  # many chunks
+    assert result.grads.shape == (len(model.snapshots), 40)
+    assert np.all(result.grads >= 0)
+    if loss_key != "categorical_hinge":  # softmax + CE: |dL/dz| = ||p - onehot||
+        p = model.network.forward(model.theta, X)
+        expected = np.linalg.norm(p - losses.one_hot(y, 3), axis=1)
+        np.testing.assert_allclose(result.grads[-1], expected, rtol=1e-9)
+
+
+def one_neuron(loss_key):
+    """w = 5, b = 0 on x in {-2, 1, 2}: the point x = -2 with label 1 is confidently wrong."""
+    network = Network(1, (), 1, output_activation="sigmoid")
+    theta = np.array([5.0, 0.0])
+    return Model(network, theta, "binary", loss_key, snapshot_epochs=np.array([0, 1]),
+                 snapshots=np.array([[0.1, 0.0], theta]))
+
+
+def test_confidently_wrong_point_gets_no_gradient_under_mse_but_a_strong_one_under_bce():
+    X, y = np.array([[-2.0], [1.0], [2.0]]), np.array([1, 1, 1])
+    mse = anatomy.per_point_output_gradients(one_neuron("mse"), X, y)
+    bce = anatomy.per_point_output_gradients(one_neuron("bce"), X, y)
+    assert mse.confidently_wrong.tolist() == [True, False, False]
+    assert mse.wrong.tolist() == [True, False, False]
+    assert mse.grads[-1, 0] < 1e-3  # z = -10: p (1 - p) ~ 4.5e-5
+    assert bce.grads[-1, 0] == pytest.approx(1.0, abs=1e-3)
+    assert bce.final_loss[0] == pytest.approx(10.0, rel=1e-3)
+
+
+def test_regression_outliers_are_flagged():
+    X = np.linspace(-1, 1, 30)[:, None]
+    y = X[:, 0].copy()
+    y[3] += 20.0
+    network = Network(1, (), 1)
+    theta = np.array([1.0, 0.0])
+    model = Model(network, theta, "regression", "mse", snapshot_epochs=np.array([0]),
+                  snapshots=theta[None])
+    result = anatomy.per_point_output_gradients(model, X, y)
+    assert result.confidently_wrong.tolist() == [i == 3 for i in range(30)]
+    assert result.grads[0, 3] == pytest.approx(40.0)
