@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from explorer import activations, experiment, losses, pairing
 from explorer import config as cfg
-from explorer import experiment, losses, pairing
 from explorer.ui import compute
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -167,3 +167,70 @@ def test_learn_view_shows_the_pairing_matrix_and_preset_buttons():
     at.button(key="learn_linear_bce_breaks").click().run()
     ok(at)
     assert at.session_state["output_activation"] == "linear"
+
+
+@pytest.mark.parametrize("problem", losses.PROBLEMS)
+@pytest.mark.parametrize("kind", ["parameters", "random", "pca"])
+def test_error_surface_view_renders_for_every_problem(problem, kind):
+    at = ok(app(problem=problem, view="Error surface", epochs="40"))
+    at.radio(key="surface_kind").set_value(kind).run()
+    ok(at)
+    surface, line = specs(at)
+    assert surface["data"][0]["type"] == "contour"
+    assert len(surface["frames"]) == len(surface["layout"]["sliders"][0]["steps"]) > 10
+    assert surface["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["redraw"]
+    title = json.dumps(surface["layout"])
+    honesty = {"parameters": "final weights", "random": "filter-normalized",
+               "pca": "projection"}[kind]
+    assert honesty in title.lower()
+    assert {t["type"] for t in line["data"]} == {"scatter"}
+
+
+def test_error_surface_3d_toggle_draws_a_surface():
+    at = ok(app(view="Error surface", epochs="40"))
+    at.radio(key="surface_mode").set_value("3d").run()
+    surface = specs(ok(at))[0]
+    assert surface["data"][0]["type"] == "surface"
+
+
+def test_one_neuron_preset_shows_the_exact_two_parameter_picture():
+    at = ok(app(preset="one_neuron_mse"))
+    assert at.session_state["view"] == "Error surface"
+    surface = specs(at)[0]
+    assert "exact" in json.dumps(surface["layout"]).lower()
+    x = surface["data"][0]["x"]
+    assert x  # the grid spans well beyond the path: the plateaus are in the picture
+
+
+@pytest.mark.parametrize("problem,activation,loss", [
+    ("regression", "sigmoid", "mse"), ("binary", "sigmoid", "mse"),
+    ("multiclass", "sigmoid", "cce"), ("counts", "softplus", "poisson")])
+def test_loss_anatomy_view_renders_for_every_problem(problem, activation, loss):
+    at = ok(app(problem=problem, output_activation=activation, loss=loss,
+                view="Loss anatomy", epochs="40"))
+    anatomy_spec, histogram = specs(at)
+    names = " ".join(t.get("name", "") for t in anatomy_spec["data"])
+    assert "(matched)" in names and activations.get(activation).label in names
+    assert histogram["frames"]
+    assert len(at.latex) >= 3
+
+
+def test_anatomy_and_surface_explain_a_run_that_broke_at_once():
+    at = ok(app(output_activation="linear", view="Error surface"))
+    assert any("no path" in i.value for i in at.main.info)
+    at.radio(key="view").set_value("Loss anatomy").run()
+    ok(at)
+    assert specs(at), "the loss curves in z are still drawn (with gaps where undefined)"
+
+
+def test_changing_the_loss_keeps_the_chosen_activation_on_later_reruns():
+    at = ok(app())
+    at.selectbox(key="loss").set_value("mse").run()
+    at.number_input(key="seed").set_value(4).run()
+    at.slider(key="epochs").set_value(100).run()
+    ok(at)
+    assert (at.session_state["output_activation"], at.session_state["loss"]) == ("sigmoid",
+                                                                                  "mse")
+    at.selectbox(key="output_activation").set_value("tanh").run()
+    at.number_input(key="seed").set_value(5).run()
+    assert (at.session_state["output_activation"], at.session_state["loss"]) == ("tanh", "mse")

@@ -66,7 +66,7 @@ def surface_figure(surface: Surface, history: pd.DataFrame | None = None,
         fig = go.Figure()
     cell = dict(row=1, col=1) if loss_curve else {}
     colorbar = dict(title=dict(text=scaled.label, side="right"), thickness=14, len=0.85,
-                    x=0.54 if loss_curve else 1.02)
+                    x=0.5 if loss_curve else 1.02)
     a, b = _f32(surface.a_axis), _f32(surface.b_axis)
     raw = _f32(surface.Z)
     hover = (f"{surface.a_label}: %{{x:.3g}}<br>{surface.b_label}: %{{y:.3g}}"
@@ -78,7 +78,7 @@ def surface_figure(surface: Surface, history: pd.DataFrame | None = None,
     else:
         fig.add_trace(go.Contour(x=a, y=b, z=_f32(scaled.values), customdata=raw,
                                  colorscale=SURFACE_SCALE, colorbar=colorbar, ncontours=24,
-                                 contours=dict(coloring="heatmap", showlines=True),
+                                 contours=dict(coloring="fill", showlines=True),
                                  line=dict(width=0.5, color="rgba(15,23,42,0.35)"),
                                  connectgaps=False, name="loss surface",
                                  hovertemplate=hover), **cell)
@@ -142,6 +142,8 @@ def surface_figure(surface: Surface, history: pd.DataFrame | None = None,
                              y=_f32(surface.path_loss[here])))
         return data
 
+    # Filled contours are SVG paths; a heatmap-coloured contour is an image that Streamlit's
+    # Plotly blanks while it redraws frames, so the background would flicker away on play.
     fig._validate = False  # frames are plain dicts of float32 arrays; validation is slow
     fig.frames = [dict(name=str(int(epoch)), data=frame_data(s), traces=animated)
                   for s, epoch in enumerate(epochs)]

@@ -12,7 +12,6 @@ from explorer.ui import state
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 INIT_SCALES = (0.1, 0.3, 1.0, 3.0, 10.0)
 L2_VALUES = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.1)
-VERDICT_WORD = {"✓": "matched", "~": "mismatched", "✗": "invalid"}
 
 
 def _options_with(options, value):
@@ -50,20 +49,26 @@ def draw() -> None:
     sb.slider("Validation share", 0.0, 0.5, step=0.05, key="val_share")
 
     sb.header("3 · Output and loss")
-    loss_now = st.session_state["loss"]
+    default_activation, default_loss = pairing.DEFAULT_PAIR[problem]
+    # Option labels must not depend on the other box's value: Streamlit treats a widget whose
+    # labels changed as a new widget and resets it to its first option.
     sb.selectbox("Output activation", list(activations.OUTPUT_ACTIVATIONS),
                  key="output_activation", on_change=state.on_loss_change,
-                 format_func=lambda a: f"{state.matched_marker(problem, a, loss_now)}  "
-                 f"{activations.get(a).label}",
-                 help="✓ matched with the chosen loss, ~ works but mismatched, ✗ invalid.")
-    activation_now = st.session_state["output_activation"]
+                 format_func=lambda a: activations.get(a).label + (
+                     "  ★ default" if a == default_activation else ""),
+                 help="★ marks this problem's default (matched) output.")
     sb.selectbox("Loss", losses.for_problem(problem), key="loss",
                  on_change=state.on_loss_change,
-                 format_func=lambda k: f"{state.matched_marker(problem, activation_now, k)}  "
-                 f"{losses.get(k).label}",
+                 format_func=lambda k: losses.get(k).label + (
+                     "  ★ default" if k == default_loss else ""),
                  help="Every loss for this problem; mismatched and invalid ones stay "
                       "selectable so you can watch what goes wrong.")
-    verdict = pairing.check(problem, activation_now, st.session_state["loss"])
+    activation_now, loss_now = st.session_state["output_activation"], st.session_state["loss"]
+    matched = [losses.get(k).label for k in losses.for_problem(problem)
+               if pairing.check(problem, activation_now, k).verdict == "matched"]
+    sb.caption(f"✓ Matched with {activations.get(activation_now).label}: "
+               f"{', '.join(matched) if matched else 'none for this problem'}.")
+    verdict = pairing.check(problem, activation_now, loss_now)
     box = {"matched": sb.success, "mismatched": sb.warning, "invalid": sb.error}[verdict.verdict]
     box(f"**{verdict.verdict.capitalize()}: {verdict.headline}.**  \n{verdict.reason}")
 

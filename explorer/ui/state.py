@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import config as cfg
-from explorer import datasets, pairing, presets
+from explorer import datasets, presets
 
 INITIALIZED = "_initialized"
 NOTICES = "_notices"
@@ -101,8 +101,3 @@ def on_preset_pick() -> None:
     if key:
         apply_preset(key)
     st.session_state["preset_pick"] = None
-
-
-def matched_marker(problem: str, activation: str, loss: str) -> str:
-    verdict = pairing.check(problem, activation, loss).verdict
-    return {"matched": "✓", "mismatched": "~", "invalid": "✗"}[verdict]

@@ -11,6 +11,10 @@ RUNNING = "[data-testid='stStatusWidget']"
 CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 
 
+def current_query(page) -> dict:
+    return page.evaluate("() => Object.fromEntries(new URLSearchParams(location.search))")
+
+
 def current_key(page) -> str:
     """The config key of the scenario the URL describes (what the app should be showing)."""
     query = page.evaluate("() => Object.fromEntries(new URLSearchParams(location.search))")

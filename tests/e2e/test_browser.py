@@ -8,6 +8,7 @@ from tests.e2e.helpers import (
     CHART,
     choose,
     click_play,
+    current_query,
     frames_played,
     no_exception,
     screenshot,
@@ -31,17 +32,24 @@ def test_default_page_then_change_problem_activation_and_loss(server, page, arti
     wait_idle(page)
     no_exception(page)
 
-    choose(page, "Output activation", "~  Sigmoid")
+    choose(page, "Output activation", "Sigmoid")
     wait_for_query(page, "output_activation", "sigmoid")
     wait_idle(page)
     expect_text = page.locator("[data-testid='stSidebar']").get_by_text(
         re.compile("Mismatched"))
     assert expect_text.first.is_visible()
 
-    choose(page, "Loss", "~  Mean absolute error")
+    choose(page, "Loss", "Mean absolute error")
     wait_for_query(page, "loss", "mae")
     wait_idle(page)
     no_exception(page)
+    # a later rerun keeps both choices (labels that change make Streamlit reset a box)
+    page.get_by_role("spinbutton", name="Seed").fill("3")
+    page.keyboard.press("Enter")
+    wait_for_query(page, "seed", "3")
+    wait_idle(page)
+    assert current_query(page)["output_activation"] == "sigmoid"
+    assert current_query(page)["loss"] == "mae"
     screenshot(page, artifacts / "02-regression-sigmoid-mae.png")
 
 
@@ -69,7 +77,36 @@ def test_diverging_run_is_explained_in_the_page(server, page, artifacts):
     screenshot(page, artifacts / "04-linear-bce-breaks.png")
 
 
-@pytest.mark.parametrize("view", ["Learn"])
+@pytest.mark.parametrize("preset", ["one_neuron_mse", "one_neuron_bce"])
+def test_error_surface_animation_plays(server, page, artifacts, preset):
+    page.goto(f"{server}/?preset={preset}")
+    wait_idle(page)
+    no_exception(page)
+    assert page.get_by_text("Exact picture").first.is_visible()
+    frames_played(page)
+    click_play(page)
+    page.wait_for_function("() => window.__played.length >= 10")
+    # the contour background survives playing (redraw), and the path marker moved
+    assert page.locator(CHART).first.locator(".contour").count() > 0
+    screenshot(page, artifacts / f"06-surface-{preset}.png")
+
+
+def test_surface_slices_and_3d_in_the_page(server, page, artifacts):
+    page.goto(f"{server}/?view=Error+surface&epochs=100")
+    wait_idle(page)
+    page.get_by_text("Trajectory PCA plane").click()
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(g =>"
+        " JSON.stringify(g.layout).includes('projection'))")
+    page.get_by_text("3-D surface").click()
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(g =>"
+        " g.data && g.data[0] && g.data[0].type === 'surface')")
+    no_exception(page)
+    screenshot(page, artifacts / "07-surface-pca-3d.png")
+
+
+@pytest.mark.parametrize("view", ["Loss anatomy", "Learn"])
 def test_other_views_render(server, page, artifacts, view):
     page.goto(server)
     wait_idle(page)
