@@ -66,10 +66,18 @@ def test_surface_figure_builds_and_animates(run, mode):
     model, history, X, y = run
     for surface in slices(model, X, y):
         fig = surface_figures.surface_figure(surface, history, mode=mode)
-        animation_checks(fig, model.snapshot_epochs, redraw=True)
+        # the contour map is a layout image, which needs no redraw; 3-D surfaces do
+        animation_checks(fig, model.snapshot_epochs, redraw=mode == "3d")
         kinds = [t.type for t in fig.data]
-        background = "contour" if mode == "contour" else "surface"
-        assert kinds[0] == background
+        if mode == "3d":
+            assert kinds[0] == "surface"
+        else:
+            (image,) = fig.layout.images
+            assert image.source.startswith("data:image/png;base64,")
+            assert image.layer == "below" and image.xref == "x" and image.yref == "y"
+            assert fig.data[0].name == "iso-loss lines" and fig.data[1].name == "loss surface"
+            # hover layer: one invisible point per grid cell carrying the raw loss
+            assert len(fig.data[1].x) == surface.Z.size
         path_kind = "scatter" if mode == "contour" else "scatter3d"
         assert kinds.count(path_kind) >= 4  # whole path, path so far, current, start, end
         names = [t.name for t in fig.data]
@@ -80,7 +88,8 @@ def test_surface_figure_builds_and_animates(run, mode):
             assert len(frame.data) == len(frame.traces)
             assert set(frame.traces).isdisjoint({0})
             assert len(frame.data[0].x) == s + 1
-        colorbar = fig.data[0].colorbar.title.text
+        colorbar = (fig.data[0].colorbar.title.text if mode == "3d"
+                    else fig.data[1].marker.colorbar.title.text)
         assert "loss" in colorbar
         if mode == "contour":
             assert fig.layout.xaxis.title.text == surface.a_label
@@ -96,7 +105,7 @@ def test_surface_figure_without_loss_curve_or_history(run):
     model, _, X, y = run
     surface = surfaces.pca_plane(model, X, y, resolution=9)
     fig = surface_figures.surface_figure(surface, loss_curve=False)
-    animation_checks(fig, model.snapshot_epochs, redraw=True)
+    animation_checks(fig, model.snapshot_epochs, redraw=False)
     assert all(len(frame.traces) == 2 for frame in fig.frames)
     with pytest.raises(ValueError):
         surface_figures.surface_figure(surface, mode="wireframe")
@@ -119,10 +128,10 @@ def test_log_scale_is_used_when_the_loss_spans_decades():
                                   lr=0.05, snapshots=10)
     surface = surfaces.random_plane(model, X, 50 * y, span=30.0, resolution=15)
     fig = surface_figures.surface_figure(surface, history, scale="log")
-    assert fig.data[0].colorbar.title.text == "log10 loss"
+    assert fig.data[1].marker.colorbar.title.text == "log10 loss"
     assert fig.layout.yaxis2.type == "log"
     linear = surface_figures.surface_figure(surface, history, scale="linear")
-    assert linear.data[0].colorbar.title.text == "loss"
+    assert linear.data[1].marker.colorbar.title.text == "loss"
 
 
 def test_invalid_pair_says_where_the_loss_is_undefined():
@@ -134,7 +143,10 @@ def test_invalid_pair_says_where_the_loss_is_undefined():
     assert surface.invalid
     fig = surface_figures.surface_figure(surface, history)
     assert "undefined" in fig.layout.title.subtitle.text
-    assert np.isnan(np.asarray(fig.data[0].z, float)).any()
+    hover = fig.data[1]
+    assert np.isnan(np.asarray(hover.customdata, float)).any()
+    # undefined cells are painted in the "missing" colour in the background image
+    assert fig.layout.images[0].source.startswith("data:image/png")
 
 
 def test_payload_of_100_frames_of_a_41x41_surface_is_small():
@@ -150,7 +162,7 @@ def test_payload_of_100_frames_of_a_41x41_surface_is_small():
         assert len(fig.frames) == 100
         size = len(fig.to_json())
         assert size < 3_000_000, size
-    assert fig.data[0].z.dtype == np.float32
+    assert fig.data[0].z.dtype == np.float32  # the last one built is the 3-D surface
 
 
 def test_interpolation_figure(run):

@@ -25,8 +25,8 @@ TRAIN_COLOR = "#1d4ed8"
 VAL_COLOR = "#ea580c"
 FIT_COLOR = "#111827"
 MATCHED_COLOR = "#6b7280"
-PROBABILITY_SCALE = [[0.0, CLASS_COLORS[0]], [0.5, "#f8fafc"], [1.0, CLASS_COLORS[1]]]
-"""Diverging: class 0 blue, undecided white, class 1 orange."""
+PROBABILITY_SCALE = [[0.0, CLASS_REGION[0]], [0.5, "#f8fafc"], [1.0, CLASS_REGION[1]]]
+"""Diverging: class 0 blue, undecided white, class 1 orange (paler than the points)."""
 VALUE_SCALE = "Viridis"
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=15, color="#0f172a")
 FRAME_MS = 60

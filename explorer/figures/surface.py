@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer.figures import style
+from explorer.figures import raster, style
 from explorer.surfaces import Line, Surface, scale_values
 
 SURFACE_SCALE = "Viridis"
@@ -76,12 +76,7 @@ def surface_figure(surface: Surface, history: pd.DataFrame | None = None,
                                  colorscale=SURFACE_SCALE, colorbar=colorbar, opacity=0.92,
                                  name="loss surface", hovertemplate=hover), **cell)
     else:
-        fig.add_trace(go.Contour(x=a, y=b, z=_f32(scaled.values), customdata=raw,
-                                 colorscale=SURFACE_SCALE, colorbar=colorbar, ncontours=24,
-                                 contours=dict(coloring="fill", showlines=True),
-                                 line=dict(width=0.5, color="rgba(15,23,42,0.35)"),
-                                 connectgaps=False, name="loss surface",
-                                 hovertemplate=hover), **cell)
+        _add_background(fig, surface, scaled, colorbar, hover, loss_curve)
 
     pa, pb = _f32(surface.path_a), _f32(surface.path_b)
     pz = _f32(scaled.transform(surface.path_loss))
@@ -142,21 +137,54 @@ def surface_figure(surface: Surface, history: pd.DataFrame | None = None,
                              y=_f32(surface.path_loss[here])))
         return data
 
-    # Filled contours are SVG paths; a heatmap-coloured contour is an image that Streamlit's
-    # Plotly blanks while it redraws frames, so the background would flicker away on play.
     fig._validate = False  # frames are plain dicts of float32 arrays; validation is slow
     fig.frames = [dict(name=str(int(epoch)), data=frame_data(s), traces=animated)
                   for s, epoch in enumerate(epochs)]
     fig._validate = True
 
     style.base_layout(fig, height=height)
-    style.animation_controls(fig, [str(int(e)) for e in epochs], redraw=True)
+    # the contour map is a layout image (see _add_background): only 3-D needs a redraw
+    style.animation_controls(fig, [str(int(e)) for e in epochs], redraw=three_d)
     _surface_axes(fig, surface, scaled.label, three_d, cell)
     note = surface.note + (" " + INVALID_TEXT if scaled.invalid else "")
     fig.update_layout(margin=dict(t=150, b=90), title=dict(
         text=title if not loss_curve else "Error surface", x=0.0, xanchor="left", y=0.98,
         subtitle=dict(text=_wrap(note, 130))))
     return fig
+
+
+CONTOUR_LEVELS = 14
+
+
+def _add_background(fig: go.Figure, surface: Surface, scaled, colorbar: dict, hover: str,
+                    loss_curve: bool) -> None:
+    """The contour map as an image under the axes, iso-loss lines, colour bar and hover.
+
+    Streamlit's Plotly blanks contour and heatmap traces while it redraws animation frames;
+    an image in the layout is not a trace, so it stays while only the path moves.
+    """
+    values = np.asarray(scaled.values, float)
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    a, b = np.asarray(surface.a_axis, float), np.asarray(surface.b_axis, float)
+    rgb = raster.colorize(values, SURFACE_SCALE, lo, hi)
+    fig.add_layout_image(raster.grid_image(a, b, rgb, "x", "y"))
+    xs, ys = [], []
+    for level in np.linspace(lo, hi, CONTOUR_LEVELS + 2)[1:-1]:
+        lx, ly = raster.iso_lines(a, b, values, level)
+        xs.append(lx)
+        ys.append(ly)
+    cell = dict(row=1, col=1) if loss_curve else {}
+    fig.add_trace(go.Scatter(x=_f32(np.concatenate(xs)), y=_f32(np.concatenate(ys)),
+                             mode="lines", line=dict(width=0.8, color="rgba(15,23,42,0.35)"),
+                             hoverinfo="skip", showlegend=False, name="iso-loss lines"),
+                  **cell)
+    A, B = np.meshgrid(a, b)
+    fig.add_trace(go.Scatter(
+        x=_f32(A.ravel()), y=_f32(B.ravel()), mode="markers", name="loss surface",
+        customdata=_f32(surface.Z).ravel(), hovertemplate=hover, showlegend=False,
+        marker=dict(size=6, opacity=0, color=_f32(values.ravel()), cmin=lo, cmax=hi,
+                    colorscale=SURFACE_SCALE, showscale=True, colorbar=colorbar)), **cell)
 
 
 def _add_loss_curve(fig: go.Figure, surface: Surface, history, epochs, scale: str) -> int:
@@ -209,8 +237,11 @@ def _surface_axes(fig: go.Figure, surface: Surface, z_label: str, three_d: bool,
                      camera=dict(eye=dict(x=1.5, y=-1.5, z=1.1)))
         fig.update_layout(scene=scene)
         return
-    fig.update_xaxes(title_text=surface.a_label, range=x_range, **cell)
-    fig.update_yaxes(title_text=surface.b_label, range=y_range, **cell)
+    # no grid: it would be drawn over the background image
+    fig.update_xaxes(title_text=surface.a_label, range=x_range, showgrid=False, zeroline=False,
+                     **cell)
+    fig.update_yaxes(title_text=surface.b_label, range=y_range, showgrid=False, zeroline=False,
+                     **cell)
 
 
 def interpolation_figure(line: Line, height: int = 520) -> go.Figure:

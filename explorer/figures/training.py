@@ -1,7 +1,9 @@
 """The Train view: boundary or fit, loss curves and the reported metric in one animated figure.
 
 One figure with subplots, so one slider and one play button drive all panels together and
-the browser plays it with no round trip. Heavy per-frame grids travel as uint8.
+the browser plays it with no round trip. The 2-D prediction map of each frame is a PNG layout
+image (see ``raster``): Streamlit's Plotly blanks heatmap traces, and everything drawn with
+them, while it redraws frames; images and scatter traces animate with no redraw at all.
 """
 
 from __future__ import annotations
@@ -14,13 +16,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from explorer import metrics
-from explorer.figures import style
+from explorer.figures import raster, style
 from explorer.network import Model
 
 GRID = 64
 CLASS_GRID = 80
 CURVE_POINTS = 200
-LEVELS = 255
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,11 @@ class Frames:
     """What the left panel shows at each snapshot.
 
     kind: 'probability' (binary 2-D), 'classes' (multi-class 2-D), 'value' (regression 2-D)
-    or 'curve' (1-D input). grid_x/grid_y: axes; values: (S, len(grid_y), len(grid_x)) uint8
-    codes for 2-D kinds, (S, len(grid_x)) float32 predictions for 'curve'.
+    or 'curve' (1-D input). For 2-D kinds: ``values`` (S, len(grid_y), len(grid_x)) float32
+    (binary output, regression prediction, or multi-class confidence), ``classes`` the
+    predicted class per cell (multi-class), and ``lines`` the decision boundary per snapshot
+    (binary: output = threshold) as (xs, ys) with NaN breaks. For 'curve': ``values``
+    (S, len(grid_x)) float32 predictions.
     """
 
     kind: str
@@ -39,6 +43,28 @@ class Frames:
     values: np.ndarray
     value_range: tuple[float, float] = (0.0, 1.0)
     n_classes: int = 2
+    classes: np.ndarray | None = None
+    threshold: float = 0.5
+
+    def image(self, s: int, xref: str = "x", yref: str = "y") -> dict:
+        """Layout image of snapshot s (2-D kinds)."""
+        return raster.grid_image(self.grid_x, self.grid_y, self.rgb(s), xref, yref)
+
+    def rgb(self, s: int) -> np.ndarray:
+        if self.kind == "classes":
+            light = np.array([raster.hex_rgb(c) for c in style.CLASS_LIGHT], float)
+            full = np.array([raster.hex_rgb(c) for c in style.CLASS_REGION], float)
+            cls = self.classes[s] % len(light)
+            conf = np.nan_to_num(self.values[s])[..., None]
+            rgb = light[cls] + conf * (full[cls] - light[cls])
+            return np.round(rgb).astype(np.uint8)
+        scale = style.PROBABILITY_SCALE if self.kind == "probability" else style.VALUE_SCALE
+        return raster.colorize(self.values[s], scale, *self.value_range)
+
+    def boundary(self, s: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind != "probability":
+            return np.zeros(0), np.zeros(0)
+        return raster.iso_lines(self.grid_x, self.grid_y, self.values[s], self.threshold)
 
 
 def padded_range(values: np.ndarray, pad: float = 0.1) -> tuple[float, float]:
@@ -47,40 +73,35 @@ def padded_range(values: np.ndarray, pad: float = 0.1) -> tuple[float, float]:
     return lo - pad * span, hi + pad * span
 
 
-def compute_frames(model: Model, X: np.ndarray, y: np.ndarray, resolution: int = GRID,
+def compute_frames(model: Model, X: np.ndarray, y: np.ndarray, resolution: int | None = None,
                    chunk: int = 20) -> Frames:
     """Evaluate every snapshot on a grid covering X; batched over snapshots in chunks."""
-    network, thetas = model.network, model.snapshots
-    problem = model.problem
+    network, thetas, problem = model.network, model.snapshots, model.problem
     if X.shape[1] == 1:
         gx = np.linspace(*padded_range(X[:, 0]), CURVE_POINTS)
         out = _forward_chunks(network, thetas, gx[:, None], chunk)[..., 0]
-        return Frames("curve", model.snapshot_epochs, gx, None,
-                      np.nan_to_num(out, nan=np.nan).astype(np.float32))
+        return Frames("curve", model.snapshot_epochs, gx, None, out.astype(np.float32))
+    resolution = resolution or (CLASS_GRID if problem == "multiclass" else GRID)
     gx = np.linspace(*padded_range(X[:, 0], 0.08), resolution)
     gy = np.linspace(*padded_range(X[:, 1], 0.08), resolution)
     xx, yy = np.meshgrid(gx, gy)
-    points = np.column_stack([xx.ravel(), yy.ravel()])
-    out = _forward_chunks(network, thetas, points, chunk)
+    out = _forward_chunks(network, thetas, np.column_stack([xx.ravel(), yy.ravel()]), chunk)
     shape = (len(thetas), resolution, resolution)
     if problem == "multiclass":
         k = out.shape[-1]
-        if resolution == GRID:
-            return compute_frames(model, X, y, CLASS_GRID, chunk)
         cls = np.argmax(np.nan_to_num(out, nan=0.0), axis=-1)
         conf = np.clip((np.max(out, axis=-1) - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
-        levels = LEVELS // k
-        codes = cls * levels + np.round(np.nan_to_num(conf) * (levels - 1))
         return Frames("classes", model.snapshot_epochs, gx, gy,
-                      codes.reshape(shape).astype(np.uint8), (0.0, 1.0), k)
+                      conf.reshape(shape).astype(np.float32), (0.0, 1.0), k,
+                      cls.reshape(shape).astype(np.uint8))
     if problem == "binary":
-        lo, hi = (-1.0, 1.0) if model.threshold == 0.0 else (0.0, 1.0)
-    else:
-        lo, hi = padded_range(np.asarray(y, float), 0.05)
-    scaled = (np.clip(np.nan_to_num(out[..., 0], nan=lo), lo, hi) - lo) / (hi - lo)
-    codes = np.round(scaled * LEVELS).reshape(shape).astype(np.uint8)
-    kind = "probability" if problem == "binary" else "value"
-    return Frames(kind, model.snapshot_epochs, gx, gy, codes, (lo, hi))
+        value_range = (-1.0, 1.0) if model.threshold == 0.0 else (0.0, 1.0)
+        return Frames("probability", model.snapshot_epochs, gx, gy,
+                      out[..., 0].reshape(shape).astype(np.float32), value_range,
+                      threshold=model.threshold)
+    return Frames("value", model.snapshot_epochs, gx, gy,
+                  out[..., 0].reshape(shape).astype(np.float32),
+                  padded_range(np.asarray(y, float), 0.05))
 
 
 def _forward_chunks(network, thetas, points, chunk):
@@ -99,34 +120,33 @@ def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
                   "value": "Prediction over the input plane",
                   "curve": "Fitted curve over the data"}[frames.kind]
     fig = make_subplots(
-        rows=2, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.17,
+        rows=2, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.2,
         vertical_spacing=0.14, specs=[[{"rowspan": 2}, {}], [None, {}]],
         subplot_titles=(left_title, f"Loss ({loss_label})", metrics.LABELS[metric]))
     final = len(frames.epochs) - 1
-    animated = [_left_trace(frames, final, problem, threshold)]
-    fig.add_trace(animated[0], row=1, col=1)
+    fig.add_trace(_left_trace(frames, final, problem, threshold), row=1, col=1)
+    if frames.kind != "curve":
+        fig.add_layout_image(frames.image(final))
+        if frames.kind != "classes":
+            fig.add_trace(_colorbar_trace(frames, threshold), row=1, col=1)
     _add_points(fig, frames, data, problem)
-    curves = _curve_traces(history, problem, metric, frames.epochs[final])
-    curve_rows = [1, 1, 2, 2]
-    for trace, row in zip(curves, curve_rows):
+    curves = _curve_traces(history, metric, frames.epochs[final])
+    for trace, row in zip(curves, [1, 1, 2, 2]):
         fig.add_trace(trace, row=row, col=2)
-    n_static = len(fig.data) - 1 - len(curves)
-    curve_idx = list(range(1 + n_static, len(fig.data)))
+    curve_idx = list(range(len(fig.data) - len(curves), len(fig.data)))
 
     curve_history = _thin(history)
-    left_type = animated[0].type
     fig._validate = False  # frames are plain dicts of arrays; validating 100 of them is slow
     fig.frames = [
         dict(name=str(int(epoch)),
-             data=[_left_update(frames, s, left_type),
-                   *_curve_updates(curve_history, metric, epoch)],
-             traces=[0, *curve_idx])
+             data=[_left_update(frames, s), *_curve_updates(curve_history, metric, epoch)],
+             traces=[0, *curve_idx],
+             **({} if frames.kind == "curve" else {"layout": {"images": [frames.image(s)]}}))
         for s, epoch in enumerate(frames.epochs)
     ]
     fig._validate = True
     style.base_layout(fig, height=600)
-    style.animation_controls(fig, [str(int(e)) for e in frames.epochs],
-                             redraw=frames.kind != "curve")
+    style.animation_controls(fig, [str(int(e)) for e in frames.epochs], redraw=False)
     _axes(fig, frames, data, history, problem, metric, log_scale, target_label)
     divergence = history.attrs.get("divergence")
     if divergence:
@@ -138,11 +158,40 @@ def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
     return fig
 
 
-def _left_update(frames: Frames, s: int, trace_type: str) -> dict:
-    """Only what changes between frames: the grid codes or the curve's y values."""
+def _left_trace(frames: Frames, s: int, problem: str, threshold: float) -> go.Scatter:
+    """Trace 0, the animated one: the fitted curve (1-D) or the decision boundary (2-D)."""
     if frames.kind == "curve":
-        return dict(type=trace_type, y=frames.values[s])
-    return dict(type=trace_type, z=frames.values[s])
+        name = "predicted rate" if problem == "counts" else (
+            "model output" if problem == "binary" else "prediction")
+        return go.Scatter(x=frames.grid_x.astype(np.float32), y=frames.values[s],
+                          mode="lines", line=dict(color=style.FIT_COLOR, width=3), name=name)
+    xs, ys = frames.boundary(s)
+    return go.Scatter(x=xs.astype(np.float32), y=ys.astype(np.float32), mode="lines",
+                      line=dict(color=style.FIT_COLOR, width=3), hoverinfo="skip",
+                      name=f"boundary (output = {threshold:g})",
+                      showlegend=frames.kind == "probability")
+
+
+def _left_update(frames: Frames, s: int) -> dict:
+    """Only what changes between frames: the curve's y values or the boundary line."""
+    if frames.kind == "curve":
+        return dict(type="scatter", y=frames.values[s])
+    xs, ys = frames.boundary(s)
+    return dict(type="scatter", x=xs.astype(np.float32), y=ys.astype(np.float32))
+
+
+def _colorbar_trace(frames: Frames, threshold: float) -> go.Scatter:
+    """An invisible point whose colour bar explains the background image."""
+    lo, hi = frames.value_range
+    probability = frames.kind == "probability"
+    title = ("p(class 1)" if threshold == 0.5 else "score") if probability else "prediction"
+    scale = style.PROBABILITY_SCALE if probability else style.VALUE_SCALE
+    return go.Scatter(
+        x=[frames.grid_x[0]], y=[frames.grid_y[0]], mode="markers", hoverinfo="skip",
+        showlegend=False, name="colour scale",
+        marker=dict(size=0.1, opacity=0, color=[lo], cmin=lo, cmax=hi, colorscale=scale,
+                    showscale=True, colorbar=dict(title=dict(text=title, side="right"),
+                                                  x=0.435, len=0.9, thickness=14)))
 
 
 def _thin(history: pd.DataFrame, most: int = 150) -> pd.DataFrame:
@@ -153,59 +202,34 @@ def _thin(history: pd.DataFrame, most: int = 150) -> pd.DataFrame:
     return history.iloc[rows]
 
 
+CURVES = (("loss", "train loss", style.TRAIN_COLOR, "solid"),
+          ("val_loss", "validation loss", style.VAL_COLOR, "dash"))
+
+
+def _curve_columns(metric: str):
+    return (*CURVES,
+            (metric, f"train {metrics.LABELS[metric]}", style.TRAIN_COLOR, "solid"),
+            ("val_" + metric, f"validation {metrics.LABELS[metric]}", style.VAL_COLOR, "dash"))
+
+
 def _curve_updates(history: pd.DataFrame, metric: str, epoch: int) -> list[dict]:
     shown = history[history["epoch"] <= epoch]
     x = shown["epoch"].to_numpy(np.float32)
     return [dict(type="scatter", x=x, y=shown[c].to_numpy(np.float32)) if c in shown
             else dict(type="scatter", x=x[:0], y=x[:0])
-            for c in ("loss", "val_loss", metric, "val_" + metric)]
+            for c, *_ in _curve_columns(metric)]
 
 
-def _left_trace(frames: Frames, s: int, problem: str, threshold: float):
-    if frames.kind == "curve":
-        y = frames.values[s].astype(float)
-        name = "predicted rate" if problem == "counts" else (
-            "model output" if problem == "binary" else "prediction")
-        return go.Scatter(x=frames.grid_x.astype(np.float32), y=y.astype(np.float32),
-                          mode="lines", line=dict(color=style.FIT_COLOR, width=3), name=name,
-                          showlegend=True)
-    z = frames.values[s]
-    if frames.kind == "classes":
-        return go.Heatmap(x=frames.grid_x, y=frames.grid_y, z=z, zmin=0, zmax=LEVELS,
-                          colorscale=_class_scale(frames.n_classes), showscale=False,
-                          zsmooth=False, hoverinfo="skip")
-    lo, hi = frames.value_range
-    ticks = np.linspace(0, LEVELS, 5)
-    labels = [f"{lo + t / LEVELS * (hi - lo):.2g}" for t in ticks]
-    if frames.kind == "probability":
-        level = (threshold - lo) / (hi - lo) * LEVELS
-        title = "p(class 1)" if threshold == 0.5 else "score"
-        return go.Contour(
-            x=frames.grid_x, y=frames.grid_y, z=z, zmin=0, zmax=LEVELS,
-            colorscale=style.PROBABILITY_SCALE, hoverinfo="skip", opacity=0.85,
-            contours=dict(coloring="heatmap", start=level, end=level, size=1,
-                          showlabels=False),
-            line=dict(width=3, color="#111827"),
-            colorbar=dict(title=dict(text=title, side="right"), tickvals=ticks,
-                          ticktext=labels, x=0.525, len=0.9, thickness=14),
-            name=f"boundary (output = {threshold:g})")
-    return go.Heatmap(x=frames.grid_x, y=frames.grid_y, z=z, zmin=0, zmax=LEVELS,
-                      colorscale=style.VALUE_SCALE, zsmooth="best", hoverinfo="skip",
-                      colorbar=dict(title=dict(text="prediction", side="right"),
-                                    tickvals=ticks, ticktext=labels, x=0.525, len=0.9,
-                                    thickness=14))
-
-
-def _class_scale(k: int) -> list:
-    """Block colorscale: codes c*levels..(c+1)*levels-1 run from light to full class colour."""
-    levels = LEVELS // k
-    scale = []
-    for c in range(k):
-        lo, hi = c * levels / LEVELS, min(((c + 1) * levels - 1) / LEVELS, 1.0)
-        scale += [[lo, style.CLASS_LIGHT[c % 10]], [hi, style.CLASS_REGION[c % 10]]]
-    if scale[-1][0] < 1.0:
-        scale.append([1.0, scale[-1][1]])
-    return scale
+def _curve_traces(history: pd.DataFrame, metric: str, epoch: int) -> list[go.Scatter]:
+    shown = history[history["epoch"] <= epoch]
+    x = shown["epoch"].to_numpy(np.float32)
+    traces = []
+    for column, name, color, dash in _curve_columns(metric):
+        y = shown[column].to_numpy(np.float32) if column in shown else np.zeros(0, np.float32)
+        traces.append(go.Scatter(x=x if len(y) else x[:0], y=y, mode="lines", name=name,
+                                 line=dict(color=color, width=3, dash=dash),
+                                 showlegend=column in ("loss", "val_loss")))
+    return traces
 
 
 def _add_points(fig, frames: Frames, data, problem: str):
@@ -241,24 +265,6 @@ def _add_points(fig, frames: Frames, data, problem: str):
                                        cmax=frames.value_range[1])), row=1, col=1)
 
 
-def _curve_traces(history: pd.DataFrame, problem: str, metric: str, epoch: int):
-    shown = history[history["epoch"] <= epoch]
-    x = shown["epoch"].to_numpy(np.float32)
-    traces = []
-    for column, name, color, dash in [("loss", "train loss", style.TRAIN_COLOR, "solid"),
-                                      ("val_loss", "validation loss", style.VAL_COLOR, "dash"),
-                                      (metric, f"train {metrics.LABELS[metric]}",
-                                       style.TRAIN_COLOR, "solid"),
-                                      ("val_" + metric, f"validation {metrics.LABELS[metric]}",
-                                       style.VAL_COLOR, "dash")]:
-        y = shown[column].to_numpy(np.float32) if column in shown else np.zeros(0, np.float32)
-        traces.append(go.Scatter(x=x if len(y) else x[:0], y=y, mode="lines", name=name,
-                                 line=dict(color=color, width=3, dash=dash),
-                                 showlegend=not column.startswith(metric)
-                                 and column != "val_" + metric))
-    return traces
-
-
 def _axes(fig, frames: Frames, data, history, problem, metric, log_scale, target_label):
     X_all = np.vstack([data.X_train, data.X_val]) if len(data.X_val) else data.X_train
     epochs = max(int(frames.epochs[-1]), 1)
@@ -269,10 +275,14 @@ def _axes(fig, frames: Frames, data, history, problem, metric, log_scale, target
         lo, hi = padded_range(y_all, 0.08)
         fig.update_yaxes(title_text=target_label, range=[lo, hi], row=1, col=1)
     else:
-        fig.update_xaxes(title_text="x₁", range=[frames.grid_x[0], frames.grid_x[-1]],
-                         row=1, col=1)
-        fig.update_yaxes(title_text="x₂", range=[frames.grid_y[0], frames.grid_y[-1]],
-                         row=1, col=1)
+        half_x = (frames.grid_x[1] - frames.grid_x[0]) / 2
+        half_y = (frames.grid_y[1] - frames.grid_y[0]) / 2
+        fig.update_xaxes(title_text="x₁", range=[frames.grid_x[0] - half_x,
+                                                  frames.grid_x[-1] + half_x],
+                         showgrid=False, zeroline=False, row=1, col=1)
+        fig.update_yaxes(title_text="x₂", range=[frames.grid_y[0] - half_y,
+                                                  frames.grid_y[-1] + half_y],
+                         showgrid=False, zeroline=False, row=1, col=1)
     fig.update_xaxes(range=[0, epochs], row=1, col=2)
     fig.update_xaxes(title_text="epoch", range=[0, epochs], row=2, col=2)
     losses = history[[c for c in ("loss", "val_loss") if c in history]].to_numpy(float)

@@ -75,3 +75,29 @@ def screenshot(page, path: Path) -> None:
     page.set_viewport_size({"width": width, "height": min(max(height, 800), 6000)})
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": width, "height": 1000})
+
+
+def painted_fraction(page, chart: str = CHART) -> float:
+    """Share of the first subplot's plot area that is not blank white, right now."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    locator = page.locator(chart).first
+    box = locator.evaluate(
+        "g => { const xa = g._fullLayout.xaxis, ya = g._fullLayout.yaxis;"
+        " return [xa._offset, ya._offset, xa._length, ya._length]; }")
+    left, top, width, height = (int(v) for v in box)
+    shot = Image.open(io.BytesIO(locator.screenshot())).convert("RGB")
+    pixels = np.asarray(shot)[top + 5:top + height - 5, left + 5:left + width - 5].astype(int)
+    return float((pixels.min(axis=2) < 235).mean())
+
+
+def assert_background_stays_while_playing(page, chart: str = CHART, samples: int = 5) -> None:
+    """Play, and check at several frames that the map under the path is still painted."""
+    frames_played(page, chart)
+    click_play(page, chart)
+    for k in range(samples):
+        page.wait_for_function(f"() => window.__played.length >= {4 + 6 * k}")
+        assert painted_fraction(page, chart) > 0.6, f"blank background at sample {k}"

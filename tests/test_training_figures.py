@@ -1,0 +1,130 @@
+"""The Train view's figure and the raster helpers behind it (pure functions, no browser)."""
+
+import base64
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from explorer import config, experiment
+from explorer.figures import raster, training
+
+
+def decode_png(uri: str) -> np.ndarray:
+    data = base64.b64decode(uri.split(",", 1)[1])
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, size = 8, b"", None
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        tag, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        assert struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0] == \
+            zlib.crc32(tag + body) & 0xFFFFFFFF
+        if tag == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+        elif tag == b"IDAT":
+            idat += body
+        pos += 12 + length
+    w, h = size
+    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(h, 1 + 3 * w)
+    assert (raw[:, 0] == 0).all()  # filter type "none" on every row
+    return raw[:, 1:].reshape(h, w, 3)
+
+
+def test_png_round_trip():
+    rgb = np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(decode_png(raster.png_data_uri(rgb)), rgb)
+
+
+def test_colorize_maps_ends_and_missing_values():
+    scale = [[0.0, "#000000"], [1.0, "#ffffff"]]
+    rgb = raster.colorize(np.array([[0.0, 0.5, 1.0, np.nan, 7.0]]), scale, 0.0, 1.0)
+    assert rgb[0, 0].tolist() == [0, 0, 0] and rgb[0, 2].tolist() == [255, 255, 255]
+    assert rgb[0, 1].tolist() == [128, 128, 128]
+    assert rgb[0, 3].tolist() == list(raster.MISSING)
+    assert rgb[0, 4].tolist() == [255, 255, 255]  # clipped
+
+
+def test_grid_image_covers_the_cells_with_y_growing_upwards():
+    x, y = np.linspace(0, 4, 5), np.linspace(10, 12, 3)
+    rgb = np.zeros((3, 5, 3), np.uint8)
+    rgb[0] = 255  # bottom row (y = 10) white
+    image = raster.grid_image(x, y, rgb)
+    assert (image["x"], image["sizex"]) == (-0.5, 5.0)
+    assert (image["y"], image["sizey"]) == (12.5, 3.0)
+    top_down = decode_png(image["source"])
+    assert (top_down[-1] == 255).all() and (top_down[0] == 0).all()
+
+
+def test_iso_lines_lie_on_the_level_set():
+    x, y = np.linspace(-2, 2, 81), np.linspace(-1, 1, 41)
+    Z = x[None, :] ** 2 + (2 * y[:, None]) ** 2
+    xs, ys = raster.iso_lines(x, y, Z, 1.0)
+    ok = np.isfinite(xs)
+    assert ok.sum() > 100
+    np.testing.assert_allclose(xs[ok] ** 2 + 4 * ys[ok] ** 2, 1.0, atol=0.01)
+    # segments come in pairs separated by NaN
+    assert np.isnan(xs[2::3]).all()
+
+
+def test_iso_lines_of_a_flat_grid_are_empty():
+    xs, ys = raster.iso_lines(np.arange(3.0), np.arange(4.0), np.zeros((4, 3)), 0.5)
+    assert xs.size == 0 and ys.size == 0
+
+
+@pytest.fixture(scope="module", params=["binary", "multiclass", "regression", "counts"])
+def run(request):
+    c = config.default_for(request.param).replace(epochs=40, n_samples=200)
+    return experiment.run(c, snapshots=20)
+
+
+def test_frames_cover_every_snapshot(run):
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    assert list(frames.epochs) == list(run.model.snapshot_epochs)
+    assert len(frames.values) == len(run.model.snapshots)
+    if frames.kind == "curve":
+        final = run.model.predict(frames.grid_x[:, None])
+        np.testing.assert_allclose(frames.values[-1], final, rtol=1e-5)
+    else:
+        assert frames.values.shape[1:] == (len(frames.grid_y), len(frames.grid_x))
+        assert frames.image(0)["source"] != frames.image(len(frames.epochs) - 1)["source"]
+
+
+def test_binary_boundary_separates_the_classes():
+    c = config.DEFAULT.replace(epochs=100)
+    run = experiment.run(c)
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    xs, ys = frames.boundary(len(frames.epochs) - 1)
+    points = np.column_stack([xs, ys])[np.isfinite(xs)]
+    # the model's output on the drawn boundary is the threshold
+    np.testing.assert_allclose(run.model.predict(points), 0.5, atol=0.05)
+
+
+def test_figure_animates_without_redraw_and_stays_small(run):
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    fig = training.training_figure(frames, run.history, run.data, run.config.problem)
+    spec = json.loads(fig.to_json())
+    assert len(spec["frames"]) == len(frames.epochs)
+    play = spec["layout"]["updatemenus"][0]["buttons"][0]["args"][1]
+    assert play["frame"]["redraw"] is False
+    for frame in spec["frames"]:
+        assert len(frame["data"]) == len(frame["traces"]) == 5
+        assert ("layout" in frame) == (frames.kind != "curve")
+    assert {t["type"] for t in spec["data"]} == {"scatter"}
+    assert spec["layout"]["xaxis3"]["title"]["text"] == "epoch"
+
+
+def test_default_payload_for_100_frames_is_under_3_mb():
+    run = experiment.run(config.DEFAULT)
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    fig = training.training_figure(frames, run.history, run.data, "binary")
+    assert len(fig.frames) >= 100
+    assert len(fig.to_json()) < 3_000_000
+
+
+def test_a_run_that_broke_at_once_still_draws():
+    run = experiment.run(config.DEFAULT.replace(output_activation="linear"))
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    fig = training.training_figure(frames, run.history, run.data, "binary")
+    assert "NaN at epoch 1" in json.dumps(fig.to_plotly_json()["layout"]["annotations"])
