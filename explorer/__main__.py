@@ -89,6 +89,8 @@ def build_parser() -> Parser:
                        help="units per hidden layer, e.g. '16,16'; 'none' for no hidden layer")
     train.add_argument("--hidden-activation", choices=activations.HIDDEN_ACTIVATIONS,
                        default="relu")
+    train.add_argument("--init-scale", type=float, default=1.0,
+                       help="multiplies the He/Glorot initial weights (large: saturated start)")
     train.add_argument("--optimizer", choices=tuple(optimizers.OPTIMIZERS), default="adam")
     train.add_argument("--lr", type=float, default=0.01)
     train.add_argument("--momentum", type=float)
@@ -171,7 +173,7 @@ def train(args) -> int:
         "hidden": list(args.hidden), "hidden_activation": args.hidden_activation,
         "optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum,
         "batch_size": args.batch_size, "epochs": args.epochs, "l2": args.l2,
-        "seed": args.seed, "snapshots": args.snapshots,
+        "seed": args.seed, "snapshots": args.snapshots, "init_scale": args.init_scale,
     }
     progress = None if args.quiet else _progress_printer()
     _, history = fit(
@@ -180,7 +182,7 @@ def train(args) -> int:
         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, epochs=args.epochs,
         batch_size=args.batch_size, l2=args.l2, seed=args.seed,
         validation_data=(X_val, y_val) if len(X_val) else None, snapshots=args.snapshots,
-        n_classes=n_classes, progress=progress)
+        n_classes=n_classes, init_scale=args.init_scale, progress=progress)
     divergence = history.attrs.get("divergence")
 
     _print(summary(config, history, verdict, divergence), report)

@@ -157,3 +157,17 @@ def test_module_runs_as_a_subprocess():
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "final loss" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_init_scale_reaches_the_training(tmp_path):
+    out = tmp_path / "h.json"
+    common = ["train", "--dataset", "overlap1d", "--hidden", "none", "--loss", "mse",
+              "--seed", "5", "--optimizer", "sgd", "--lr", "1", "--batch-size", "400",
+              "--epochs", "30", "--quiet", "--output", str(out)]
+    assert main(common + ["--init-scale", "10"]) == 0
+    saturated = json.loads(out.read_text())
+    assert main(common) == 0
+    plain = json.loads(out.read_text())
+    assert saturated["config"]["init_scale"] == 10.0
+    # from a saturated wrong start, sigmoid + MSE barely moves
+    assert saturated["history"][-1]["accuracy"] < 0.2 < plain["history"][-1]["accuracy"]
