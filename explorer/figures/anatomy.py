@@ -159,7 +159,10 @@ def gradient_histogram_figure(grads, epochs, confidently_wrong=None, bins: int =
                      tickvals=ticks, ticktext=[f"1e{int(t)}" for t in ticks])
     fig.update_yaxes(title_text="number of points",
                      range=[0, float(counts.sum(axis=1).max()) * 1.08 + 1])
-    fig.update_layout(margin=dict(t=110, b=90), title=dict(
+    fig.update_layout(margin=dict(t=110, b=90),
+                      legend=dict(orientation="h", x=1.0, xanchor="right", y=1.02,
+                                  yanchor="bottom"),
+                      title=dict(
         text="How hard each training point pulls on the output", x=0.0,
         subtitle=dict(text=f"Per-sample gradient at the output pre-activation; values below "
                            f"{floor:g} counted at {floor:g}.")))

@@ -255,6 +255,8 @@ def anatomy_view(run: Run) -> None:
     hist = compute.gradient_histogram(compute.key(config))
     st.plotly_chart(hist, width="stretch", key="gradient_chart", config=PLOT_CONFIG)
     st.caption("Each bar counts training points by the size of their gradient at the output, "
-               "|∂Lᵢ/∂zᵢ| (log scale). Red: points the final model gets confidently wrong. "
-               "Under sigmoid + MSE they sit at the far left — almost no push — while "
-               "sigmoid + BCE gives them the strongest push of all.")
+               "|∂Lᵢ/∂zᵢ| (log scale). Red: the points the final model gets most wrong "
+               "(classification: confidently on the wrong side; regression: a residual above "
+               "3 × RMSE). With a saturating output and a mismatched loss (sigmoid + MSE) they "
+               "sit at the far left, barely pushing; with the matched pair (sigmoid + BCE) "
+               "they push hardest of all.")
