@@ -51,6 +51,12 @@ PRESETS: dict[str, Preset] = {
                "the predictions are wrong, so gradient descent rolls straight in.",
                _binary(dataset="overlap1d", noise=0.6, hidden=(), seed=5, init_scale=10.0,
                        optimizer="sgd", lr=1.0, batch_size=0), "Error surface"),
+        Preset("loss_not_metric", "The loss is not the metric",
+               "Noisy moons: after about 30 epochs the validation loss starts climbing, more "
+               "than tripling, while validation accuracy barely moves. The network grows "
+               "overconfident on the few points it gets wrong; cross-entropy punishes that, "
+               "accuracy cannot see it.",
+               _binary(noise=0.35)),
         Preset("linear_bce_breaks", "Linear output + BCE breaks",
                "Cross-entropy takes log p. A linear output can be negative, and the first "
                "negative prediction makes the loss undefined: the run stops with NaN and the "

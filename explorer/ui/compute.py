@@ -63,7 +63,7 @@ def train(config_json: str) -> experiment.Run:
     return RUNS.get(config_json)
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)
 def training_figure(config_json: str, log_scale: bool):
     run = train(config_json)
     frames = training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
@@ -113,7 +113,7 @@ def _surface_data(run: experiment.Run):
     return X, y
 
 
-@st.cache_data(max_entries=64, show_spinner="Evaluating the loss surface…")
+@st.cache_data(max_entries=24, show_spinner="Evaluating the loss surface…")
 def _surface(config_json: str, kind: str, option) -> surfaces.Surface:
     run = train(config_json)
     X, y = _surface_data(run)
@@ -138,7 +138,7 @@ def default_surface_parameters(config_json: str) -> tuple[int, int]:
     return surfaces.default_parameters(run.model.network, run.model.theta)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)
 def surface_figure(config_json: str, kind: str, option, mode: str, scale: str):
     run = train(config_json)
     fig = surface_figures.surface_figure(_surface(config_json, kind, option), run.history,
@@ -147,7 +147,7 @@ def surface_figure(config_json: str, kind: str, option, mode: str, scale: str):
     return fig
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)
 def interpolation_figure(config_json: str):
     run = train(config_json)
     X, y = _surface_data(run)
@@ -156,7 +156,7 @@ def interpolation_figure(config_json: str):
     return fig
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)
 def anatomy_figure(config_json: str, target):
     run = train(config_json)
     c = run.config
@@ -169,7 +169,7 @@ def anatomy_figure(config_json: str, target):
     return fig
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)
 def gradient_histogram(config_json: str):
     run = train(config_json)
     X, y = _surface_data(run)

@@ -135,7 +135,7 @@ IDEAS = [
      "linear_bce_breaks"),
     ("The loss you train is not the metric you report",
      "Accuracy and RMSE sit beside the loss: a loss can keep falling while accuracy is flat, "
-     "and two losses can rank the same models differently.", "outliers_huber"),
+     "and two losses can rank the same models differently.", "loss_not_metric"),
     ("Alternatives have reasons",
      "MAE and Huber resist outliers, hinge wants a ±1 score, focal loss fights class "
      "imbalance, Poisson fits counts whose noise grows with the mean.", "imbalanced_focal"),

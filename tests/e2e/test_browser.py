@@ -113,3 +113,13 @@ def test_other_views_render(server, page, artifacts, view):
     wait_idle(page, chart=False)
     no_exception(page)
     screenshot(page, artifacts / f"05-view-{view.lower().replace(' ', '-')}.png")
+
+
+def test_a_long_run_shows_a_progress_bar_then_the_result(server, page, artifacts):
+    page.goto(f"{server}/?n_samples=3000&batch_size=8&epochs=150&seed=17")
+    bar = page.locator("[data-testid='stProgress']")
+    bar.first.wait_for(state="visible", timeout=30_000)
+    assert "Training" in page.get_by_text(re.compile("Training… epoch")).first.inner_text()
+    wait_idle(page)
+    assert bar.count() == 0
+    no_exception(page)
