@@ -230,6 +230,24 @@ def _mismatch_reason(problem: str, act, loss) -> str:
     return " ".join(parts)
 
 
+RIVALS = {
+    "binary": (("sigmoid", "bce"), ("sigmoid", "mse"), ("tanh", "hinge")),
+    "multiclass": (("softmax", "cce"), ("softmax", "mse"), ("sigmoid", "cce")),
+    "regression": (("linear", "mse"), ("linear", "mae"), ("linear", "huber")),
+    "counts": (("exp", "poisson"), ("linear", "mse"), ("softplus", "poisson")),
+}
+"""Pairs worth racing against each other, per problem (the matched pair first)."""
+
+
+def rivals(problem: str, activation: str, loss: str, most: int = 3) -> list[tuple[str, str]]:
+    """The chosen pair, then the problem's usual rivals, without repeats."""
+    pairs = [(activation, loss)]
+    for pair in RIVALS[problem]:
+        if pair not in pairs:
+            pairs.append(pair)
+    return pairs[:most]
+
+
 def matrix(problem: str) -> dict[tuple[str, str], Pairing]:
     """Verdicts for every (output activation, loss) serving ``problem``."""
     return {(a, key): check(problem, a, key)

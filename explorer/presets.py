@@ -31,9 +31,10 @@ PRESETS: dict[str, Preset] = {
         Preset("why_not_mse", "Why not MSE for classification",
                "Large initial weights saturate the sigmoid output, many points on the wrong "
                "side. With squared error the gradient there is (p − y)·p(1 − p) ≈ 0, so "
-               "accuracy crawls. Open the next preset — the same start with cross-entropy — "
-               "and watch it recover within a few dozen epochs.",
-               _binary(loss="mse", hidden=(16,), init_scale=10.0, optimizer="sgd", lr=0.5)),
+               "accuracy crawls; cross-entropy, from the very same start and batches, "
+               "recovers within a few dozen epochs. (Tanh + hinge saturates too.)",
+               _binary(loss="mse", hidden=(16,), init_scale=10.0, optimizer="sgd", lr=0.5),
+               "Compare"),
         Preset("why_not_mse_bce", "…and the same start with cross-entropy",
                "Identical data, network, initial weights and batches as the MSE preset; only "
                "the loss differs. Cross-entropy's gradient at the output is p − y: largest "

@@ -237,3 +237,22 @@ def test_changing_the_loss_keeps_the_chosen_activation_on_later_reruns():
     at.selectbox(key="output_activation").set_value("tanh").run()
     at.number_input(key="seed").set_value(5).run()
     assert (at.session_state["output_activation"], at.session_state["loss"]) == ("tanh", "mse")
+
+
+@pytest.mark.parametrize("problem", losses.PROBLEMS)
+def test_compare_view_races_the_usual_rivals(problem):
+    at = ok(app(problem=problem, view="Compare", epochs="30"))
+    chosen = at.multiselect(key=f"compare_pairs_{problem}").value
+    assert len(chosen) == 3 and chosen[0] == "|".join(pairing.DEFAULT_PAIR[problem])
+    race, maps = specs(at)
+    assert len({t["name"] for t in race["data"] if t.get("showlegend", True)}) == 3
+    table = at.dataframe[0].value
+    assert list(table["pair"])[0].startswith(
+        activations.get(pairing.DEFAULT_PAIR[problem][0]).label)
+
+
+def test_compare_shows_the_saturated_mse_run_losing_to_cross_entropy():
+    at = ok(app(preset="why_not_mse", view="Compare"))
+    table = at.dataframe[0].value.set_index("verdict")
+    assert table.loc["matched"].iloc[0]["validation Accuracy"] > 0.95
+    assert table.loc["mismatched", "validation Accuracy"] < 0.85

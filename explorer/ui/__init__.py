@@ -26,6 +26,8 @@ def main() -> None:
         views.surface_view(run)
     elif view == "Loss anatomy":
         views.anatomy_view(run)
+    elif view == "Compare":
+        views.compare_view(run)
     else:
         views.learn_view(run)
     views.run_complete_marker(config)

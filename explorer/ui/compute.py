@@ -10,9 +10,10 @@ from collections import OrderedDict
 import numpy as np
 import streamlit as st
 
-from explorer import anatomy, experiment, losses, surfaces
+from explorer import activations, anatomy, experiment, losses, surfaces
 from explorer import config as cfg
 from explorer.figures import anatomy as anatomy_figures
+from explorer.figures import compare as compare_figures_module
 from explorer.figures import surface as surface_figures
 from explorer.figures import training as training_figures
 
@@ -178,3 +179,27 @@ def gradient_histogram(config_json: str):
                                                     points.confidently_wrong)
     fig.update_layout(meta=run.config.key() + ":gradients")
     return fig
+
+
+def _frames(run: experiment.Run):
+    return training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def compare_figures(config_jsons: tuple[str, ...]):
+    """(race figure, final maps figure, summary table) for configurations of one scenario."""
+    runs = [train(text) for text in config_jsons]
+    names = [pair_name(run.config) for run in runs]
+    problem = runs[0].config.problem
+    race = compare_figures_module.race_figure(
+        [(name, run.history) for name, run in zip(names, runs)], problem)
+    maps = compare_figures_module.final_maps_figure(
+        [(name, _frames(run)) for name, run in zip(names, runs)], runs[0].data, problem)
+    table = compare_figures_module.summary_table(
+        [(name, run.pairing.verdict, run.history) for name, run in zip(names, runs)], problem)
+    race.update_layout(meta=runs[0].config.key() + ":race")
+    return race, maps, table
+
+
+def pair_name(config: cfg.Config) -> str:
+    return f"{activations.get(config.output_activation).label} + {losses.get(config.loss).label}"

@@ -260,3 +260,44 @@ def anatomy_view(run: Run) -> None:
                "3 × RMSE). With a saturating output and a mismatched loss (sigmoid + MSE) they "
                "sit at the far left, barely pushing; with the matched pair (sigmoid + BCE) "
                "they push hardest of all.")
+
+
+def compare_view(run: Run) -> None:
+    """Race a few (activation, loss) pairs on the same data, initial weights and batches."""
+    config = run.config
+    problem = config.problem
+    options = [f"{a}|{k}" for a in activations.OUTPUT_ACTIVATIONS
+               for k in losses.for_problem(problem)]
+    default = [f"{a}|{k}" for a, k in pairing.rivals(problem, config.output_activation,
+                                                     config.loss)]
+
+    def label(option: str) -> str:
+        a, k = option.split("|")
+        verdict = pairing.check(problem, a, k).verdict
+        return f"{activations.get(a).label} + {losses.get(k).label} ({verdict})"
+
+    chosen = st.multiselect("Pairs to race (up to 4)", options, default=default,
+                            format_func=label, max_selections=4,
+                            key=f"compare_pairs_{problem}",
+                            help="Everything else stays as in the sidebar: same data, same "
+                                 "seed, so the same initial weights and the same batches.")
+    if not chosen:
+        st.info("Pick at least one pair to race.")
+        return
+    configs = []
+    for option in chosen:
+        a, k = option.split("|")
+        contestant = config.replace(output_activation=a, loss=k)
+        compute.train_with_progress(contestant)
+        configs.append(compute.key(contestant))
+    race, maps, table = compute.compare_figures(tuple(configs))
+    st.plotly_chart(race, width="stretch", key="race_chart", config=PLOT_CONFIG)
+    st.caption("Losses of different pairs are not on one scale, so the race is judged on the "
+               "reported metric (left); each loss is shown relative to its first epoch "
+               "(right). An ✕ marks a run that stopped on NaN.")
+    st.dataframe(table, hide_index=True, width="stretch", key="race_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.4g")
+                                for c in table.columns if c not in ("pair", "verdict",
+                                                                    "stopped")})
+    st.plotly_chart(maps, width="stretch", key="race_maps", config=PLOT_CONFIG)
+    st.caption("Each pair's model after the last epoch, on the same training data.")

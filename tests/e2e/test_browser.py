@@ -104,7 +104,7 @@ def test_surface_slices_and_3d_in_the_page(server, page, artifacts):
     screenshot(page, artifacts / "07-surface-pca-3d.png")
 
 
-@pytest.mark.parametrize("view", ["Loss anatomy", "Learn"])
+@pytest.mark.parametrize("view", ["Loss anatomy", "Compare", "Learn"])
 def test_other_views_render(server, page, artifacts, view):
     page.goto(server)
     wait_idle(page)
