@@ -16,7 +16,6 @@ def main() -> None:
     state.sync_url(config)
     views.header()
     run = compute.train_with_progress(config)
-    views.pair_panel(run)
     views.headline_numbers(run)
     view = st.radio("View", state.VIEWS, key=state.VIEW, horizontal=True,
                     label_visibility="collapsed")
@@ -30,4 +29,5 @@ def main() -> None:
         views.compare_view(run)
     else:
         views.learn_view(run)
+    views.pair_panel(run)
     views.run_complete_marker(config)

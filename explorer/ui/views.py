@@ -39,10 +39,11 @@ def pair_panel(run: Run) -> None:
     config, verdict = run.config, run.pairing
     loss = losses.get(config.loss)
     act = activations.get(config.output_activation)
+    st.markdown("#### Why this pair")
     with st.container(border=True):
         left, right = st.columns([1.15, 1])
         with left:
-            st.markdown(f"#### {VERDICT_ICON[verdict.verdict]} {act.label} + {loss.label}: "
+            st.markdown(f"##### {VERDICT_ICON[verdict.verdict]} {act.label} + {loss.label}: "
                         f"{verdict.verdict}")
             st.markdown(f"**{verdict.headline}.** {verdict.reason}")
         with right:
