@@ -242,7 +242,7 @@ LOSSES: dict[str, Loss] = {
     loss.key: loss
     for loss in [
         Loss("mse", "Mean squared error", r"(p - y)^2", r"2(p - y)",
-             "Gaussian with fixed variance: -log N(y | p, sigma^2) up to constants",
+             "Gaussian with fixed variance: −log N(y | p, σ²) up to constants",
              PROBLEMS, "real numbers", R, ("linear",),
              "The default for regression; squares errors, so outliers pull hard.", _mse),
         Loss("mae", "Mean absolute error", r"|p - y|", r"\operatorname{sign}(p - y)",
@@ -278,7 +278,8 @@ LOSSES: dict[str, Loss] = {
              "The default for two classes; needs a probability in (0, 1).", _bce),
         Loss("focal", "Focal loss", r"-(1 - p_t)^{\gamma} \log p_t,\quad "
              r"p_t = \begin{cases} p & y = 1 \\ 1 - p & y = 0\end{cases}",
-             r"\frac{d}{dp}\left[-(1-p_t)^\gamma \log p_t\right]",
+             r"\begin{cases} \gamma(1-p)^{\gamma-1}\log p - \frac{(1-p)^{\gamma}}{p} & y = 1"
+             r" \\ -\gamma p^{\gamma-1}\log(1-p) + \frac{p^{\gamma}}{1-p} & y = 0\end{cases}",
              "none: a Bernoulli likelihood re-weighted towards hard examples",
              ("binary",), "labels in {0, 1}", UNIT, ("sigmoid",),
              "Down-weights easy, confident examples so rare or hard ones dominate; "

@@ -434,3 +434,12 @@ def test_grad_shape_equals_prediction_shape(key, n, seed):
     y, p = valid_inputs(key, rng)
     y, p = y[:n], p[:n]
     assert losses.get(key).grad(y, p).shape == p.shape
+
+
+@pytest.mark.parametrize("y,p", [(1.0, 0.2), (1.0, 0.7), (0.0, 0.2), (0.0, 0.7)])
+def test_focal_gradient_matches_the_formula_the_app_shows(y, p):
+    gamma = 2.0
+    expected = (gamma * (1 - p) ** (gamma - 1) * np.log(p) - (1 - p) ** gamma / p if y == 1
+                else -gamma * p ** (gamma - 1) * np.log(1 - p) + p ** gamma / (1 - p))
+    grad = losses.get("focal").grad(np.array([[y]]), np.array([[p]]))[0, 0]
+    assert grad == pytest.approx(expected)
