@@ -16,6 +16,8 @@ from typing import Any
 
 from explorer import activations, datasets, losses, optimizers, pairing
 
+UPLOAD = "upload"
+"""The dataset key of a CSV the person uploaded (its rows are not part of any link)."""
 BATCH_SIZES = (8, 16, 32, 64, 128, 256, 0)
 """Offered batch sizes; 0 means full batch."""
 MAX_HIDDEN_LAYERS = 4
@@ -101,7 +103,7 @@ def _dump_float(value: float) -> str:
 
 FIELDS: tuple[Field, ...] = (
     Field("problem", str, _choice(losses.PROBLEMS), hint=", ".join(losses.PROBLEMS)),
-    Field("dataset", str, _choice(datasets.DATASETS), hint="a dataset key"),
+    Field("dataset", str, _choice({*datasets.DATASETS, UPLOAD}), hint="a dataset key"),
     Field("n_samples", int, _between(50, 5000), hint="50 to 5000"),
     Field("noise", _float, _between(0.0, 1.5), _dump_float, "0 to 1.5"),
     Field("seed", int, _between(0, 99999), hint="0 to 99999"),
@@ -165,7 +167,7 @@ def make_consistent(config: Config, notices: list[str] | None = None) -> tuple[C
     """Repair combinations that cannot go together (a dataset or loss for another problem)."""
     notices = [] if notices is None else notices
     problem = config.problem
-    if problem not in datasets.get(config.dataset).problems:
+    if config.dataset != UPLOAD and problem not in datasets.get(config.dataset).problems:
         fallback = datasets.for_problem(problem)[0]
         notices.append(f"The dataset {config.dataset!r} does not serve "
                        f"{pairing.PROBLEM_LABELS[problem].lower()}; using {fallback!r}.")

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from explorer import datasets, pairing
-from explorer.config import Config
+from explorer.config import UPLOAD, Config
 from explorer.network import Model
+from explorer.tabular import Table
 from explorer.training import fit
 
 SNAPSHOTS = 100
@@ -23,6 +24,10 @@ class Data:
     X_val: np.ndarray
     y_val: np.ndarray
     n_classes: int | None
+    feature_names: tuple[str, ...] = ()
+    """Names of the input columns (uploads); empty for the built-in datasets."""
+    class_names: tuple[str, ...] = ()
+    target_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,20 +43,27 @@ class Run:
         return self.history.attrs.get("divergence")
 
 
-def make_data(config: Config) -> Data:
-    """Generate and split the dataset the config names (same seed, same points)."""
-    X, y = datasets.make(config.dataset, config.problem, n=config.n_samples,
-                         noise=config.noise, seed=config.seed)
+def make_data(config: Config, table: Table | None = None) -> Data:
+    """Generate (or take the uploaded table) and split it: same seed, same points."""
+    if config.dataset == UPLOAD:
+        if table is None or table.problem != config.problem:
+            raise ValueError("this scenario uses an uploaded CSV; upload it again")
+        X, y = table.X, table.y
+        names, classes, target = table.feature_names, table.class_names, table.target_name
+    else:
+        X, y = datasets.make(config.dataset, config.problem, n=config.n_samples,
+                             noise=config.noise, seed=config.seed)
+        names, classes, target = (), (), ""
     rng = np.random.default_rng(config.seed + 1)
     X_train, y_train, X_val, y_val = datasets.train_validation_split(X, y, config.val_share, rng)
     n_classes = int(y.max()) + 1 if config.problem in ("binary", "multiclass") else None
-    return Data(X_train, y_train, X_val, y_val, n_classes)
+    return Data(X_train, y_train, X_val, y_val, n_classes, names, classes, target)
 
 
 def run(config: Config, progress: Callable[[int, int], None] | None = None,
-        snapshots: int = SNAPSHOTS) -> Run:
+        snapshots: int = SNAPSHOTS, table: Table | None = None) -> Run:
     """Train the scenario; divergence is reported in the history, never raised."""
-    data = make_data(config)
+    data = make_data(config, table)
     validation = (data.X_val, data.y_val) if len(data.X_val) else None
     model, history = fit(
         data.X_train, data.y_train, problem=config.problem, hidden=config.hidden,

@@ -254,7 +254,7 @@ def _add_points(fig, frames: Frames, data, problem: str):
                 sel = y == c
                 fig.add_trace(go.Scatter(
                     x=X[sel, 0].astype(np.float32), y=X[sel, 1].astype(np.float32),
-                    mode="markers", name=f"class {c} ({part})", legendgroup=part,
+                    mode="markers", name=f"{_class_name(data, c)} ({part})", legendgroup=part,
                     marker=dict(marker, color=style.CLASS_COLORS[int(c) % 10])),
                     row=1, col=1)
         else:
@@ -265,23 +265,31 @@ def _add_points(fig, frames: Frames, data, problem: str):
                                        cmax=frames.value_range[1])), row=1, col=1)
 
 
+def _class_name(data, c) -> str:
+    names = getattr(data, "class_names", ()) or ()
+    return names[int(c)] if int(c) < len(names) else f"class {c}"
+
+
 def _axes(fig, frames: Frames, data, history, problem, metric, log_scale, target_label):
     X_all = np.vstack([data.X_train, data.X_val]) if len(data.X_val) else data.X_train
     epochs = max(int(frames.epochs[-1]), 1)
+    names = getattr(data, "feature_names", ()) or ()
     if frames.kind == "curve":
-        fig.update_xaxes(title_text="input x", range=list(padded_range(X_all[:, 0], 0.02)),
+        x_title = f"{names[0]} (standardized)" if names else "input x"
+        fig.update_xaxes(title_text=x_title, range=list(padded_range(X_all[:, 0], 0.02)),
                          row=1, col=1)
         y_all = np.concatenate([data.y_train, data.y_val]).astype(float)
         lo, hi = padded_range(y_all, 0.08)
-        fig.update_yaxes(title_text=target_label, range=[lo, hi], row=1, col=1)
+        target_name = getattr(data, "target_name", "")
+        fig.update_yaxes(title_text=target_name or target_label, range=[lo, hi], row=1, col=1)
     else:
         half_x = (frames.grid_x[1] - frames.grid_x[0]) / 2
         half_y = (frames.grid_y[1] - frames.grid_y[0]) / 2
-        fig.update_xaxes(title_text="x₁", range=[frames.grid_x[0] - half_x,
-                                                  frames.grid_x[-1] + half_x],
+        fig.update_xaxes(title_text=f"{names[0]} (standardized)" if names else "x₁",
+                         range=[frames.grid_x[0] - half_x, frames.grid_x[-1] + half_x],
                          showgrid=False, zeroline=False, row=1, col=1)
-        fig.update_yaxes(title_text="x₂", range=[frames.grid_y[0] - half_y,
-                                                  frames.grid_y[-1] + half_y],
+        fig.update_yaxes(title_text=f"{names[1]} (standardized)" if len(names) > 1 else "x₂",
+                         range=[frames.grid_y[0] - half_y, frames.grid_y[-1] + half_y],
                          showgrid=False, zeroline=False, row=1, col=1)
     fig.update_xaxes(range=[0, epochs], row=1, col=2)
     fig.update_xaxes(title_text="epoch", range=[0, epochs], row=2, col=2)

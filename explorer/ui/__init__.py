@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer import config as cfg
 from explorer.ui import compute, sidebar, state, views
 
 
@@ -15,6 +16,11 @@ def main() -> None:
         st.sidebar.warning(notice)
     state.sync_url(config)
     views.header()
+    if config.dataset == cfg.UPLOAD and compute.current_upload() is None:
+        st.info("Upload a CSV file in the sidebar and choose its feature and target columns "
+                "to train on your own data.", icon="📄")
+        views.run_complete_marker(config)
+        return
     run = compute.train_with_progress(config)
     views.headline_numbers(run)
     view = st.radio("View", state.VIEWS, key=state.VIEW, horizontal=True,

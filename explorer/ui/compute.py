@@ -10,7 +10,7 @@ from collections import OrderedDict
 import numpy as np
 import streamlit as st
 
-from explorer import activations, anatomy, experiment, losses, surfaces
+from explorer import activations, anatomy, experiment, losses, surfaces, tabular
 from explorer import config as cfg
 from explorer.figures import anatomy as anatomy_figures
 from explorer.figures import compare as compare_figures_module
@@ -21,7 +21,32 @@ PROGRESS_AFTER_S = 0.4
 
 
 def _config(text: str) -> cfg.Config:
-    return cfg.from_query(json.loads(text))[0]
+    query = json.loads(text)
+    query.pop("upload", None)
+    return cfg.from_query(query)[0]
+
+
+class Uploads:
+    """Prepared CSV tables by fingerprint, so any cached computation can rebuild a run."""
+
+    def __init__(self, max_entries: int = 8):
+        self.max_entries = max_entries
+        self._tables: OrderedDict[str, tabular.Table] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, table: tabular.Table) -> None:
+        with self._lock:
+            self._tables[table.digest] = table
+            self._tables.move_to_end(table.digest)
+            while len(self._tables) > self.max_entries:
+                self._tables.popitem(last=False)
+
+    def get(self, digest: str | None) -> tabular.Table | None:
+        with self._lock:
+            return self._tables.get(digest) if digest else None
+
+
+UPLOADS = Uploads()
 
 
 class RunCache:
@@ -41,7 +66,8 @@ class RunCache:
             if config_json in self._runs:
                 self._runs.move_to_end(config_json)
                 return self._runs[config_json]
-        run = experiment.run(_config(config_json), progress=progress)
+        table = UPLOADS.get(json.loads(config_json).get("upload"))
+        run = experiment.run(_config(config_json), progress=progress, table=table)
         with self._lock:
             self._runs[config_json] = run
             while len(self._runs) > self.max_entries:
@@ -96,8 +122,17 @@ def train_with_progress(config: cfg.Config) -> experiment.Run:
     return run
 
 
-def key(config: cfg.Config) -> str:
-    return json.dumps(config.to_query(), sort_keys=True)
+def key(config: cfg.Config, upload: str | None = None) -> str:
+    """The cache key of a scenario: its query dict, plus the upload's fingerprint if any."""
+    query = config.to_query()
+    if config.dataset == cfg.UPLOAD:
+        query["upload"] = upload if upload is not None else current_upload()
+    return json.dumps(query, sort_keys=True)
+
+
+def current_upload() -> str | None:
+    """Fingerprint of this session's prepared upload (None when there is none)."""
+    return st.session_state.get("_upload_digest")
 
 
 EXACT_SPAN = 10.0

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer import activations, datasets, losses, optimizers, pairing, presets
 from explorer import config as cfg
-from explorer.ui import state
+from explorer.ui import state, upload
 
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 INIT_SCALES = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -17,6 +17,10 @@ L2_VALUES = (0.0, 1e-5, 1e-4, 1e-3, 1e-2, 0.1)
 def _options_with(options, value):
     """Slider options including the current value (a link may carry any valid number)."""
     return tuple(sorted(set(options) | {value}))
+
+
+def _dataset_label(key: str) -> str:
+    return "Your CSV file…" if key == cfg.UPLOAD else datasets.get(key).label
 
 
 def draw() -> None:
@@ -33,19 +37,22 @@ def draw() -> None:
     problem = st.session_state["problem"]
 
     sb.header("2 · Data")
-    sb.selectbox("Dataset", datasets.for_problem(problem), key="dataset",
-                 format_func=lambda k: datasets.get(k).label,
-                 on_change=state.on_dataset_change,
-                 help=datasets.get(st.session_state["dataset"]).description
-                 if st.session_state["dataset"] in datasets.DATASETS else None)
-    c1, c2 = sb.columns(2)
-    c1.number_input("Points", 50, 5000, step=50, key="n_samples")
-    c2.number_input("Seed", 0, 99999, step=1, key="seed",
-                    help="Same seed, same data, same initial weights, same picture.")
-    sb.slider("Noise", 0.0, 1.5, step=0.05, key="noise",
-              disabled=st.session_state["dataset"] == "poisson",
-              help="Poisson counts carry their own noise." if
-              st.session_state["dataset"] == "poisson" else "Spread of the points.")
+    sb.selectbox("Dataset", [*datasets.for_problem(problem), cfg.UPLOAD], key="dataset",
+                 format_func=_dataset_label, on_change=state.on_dataset_change,
+                 help="A built-in generator for this problem, or your own CSV file.")
+    dataset = st.session_state["dataset"]
+    if dataset == cfg.UPLOAD:
+        upload.draw(sb, problem)
+        sb.number_input("Seed", 0, 99999, step=1, key="seed",
+                        help="Same seed, same split, same initial weights, same picture.")
+    else:
+        c1, c2 = sb.columns(2)
+        c1.number_input("Points", 50, 5000, step=50, key="n_samples")
+        c2.number_input("Seed", 0, 99999, step=1, key="seed",
+                        help="Same seed, same data, same initial weights, same picture.")
+        sb.slider("Noise", 0.0, 1.5, step=0.05, key="noise", disabled=dataset == "poisson",
+                  help="Poisson counts carry their own noise." if dataset == "poisson"
+                  else datasets.get(dataset).description)
     sb.slider("Validation share", 0.0, 0.5, step=0.05, key="val_share")
 
     sb.header("3 · Output and loss")

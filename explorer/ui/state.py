@@ -37,6 +37,9 @@ def init_from_url() -> None:
     else:
         config, extra = cfg.from_query(params)
         notices += extra
+    if config.dataset == cfg.UPLOAD:
+        notices.append("This link was made with an uploaded CSV, and a link cannot carry a "
+                       "file: upload it again in the sidebar, or pick a built-in dataset.")
     if view is not None and view not in VIEWS:
         notices.append(f"Unknown view {cfg._short(view)!r}; showing Train.")
         view = None
@@ -73,16 +76,21 @@ def sync_url(config: cfg.Config) -> None:
 
 
 def on_problem_change() -> None:
-    """A new problem type brings its default dataset and its matched pair."""
+    """A new problem type brings its matched pair, and its default dataset unless the person
+    is working on an uploaded CSV (then the same file is read for the new problem)."""
     st.session_state[ACTIVE_PRESET] = None
     config = cfg.default_for(st.session_state["problem"])
-    for key in ("dataset", "noise", "output_activation", "loss"):
+    keys = ["output_activation", "loss"]
+    if st.session_state.get("dataset") != cfg.UPLOAD:
+        keys += ["dataset", "noise"]
+    for key in keys:
         st.session_state[key] = getattr(config, key)
 
 
 def on_dataset_change() -> None:
     st.session_state[ACTIVE_PRESET] = None
-    st.session_state["noise"] = datasets.get(st.session_state["dataset"]).default_noise
+    if st.session_state["dataset"] != cfg.UPLOAD:
+        st.session_state["noise"] = datasets.get(st.session_state["dataset"]).default_noise
 
 
 def on_loss_change() -> None:

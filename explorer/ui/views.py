@@ -26,7 +26,8 @@ def header() -> None:
     st.caption("A loss is the negative log-likelihood of a model of the targets, so the output "
                "activation and the loss come as a pair. Pick one, train a small network, and "
                "watch what the pair does to learning.")
-    for notice in st.session_state.get(state.NOTICES, []):
+    # shown once, on the run that read the link; the next interaction clears them
+    for notice in st.session_state.pop(state.NOTICES, []):
         st.warning(notice, icon="🔗")
     active = st.session_state.get(state.ACTIVE_PRESET)
     if active:

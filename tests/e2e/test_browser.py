@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 
 from tests.e2e.helpers import (
@@ -123,3 +124,42 @@ def test_a_long_run_shows_a_progress_bar_then_the_result(server, page, artifacts
     wait_idle(page)
     assert bar.count() == 0
     no_exception(page)
+
+
+def _upload(page, path) -> None:
+    page.locator("[data-testid='stSidebar'] input[type='file']").set_input_files(str(path))
+
+
+def test_upload_a_csv_and_train_on_it(server, page, artifacts, tmp_path):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(240, 2))
+    label = np.where(X[:, 0] * X[:, 1] > 0, "dog", "cat")
+    rows = ["height,weight,colour,animal"]
+    rows += [f"{a:.3f},{b:.3f},red,{c}" for (a, b), c in zip(X, label)]
+    rows += ["oops,1.0,red,cat"]  # a bad row, dropped with a note
+    path = tmp_path / "animals.csv"
+    path.write_text("\n".join(rows))
+
+    page.goto(server + "/?dataset=upload&epochs=200")
+    page.get_by_text("Upload a CSV file in the sidebar").first.wait_for()
+    _upload(page, path)
+    wait_idle(page)
+    no_exception(page)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert sidebar.get_by_text(re.compile(r"Dropped 1 row")).first.is_visible()
+    assert sidebar.get_by_text(re.compile(r"0 = cat, 1 = dog")).first.is_visible()
+    layout = page.locator(CHART).first.evaluate("g => g.layout.xaxis.title.text")
+    assert layout == "height (standardized)"
+    screenshot(page, artifacts / "09-uploaded-csv.png")
+
+
+def test_a_malformed_csv_is_explained_not_crashed(server, page, artifacts, tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"\x00\x01\x02 this is not a csv \xff\xfe")
+    page.goto(server + "/?dataset=upload")
+    page.get_by_text("Upload a CSV file in the sidebar").first.wait_for()
+    _upload(page, path)
+    page.get_by_text("This file cannot be used.").first.wait_for()
+    no_exception(page)
+    assert page.get_by_text("Upload a CSV file in the sidebar").first.is_visible()
+    screenshot(page, artifacts / "10-malformed-csv.png")

@@ -1,0 +1,57 @@
+"""The sidebar's CSV upload: read, choose columns, prepare; every problem explained in place."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from explorer import tabular
+from explorer.ui import compute
+
+DIGEST = "_upload_digest"
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _read(data: bytes) -> pd.DataFrame:
+    return tabular.read_csv(data)
+
+
+def draw(sb, problem: str) -> None:
+    """File, feature and target pickers; sets session_state[DIGEST] when the data is usable."""
+    st.session_state[DIGEST] = None
+    file = sb.file_uploader("CSV file", type=["csv", "tsv", "txt"], key="csv_file",
+                            help="A header row, one example per row; one or two number "
+                                 "columns as features and a target column.")
+    if file is None:
+        sb.info("Choose a CSV file: a header row, one example per row.")
+        return
+    data = file.getvalue()
+    try:
+        frame = _read(data)
+    except ValueError as err:
+        sb.error(f"**This file cannot be used.** {err}")
+        return
+    numeric = tabular.numeric_columns(frame)
+    columns = list(frame.columns)
+    file_key = hashlib.sha1(data).hexdigest()[:10]
+    default_target = columns[-1]
+    default_features = [c for c in numeric if c != default_target][:2]
+    features = sb.multiselect("Feature columns (1 or 2)", numeric, default=default_features,
+                              max_selections=2, key=f"csv_features_{file_key}",
+                              help="Only number columns can be features.")
+    target = sb.selectbox("Target column", columns, index=len(columns) - 1,
+                          key=f"csv_target_{file_key}")
+    try:
+        table = tabular.prepare(frame, features, target, problem)
+    except ValueError as err:
+        sb.error(f"**Cannot train on this choice.** {err}")
+        return
+    table = dataclasses.replace(table, digest=tabular.digest(data, features, target, problem))
+    compute.UPLOADS.put(table)
+    st.session_state[DIGEST] = table.digest
+    sb.caption(f"{len(table.X)} rows. " + " ".join(table.notes))
+    with sb.expander("Preview"):
+        st.dataframe(frame.head(20), hide_index=True)
