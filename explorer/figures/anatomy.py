@@ -98,8 +98,9 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
                      row=2, col=1)
     notes = []
     if chosen.saturated:
-        notes.append(f"Shaded: {chosen.label.split(' + ')[0]} is flat there, so dL/dz = "
-                     "dL/dp · a′(z) is nearly 0 whatever the error.")
+        notes.append(f"Shaded: {chosen.label.split(' + ')[0]} is flat there (a′(z) ≈ 0), so "
+                     "dL/dz = dL/dp · a′(z) vanishes unless dL/dp grows to match, as "
+                     "cross-entropy's 1/p does.")
     if chosen.invalid or (matched is not None and matched.invalid):
         notes.append(INVALID_TEXT)
     if chosen.n_classes > 1:

@@ -250,8 +250,10 @@ def anatomy_view(run: Run) -> None:
                  rf"{pairing.gradient_at_z(act.key, loss.key)}")
     st.caption("z is the output unit's pre-activation, p = a(z) its output. Shaded bands are "
                "where the activation is flat (|a′(z)| below 1% of its peak): there the "
-               "gradient reaching the network is multiplied by almost nothing. Dashed curves "
-               "are the problem's matched pair, for comparison.")
+               "gradient reaching the network is dL/dp times almost nothing, so it vanishes "
+               "unless the loss's own slope explodes to compensate, which is exactly what "
+               "cross-entropy's 1/p does for a sigmoid. Dashed curves are the problem's "
+               "matched pair, for comparison.")
     if len(run.model.snapshots) < 2:
         return
     hist = compute.gradient_histogram(compute.key(config))
