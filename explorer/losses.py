@@ -242,11 +242,11 @@ LOSSES: dict[str, Loss] = {
     loss.key: loss
     for loss in [
         Loss("mse", "Mean squared error", r"(p - y)^2", r"2(p - y)",
-             "Gaussian with fixed variance: −log N(y | p, σ²) up to constants",
+             "Gaussian targets with mean p and fixed variance (−log N(y | p, σ²) up to constants)",
              PROBLEMS, "real numbers", R, ("linear",),
              "The default for regression; squares errors, so outliers pull hard.", _mse),
         Loss("mae", "Mean absolute error", r"|p - y|", r"\operatorname{sign}(p - y)",
-             "Laplace with fixed scale: predicts the conditional median",
+             "Laplace targets with location p and fixed scale (so p is the conditional median)",
              ("regression", "counts"), "real numbers", R, ("linear",),
              "Robust to outliers; gradient has constant size, even near the optimum.", _mae),
         Loss("huber", "Huber", r"\begin{cases}\tfrac12 (p-y)^2 & |p-y|\le\delta\\"
@@ -268,12 +268,12 @@ LOSSES: dict[str, Loss] = {
              "For positive targets spanning orders of magnitude: penalizes ratios, not "
              "differences. Predictions below 0 are clipped to 0 (zero gradient there).", _msle),
         Loss("poisson", "Poisson", r"p - y \log p", r"1 - \frac{y}{p}",
-             "Poisson counts with mean p: -log Poisson(y | p) up to log y!",
+             "Poisson counts with mean p (−log Poisson(y | p) up to log y!)",
              ("counts",), "non-negative counts", POSITIVE, ("exp",),
              "For counts: the variance grows with the mean. Needs a positive prediction.",
              _poisson),
         Loss("bce", "Binary cross-entropy", r"-\left(y \log p + (1 - y)\log(1 - p)\right)",
-             r"\frac{p - y}{p(1 - p)}", "Bernoulli with probability p",
+             r"\frac{p - y}{p(1 - p)}", "Bernoulli targets with probability p",
              ("binary",), "labels in {0, 1}", UNIT, ("sigmoid",),
              "The default for two classes; needs a probability in (0, 1).", _bce),
         Loss("focal", "Focal loss", r"-(1 - p_t)^{\gamma} \log p_t,\quad "
@@ -294,12 +294,12 @@ LOSSES: dict[str, Loss] = {
              ("binary",), "labels in {0, 1}, used as -1 / +1", R, ("tanh", "linear"),
              "A smooth hinge: penalizes margin violations quadratically.", _squared_hinge),
         Loss("cce", "Categorical cross-entropy", r"-\sum_j y_j \log p_j", r"-\frac{y_j}{p_j}",
-             "categorical with probabilities p", ("multiclass",), "one-hot rows",
+             "categorical targets with probabilities p", ("multiclass",), "one-hot rows",
              UNIT, ("softmax",),
              "The default for several classes; needs probabilities in (0, 1).", _cce,
              reduce="sum"),
         Loss("sparse_cce", "Sparse categorical cross-entropy", r"-\log p_{y}",
-             r"-\frac{[j = y]}{p_j}", "categorical with probabilities p",
+             r"-\frac{[j = y]}{p_j}", "categorical targets with probabilities p",
              ("multiclass",), "integer class labels", UNIT, ("softmax",),
              "Categorical cross-entropy with integer labels instead of one-hot rows.",
              _sparse_cce, reduce="sum", sparse_targets=True),

@@ -155,7 +155,18 @@ def _range(act: activations.Activation) -> str:
 def _likelihood_sentence(loss: losses.Loss) -> str:
     if loss.likelihood.startswith("none"):
         return f"{loss.label} is not a likelihood ({loss.likelihood[6:]})."
-    return f"{loss.label} is the negative log-likelihood of a {loss.likelihood}."
+    return (f"{loss.label} is the negative log-likelihood of this model of the targets: "
+            f"{loss.likelihood}.")
+
+
+def _a(word: str) -> str:
+    """'a sigmoid', 'an exponential'."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+CROSS_ENTROPIES = {"cce", "sparse_cce", "kld"}
+"""Losses whose slope 1/p cancels a sigmoid's flatness on the true class."""
+NUMERIC_LOSSES = {"mse", "mae", "huber", "log_cosh"}
 
 
 def _domain_reason(act: activations.Activation, loss: losses.Loss) -> str:
@@ -164,7 +175,8 @@ def _domain_reason(act: activations.Activation, loss: losses.Loss) -> str:
         need = "a probability in [0, 1], because it takes log p (and log(1 − p))"
     else:
         need = "a non-negative prediction, because it takes log p"
-    return (f"{loss.label} needs {need}. A {act.label.lower()} output has {_range(act)}, so "
+    return (f"{loss.label} needs {need}. {_a(act.label.lower()).capitalize()} output has "
+            f"{_range(act)}, so "
             f"as soon as one prediction leaves that range the loss is undefined and training "
             f"stops with NaN. Use {' or '.join(loss.matched_activations)} instead.")
 
@@ -176,10 +188,16 @@ def _mismatch_headline(problem: str, act, loss) -> str:
         return f"{act.label} never reaches the −1 side of the margin"
     if problem == "regression" and (a_lo > t_lo or a_hi < t_hi):
         return f"{act.label} cannot reach every target"
+    if problem == "multiclass" and act.key == "sigmoid" and loss.key in CROSS_ENTROPIES:
+        return "Works, but the wrong classes are never pushed down"
     if act.key in SATURATING and loss.key not in ("bce", "focal"):
         return "Works, but gradients vanish when the output saturates"
     if act.key == "relu":
         return "Works, but a negative pre-activation gets no gradient"
+    if loss.key in NUMERIC_LOSSES and problem in ("binary", "multiclass"):
+        return f"Works, but {loss.label} treats class labels as numbers"
+    if loss.key in NUMERIC_LOSSES and problem == "counts":
+        return f"Works, but {loss.label} ignores how count noise grows"
     return f"Works, but {act.label} is not {loss.label}'s natural partner"
 
 
@@ -194,10 +212,17 @@ def _mismatch_reason(problem: str, act, loss) -> str:
                      "predicted by that tie and its loss never drops below 1. Use tanh or "
                      "linear.")
     if problem == "regression" and (a_lo > t_lo or a_hi < t_hi):
-        parts.append(f"A {act.label.lower()} output has {_range(act)}, but regression "
+        parts.append(f"{_a(act.label.lower()).capitalize()} output has {_range(act)}, but "
+                     "regression "
                      "targets can be any real number: targets outside that range can never be "
                      "fitted, and the error there never goes away.")
-    if act.key in SATURATING:
+    if problem == "multiclass" and act.key == "sigmoid" and loss.key in CROSS_ENTROPIES:
+        parts.append(f"{loss.label} only reads the true class's output, and with a sigmoid "
+                     "each output has its own unit: the true class is pulled up (its 1/p "
+                     "cancels the sigmoid's flatness, so that gradient does not vanish), but "
+                     "the wrong classes get exactly zero gradient, so nothing pushes them "
+                     "down and the outputs need not sum to 1. Softmax ties them together.")
+    elif act.key in SATURATING:
         parts.append(f"{act.label} flattens out for large |z|, and the gradient at z is "
                      f"(dL/dp)·a′(z) = ${gradient_at_z(act.key, loss.key)}$: when the unit "
                      "saturates on the wrong side — a confidently wrong answer — that factor "
@@ -209,18 +234,19 @@ def _mismatch_reason(problem: str, act, loss) -> str:
     elif act.key in ("exp", "softplus") and problem != "counts":
         parts.append(f"{act.label} keeps predictions positive, which these targets "
                      "do not need.")
-    if loss.key in ("mse", "mae", "huber", "log_cosh") and problem in ("binary", "multiclass"):
+    if loss.key in NUMERIC_LOSSES and problem in ("binary", "multiclass"):
+        beyond = (" and it punishes a confident correct answer that overshoots the label"
+                  if a_lo < 0 or a_hi > 1 else "")
         parts.append(f"{loss.label} treats the 0/1 labels as real numbers with "
                      f"{'Gaussian' if loss.key == 'mse' else 'symmetric'} noise. It trains, "
-                     "but the outputs are not calibrated probabilities, and it punishes "
-                     "confident correct answers beyond the label.")
-    if loss.key in ("mse", "mae", "huber", "log_cosh") and problem == "counts":
+                     f"but the outputs are not calibrated probabilities{beyond}.")
+    if loss.key in NUMERIC_LOSSES and problem == "counts":
         parts.append(f"{loss.label} assumes the same noise at every level, but count noise "
                      "grows with the mean (Poisson); large counts dominate the fit.")
     if loss.key == "msle" and problem == "regression":
         parts.append("MSLE compares log(1 + y): it is meant for non-negative targets; "
                      "targets below 0 are clipped to 0.")
-    if problem == "multiclass" and act.key == "sigmoid":
+    if problem == "multiclass" and act.key == "sigmoid" and loss.key not in CROSS_ENTROPIES:
         parts.append("Sigmoid scores each class on its own, so the outputs need not sum to 1 "
                      "and the classes do not compete as softmax makes them.")
     if not parts:
