@@ -145,3 +145,16 @@ def test_margin_loss_with_a_non_negative_output_says_what_the_run_shows(activati
     # class 0 is predicted only where the output sits exactly on the boundary, 0
     outputs = model.predict(X)
     assert np.all(outputs[model.predict_class(X) == 0] == 0.0)
+
+
+def test_sigmoid_cross_entropy_on_classes_blames_the_wrong_classes_not_vanishing():
+    verdict = pairing.check("multiclass", "sigmoid", "cce")
+    assert verdict.verdict == "mismatched"
+    assert "never pushed down" in verdict.headline
+    assert "does not vanish" in verdict.reason and "zero gradient" in verdict.reason
+
+
+def test_reasons_use_the_right_article():
+    for problem in ("regression", "binary", "multiclass", "counts"):
+        for p in pairing.matrix(problem).values():
+            assert " A exponential" not in p.reason and " a exponential" not in p.reason
