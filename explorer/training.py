@@ -201,7 +201,13 @@ def fit(
         _fail(f"unknown output activation {output_activation!r}; choose one of: "
               f"{', '.join(activations.OUTPUT_ACTIVATIONS)}")
 
-    network = Network(X.shape[1], tuple(int(h) for h in hidden), k, hidden_activation,
+    if isinstance(hidden, (int, np.integer)):
+        hidden = (hidden,) if hidden else ()
+    try:
+        hidden = tuple(int(h) for h in hidden)
+    except (TypeError, ValueError):
+        _fail(f"hidden must be a list of layer sizes such as (16, 16); got {hidden!r}")
+    network = Network(X.shape[1], hidden, k, hidden_activation,
                       output_activation)
     rng = np.random.default_rng(seed)
     if not (math.isfinite(init_scale) and init_scale > 0):

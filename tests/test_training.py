@@ -326,3 +326,12 @@ def test_bad_features_and_validation_data_are_value_errors():
     with pytest.raises(ValueError, match="validation_data"):
         explorer.fit(np.zeros((4, 2)), y, problem="binary", epochs=1,
                      validation_data=(np.zeros((2, 3)), [0, 1]))
+
+
+def test_hidden_may_be_a_single_int_and_nonsense_is_a_value_error():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model, _ = explorer.fit(X, y, problem="binary", hidden=8, epochs=2)
+    assert model.network.hidden == (8,)
+    with pytest.raises(ValueError, match="layer sizes"):
+        explorer.fit(X, y, problem="binary", hidden="wide", epochs=2)
