@@ -133,13 +133,11 @@ def gradient_at_z(activation: str, loss: str) -> str:
     }
     if (activation, loss) in known:
         return known[(activation, loss)]
-    act = activations.get(activation)
     derivative = {"linear": "1", "sigmoid": "p(1 - p)", "tanh": "1 - p^2", "exp": "p",
                   "softplus": r"\sigma(z)", "relu": "[z > 0]"}.get(activation)
-    if derivative is None:
+    if derivative is None:  # softmax: not element-wise
         return r"J_{\text{softmax}}^{\top}\,\frac{\partial L}{\partial p}"
-    return rf"\frac{{\partial L}}{{\partial p}} \cdot {derivative}" + (
-        "" if act.elementwise else "")
+    return rf"\frac{{\partial L}}{{\partial p}} \cdot {derivative}"
 
 
 def _lower(problem: str) -> str:
