@@ -51,7 +51,7 @@ def pair_panel(run: Run) -> None:
             st.markdown(f"**Likelihood:** {loss.likelihood}.  \n"
                         f"**Targets:** {loss.target_encoding}.")
             st.latex(rf"L(p, y) = {loss.formula}")
-            st.latex(rf"p = {act.formula.replace('a(z)', 'a(z)')}")
+            st.latex(rf"p = {act.formula}")
             st.latex(rf"\frac{{\partial L}}{{\partial z}} = "
                      rf"{pairing.gradient_at_z(act.key, loss.key)}")
 
@@ -67,7 +67,10 @@ def headline_numbers(run: Run) -> None:
     last = history.iloc[-1]
     names = metrics.names(problem)
     cols = st.columns(2 + 2 * len(names))
-    cols[0].metric("Train loss", _fmt(last["loss"]), help="Mean over the last epoch's batches.")
+    note = (" The Poisson loss leaves out the constant log y!, so it can be negative."
+            if run.config.loss == "poisson" else "")
+    cols[0].metric("Train loss", _fmt(last["loss"]),
+                   help="Mean over the last epoch's mini-batches." + note)
     cols[1].metric("Validation loss", _fmt(last.get("val_loss", np.nan)))
     for i, name in enumerate(names):
         label = metrics.LABELS[name]
