@@ -89,6 +89,10 @@ def build_parser() -> Parser:
                        help="units per hidden layer, e.g. '16,16'; 'none' for no hidden layer")
     train.add_argument("--hidden-activation", choices=activations.HIDDEN_ACTIVATIONS,
                        default="relu")
+    train.add_argument("--n-classes", type=int,
+                       help="classes for multi-class spiral or blobs (default 3)")
+    train.add_argument("--delta", type=float, help="Huber's delta (default 1)")
+    train.add_argument("--gamma", type=float, help="focal loss's gamma (default 2)")
     train.add_argument("--init-scale", type=float, default=1.0,
                        help="multiplies the He/Glorot initial weights (large: saturated start)")
     train.add_argument("--optimizer", choices=tuple(optimizers.OPTIMIZERS), default="adam")
@@ -161,10 +165,15 @@ def train(args) -> int:
     key = args.dataset or datasets.for_problem(problem)[0]
     dataset = datasets.get(key)
     noise = dataset.default_noise if args.noise is None else args.noise
-    X, y = datasets.make(key, problem, n=args.n_samples, noise=noise, seed=args.seed)
+    options = {}
+    if args.n_classes is not None and problem == "multiclass":
+        options["n_classes"] = args.n_classes
+    X, y = datasets.make(key, problem, n=args.n_samples, noise=noise, seed=args.seed, **options)
     X_train, y_train, X_val, y_val = datasets.train_validation_split(
         X, y, args.val_share, np.random.default_rng(args.seed))
-    n_classes = dataset.options.get("n_classes") if problem == "multiclass" else None
+    n_classes = int(y.max()) + 1 if problem == "multiclass" else None
+    loss_params = {key_: value for key_, value in (("delta", args.delta), ("gamma", args.gamma))
+                   if value is not None and key_ in losses.get(loss_key).params}
 
     config = {
         "problem": problem, "dataset": key, "n_samples": args.n_samples, "noise": noise,
@@ -174,6 +183,7 @@ def train(args) -> int:
         "optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum,
         "batch_size": args.batch_size, "epochs": args.epochs, "l2": args.l2,
         "seed": args.seed, "snapshots": args.snapshots, "init_scale": args.init_scale,
+        "loss_params": loss_params,
     }
     progress = None if args.quiet else _progress_printer()
     _, history = fit(
@@ -182,7 +192,8 @@ def train(args) -> int:
         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, epochs=args.epochs,
         batch_size=args.batch_size, l2=args.l2, seed=args.seed,
         validation_data=(X_val, y_val) if len(X_val) else None, snapshots=args.snapshots,
-        n_classes=n_classes, init_scale=args.init_scale, progress=progress)
+        n_classes=n_classes, init_scale=args.init_scale, loss_params=loss_params,
+        progress=progress)
     divergence = history.attrs.get("divergence")
 
     _print(summary(config, history, verdict, divergence), report)

@@ -42,6 +42,11 @@ class Config:
     batch_size: int = 32
     epochs: int = 300
     l2: float = 0.0
+    n_classes: int = 3
+    outlier_share: float = 0.1
+    minority_share: float = 0.1
+    delta: float = 1.0
+    gamma: float = 2.0
 
     def to_query(self) -> dict[str, str]:
         """Every setting as a URL-safe string, keyed by its query/widget name."""
@@ -58,6 +63,21 @@ class Config:
     @property
     def effective_batch_size(self) -> int:
         return self.batch_size or self.n_samples
+
+    def dataset_options(self) -> dict:
+        """The generator options this scenario's dataset takes (classes, outliers, balance)."""
+        if self.dataset in ("spiral", "blobs") and self.problem == "multiclass":
+            return {"n_classes": self.n_classes}
+        if self.dataset == "outliers":
+            return {"outlier_share": self.outlier_share}
+        if self.dataset == "imbalanced":
+            return {"minority_share": self.minority_share}
+        return {}
+
+    def loss_params(self) -> dict:
+        """Huber's delta or focal's gamma, when the chosen loss has one."""
+        return {"huber": {"delta": self.delta}, "focal": {"gamma": self.gamma}}.get(self.loss,
+                                                                                  {})
 
 
 @dataclass(frozen=True)
@@ -121,6 +141,11 @@ FIELDS: tuple[Field, ...] = (
     Field("batch_size", int, _choice(BATCH_SIZES), hint="8 ... 256, or 0 for full batch"),
     Field("epochs", int, _between(10, 3000), hint="10 to 3000"),
     Field("l2", _float, _between(0.0, 1.0), _dump_float, "0 to 1"),
+    Field("n_classes", int, _between(2, 10), hint="2 to 10"),
+    Field("outlier_share", _float, _between(0.0, 0.5), _dump_float, "0 to 0.5"),
+    Field("minority_share", _float, _between(0.01, 0.5), _dump_float, "0.01 to 0.5"),
+    Field("delta", _float, _between(0.05, 10.0), _dump_float, "0.05 to 10"),
+    Field("gamma", _float, _between(0.0, 5.0), _dump_float, "0 to 5"),
 )
 FIELD_KEYS = tuple(f.key for f in FIELDS)
 

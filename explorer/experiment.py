@@ -52,7 +52,7 @@ def make_data(config: Config, table: Table | None = None) -> Data:
         names, classes, target = table.feature_names, table.class_names, table.target_name
     else:
         X, y = datasets.make(config.dataset, config.problem, n=config.n_samples,
-                             noise=config.noise, seed=config.seed)
+                             noise=config.noise, seed=config.seed, **config.dataset_options())
         names, classes, target = (), (), ""
     rng = np.random.default_rng(config.seed + 1)
     X_train, y_train, X_val, y_val = datasets.train_validation_split(X, y, config.val_share, rng)
@@ -72,6 +72,7 @@ def run(config: Config, progress: Callable[[int, int], None] | None = None,
         optimizer=config.optimizer, lr=config.lr, epochs=config.epochs,
         batch_size=config.effective_batch_size, l2=config.l2, seed=config.seed,
         validation_data=validation, snapshots=snapshots, n_classes=data.n_classes,
+        loss_params=config.loss_params(),
         progress=progress)
     return Run(config, data, model, history,
                pairing.check(config.problem, config.output_activation, config.loss))

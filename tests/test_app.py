@@ -256,3 +256,19 @@ def test_compare_shows_the_saturated_mse_run_losing_to_cross_entropy():
     table = at.dataframe[0].value.set_index("verdict")
     assert table.loc["matched"].iloc[0]["validation Accuracy"] > 0.95
     assert table.loc["mismatched", "validation Accuracy"] < 0.85
+
+
+def test_dataset_and_loss_options_appear_where_they_apply():
+    at = ok(app(problem="multiclass"))
+    at.slider(key="n_classes").set_value(5).run()
+    ok(at)
+    assert max(t.get("legendgroup") == "train" for t in specs(at)[0]["data"])
+    legend = [t["name"] for t in specs(at)[0]["data"] if t.get("legendgroup") == "train"]
+    assert len(legend) == 5
+    at = ok(app(problem="regression", dataset="outliers", loss="huber", delta="0.5"))
+    assert at.slider(key="delta").value == 0.5 and at.slider(key="outlier_share").value == 0.1
+    at.slider(key="delta").set_value(2.0).run()
+    value = ok(at).query_params["delta"]
+    assert (value[0] if isinstance(value, list) else value) == "2"
+    with pytest.raises(KeyError):
+        app().slider(key="delta")  # BCE has no delta: no slider

@@ -171,3 +171,14 @@ def test_init_scale_reaches_the_training(tmp_path):
     assert saturated["config"]["init_scale"] == 10.0
     # from a saturated wrong start, sigmoid + MSE barely moves
     assert saturated["history"][-1]["accuracy"] < 0.2 < plain["history"][-1]["accuracy"]
+
+
+def test_classes_and_loss_parameters_reach_the_run(tmp_path):
+    out = tmp_path / "h.json"
+    assert main(["train", "--problem", "multiclass", "--n-classes", "4", "--epochs", "3",
+                 "--quiet", "--output", str(out)]) == 0
+    assert json.loads(out.read_text())["config"]["n_classes"] == 4
+    assert main(["train", "--problem", "regression", "--dataset", "outliers", "--loss",
+                 "huber", "--delta", "0.5", "--epochs", "3", "--quiet", "--output",
+                 str(out)]) == 0
+    assert json.loads(out.read_text())["config"]["loss_params"] == {"delta": 0.5}

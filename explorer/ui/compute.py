@@ -199,6 +199,7 @@ def anatomy_figure(config_json: str, target):
     # counts: z is a log-rate, and exp(8) would dwarf every other curve
     z = np.linspace(-4.0, 4.0, 401) if c.problem == "counts" else None
     chosen, matched = anatomy.compare_pairs(c.problem, c.output_activation, c.loss,
+                                            loss_params=c.loss_params(),
                                             target=None if target is None else (target,), z=z)
     fig = anatomy_figures.anatomy_figure(chosen, matched)
     fig.update_layout(meta=c.key() + ":anatomy")

@@ -53,6 +53,14 @@ def draw() -> None:
         sb.slider("Noise", 0.0, 1.5, step=0.05, key="noise", disabled=dataset == "poisson",
                   help="Poisson counts carry their own noise." if dataset == "poisson"
                   else datasets.get(dataset).description)
+        if dataset in ("spiral", "blobs") and problem == "multiclass":
+            sb.slider("Classes", 2, 10, key="n_classes")
+        elif dataset == "outliers":
+            sb.slider("Outlier share", 0.0, 0.5, step=0.01, key="outlier_share",
+                      help="Share of points thrown far above the line.")
+        elif dataset == "imbalanced":
+            sb.slider("Minority share", 0.01, 0.5, step=0.01, key="minority_share",
+                      help="Share of points in class 1, the rare class.")
     sb.slider("Validation share", 0.0, 0.5, step=0.05, key="val_share")
 
     sb.header("3 · Output and loss")
@@ -71,6 +79,12 @@ def draw() -> None:
                  help="Every loss for this problem; mismatched and invalid ones stay "
                       "selectable so you can watch what goes wrong.")
     activation_now, loss_now = st.session_state["output_activation"], st.session_state["loss"]
+    if loss_now == "huber":
+        sb.slider("Huber δ", 0.05, 10.0, step=0.05, key="delta",
+                  help="Errors smaller than δ are squared, larger ones count linearly.")
+    elif loss_now == "focal":
+        sb.slider("Focal γ", 0.0, 5.0, step=0.25, key="gamma",
+                  help="γ = 0 is plain cross-entropy; larger γ ignores easy points more.")
     matched = [losses.get(k).label for k in losses.for_problem(problem)
                if pairing.check(problem, activation_now, k).verdict == "matched"]
     sb.caption(f"✓ Matched with {activations.get(activation_now).label}: "
