@@ -22,7 +22,6 @@ import numpy as np
 
 from explorer import activations, losses, pairing, training
 from explorer.network import Model, decide
-from explorer.surfaces import fused_per_sample
 
 Array = np.ndarray
 
@@ -131,7 +130,7 @@ def output_gradient(act: activations.Activation, loss: losses.Loss, y: Array, z:
     if loss.sparse_targets:
         y = losses.one_hot(y, z.shape[1])
     _, dz = fused(y, z, p)
-    return fused_per_sample(act.key, y, z), dz * m
+    return losses.fused_per_sample(act.key, y, z), dz * m
 
 
 def _encode(loss: losses.Loss, t: float, m: int, k: int, multiclass: bool) -> Array:

@@ -338,20 +338,42 @@ def for_problem(problem: str) -> list[str]:
 # Fused paths: a loss evaluated straight from its canonical activation's pre-activation z.
 # d loss / dz = (p - y) / n exactly, with no clipping; tested equal to the explicit chain.
 
+def _sigmoid_bce_elements(y: Array, z: Array) -> Array:
+    """BCE of sigmoid(z) per output element, (m, k): softplus(z) - y z, stable for any z."""
+    # softplus(z) = max(z, 0) + log1p(exp(-|z|)), built in place: this runs on every
+    # batch and on every error-surface grid point
+    values = np.abs(z)
+    np.negative(values, out=values)
+    np.exp(values, out=values)
+    np.log1p(values, out=values)
+    values += np.maximum(z, 0.0)
+    values -= y * z
+    return values
+
+
+def _softmax_cce_per_sample(y: Array, z: Array) -> Array:
+    """Categorical CE of softmax(z) per sample, (m,): logsumexp(z) - sum_j y_j z_j."""
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -(y * log_p).sum(axis=1)
+
+
+def fused_per_sample(activation: str, y: Array, z: Array) -> Array:
+    """Per-sample loss (m,) of a canonical pair straight from its logits z (m, k)."""
+    if activation == "sigmoid":
+        return _sigmoid_bce_elements(y, z).mean(axis=1)
+    return _softmax_cce_per_sample(y, z)
+
+
 def fused_sigmoid_bce(y: Array, z: Array, p: Array) -> tuple[float, Array]:
     """BCE of sigmoid(z) from logits: mean of softplus(z) - y z; gradient (p - y) / n."""
-    # softplus(z) = max(z, 0) + log(1 + exp(-|z|)), stable for any z
-    values = np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))
     n, k = z.shape
-    return float(values.sum()) / (n * k), (p - y) / (n * k)
+    return float(_sigmoid_bce_elements(y, z).sum()) / (n * k), (p - y) / (n * k)
 
 
 def fused_softmax_cce(y: Array, z: Array, p: Array) -> tuple[float, Array]:
     """Categorical CE of softmax(z) from logits via log-sum-exp; gradient (p - y) / n."""
-    shifted = z - z.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    n = len(z)
-    return float(-(y * log_p).sum()) / n, (p - y) / n
+    return float(_softmax_cce_per_sample(y, z).sum()) / len(z), (p - y) / len(z)
 
 
 FUSED = {("sigmoid", "bce"): fused_sigmoid_bce, ("softmax", "cce"): fused_softmax_cce,

@@ -194,8 +194,8 @@ class Evaluator:
         c, n, k = z.shape
         flat = z.reshape(c * n, k)
         if self.fused:
-            per_sample = fused_per_sample(self.network.output_activation,
-                                          self._tiled(self.y_fused, c), flat)
+            per_sample = losses.fused_per_sample(self.network.output_activation,
+                                                 self._tiled(self.y_fused, c), flat)
         else:
             p = activations.get(self.network.output_activation).forward(flat)
             per_sample = self.loss.per_sample_from(self._tiled(self.y_loss, c), p)
@@ -260,24 +260,6 @@ def _activate_in_place(key: str, z: Array) -> None:
 
 def _tile(y: Array, count: int) -> Array:
     return np.tile(y, count) if y.ndim == 1 else np.tile(y, (count, 1))
-
-
-def fused_per_sample(activation: str, y: Array, z: Array) -> Array:
-    """Per-sample loss from logits z (m, k), as ``losses.FUSED`` computes the mean.
-
-    Formula: sigmoid + BCE: softplus(z) - y z; softmax + CE: logsumexp(z) - sum_j y_j z_j.
-    """
-    if activation == "sigmoid":
-        values = np.abs(z)  # softplus(z) = max(z, 0) + log1p(exp(-|z|)), in place: fast
-        np.negative(values, out=values)
-        np.exp(values, out=values)
-        np.log1p(values, out=values)
-        values += np.maximum(z, 0.0)
-        values -= y * z
-        return values.mean(axis=1)
-    shifted = z - z.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return -(y * log_p).sum(axis=1)
 
 
 def _evaluator(model_or_network, X, y, problem, loss, loss_params) -> Evaluator:
