@@ -124,13 +124,12 @@ def output_gradient(act: activations.Activation, loss: losses.Loss, y: Array, z:
     """
     m = len(z)
     fused = losses.FUSED.get((act.key, loss.key))
-    if fused is None:
-        _, dp = loss.value_and_grad(y, p)
-        return loss.per_sample_from(y, p), act.vjp(z, p, dp * m)
-    if loss.sparse_targets:
+    if fused is not None and loss.sparse_targets:
         y = losses.one_hot(y, z.shape[1])
-    _, dz = fused(y, z, p)
-    return losses.fused_per_sample(act.key, y, z), dz * m
+    _, dz = training.output_value_and_dz(act, loss, y, z, p, fused)
+    per_sample = (losses.fused_per_sample(act.key, y, z) if fused is not None
+                  else loss.per_sample_from(y, p))
+    return per_sample, dz * m
 
 
 def _encode(loss: losses.Loss, t: float, m: int, k: int, multiclass: bool) -> Array:

@@ -84,6 +84,19 @@ def loss_targets(loss: losses.Loss, problem: str, targets: Array, k: int) -> Arr
     return targets
 
 
+def output_value_and_dz(activation: activations.Activation, loss: losses.Loss, y: Array,
+                        z: Array, p: Array, fused_fn=None) -> tuple[float, Array]:
+    """Batch loss and d loss / d z at the output, as fit computes them.
+
+    With ``fused_fn`` (from ``losses.FUSED``, canonical pairs) the loss comes from the logits
+    and dz = (p - y) / n; otherwise ``loss.grad`` is chained through ``activation.vjp``.
+    """
+    if fused_fn is not None:
+        return fused_fn(y, z, p)
+    value, dp = loss.value_and_grad(y, p)
+    return value, activation.vjp(z, p, dp)
+
+
 def batch_step(network: Network, loss: losses.Loss, theta: Array, grad: Array,
                l2: float = 0.0, fused: bool = True):
     """The work fit does on one mini-batch, as a function ``step(X, y) -> (value, p, z)``.
@@ -100,11 +113,7 @@ def batch_step(network: Network, loss: losses.Loss, theta: Array, grad: Array,
 
     def step(X: Array, y: Array) -> tuple[float, Array, Array]:
         zs, inputs, z, p = network.forward_cached(theta, X, layers)
-        if fused_fn is not None:
-            value, dz = fused_fn(y, z, p)
-        else:
-            value, dp = loss.value_and_grad(y, p)
-            dz = out_act.vjp(z, p, dp)
+        value, dz = output_value_and_dz(out_act, loss, y, z, p, fused_fn)
         network.backward(theta, (zs, inputs), dz, grad, layers, grad_layers)
         if l2_mask is not None:
             np.add(grad, l2_mask * theta, out=grad)
