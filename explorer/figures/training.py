@@ -221,15 +221,12 @@ def _curve_updates(history: pd.DataFrame, metric: str, epoch: int) -> list[dict]
 
 
 def _curve_traces(history: pd.DataFrame, metric: str, epoch: int) -> list[go.Scatter]:
-    shown = history[history["epoch"] <= epoch]
-    x = shown["epoch"].to_numpy(np.float32)
-    traces = []
-    for column, name, color, dash in _curve_columns(metric):
-        y = shown[column].to_numpy(np.float32) if column in shown else np.zeros(0, np.float32)
-        traces.append(go.Scatter(x=x if len(y) else x[:0], y=y, mode="lines", name=name,
-                                 line=dict(color=color, width=3, dash=dash),
-                                 showlegend=column in ("loss", "val_loss")))
-    return traces
+    """The curve traces as first drawn: the frame updates plus their names and styles."""
+    return [go.Scatter(x=update["x"], y=update["y"], mode="lines", name=name,
+                       line=dict(color=color, width=3, dash=dash),
+                       showlegend=column in ("loss", "val_loss"))
+            for update, (column, name, color, dash)
+            in zip(_curve_updates(history, metric, epoch), _curve_columns(metric))]
 
 
 def _add_points(fig, frames: Frames, data, problem: str):

@@ -91,9 +91,17 @@ def train(config_json: str) -> experiment.Run:
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
+def training_frames(config_json: str) -> training_figures.Frames:
+    """Every snapshot's prediction map or curve; shared by the Train and Compare views and by
+    both settings of the log-scale toggle."""
+    run = train(config_json)
+    return training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
 def training_figure(config_json: str, log_scale: bool):
     run = train(config_json)
-    frames = training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    frames = training_frames(config_json)
     target = "count" if run.config.problem == "counts" else (
         "class" if run.config.problem == "binary" else "target y")
     fig = training_figures.training_figure(
@@ -217,10 +225,6 @@ def gradient_histogram(config_json: str):
     return fig
 
 
-def _frames(run: experiment.Run):
-    return training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
-
-
 @st.cache_data(max_entries=24, show_spinner=False)
 def compare_figures(config_jsons: tuple[str, ...]):
     """(race figure, final maps figure, summary table) for configurations of one scenario."""
@@ -230,7 +234,8 @@ def compare_figures(config_jsons: tuple[str, ...]):
     race = compare_figures_module.race_figure(
         [(name, run.history) for name, run in zip(names, runs)], problem)
     maps = compare_figures_module.final_maps_figure(
-        [(name, _frames(run)) for name, run in zip(names, runs)], runs[0].data, problem)
+        [(name, training_frames(text)) for name, text in zip(names, config_jsons)],
+        runs[0].data, problem)
     table = compare_figures_module.summary_table(
         [(name, run.pairing.verdict, run.history) for name, run in zip(names, runs)], problem)
     race.update_layout(meta=runs[0].config.key() + ":race")

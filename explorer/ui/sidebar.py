@@ -19,6 +19,10 @@ def _options_with(options, value):
     return tuple(sorted(set(options) | {value}))
 
 
+def _starred(label: str, is_default: bool) -> str:
+    return label + ("  ★ default" if is_default else "")
+
+
 def _dataset_label(key: str) -> str:
     return "Your CSV file…" if key == cfg.UPLOAD else datasets.get(key).label
 
@@ -69,13 +73,12 @@ def draw() -> None:
     # labels changed as a new widget and resets it to its first option.
     sb.selectbox("Output activation", list(activations.OUTPUT_ACTIVATIONS),
                  key="output_activation", on_change=state.on_loss_change,
-                 format_func=lambda a: activations.get(a).label + (
-                     "  ★ default" if a == default_activation else ""),
+                 format_func=lambda a: _starred(activations.get(a).label,
+                                                a == default_activation),
                  help="★ marks this problem's default (matched) output.")
     sb.selectbox("Loss", losses.for_problem(problem), key="loss",
                  on_change=state.on_loss_change,
-                 format_func=lambda k: losses.get(k).label + (
-                     "  ★ default" if k == default_loss else ""),
+                 format_func=lambda k: _starred(losses.get(k).label, k == default_loss),
                  help="Every loss for this problem; mismatched and invalid ones stay "
                       "selectable so you can watch what goes wrong.")
     activation_now, loss_now = st.session_state["output_activation"], st.session_state["loss"]

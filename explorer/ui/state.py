@@ -51,19 +51,19 @@ def init_from_url() -> None:
 
 def write_config(config: cfg.Config) -> None:
     """Put a config into the widgets' session-state slots."""
-    for key, value in config.to_query().items():
-        field = next(f for f in cfg.FIELDS if f.key == key)
-        st.session_state[key] = field.parse(value) if key != "hidden" else value
+    for field in cfg.FIELDS:
+        text = field.dump(getattr(config, field.key))
+        # the hidden-layers box is a text input; every other widget holds the parsed value
+        st.session_state[field.key] = text if field.key == "hidden" else field.parse(text)
 
 
 def read_config() -> tuple[cfg.Config, list[str]]:
     """The config the widgets currently describe (validated the same way as a URL)."""
     params = {}
-    for key in cfg.FIELD_KEYS:
-        if key in st.session_state:
-            value = st.session_state[key]
-            params[key] = value if isinstance(value, str) else (
-                cfg.FIELDS[cfg.FIELD_KEYS.index(key)].dump(value))
+    for field in cfg.FIELDS:
+        if field.key in st.session_state:
+            value = st.session_state[field.key]
+            params[field.key] = value if isinstance(value, str) else field.dump(value)
     return cfg.from_query(params)
 
 
