@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer import activations, datasets, losses, optimizers, pairing
+from explorer import activations, datasets, experiment, losses, optimizers, pairing
+from explorer.config import Config
 from explorer.training import fit
 
 MAX_LAYERS = 4
@@ -163,15 +164,14 @@ def train(args) -> int:
     report = sys.stderr if destination == "-" else sys.stdout
 
     key = args.dataset or datasets.for_problem(problem)[0]
-    dataset = datasets.get(key)
-    noise = dataset.default_noise if args.noise is None else args.noise
-    options = {}
-    if args.n_classes is not None and problem == "multiclass":
-        options["n_classes"] = args.n_classes
-    X, y = datasets.make(key, problem, n=args.n_samples, noise=noise, seed=args.seed, **options)
-    X_train, y_train, X_val, y_val = datasets.train_validation_split(
-        X, y, args.val_share, np.random.default_rng(args.seed))
-    n_classes = int(y.max()) + 1 if problem == "multiclass" else None
+    noise = datasets.get(key).default_noise if args.noise is None else args.noise
+    # the same data and split as the app makes for these settings
+    scenario = Config(problem=problem, dataset=key, n_samples=args.n_samples, noise=noise,
+                      seed=args.seed, val_share=args.val_share,
+                      n_classes=3 if args.n_classes is None else args.n_classes)
+    data = experiment.make_data(scenario)
+    X_train, y_train, X_val, y_val = data.X_train, data.y_train, data.X_val, data.y_val
+    n_classes = data.n_classes if problem == "multiclass" else None
     loss_params = {key_: value for key_, value in (("delta", args.delta), ("gamma", args.gamma))
                    if value is not None and key_ in losses.get(loss_key).params}
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -182,3 +183,13 @@ def test_classes_and_loss_parameters_reach_the_run(tmp_path):
                  "huber", "--delta", "0.5", "--epochs", "3", "--quiet", "--output",
                  str(out)]) == 0
     assert json.loads(out.read_text())["config"]["loss_params"] == {"delta": 0.5}
+
+
+def test_the_cli_reproduces_the_apps_run_for_the_same_settings(tmp_path):
+    from explorer import config, experiment
+
+    out = tmp_path / "h.json"
+    assert main(["train", "--epochs", "15", "--quiet", "--output", str(out)]) == 0
+    cli = pd.DataFrame(json.loads(out.read_text())["history"])
+    app = experiment.run(config.DEFAULT.replace(epochs=15)).history
+    np.testing.assert_allclose(cli["val_loss"], app["val_loss"])
