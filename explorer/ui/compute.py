@@ -26,30 +26,53 @@ def _config(text: str) -> cfg.Config:
     return cfg.from_query(query)[0]
 
 
-class Uploads:
+class SharedLRU:
+    """A small dict shared by all sessions that forgets its least recently used entries."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def __contains__(self, key) -> bool:
+        return key in self._items
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class Uploads(SharedLRU):
     """Prepared CSV tables by fingerprint, so any cached computation can rebuild a run."""
 
     def __init__(self, max_entries: int = 8):
-        self.max_entries = max_entries
-        self._tables: OrderedDict[str, tabular.Table] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(max_entries)
 
     def put(self, table: tabular.Table) -> None:
-        with self._lock:
-            self._tables[table.digest] = table
-            self._tables.move_to_end(table.digest)
-            while len(self._tables) > self.max_entries:
-                self._tables.popitem(last=False)
+        super().put(table.digest, table)
 
     def get(self, digest: str | None) -> tabular.Table | None:
-        with self._lock:
-            return self._tables.get(digest) if digest else None
+        return super().get(digest) if digest else None
 
 
 UPLOADS = Uploads()
 
 
-class RunCache:
+class RunCache(SharedLRU):
     """Finished runs by configuration, shared by all sessions, least recently used dropped.
 
     Not st.cache_data: a run reports progress to a bar drawn outside the function, which
@@ -57,29 +80,15 @@ class RunCache:
     """
 
     def __init__(self, max_entries: int = 24):
-        self.max_entries = max_entries
-        self._runs: OrderedDict[str, experiment.Run] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(max_entries)
 
     def get(self, config_json: str, progress=None) -> experiment.Run:
-        with self._lock:
-            if config_json in self._runs:
-                self._runs.move_to_end(config_json)
-                return self._runs[config_json]
-        table = UPLOADS.get(json.loads(config_json).get("upload"))
-        run = experiment.run(_config(config_json), progress=progress, table=table)
-        with self._lock:
-            self._runs[config_json] = run
-            while len(self._runs) > self.max_entries:
-                self._runs.popitem(last=False)
+        run = super().get(config_json)
+        if run is None:
+            table = UPLOADS.get(json.loads(config_json).get("upload"))
+            run = experiment.run(_config(config_json), progress=progress, table=table)
+            self.put(config_json, run)
         return run
-
-    def __contains__(self, config_json: str) -> bool:
-        return config_json in self._runs
-
-    def clear(self) -> None:
-        with self._lock:
-            self._runs.clear()
 
 
 RUNS = RunCache()
