@@ -165,19 +165,30 @@ def _left_trace(frames: Frames, s: int, problem: str, threshold: float) -> go.Sc
             "model output" if problem == "binary" else "prediction")
         return go.Scatter(x=frames.grid_x.astype(np.float32), y=frames.values[s],
                           mode="lines", line=dict(color=style.FIT_COLOR, width=3), name=name)
-    xs, ys = frames.boundary(s)
-    return go.Scatter(x=xs.astype(np.float32), y=ys.astype(np.float32), mode="lines",
+    line = _scatter_update(*frames.boundary(s))
+    return go.Scatter(x=line["x"], y=line["y"], mode="lines",
                       line=dict(color=style.FIT_COLOR, width=3), hoverinfo="skip",
                       name=f"boundary (output = {threshold:g})",
                       showlegend=frames.kind == "probability")
+
+
+def _scatter_update(x: np.ndarray, y: np.ndarray) -> dict:
+    """A frame's new data for a scatter trace, never empty.
+
+    Streamlit's Plotly drops every trace of a subplot from the page while playing once an
+    animated scatter trace becomes empty (no boundary on a multi-class map, no loss at epoch
+    0), so an empty line is sent as one invisible NaN point instead.
+    """
+    if len(x) == 0:
+        x = y = np.array([np.nan], np.float32)
+    return dict(type="scatter", x=np.asarray(x, np.float32), y=np.asarray(y, np.float32))
 
 
 def _left_update(frames: Frames, s: int) -> dict:
     """Only what changes between frames: the curve's y values or the boundary line."""
     if frames.kind == "curve":
         return dict(type="scatter", y=frames.values[s])
-    xs, ys = frames.boundary(s)
-    return dict(type="scatter", x=xs.astype(np.float32), y=ys.astype(np.float32))
+    return _scatter_update(*frames.boundary(s))
 
 
 def _colorbar_trace(frames: Frames, threshold: float) -> go.Scatter:
@@ -215,8 +226,8 @@ def _curve_columns(metric: str):
 def _curve_updates(history: pd.DataFrame, metric: str, epoch: int) -> list[dict]:
     shown = history[history["epoch"] <= epoch]
     x = shown["epoch"].to_numpy(np.float32)
-    return [dict(type="scatter", x=x, y=shown[c].to_numpy(np.float32)) if c in shown
-            else dict(type="scatter", x=x[:0], y=x[:0])
+    return [_scatter_update(x, shown[c].to_numpy(np.float32)) if c in shown
+            else _scatter_update(x[:0], x[:0])
             for c, *_ in _curve_columns(metric)]
 
 

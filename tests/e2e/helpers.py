@@ -94,10 +94,20 @@ def painted_fraction(page, chart: str = CHART) -> float:
     return float((pixels.min(axis=2) < 235).mean())
 
 
-def assert_background_stays_while_playing(page, chart: str = CHART, samples: int = 5) -> None:
-    """Play, and check at several frames that the map under the path is still painted."""
+def drawn_points(page, chart: str = CHART) -> int:
+    """How many scatter markers the chart has on the page right now."""
+    return page.locator(chart).first.evaluate(
+        "g => g.querySelectorAll('.scatterlayer path.point').length")
+
+
+def assert_background_stays_while_playing(page, chart: str = CHART, samples: int = 5,
+                                          markers_fixed: bool = True) -> None:
+    """Play, and check at several frames that the map under the path is still painted and,
+    where every marker is static (``markers_fixed``), that none dropped off the page."""
+    points = drawn_points(page, chart) if markers_fixed else 0
     frames_played(page, chart)
     click_play(page, chart)
     for k in range(samples):
         page.wait_for_function(f"() => window.__played.length >= {4 + 6 * k}")
         assert painted_fraction(page, chart) > 0.6, f"blank background at sample {k}"
+        assert drawn_points(page, chart) >= points, f"markers vanished at sample {k}"

@@ -85,8 +85,9 @@ def test_error_surface_animation_plays(server, page, artifacts, preset):
     no_exception(page)
     assert page.get_by_text("Exact picture").first.is_visible()
     assert painted_fraction(page) > 0.9
-    # the loss map stays under the moving path for the whole replay
-    assert_background_stays_while_playing(page)
+    # the loss map stays under the moving path for the whole replay (the path itself
+    # regrows from one marker, so the marker count is not fixed here)
+    assert_background_stays_while_playing(page, markers_fixed=False)
     screenshot(page, artifacts / f"06-surface-{preset}.png")
 
 
