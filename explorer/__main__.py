@@ -15,17 +15,14 @@ import json
 import math
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from explorer import activations, datasets, experiment, losses, optimizers, pairing
+from explorer import activations, config, datasets, experiment, losses, optimizers, pairing
 from explorer.config import Config
-from explorer.training import fit
 
-MAX_LAYERS = 4
-MAX_UNITS = 64
-NO_HIDDEN = {"", "0", "none"}
 FORMATS = ("csv", "json")
 VERDICT_MARKS = {"matched": "✓", "mismatched": "~", "invalid": "✗"}
 ASCII_MARKS = {"✓": "+", "✗": "x"}
@@ -42,20 +39,21 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def hidden_layers(text: str) -> tuple[int, ...]:
-    """'16,16' -> (16, 16); '', '0' or 'none' -> () (no hidden layer)."""
-    text = text.strip().lower()
-    if text in NO_HIDDEN:
-        return ()
-    parts = [part.strip() for part in text.split(",")]
-    if not all(part.isdigit() for part in parts):
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated unit counts like '16,16' (or 'none'), got {text!r}")
-    sizes = tuple(int(part) for part in parts)
-    if len(sizes) > MAX_LAYERS or not all(1 <= size <= MAX_UNITS for size in sizes):
-        raise argparse.ArgumentTypeError(
-            f"expected 0 to {MAX_LAYERS} layers of 1 to {MAX_UNITS} units, got {text!r}")
-    return sizes
+def setting(key: str):
+    """An argparse type that reads a value as the URL does (``config.FIELD[key]``)."""
+    field = config.FIELD[key]
+
+    def parse(text: str):
+        try:
+            value = field.parse(text)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or not field.check(value):
+            raise argparse.ArgumentTypeError(f"expected {field.hint}, got {text!r}")
+        return value
+
+    parse.__name__ = key  # argparse names the type in its messages
+    return parse
 
 
 def positive_int(text: str) -> int:
@@ -79,30 +77,34 @@ def build_parser() -> Parser:
                                 "and the pairing verdict.")
     train.add_argument("--problem", choices=losses.PROBLEMS, default="binary")
     train.add_argument("--dataset", help="default: the problem's first dataset")
-    train.add_argument("--n-samples", type=int, default=400)
-    train.add_argument("--noise", type=float, help="default: the dataset's own")
-    train.add_argument("--val-share", type=float, default=0.25)
+    train.add_argument("--n-samples", type=setting("n_samples"), default=400)
+    train.add_argument("--noise", type=setting("noise"), help="default: the dataset's own")
+    train.add_argument("--val-share", type=setting("val_share"), default=0.25)
     train.add_argument("--output-activation", choices=activations.OUTPUT_ACTIVATIONS,
                        help="default: the problem's matched activation")
     train.add_argument("--loss", choices=tuple(losses.LOSSES),
                        help="default: the problem's matched loss")
-    train.add_argument("--hidden", type=hidden_layers, default=(16, 16),
+    train.add_argument("--hidden", type=setting("hidden"), default=(16, 16),
                        help="units per hidden layer, e.g. '16,16'; 'none' for no hidden layer")
     train.add_argument("--hidden-activation", choices=activations.HIDDEN_ACTIVATIONS,
                        default="relu")
-    train.add_argument("--n-classes", type=int,
+    train.add_argument("--n-classes", type=setting("n_classes"), default=3,
                        help="classes for multi-class spiral or blobs (default 3)")
-    train.add_argument("--delta", type=float, help="Huber's delta (default 1)")
-    train.add_argument("--gamma", type=float, help="focal loss's gamma (default 2)")
-    train.add_argument("--init-scale", type=float, default=1.0,
+    train.add_argument("--delta", type=setting("delta"), default=1.0,
+                       help="Huber's delta (default 1)")
+    train.add_argument("--gamma", type=setting("gamma"), default=2.0,
+                       help="focal loss's gamma (default 2)")
+    train.add_argument("--init-scale", type=setting("init_scale"), default=1.0,
                        help="multiplies the He/Glorot initial weights (large: saturated start)")
     train.add_argument("--optimizer", choices=tuple(optimizers.OPTIMIZERS), default="adam")
-    train.add_argument("--lr", type=float, default=0.01)
-    train.add_argument("--momentum", type=float)
-    train.add_argument("--batch-size", type=positive_int, default=32)
-    train.add_argument("--epochs", type=positive_int, default=300)
-    train.add_argument("--l2", type=float, default=0.0)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--lr", type=setting("lr"), default=0.01)
+    train.add_argument("--momentum", type=setting("momentum"), default=0.9,
+                       help="momentum of --optimizer momentum (default 0.9)")
+    train.add_argument("--batch-size", type=setting("batch_size"), default=32,
+                       help="0 for full batch")
+    train.add_argument("--epochs", type=setting("epochs"), default=300)
+    train.add_argument("--l2", type=setting("l2"), default=0.0)
+    train.add_argument("--seed", type=setting("seed"), default=0)
     train.add_argument("--snapshots", type=positive_int, default=100,
                        help="parameter snapshots kept along the run")
     train.add_argument("--output", metavar="PATH",
@@ -148,61 +150,44 @@ def main(argv: list[str] | None = None) -> int:
 
 # --- train -------------------------------------------------------------------------------------
 
-def train(args) -> int:
-    """Generate the data, train, print the summary and write the history if asked."""
+def scenario(args) -> Config:
+    """The command line's settings as the app's Config (the same validation as a URL)."""
     problem = args.problem
     default_activation, default_loss = pairing.DEFAULT_PAIR[problem]
-    activation = args.output_activation or default_activation
     loss_key = args.loss or default_loss
-    loss = losses.get(loss_key)
-    if problem not in loss.problems:
+    if problem not in losses.get(loss_key).problems:
         raise UsageError(f"loss {loss_key!r} does not serve {problem} problems; choose one of: "
                          f"{', '.join(losses.for_problem(problem))}")
-    verdict = pairing.check(problem, activation, loss_key)
+    dataset = args.dataset or datasets.for_problem(problem)[0]
+    if problem not in datasets.get(dataset).problems:
+        raise UsageError(f"dataset {dataset!r} does not serve {problem} problems; choose one "
+                         f"of: {', '.join(datasets.for_problem(problem))}")
+    noise = datasets.get(dataset).default_noise if args.noise is None else args.noise
+    return Config(problem=problem, dataset=dataset, n_samples=args.n_samples, noise=noise,
+                  seed=args.seed, val_share=args.val_share,
+                  output_activation=args.output_activation or default_activation,
+                  loss=loss_key, hidden=args.hidden, hidden_activation=args.hidden_activation,
+                  init_scale=args.init_scale, optimizer=args.optimizer, lr=args.lr,
+                  momentum=args.momentum, batch_size=args.batch_size, epochs=args.epochs,
+                  l2=args.l2, n_classes=args.n_classes, delta=args.delta, gamma=args.gamma)
+
+
+def train(args) -> int:
+    """Train the scenario as the app would, print the summary, write the history if asked."""
+    settings = scenario(args)
     destination, fmt = _destination(args.output, args.format)
     # The human-readable report must not mix with a history written to stdout.
     report = sys.stderr if destination == "-" else sys.stdout
-
-    key = args.dataset or datasets.for_problem(problem)[0]
-    noise = datasets.get(key).default_noise if args.noise is None else args.noise
-    # the same data and split as the app makes for these settings
-    scenario = Config(problem=problem, dataset=key, n_samples=args.n_samples, noise=noise,
-                      seed=args.seed, val_share=args.val_share,
-                      n_classes=3 if args.n_classes is None else args.n_classes)
-    data = experiment.make_data(scenario)
-    X_train, y_train, X_val, y_val = data.X_train, data.y_train, data.X_val, data.y_val
-    n_classes = data.n_classes if problem == "multiclass" else None
-    loss_params = {key_: value for key_, value in (("delta", args.delta), ("gamma", args.gamma))
-                   if value is not None and key_ in losses.get(loss_key).params}
-
-    config = {
-        "problem": problem, "dataset": key, "n_samples": args.n_samples, "noise": noise,
-        "val_share": args.val_share, "n_train": len(X_train), "n_val": len(X_val),
-        "n_classes": n_classes, "output_activation": activation, "loss": loss_key,
-        "hidden": list(args.hidden), "hidden_activation": args.hidden_activation,
-        "optimizer": args.optimizer, "lr": args.lr, "momentum": args.momentum,
-        "batch_size": args.batch_size, "epochs": args.epochs, "l2": args.l2,
-        "seed": args.seed, "snapshots": args.snapshots, "init_scale": args.init_scale,
-        "loss_params": loss_params,
-    }
     progress = None if args.quiet else _progress_printer()
-    _, history = fit(
-        X_train, y_train, problem=problem, hidden=args.hidden,
-        hidden_activation=args.hidden_activation, output_activation=activation, loss=loss_key,
-        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, epochs=args.epochs,
-        batch_size=args.batch_size, l2=args.l2, seed=args.seed,
-        validation_data=(X_val, y_val) if len(X_val) else None, snapshots=args.snapshots,
-        n_classes=n_classes, init_scale=args.init_scale, loss_params=loss_params,
-        progress=progress)
-    divergence = history.attrs.get("divergence")
-
-    _print(summary(config, history, verdict, divergence), report)
+    run = experiment.run(settings, progress=progress, snapshots=args.snapshots)
+    history, verdict, divergence = run.history, run.pairing, run.divergence
+    _print(summary(settings, run, verdict, divergence), report)
     if destination is not None:
         if fmt == "csv":
             text = history.to_csv(index=False)
         else:
             text = json.dumps({
-                "config": config,
+                "config": settings.to_dict(),
                 "history": _records(history),
                 "divergence": divergence,
                 "pairing": {"verdict": verdict.verdict, "headline": verdict.headline,
@@ -251,15 +236,17 @@ def _progress_printer():
     return report
 
 
-def summary(config: dict, history, verdict: pairing.Pairing, divergence: dict | None) -> str:
+def summary(settings: Config, run: experiment.Run, verdict: pairing.Pairing,
+            divergence: dict | None) -> str:
     """The human-readable report: setup, the curve at ~10% steps, final numbers, verdict."""
-    hidden = ",".join(map(str, config["hidden"])) or "none"
+    history = run.history
+    hidden = ",".join(map(str, settings.hidden)) or "none"
+    batch = settings.batch_size or "full"
     lines = [
-        f"{config['dataset']} ({config['problem']}): {config['n_train']} train / "
-        f"{config['n_val']} validation points; {config['output_activation']} + "
-        f"{config['loss']}; hidden {hidden} {config['hidden_activation']}; "
-        f"{config['optimizer']} lr {config['lr']:g}, batch {config['batch_size']}, "
-        f"{config['epochs']} epochs",
+        f"{settings.dataset} ({settings.problem}): {len(run.data.X_train)} train / "
+        f"{len(run.data.X_val)} validation points; {settings.output_activation} + "
+        f"{settings.loss}; hidden {hidden} {settings.hidden_activation}; "
+        f"{settings.optimizer} lr {settings.lr:g}, batch {batch}, {settings.epochs} epochs",
     ]
     columns = [c for c in history.columns if c != "grad_norm"]
     if len(history):
@@ -323,7 +310,8 @@ def list_losses(problem: str | None) -> int:
     """The loss catalogue; with a problem, its losses and their pairing matrix."""
     keys = losses.for_problem(problem) if problem else list(losses.LOSSES)
     rows = [(key, losses.LOSSES[key].label, ",".join(losses.LOSSES[key].problems),
-             ",".join(losses.LOSSES[key].matched_activations), losses.LOSSES[key].likelihood)
+             ",".join(pairing.matched_activations(key)) or "-",
+             losses.LOSSES[key].likelihood or "none (not a likelihood)")
             for key in keys]
     _print(_table(("key", "label", "problems", "matched", "likelihood"), rows), sys.stdout)
     if problem:
@@ -357,7 +345,7 @@ def list_datasets(problem: str | None) -> int:
     return 0
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     """Left-aligned columns; the last one is not padded."""
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header) - 1)]
     return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)), r[-1]])

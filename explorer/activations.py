@@ -25,7 +25,11 @@ class Activation:
     label: str
     formula: str
     output_range: tuple[float, float]
-    """Closed interval the outputs can approach: (lo, hi), may be +-inf."""
+    """Bounds the outputs can approach: (lo, hi), may be +-inf."""
+    range_text: str
+    """The set of outputs it can produce, e.g. "(0, 1)" or "[0, ∞)"."""
+    derivative_formula: str
+    """LaTeX for a'(z), in terms of p = a(z) where that is simpler."""
     _forward: Callable[[Array], Array] = field(repr=False)
     _derivative: Callable[[Array, Array], Array] = field(repr=False)
     """Element-wise derivative given (z, out); out = forward(z) saves work."""
@@ -81,41 +85,45 @@ ACTIVATIONS: dict[str, Activation] = {
     a.key: a
     for a in [
         Activation(
-            "linear", "Linear (identity)", r"a(z) = z", (-np.inf, np.inf),
+            "linear", "Linear (identity)", r"a(z) = z", (-np.inf, np.inf), "(−∞, ∞)", "1",
             lambda z: z, lambda z, out: np.ones_like(z),
         ),
         Activation(
-            "sigmoid", "Sigmoid", r"a(z) = \frac{1}{1 + e^{-z}}", (0.0, 1.0),
+            "sigmoid", "Sigmoid", r"a(z) = \frac{1}{1 + e^{-z}}", (0.0, 1.0), "(0, 1)",
+            r"p(1 - p)",
             _sigmoid, lambda z, out: out * (1.0 - out),
             note="Saturates: the derivative p(1-p) is near 0 when |z| is large.",
         ),
         Activation(
-            "tanh", "Tanh", r"a(z) = \tanh z", (-1.0, 1.0),
+            "tanh", "Tanh", r"a(z) = \tanh z", (-1.0, 1.0), "(−1, 1)", r"(1 - p^2)",
             np.tanh, lambda z, out: 1.0 - out * out,
             note="Saturates at -1 and 1 like a rescaled sigmoid.",
         ),
         Activation(
             "softmax", "Softmax", r"a(z)_j = \frac{e^{z_j}}{\sum_i e^{z_i}}", (0.0, 1.0),
+            "(0, 1), summing to 1", r"p_j(\delta_{jk} - p_k)",
             _softmax, lambda z, out: np.full_like(z, np.nan), elementwise=False,
             note="Outputs are positive and sum to 1 across the units.",
         ),
         Activation(
-            "softplus", "Softplus", r"a(z) = \log(1 + e^{z})", (0.0, np.inf),
+            "softplus", "Softplus", r"a(z) = \log(1 + e^{z})", (0.0, np.inf), "(0, ∞)",
+            r"\sigma(z)",
             _softplus, lambda z, out: _sigmoid(z),
         ),
         Activation(
-            "exp", "Exponential", r"a(z) = e^{z}", (0.0, np.inf),
+            "exp", "Exponential", r"a(z) = e^{z}", (0.0, np.inf), "(0, ∞)", "p",
             lambda z: np.exp(np.minimum(z, EXP_CLIP)),
             lambda z, out: np.where(z < EXP_CLIP, out, 0.0),
             note=f"Evaluated as exp(min(z, {EXP_CLIP:g})) so a blow-up stays finite.",
         ),
         Activation(
-            "relu", "ReLU", r"a(z) = \max(0, z)", (0.0, np.inf),
+            "relu", "ReLU", r"a(z) = \max(0, z)", (0.0, np.inf), "[0, ∞)", r"[z > 0]",
             lambda z: np.maximum(z, 0.0), lambda z, out: (z > 0).astype(float),
             note="Zero gradient for z < 0: a unit stuck there stops learning.",
         ),
         Activation(
             "leaky_relu", "Leaky ReLU", rf"a(z) = \max({LEAKY_SLOPE:g} z, z)", (-np.inf, np.inf),
+            "(−∞, ∞)", rf"[z > 0] + {LEAKY_SLOPE:g}\,[z \le 0]",
             lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
             lambda z, out: np.where(z > 0, 1.0, LEAKY_SLOPE),
         ),

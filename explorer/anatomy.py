@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer import activations, losses, pairing, training
-from explorer.network import Model, decide
+from explorer import activations, losses, pairing
+from explorer.network import Model
+from explorer.objective import Objective
 
 Array = np.ndarray
 
@@ -29,6 +30,8 @@ SATURATION_SHARE = 0.01
 """A region is 'saturated' where |a'(z)| < 1% of the activation's steepest slope in view
 (capped at 1, so an unbounded slope such as exp's does not make everything look flat)."""
 DEFAULT_Z = np.linspace(-8.0, 8.0, 401)
+COUNT_Z = np.linspace(-4.0, 4.0, 401)
+"""For counts z is a log-rate, and exp(8) would dwarf every other curve."""
 CONFIDENCE = 0.8
 """A wrong answer is 'confident' when the output is 80% of the way from the decision
 threshold to the label's extreme (p >= 0.9 or <= 0.1 for a probability)."""
@@ -65,6 +68,7 @@ class AnatomyCurves:
     grad_z_formula: str
     """LaTeX of dL/dz for this pair (p - y for canonical pairs)."""
     likelihood: str
+    """One sentence: what the loss is the negative log-likelihood of, or why none."""
 
 
 def _is_multiclass(act: activations.Activation, loss: losses.Loss) -> bool:
@@ -96,8 +100,8 @@ def loss_vs_preactivation(activation, loss, target=(1.0, 0.0), z: Array | None =
     with np.errstate(all="ignore"):
         p = act.forward(Z)
         for row, t in enumerate(targets):
-            y = _encode(loss_obj, t, m, k, multiclass)
-            values[row], dz = output_gradient(act, loss_obj, y, Z, p)
+            objective = _objective(act, loss_obj, t, m, k, multiclass)
+            values[row], dz = output_gradient(objective, Z)
             grads[row] = dz[:, 0]
         slope = _slope(act, Z)
     values[~np.isfinite(values)] = np.nan
@@ -109,37 +113,27 @@ def loss_vs_preactivation(activation, loss, target=(1.0, 0.0), z: Array | None =
         grad=grads, slope=slope, saturated=saturated_regions(z, slope),
         invalid=bool(np.isnan(values).any() or np.isnan(grads).any()), n_classes=k,
         loss_formula=loss_obj.formula, grad_p_formula=loss_obj.grad_formula,
-        grad_z_formula=pairing.gradient_at_z(act.key, loss_obj.key),
-        likelihood=loss_obj.likelihood)
+        grad_z_formula=pairing.gradient_at_z(act.key, loss_obj.key, _problem_of(loss_obj)),
+        likelihood=loss_obj.likelihood_sentence)
 
 
-def output_gradient(act: activations.Activation, loss: losses.Loss, y: Array, z: Array,
-                    p: Array) -> tuple[Array, Array]:
-    """(per-sample loss (m,), per-sample dL/dz (m, k)) exactly as the trainer computes them.
-
-    z, p: (m, k) pre-activations and outputs; y encoded as the loss reads it. Pairs in
-    ``losses.FUSED`` use the fused logit path (loss from log-sigmoid / log-softmax, gradient
-    p - y); all others chain ``loss.value_and_grad`` through ``act.vjp``. Both are batch-mean
-    gradients rescaled by m to one sample.
-    """
-    m = len(z)
-    fused = losses.FUSED.get((act.key, loss.key))
-    if fused is not None and loss.sparse_targets:
-        y = losses.one_hot(y, z.shape[1])
-    _, dz = training.output_value_and_dz(act, loss, y, z, p, fused)
-    per_sample = (losses.fused_per_sample(act.key, y, z) if fused is not None
-                  else loss.per_sample_from(y, p))
-    return per_sample, dz * m
+def output_gradient(objective: Objective, z: Array) -> tuple[Array, Array]:
+    """(per-sample loss (m,), per-sample dL/dz (m, k)) exactly as the trainer computes them:
+    the objective's batch-mean gradient rescaled by m to one sample."""
+    _, dz, _ = objective.value_and_dz(z)
+    return objective.per_sample(z), dz * len(z)
 
 
-def _encode(loss: losses.Loss, t: float, m: int, k: int, multiclass: bool) -> Array:
-    """Targets for m samples as the loss reads them."""
-    if not multiclass:
-        return np.full((m, 1), t)
-    true_class = 0 if t >= 0.5 else 1
-    if loss.sparse_targets:
-        return np.full(m, true_class, dtype=np.int64)
-    return losses.one_hot(np.full(m, true_class, dtype=np.int64), k)
+def _objective(act: activations.Activation, loss: losses.Loss, t: float, m: int, k: int,
+               multiclass: bool) -> Objective:
+    """The objective of m samples that all have target t (multi-class: 1 = the varied unit's
+    class 0 is true, 0 = class 1 is)."""
+    if multiclass:
+        labels = np.full(m, 0 if t >= 0.5 else 1, dtype=np.int64)
+        return Objective.build("multiclass", act.key, loss, labels, n_classes=k)
+    problem = _problem_of(loss)
+    targets = np.full(m, int(t)) if problem == "binary" else np.full((m, 1), t)
+    return Objective.build(problem, act.key, loss, targets)
 
 
 def _slope(act: activations.Activation, Z: Array) -> Array:
@@ -173,15 +167,15 @@ def saturated_regions(z: Array, slope: Array,
     return tuple(regions)
 
 
+def default_z(problem: str) -> Array:
+    """The pre-activation range to draw for a problem."""
+    return COUNT_Z if problem == "counts" else DEFAULT_Z
+
+
 def default_targets(problem: str) -> tuple[float, ...]:
     """Targets to show: 1 and 0 for classification, 1.0 for regression, 3 for counts."""
     return {"binary": (1.0, 0.0), "multiclass": (1.0, 0.0), "regression": (1.0,),
             "counts": (3.0,)}[problem]
-
-
-def matched_pair(problem: str) -> tuple[str, str]:
-    """The problem's canonical (activation, loss): the pair to overlay for comparison."""
-    return pairing.DEFAULT_PAIR[problem]
 
 
 def compare_pairs(problem: str, activation: str, loss: str, loss_params: dict | None = None,
@@ -192,8 +186,9 @@ def compare_pairs(problem: str, activation: str, loss: str, loss_params: dict | 
     grid is used so the two overlay directly.
     """
     target = default_targets(problem) if target is None else target
+    z = default_z(problem) if z is None else z
     chosen = loss_vs_preactivation(activation, loss, target, z, loss_params)
-    m_act, m_loss = matched_pair(problem)
+    m_act, m_loss = pairing.DEFAULT_PAIR[problem]
     matched = loss_vs_preactivation(m_act, m_loss, target, z)
     return chosen, matched
 
@@ -224,42 +219,37 @@ class PointGradients:
 def per_point_output_gradients(model: Model, X, y, max_floats: int = 2**22) -> PointGradients:
     """Per-point |dL_i/dz_i| at the output pre-activation for every snapshot, batched.
 
-    Uses the trainer's gradient (``output_gradient``: the chain ``loss.grad`` through
-    ``activation.vjp``, or the fused logit path), rescaled from the batch mean to one sample.
-    Snapshots go through ``network.pre_activation`` in chunks of at most ``max_floats``.
+    Snapshots go through ``Network.pre_activations`` in chunks of at most ``max_floats``;
+    the gradient is the model's ``Objective`` (the trainer's), rescaled to one sample.
     """
     network = model.network
     X = np.asarray(X, dtype=float)
-    act = activations.get(network.output_activation)
-    loss_obj = losses.get(model.loss, **(model.loss_params or {}))
-    k = network.n_outputs
-    n_classes = model.n_classes or (k if model.problem == "multiclass" else None)
-    targets, _, _ = training.prepare_targets(model.problem, y, n_classes)
-    y_loss = training.loss_targets(loss_obj, model.problem, targets, k)
+    objective = model.objective(y)
     snaps = np.asarray(model.snapshots, dtype=float)
-    n = len(X)
+    n, k = len(X), network.n_outputs
     chunk = max(1, max_floats // (n * max(network.sizes)))
     grads = np.empty((len(snaps), n))
     with np.errstate(all="ignore"):
         for start in range(0, len(snaps), chunk):
             part = snaps[start:start + chunk]
             c = len(part)
-            z = network.pre_activation(part, X).reshape(c * n, k)
-            p = act.forward(z)
-            y_rep = np.tile(y_loss, c) if y_loss.ndim == 1 else np.tile(y_loss, (c, 1))
-            _, dz = output_gradient(act, loss_obj, y_rep, z, p)
+            z = network.pre_activations(part, X).reshape(c * n, k)
+            tiled = objective.with_targets(np.tile(y, c) if np.ndim(y) == 1 else
+                                           np.tile(y, (c, 1)))
+            _, dz = output_gradient(tiled, z)
             grads[start:start + c] = np.linalg.norm(dz, axis=1).reshape(c, n)
-        z = network.pre_activation(np.asarray(model.theta, dtype=float), X)
-        out = act.forward(z)
-        final_loss, _ = output_gradient(act, loss_obj, y_loss, z, out)
-    wrong, confident = _wrongness(model, out, targets)
+        z = network.pre_activations(np.asarray(model.theta, dtype=float), X)
+        final_loss, _ = output_gradient(objective, z)
+        out = objective.outputs(z)
+    wrong, confident = _wrongness(model, objective, out)
     return PointGradients(grads, np.asarray(model.snapshot_epochs), wrong, confident,
                           final_loss)
 
 
-def _wrongness(model: Model, out: Array, targets: Array) -> tuple[Array, Array]:
+def _wrongness(model: Model, objective: Objective, out: Array) -> tuple[Array, Array]:
+    targets = objective.labels
     if model.problem == "binary":
-        wrong = decide(out, model.threshold) != targets
+        wrong = objective.decide(out) != targets
         lo, hi = activations.get(model.network.output_activation).output_range
         if np.isfinite(lo) and np.isfinite(hi):
             reach = max(hi - model.threshold, model.threshold - lo)
@@ -268,8 +258,7 @@ def _wrongness(model: Model, out: Array, targets: Array) -> tuple[Array, Array]:
         confident = wrong & (np.abs(out[:, 0] - model.threshold) >= CONFIDENCE * reach)
         return wrong, confident
     if model.problem == "multiclass":
-        predicted = decide(out, model.threshold)
-        wrong = predicted != targets
+        wrong = objective.decide(out) != targets
         if model.network.output_activation == "softmax":
             confidence = np.max(out, axis=1)
             return wrong, wrong & (confidence >= CONFIDENCE)
@@ -278,3 +267,8 @@ def _wrongness(model: Model, out: Array, targets: Array) -> tuple[Array, Array]:
     residual = np.abs(out - targets.reshape(out.shape)).max(axis=1)
     rmse = float(np.sqrt(np.mean(residual ** 2)))
     return residual > 2.0 * rmse, residual > 3.0 * rmse
+
+
+def _problem_of(loss: losses.Loss) -> str:
+    """The problem a loss's anatomy is drawn for (its first)."""
+    return loss.problems[0] if len(loss.problems) < len(losses.PROBLEMS) else "regression"

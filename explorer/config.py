@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from explorer import activations, datasets, losses, optimizers, pairing
+from explorer.network import MAX_LAYERS, MAX_UNITS
 
 UPLOAD = "upload"
 """The dataset key of a CSV the person uploaded (its rows are not part of any link)."""
 BATCH_SIZES = (8, 16, 32, 64, 128, 256, 0)
-"""Offered batch sizes; 0 means full batch."""
-MAX_HIDDEN_LAYERS = 4
-MAX_UNITS = 64
+"""Batch sizes the app offers; 0 means full batch (a link may carry any in range)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,8 @@ class Config:
     init_scale: float = 1.0
     optimizer: str = "adam"
     lr: float = 0.01
+    momentum: float = 0.9
+    """The momentum coefficient of optimizer "momentum" (unused by the others)."""
     batch_size: int = 32
     epochs: int = 300
     l2: float = 0.0
@@ -51,6 +52,11 @@ class Config:
     def to_query(self) -> dict[str, str]:
         """Every setting as a URL-safe string, keyed by its query/widget name."""
         return {f.key: f.dump(getattr(self, f.key)) for f in FIELDS}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every setting with its JSON type (the configuration download and the CLI)."""
+        return {f.key: list(value) if isinstance(value := getattr(self, f.key), tuple)
+                else value for f in FIELDS}
 
     def key(self) -> str:
         """A short stable hash: the cache and session-state key of this scenario."""
@@ -82,11 +88,20 @@ class Config:
 
 @dataclass(frozen=True)
 class Field:
+    """One setting: how to read it from text, what values it allows, how to write it back.
+
+    Numeric fields carry their bounds (``lo``, ``hi``) and the widget's ``step``; the
+    sidebar, the URL and the CLI all read them here.
+    """
+
     key: str
     parse: Callable[[str], Any]
     check: Callable[[Any], bool]
     dump: Callable[[Any], str] = str
     hint: str = ""
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
 
 
 def _choice(options) -> Callable[[Any], bool]:
@@ -107,7 +122,7 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 
 def _hidden_ok(value: tuple[int, ...]) -> bool:
-    return len(value) <= MAX_HIDDEN_LAYERS and all(1 <= h <= MAX_UNITS for h in value)
+    return len(value) <= MAX_LAYERS and all(1 <= h <= MAX_UNITS for h in value)
 
 
 def _float(text: str) -> float:
@@ -121,33 +136,45 @@ def _dump_float(value: float) -> str:
     return f"{value:g}"
 
 
+def _number(key: str, kind: type, lo: float, hi: float, step: float) -> Field:
+    """A whole or real number in [lo, hi]."""
+    if kind is int:
+        return Field(key, int, _between(lo, hi), hint=f"{lo:g} to {hi:g}", lo=lo, hi=hi,
+                     step=step)
+    return Field(key, _float, _between(lo, hi), _dump_float, f"{lo:g} to {hi:g}", lo, hi, step)
+
+
+def _option(key: str, options) -> Field:
+    return Field(key, str, _choice(options), hint=", ".join(options))
+
+
 FIELDS: tuple[Field, ...] = (
-    Field("problem", str, _choice(losses.PROBLEMS), hint=", ".join(losses.PROBLEMS)),
+    _option("problem", losses.PROBLEMS),
     Field("dataset", str, _choice({*datasets.DATASETS, UPLOAD}), hint="a dataset key"),
-    Field("n_samples", int, _between(50, 5000), hint="50 to 5000"),
-    Field("noise", _float, _between(0.0, 1.5), _dump_float, "0 to 1.5"),
-    Field("seed", int, _between(0, 99999), hint="0 to 99999"),
-    Field("val_share", _float, _between(0.0, 0.5), _dump_float, "0 to 0.5"),
-    Field("output_activation", str, _choice(activations.OUTPUT_ACTIVATIONS),
-          hint=", ".join(activations.OUTPUT_ACTIVATIONS)),
+    _number("n_samples", int, 50, 5000, 50),
+    _number("noise", float, 0.0, 1.5, 0.05),
+    _number("seed", int, 0, 99999, 1),
+    _number("val_share", float, 0.0, 0.5, 0.05),
+    _option("output_activation", activations.OUTPUT_ACTIVATIONS),
     Field("loss", str, _choice(losses.LOSSES), hint="a loss key"),
     Field("hidden", parse_hidden, _hidden_ok, lambda v: ",".join(map(str, v)) or "none",
-          f"up to {MAX_HIDDEN_LAYERS} comma-separated sizes of 1 to {MAX_UNITS}"),
-    Field("hidden_activation", str, _choice(activations.HIDDEN_ACTIVATIONS),
-          hint=", ".join(activations.HIDDEN_ACTIVATIONS)),
-    Field("init_scale", _float, _between(0.01, 20.0), _dump_float, "0.01 to 20"),
-    Field("optimizer", str, _choice(optimizers.OPTIMIZERS), hint=", ".join(optimizers.OPTIMIZERS)),
-    Field("lr", _float, _between(1e-5, 10.0), _dump_float, "1e-5 to 10"),
-    Field("batch_size", int, _choice(BATCH_SIZES), hint="8 ... 256, or 0 for full batch"),
-    Field("epochs", int, _between(10, 3000), hint="10 to 3000"),
-    Field("l2", _float, _between(0.0, 1.0), _dump_float, "0 to 1"),
-    Field("n_classes", int, _between(2, 10), hint="2 to 10"),
-    Field("outlier_share", _float, _between(0.0, 0.5), _dump_float, "0 to 0.5"),
-    Field("minority_share", _float, _between(0.01, 0.5), _dump_float, "0.01 to 0.5"),
-    Field("delta", _float, _between(0.05, 10.0), _dump_float, "0.05 to 10"),
-    Field("gamma", _float, _between(0.0, 5.0), _dump_float, "0 to 5"),
+          f"up to {MAX_LAYERS} comma-separated sizes of 1 to {MAX_UNITS}"),
+    _option("hidden_activation", activations.HIDDEN_ACTIVATIONS),
+    _number("init_scale", float, 0.01, 20.0, 0.01),
+    _option("optimizer", tuple(optimizers.OPTIMIZERS)),
+    _number("lr", float, 1e-5, 10.0, 1e-5),
+    _number("momentum", float, 0.0, 0.999, 0.01),
+    _number("batch_size", int, 0, 5000, 1),
+    _number("epochs", int, 10, 3000, 10),
+    _number("l2", float, 0.0, 1.0, 1e-5),
+    _number("n_classes", int, 2, datasets.MAX_CLASSES, 1),
+    _number("outlier_share", float, 0.0, 0.5, 0.01),
+    _number("minority_share", float, 0.01, 0.5, 0.01),
+    _number("delta", float, 0.05, 10.0, 0.05),
+    _number("gamma", float, 0.0, 5.0, 0.25),
 )
 FIELD_KEYS = tuple(f.key for f in FIELDS)
+FIELD = {f.key: f for f in FIELDS}
 
 
 def default_for(problem: str) -> Config:

@@ -29,7 +29,11 @@ PROBLEMS = ("regression", "binary", "multiclass", "counts")
 
 @dataclass(frozen=True)
 class Loss:
-    """A loss with its element-wise value and derivative and the metadata the app shows."""
+    """A loss with its value and derivative side by side, and the metadata the app shows.
+
+    Which output activations a loss is *matched* with is not a property of the loss alone
+    (it depends on the problem): the pairing table in ``explorer.pairing`` declares it.
+    """
 
     key: str
     label: str
@@ -37,21 +41,39 @@ class Loss:
     """LaTeX for one sample, with p the prediction and y the target."""
     grad_formula: str
     """LaTeX for d loss / d p of one sample."""
-    likelihood: str
-    """The distribution this loss is the negative log-likelihood of, or why there is none."""
+    likelihood: str | None
+    """The distribution of the targets this loss is the negative log-likelihood of (up to
+    scale and constants), or None when it is not a likelihood (see ``why_not_likelihood``)."""
     problems: tuple[str, ...]
     target_encoding: str
     prediction_range: tuple[float, float]
     """Closed interval of predictions the loss is defined for; outside it value is NaN."""
-    matched_activations: tuple[str, ...]
     note: str
-    _elementwise: Callable[..., tuple[Array, Array]] = field(repr=False)
-    """(y, p, **params) -> (element values, element derivatives), arrays shaped like p."""
+    _elements: Callable[..., tuple[Array, Array]] = field(repr=False)
+    """(y, p, **params) -> (values, derivatives). Element-wise losses return arrays shaped
+    like p; ``rowwise`` losses return per-sample values (n,) and derivatives (n, k)."""
     reduce: str = "mean"
     """How element values combine within one sample: "mean" or "sum" over output units."""
+    rowwise: bool = False
+    """True for a loss that is not a sum of per-unit terms (categorical hinge)."""
     sparse_targets: bool = False
     """True when y_true holds integer class labels rather than one row per output unit."""
+    margin: bool = False
+    """A margin loss: reads labels as -1 / +1 and classifies by the sign of a score."""
+    why_not_likelihood: str = ""
     params: dict = field(default_factory=dict)
+
+    @property
+    def decision_threshold(self) -> float:
+        """Where one output unit separates the classes: 0 for a margin score, else 0.5."""
+        return 0.0 if self.margin else 0.5
+
+    @property
+    def likelihood_sentence(self) -> str:
+        """One sentence on what the loss is the negative log-likelihood of, if anything."""
+        if self.likelihood is None:
+            return f"{self.label} is not a likelihood: {self.why_not_likelihood}."
+        return f"{self.label} is the negative log-likelihood of {self.likelihood}."
 
     def with_params(self, **params) -> Loss:
         """A copy with some parameters changed (e.g. huber's delta, focal's gamma)."""
@@ -78,23 +100,27 @@ class Loss:
 
     def value_and_grad(self, y: Array, p: Array) -> tuple[float, Array]:
         """Both at once for 2-D p (n, k) and y already encoded; the trainer's hot path."""
-        with np.errstate(all="ignore"):
-            values, derivs = self._elementwise(y, p, **self.params)
-            bad = self._outside(p)
-            if bad is not None:
-                values = np.where(bad, np.nan, values)
-                derivs = np.where(bad, np.nan, derivs)
+        values, derivs = self._checked(y, p)
         n, k = p.shape
-        scale = n * k if self.reduce == "mean" else n
+        scale = n * k if self.reduce == "mean" and not self.rowwise else n
         return float(values.sum()) / scale, derivs / scale
 
     def per_sample_from(self, y: Array, p: Array) -> Array:
+        """Loss of each sample (n,) for 2-D p (n, k) and y already encoded."""
+        values, _ = self._checked(y, p)
+        if self.rowwise:
+            return values
+        return values.mean(axis=1) if self.reduce == "mean" else values.sum(axis=1)
+
+    def _checked(self, y: Array, p: Array) -> tuple[Array, Array]:
+        """The loss's own (values, derivatives), NaN where p is outside the domain."""
         with np.errstate(all="ignore"):
-            values, _ = self._elementwise(y, p, **self.params)
+            values, derivs = self._elements(y, p, **self.params)
             bad = self._outside(p)
             if bad is not None:
-                values = np.where(bad, np.nan, values)
-        return values.mean(axis=1) if self.reduce == "mean" else values.sum(axis=1)
+                derivs = np.where(bad, np.nan, derivs)
+                values = np.where(bad.any(axis=1) if self.rowwise else bad, np.nan, values)
+        return values, derivs
 
     def _outside(self, p: Array):
         lo, hi = self.prediction_range
@@ -220,101 +246,157 @@ def _kld(y, p):
 
 
 def _categorical_hinge(y, p):
-    n, k = p.shape
+    """Row-wise: values (n,), derivatives (n, k). As Keras computes it, the runner-up score
+    is max_j (1 - y_j) p_j, so the true class enters that max as 0."""
+    rows = np.arange(len(p))
     pos = np.sum(y * p, axis=1)
     others = (1.0 - y) * p
     worst = np.argmax(others, axis=1)
-    neg = others[np.arange(n), worst]
-    active = (neg - pos + 1.0) > 0
-    values = np.zeros_like(p)
-    values[:, 0] = np.maximum(neg - pos + 1.0, 0.0)
+    excess = others[rows, worst] - pos + 1.0
+    active = excess > 0
     derivs = -y * active[:, None]
-    derivs[np.arange(n), worst] += active * (1.0 - y[np.arange(n), worst])
-    return values, derivs
+    derivs[rows, worst] += active * (1.0 - y[rows, worst])
+    return np.maximum(excess, 0.0), derivs
 
 
 R = (-np.inf, np.inf)
 UNIT = (0.0, 1.0)
 POSITIVE = (0.0, np.inf)
-NO_LIKELIHOOD = "none: a margin loss, not the negative log-likelihood of a distribution"
+MARGIN_NOT_NLL = ("a margin loss, a convex stand-in for the 0-1 error that asks for a score on "
+                  "the right side of a margin; no distribution of the targets gives it as its "
+                  "negative log-likelihood")
 
 LOSSES: dict[str, Loss] = {
     loss.key: loss
     for loss in [
-        Loss("mse", "Mean squared error", r"(p - y)^2", r"2(p - y)",
-             "Gaussian targets with mean p and fixed variance (−log N(y | p, σ²) up to constants)",
-             PROBLEMS, "real numbers", R, ("linear",),
-             "The default for regression; squares errors, so outliers pull hard.", _mse),
-        Loss("mae", "Mean absolute error", r"|p - y|", r"\operatorname{sign}(p - y)",
-             "Laplace targets with location p and fixed scale (so p is the conditional median)",
-             ("regression", "counts"), "real numbers", R, ("linear",),
-             "Robust to outliers; gradient has constant size, even near the optimum.", _mae),
-        Loss("huber", "Huber", r"\begin{cases}\tfrac12 (p-y)^2 & |p-y|\le\delta\\"
-             r" \delta(|p-y| - \tfrac12\delta) & \text{otherwise}\end{cases}",
-             r"\operatorname{clip}(p - y, -\delta, \delta)",
-             "none exactly: quadratic near 0 like a Gaussian, linear in the tails like a Laplace",
-             ("regression", "counts"), "real numbers", R, ("linear",),
-             "MSE for small errors, MAE for large ones: robust and smooth.", _huber,
-             params={"delta": 1.0}),
-        Loss("log_cosh", "Log-cosh", r"\log\cosh(p - y)", r"\tanh(p - y)",
-             "the hyperbolic-secant distribution (close to Gaussian near 0, Laplace-like tails)",
-             ("regression", "counts"), "real numbers", R, ("linear",),
-             "A smooth cousin of Huber with delta = 1.", _log_cosh),
-        Loss("msle", "Mean squared log error",
-             r"\left(\log(1 + p) - \log(1 + y)\right)^2",
-             r"\frac{2(\log(1+p) - \log(1+y))}{1 + p}",
-             "log-normal-like: Gaussian errors on log(1 + y)",
-             ("regression", "counts"), "non-negative numbers", R, ("softplus", "exp", "relu"),
-             "For positive targets spanning orders of magnitude: penalizes ratios, not "
-             "differences. Predictions below 0 are clipped to 0 (zero gradient there).", _msle),
-        Loss("poisson", "Poisson", r"p - y \log p", r"1 - \frac{y}{p}",
-             "Poisson counts with mean p (−log Poisson(y | p) up to log y!)",
-             ("counts",), "non-negative counts", POSITIVE, ("exp",),
-             "For counts: the variance grows with the mean. Needs a positive prediction.",
-             _poisson),
-        Loss("bce", "Binary cross-entropy", r"-\left(y \log p + (1 - y)\log(1 - p)\right)",
-             r"\frac{p - y}{p(1 - p)}", "Bernoulli targets with probability p",
-             ("binary",), "labels in {0, 1}", UNIT, ("sigmoid",),
-             "The default for two classes; needs a probability in (0, 1).", _bce),
-        Loss("focal", "Focal loss", r"-(1 - p_t)^{\gamma} \log p_t,\quad "
-             r"p_t = \begin{cases} p & y = 1 \\ 1 - p & y = 0\end{cases}",
-             r"\begin{cases} \gamma(1-p)^{\gamma-1}\log p - \frac{(1-p)^{\gamma}}{p} & y = 1"
-             r" \\ -\gamma p^{\gamma-1}\log(1-p) + \frac{p^{\gamma}}{1-p} & y = 0\end{cases}",
-             "none: a Bernoulli likelihood re-weighted towards hard examples",
-             ("binary",), "labels in {0, 1}", UNIT, ("sigmoid",),
-             "Down-weights easy, confident examples so rare or hard ones dominate; "
-             "gamma = 0 gives BCE.", _focal, params={"gamma": 2.0, "alpha": None}),
-        Loss("hinge", "Hinge", r"\max(0, 1 - s\,p),\quad s = 2y - 1 \in \{-1, 1\}",
-             r"-s \cdot [s\,p < 1]", NO_LIKELIHOOD,
-             ("binary",), "labels in {0, 1}, used as -1 / +1", R, ("tanh", "linear"),
-             "The SVM loss: wants a score on the right side of the margin, not a probability.",
-             _hinge),
-        Loss("squared_hinge", "Squared hinge", r"\max(0, 1 - s\,p)^2,\quad s = 2y - 1",
-             r"-2s\max(0, 1 - s\,p)", NO_LIKELIHOOD,
-             ("binary",), "labels in {0, 1}, used as -1 / +1", R, ("tanh", "linear"),
-             "A smooth hinge: penalizes margin violations quadratically.", _squared_hinge),
-        Loss("cce", "Categorical cross-entropy", r"-\sum_j y_j \log p_j", r"-\frac{y_j}{p_j}",
-             "categorical targets with probabilities p", ("multiclass",), "one-hot rows",
-             UNIT, ("softmax",),
-             "The default for several classes; needs probabilities in (0, 1).", _cce,
-             reduce="sum"),
-        Loss("sparse_cce", "Sparse categorical cross-entropy", r"-\log p_{y}",
-             r"-\frac{[j = y]}{p_j}", "categorical targets with probabilities p",
-             ("multiclass",), "integer class labels", UNIT, ("softmax",),
-             "Categorical cross-entropy with integer labels instead of one-hot rows.",
-             _sparse_cce, reduce="sum", sparse_targets=True),
-        Loss("kld", "Kullback-Leibler divergence", r"\sum_j y_j \log\frac{y_j}{p_j}",
-             r"-\frac{y_j}{p_j}",
-             "categorical, measured against the targets' own entropy: KL = CE - H(y)",
-             ("multiclass",), "probability rows (one-hot or soft)", UNIT, ("softmax",),
-             "Equals categorical cross-entropy minus the targets' entropy: the same for "
-             "one-hot targets, a constant apart for soft ones.", _kld, reduce="sum"),
-        Loss("categorical_hinge", "Categorical hinge",
-             r"\max(0, 1 + \max_{j \ne y} p_j - p_y)",
-             r"[\text{margin violated}]\,(e_{j^*} - e_{y})", NO_LIKELIHOOD,
-             ("multiclass",), "one-hot rows", R, ("linear", "softmax"),
-             "Multi-class margin loss: the true class must beat the runner-up by 1.",
-             _categorical_hinge, reduce="sum"),
+        Loss(key="mse", label="Mean squared error",
+             formula=r"(p - y)^2", grad_formula=r"2(p - y)",
+             likelihood="Gaussian targets with mean p and a fixed variance (up to a scale and a "
+                        "constant)",
+             problems=PROBLEMS, target_encoding="real numbers", prediction_range=R,
+             note="The default for regression; it estimates the conditional mean and squares "
+                  "errors, so outliers pull hard.",
+             _elements=_mse),
+        Loss(key="mae", label="Mean absolute error",
+             formula=r"|p - y|", grad_formula=r"\operatorname{sign}(p - y)",
+             likelihood="Laplace targets with location p and a fixed scale (up to a scale and "
+                        "a constant)",
+             problems=("regression", "counts"), target_encoding="real numbers",
+             prediction_range=R,
+             note="Estimates the conditional median, so it resists outliers; its gradient has "
+                  "the same size near the optimum as far from it.",
+             _elements=_mae),
+        Loss(key="huber", label="Huber",
+             formula=r"\begin{cases}\tfrac12 (p-y)^2 & |p-y|\le\delta\\"
+                     r" \delta(|p-y| - \tfrac12\delta) & \text{otherwise}\end{cases}",
+             grad_formula=r"\operatorname{clip}(p - y, -\delta, \delta)",
+             likelihood="targets with density proportional to exp(−Huber(p − y)): Gaussian in "
+                        "the centre, Laplace in the tails (Huber's least favourable "
+                        "distribution; up to a constant)",
+             problems=("regression", "counts"), target_encoding="real numbers",
+             prediction_range=R,
+             note="Squared for errors below δ, linear above: robust to outliers and smooth at "
+                  "the optimum. δ is in the targets' units, so it should sit near the size of "
+                  "the ordinary noise (about one standard deviation).",
+             _elements=_huber, params={"delta": 1.0}),
+        Loss(key="log_cosh", label="Log-cosh",
+             formula=r"\log\cosh(p - y)", grad_formula=r"\tanh(p - y)",
+             likelihood="targets with density proportional to 1 / cosh(p − y) (a hyperbolic "
+                        "secant distribution: Gaussian-like centre, Laplace-like tails; up "
+                        "to a constant)",
+             problems=("regression", "counts"), target_encoding="real numbers",
+             prediction_range=R,
+             note="A smooth cousin of Huber with δ = 1: about (p − y)²/2 for small errors, "
+                  "|p − y| − log 2 for large ones.",
+             _elements=_log_cosh),
+        Loss(key="msle", label="Mean squared log error",
+             formula=r"\left(\log(1 + p) - \log(1 + y)\right)^2",
+             grad_formula=r"\frac{2(\log(1+p) - \log(1+y))}{1 + p}",
+             likelihood="Gaussian errors on log(1 + y) with mean log(1 + p) (up to a scale "
+                        "and a constant)",
+             problems=("regression", "counts"), target_encoding="non-negative numbers",
+             prediction_range=R,
+             note="For non-negative targets spanning orders of magnitude: it penalizes "
+                  "ratios, not differences. As in Keras, predictions and targets below 0 are "
+                  "clipped to 0 (zero gradient there).",
+             _elements=_msle),
+        Loss(key="poisson", label="Poisson",
+             formula=r"p - y \log p", grad_formula=r"1 - \frac{y}{p}",
+             likelihood="Poisson counts with mean p (up to the constant log y!)",
+             problems=("counts",), target_encoding="non-negative counts",
+             prediction_range=POSITIVE,
+             note="For counts, whose variance grows with their mean. It needs a positive "
+                  "prediction, and it leaves out the constant log y!, so it can be negative.",
+             _elements=_poisson),
+        Loss(key="bce", label="Binary cross-entropy",
+             formula=r"-\left(y \log p + (1 - y)\log(1 - p)\right)",
+             grad_formula=r"\frac{p - y}{p(1 - p)}",
+             likelihood="Bernoulli targets with probability p",
+             problems=("binary",), target_encoding="labels in {0, 1}", prediction_range=UNIT,
+             note="The default for two classes; it needs a probability in (0, 1).",
+             _elements=_bce),
+        Loss(key="focal", label="Focal loss",
+             formula=r"-(1 - p_t)^{\gamma} \log p_t,\quad "
+                     r"p_t = \begin{cases} p & y = 1 \\ 1 - p & y = 0\end{cases}",
+             grad_formula=r"\begin{cases} \gamma(1-p)^{\gamma-1}\log p - \frac{(1-p)^{\gamma}}"
+                          r"{p} & y = 1 \\ -\gamma p^{\gamma-1}\log(1-p) + "
+                          r"\frac{p^{\gamma}}{1-p} & y = 0\end{cases}",
+             likelihood=None,
+             why_not_likelihood="it is binary cross-entropy with each point weighted by "
+                                "(1 − p_t)^γ, so easy, confidently right points count less; "
+                                "γ = 0 gives cross-entropy back",
+             problems=("binary",), target_encoding="labels in {0, 1}", prediction_range=UNIT,
+             note="Down-weights easy examples of both classes so that hard ones dominate; "
+                  "only a class weight α rebalances the classes themselves.",
+             _elements=_focal, params={"gamma": 2.0, "alpha": None}),
+        Loss(key="hinge", label="Hinge",
+             formula=r"\max(0, 1 - s\,p),\quad s = 2y - 1 \in \{-1, 1\}",
+             grad_formula=r"-s \cdot [s\,p < 1]",
+             likelihood=None, why_not_likelihood=MARGIN_NOT_NLL,
+             problems=("binary",), target_encoding="labels in {0, 1}, used as −1 / +1",
+             prediction_range=R,
+             note="The SVM loss: it wants a score whose sign is the class, at least 1 away "
+                  "from 0; a point beyond that margin contributes nothing.",
+             _elements=_hinge, margin=True),
+        Loss(key="squared_hinge", label="Squared hinge",
+             formula=r"\max(0, 1 - s\,p)^2,\quad s = 2y - 1",
+             grad_formula=r"-2s\max(0, 1 - s\,p)",
+             likelihood=None, why_not_likelihood=MARGIN_NOT_NLL,
+             problems=("binary",), target_encoding="labels in {0, 1}, used as −1 / +1",
+             prediction_range=R,
+             note="A smooth hinge: margin violations cost their square.",
+             _elements=_squared_hinge, margin=True),
+        Loss(key="cce", label="Categorical cross-entropy",
+             formula=r"-\sum_j y_j \log p_j", grad_formula=r"-\frac{y_j}{p_j}",
+             likelihood="categorical targets with class probabilities p",
+             problems=("multiclass",), target_encoding="one-hot rows", prediction_range=UNIT,
+             note="The default for several classes; it needs probabilities in (0, 1).",
+             _elements=_cce, reduce="sum"),
+        Loss(key="sparse_cce", label="Sparse categorical cross-entropy",
+             formula=r"-\log p_{y}", grad_formula=r"-\frac{[j = y]}{p_j}",
+             likelihood="categorical targets with class probabilities p",
+             problems=("multiclass",), target_encoding="integer class labels",
+             prediction_range=UNIT,
+             note="Categorical cross-entropy with integer labels instead of one-hot rows.",
+             _elements=_sparse_cce, reduce="sum", sparse_targets=True),
+        Loss(key="kld", label="Kullback-Leibler divergence",
+             formula=r"\sum_j y_j \log\frac{y_j}{p_j}", grad_formula=r"-\frac{y_j}{p_j}",
+             likelihood="categorical targets with class probabilities p (KL is cross-entropy "
+                        "minus the targets' own entropy, which does not depend on p)",
+             problems=("multiclass",), target_encoding="probability rows (one-hot or soft)",
+             prediction_range=UNIT,
+             note="Equals categorical cross-entropy minus the targets' entropy: the same for "
+                  "one-hot targets, a constant apart for soft ones.",
+             _elements=_kld, reduce="sum"),
+        Loss(key="categorical_hinge", label="Categorical hinge",
+             formula=r"\max\left(0,\ 1 + \max_j\,(1 - y_j)\,p_j - p_y\right)",
+             grad_formula=r"[\text{margin violated}]\,(e_{j^*} - e_{y})",
+             likelihood=None, why_not_likelihood=MARGIN_NOT_NLL,
+             problems=("multiclass",), target_encoding="one-hot rows", prediction_range=R,
+             note="Multi-class margin loss: the true class's score must beat the runner-up "
+                  "by 1. As in Keras, the runner-up is max_j (1 − y_j) p_j, so the true class "
+                  "counts as a score of 0 there.",
+             _elements=_categorical_hinge, reduce="sum", rowwise=True, margin=True),
     ]
 }
 

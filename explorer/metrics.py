@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.network import decide
+from explorer.objective import Objective
 
 Array = np.ndarray
 
@@ -15,7 +15,7 @@ METRICS = {
     "counts": ("rmse", "mae"),
 }
 LABELS = {"accuracy": "Accuracy", "rmse": "RMSE", "mae": "MAE"}
-HIGHER_IS_BETTER = {"accuracy": True, "rmse": False, "mae": False}
+CLASSIFICATION = ("binary", "multiclass")
 
 
 def names(problem: str) -> tuple[str, ...]:
@@ -23,14 +23,14 @@ def names(problem: str) -> tuple[str, ...]:
     return METRICS[problem]
 
 
-def sums(problem: str, outputs: Array, targets: Array, threshold: float) -> Array:
+def sums(objective: Objective, outputs: Array, targets: Array) -> Array:
     """Per-batch sums the epoch totals are built from, shape (len(names(problem)),).
 
-    outputs: (n, k) network outputs; targets: class labels (n,) for classification,
-    floats (n, k) otherwise.
+    outputs: (n, k) network outputs; targets: class labels (n,) for classification, floats
+    (n, k) otherwise. Classes are decided by the objective's rule.
     """
-    if problem in ("binary", "multiclass"):
-        return np.array([np.count_nonzero(decide(outputs, threshold) == targets)], float)
+    if objective.problem in CLASSIFICATION:
+        return np.array([np.count_nonzero(objective.decide(outputs) == targets)], float)
     err = outputs - targets
     k = err.shape[1]
     return np.array([np.sum(err * err) / k, np.sum(np.abs(err)) / k])
@@ -39,17 +39,26 @@ def sums(problem: str, outputs: Array, targets: Array, threshold: float) -> Arra
 def finish(problem: str, totals: Array, n: int) -> Array:
     """Turn summed totals over n samples into the reported metrics."""
     means = totals / max(n, 1)
-    if problem in ("binary", "multiclass"):
+    if problem in CLASSIFICATION:
         return means
     return np.array([np.sqrt(means[0]), means[1]])
 
 
-def compute(problem: str, outputs: Array, targets: Array, threshold: float = 0.5) -> dict:
-    """All metrics for a problem at once, e.g. {'accuracy': 0.93}."""
+def primary_many(objective: Objective, outputs: Array) -> Array:
+    """The first metric (accuracy, or RMSE) of each of c parameter sets: outputs (c, n, k)
+    on the objective's own targets -> (c,); NaN where an output is NaN."""
+    targets = objective.labels
+    if objective.problem in CLASSIFICATION:
+        accuracy = (objective.decide(outputs) == targets[None, :]).mean(axis=1)
+        return np.where(np.isnan(outputs).any(axis=(1, 2)), np.nan, accuracy)
+    err = outputs - targets[None]
+    return np.sqrt(np.mean(err * err, axis=(1, 2)))
+
+
+def compute(objective: Objective, outputs: Array, targets=None) -> dict:
+    """All metrics at once, e.g. {'accuracy': 0.93}; targets default to the objective's."""
     outputs = np.asarray(outputs, float)
     outputs = outputs.reshape(len(outputs), -1)
-    targets = np.asarray(targets)
-    if problem not in ("binary", "multiclass"):
-        targets = targets.astype(float).reshape(outputs.shape)
-    values = finish(problem, sums(problem, outputs, targets, threshold), len(outputs))
-    return dict(zip(names(problem), values.tolist()))
+    labels = objective.labels if targets is None else objective.with_targets(targets).labels
+    values = finish(objective.problem, sums(objective, outputs, labels), len(outputs))
+    return dict(zip(names(objective.problem), values.tolist()))

@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from explorer import activations
+from explorer import activations, losses
+from explorer.objective import Objective, decide
 
 Array = np.ndarray
 
 HE_INIT = {"relu", "leaky_relu"}
+MAX_LAYERS = 4
+MAX_UNITS = 64
+"""The size limits of the hidden layers (the app, the URL and the CLI read them here)."""
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,9 @@ class Network:
     slices: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        if not 0 <= len(self.hidden) <= 4 or any(not 1 <= h <= 64 for h in self.hidden):
-            raise ValueError(
-                f"hidden layers must be 0 to 4 layers of 1 to 64 units; got {self.hidden}"
-            )
+        if len(self.hidden) > MAX_LAYERS or any(not 1 <= h <= MAX_UNITS for h in self.hidden):
+            raise ValueError(f"hidden layers must be 0 to {MAX_LAYERS} layers of 1 to "
+                             f"{MAX_UNITS} units; got {self.hidden}")
         slices, start = [], 0
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
             w = slice(start, start + fan_in * fan_out)
@@ -86,24 +89,53 @@ class Network:
             theta[w] = rng.normal(0.0, std, fan_in * fan_out)
         return theta
 
-    def forward(self, theta: Array, X: Array) -> Array:
-        """Outputs after the output activation, shape (n, n_outputs)."""
-        return self.forward_many(theta, X)
+    def pre_activations(self, thetas: Array, X: Array, start: int = 0,
+                        workspace: Workspace | None = None) -> Array:
+        """Output pre-activations z for stacked parameter vectors: (S, P) -> (S, n, k),
+        (P,) -> (n, k). The one batched forward pass (training's validation, surfaces,
+        anatomy and the figures all use it).
 
-    def pre_activation(self, theta: Array, X: Array) -> Array:
-        """Output layer's pre-activation z, shape (n, n_outputs) or (S, n, n_outputs)."""
+        Every layer is one stacked product (S, n, fan_in + 1) @ (S, fan_in + 1, fan_out): in
+        the flat layout [W_l, b_l] *is* that matrix, bias last, so a column of ones carries
+        the bias. ``start`` > 0 promises that every theta shares the layers before ``start``
+        with thetas[0] (a slice through two parameters): those are computed once.
+        ``workspace`` keeps the buffers between calls of the same shape (much faster than
+        fresh multi-megabyte arrays per chunk); the result is then a view into it, valid
+        until its next use.
+        """
+        single = thetas.ndim == 1
+        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        c = len(thetas)
+        buffers = (workspace or Workspace()).buffers(self, len(X), start, c)
+        inputs = self._prefix(thetas[0], X, start)[None]
+        layers = self.slices[start:]
+        for (w, b, (fan_in, fan_out)), buffer in zip(layers[:-1], buffers):
+            weights = thetas[:, w.start:b.stop].reshape(c, fan_in + 1, fan_out)
+            np.matmul(inputs, weights, out=buffer[:c, :, :fan_out])
+            inputs = buffer[:c]
+            # activating the whole buffer (contiguous) is faster than the strided
+            # [..., :fan_out]; then put the ones column back where a(1) != 1
+            _activate_in_place(self.hidden_activation, inputs)
+            if self.hidden_activation not in KEEPS_ONE:
+                inputs[:, :, -1] = 1.0
+        w, b, (fan_in, fan_out) = layers[-1]
+        weights = thetas[:, w.start:b.stop].reshape(c, fan_in + 1, fan_out)
+        z = np.matmul(inputs, weights, out=buffers[-1][:c])
+        return z[0] if single else z
+
+    def _prefix(self, theta: Array, X: Array, start: int) -> Array:
+        """Input of layer ``start`` for one parameter vector, with a column of ones appended
+        for the bias: (n, fan_in + 1)."""
         hidden = activations.get(self.hidden_activation)
-        a = X
-        layers = self.layers(theta)
-        for W, b in layers[:-1]:
-            a = hidden.forward(a @ W + b[..., None, :])
-        W, b = layers[-1]
-        return a @ W + b[..., None, :]
+        a = np.asarray(X, dtype=float)
+        for W, b in self.layers(theta)[:start]:
+            a = hidden.forward(a @ W + b)
+        return np.hstack([a, np.ones((len(a), 1))])
 
     def forward_many(self, thetas: Array, X: Array) -> Array:
-        """Outputs for stacked parameter vectors (S, P) -> (S, n, k); (P,) -> (n, k)."""
+        """Outputs after the output activation: (S, P) -> (S, n, k); (P,) -> (n, k)."""
         out = activations.get(self.output_activation)
-        return out.forward(self.pre_activation(thetas, X))
+        return out.forward(self.pre_activations(thetas, X))
 
     def forward_cached(self, theta: Array, X: Array, layers=None):
         """Forward pass keeping what backward needs.
@@ -150,6 +182,46 @@ class Network:
         return grad
 
 
+KEEPS_ONE = {"relu", "leaky_relu", "linear"}
+"""Hidden activations with a(1) = 1: applying them to the bias column of ones is harmless."""
+
+
+class Workspace:
+    """Reusable buffers for ``Network.pre_activations``: one (chunk, n, width + 1) array per
+    hidden layer (its last column stays 1, the next layer's bias) and one for the output."""
+
+    def __init__(self) -> None:
+        self._buffers: dict[tuple, list[Array]] = {}
+
+    def buffers(self, network: Network, n: int, start: int, c: int) -> list[Array]:
+        key = (network.sizes, n, start)
+        current = self._buffers.get(key)
+        if current is None or len(current[-1]) < c:
+            sizes = [fan_out for _, _, (_, fan_out) in network.slices[start:]]
+            current = [np.ones((c, n, h + 1)) for h in sizes[:-1]]
+            current.append(np.empty((c, n, sizes[-1])))
+            self._buffers = {key: current}  # one shape at a time: bounded memory
+        return current
+
+
+def _activate_in_place(key: str, z: Array) -> None:
+    """The hidden activation ``key`` applied to z in place (the same values as the
+    registry's ``forward``; tested equal)."""
+    if key == "relu":
+        np.maximum(z, 0.0, out=z)
+    elif key == "leaky_relu":
+        np.multiply(z, activations.LEAKY_SLOPE, out=z, where=z < 0)
+    elif key == "tanh":
+        np.tanh(z, out=z)
+    elif key == "sigmoid":  # 1 / (1 + exp(-z)); exp overflow gives inf and then exactly 0
+        np.negative(z, out=z)
+        np.exp(z, out=z)
+        z += 1.0
+        np.reciprocal(z, out=z)
+    elif key != "linear":
+        z[...] = activations.get(key).forward(z)
+
+
 @dataclass
 class Model:
     """A trained network: architecture, final parameters and the snapshots along the way."""
@@ -159,25 +231,28 @@ class Model:
     problem: str
     loss: str
     loss_params: dict = field(default_factory=dict)
-    threshold: float = 0.5
     snapshot_epochs: Array = field(default_factory=lambda: np.zeros(0, dtype=int))
     snapshots: Array = field(default_factory=lambda: np.zeros((0, 0)))
     """Parameter vectors (S, P) after each epoch in snapshot_epochs (0 = initial weights)."""
     n_classes: int | None = None
 
+    def objective(self, targets=None) -> Objective:
+        """This model's ``Objective`` (on ``targets`` when given)."""
+        return Objective.build(self.problem, self.network.output_activation, self.loss,
+                               targets, self.n_classes, self.loss_params,
+                               n_outputs=self.network.n_outputs)
+
+    @property
+    def threshold(self) -> float:
+        """The decision threshold of a single output unit (0 for a margin score)."""
+        return losses.get(self.loss).decision_threshold
+
     def predict(self, X) -> Array:
         """Network outputs after the output activation: (n,) for one output, else (n, k)."""
-        out = self.network.forward(self.theta, np.asarray(X, dtype=float))
+        out = self.network.forward_many(self.theta, np.asarray(X, dtype=float))
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict_class(self, X) -> Array:
         """Class labels for classification problems, shape (n,)."""
-        out = self.network.forward(self.theta, np.asarray(X, dtype=float))
-        return decide(out, self.threshold)
-
-
-def decide(out: Array, threshold: float) -> Array:
-    """Class labels from outputs (..., k): argmax for k > 1, else output > threshold."""
-    if out.shape[-1] > 1:
-        return np.argmax(out, axis=-1)
-    return (out[..., 0] > threshold).astype(np.int64)
+        return decide(self.network.forward_many(self.theta, np.asarray(X, dtype=float)),
+                      self.threshold)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 Array = np.ndarray
+
+
+class Optimizer(Protocol):
+    def step(self, theta: Array, grad: Array) -> None:
+        """Update theta in place from its gradient."""
 
 
 @dataclass
@@ -43,17 +49,18 @@ class Adam:
     v: Array | None = field(default=None, repr=False)
 
     def step(self, theta: Array, grad: Array) -> None:
-        if self.m is None:
+        if self.m is None or self.v is None:
             self.m, self.v = np.zeros_like(theta), np.zeros_like(theta)
+        m, v = self.m, self.v
         self.t += 1
-        self.m *= self.beta1
-        self.m += (1.0 - self.beta1) * grad
-        self.v *= self.beta2
-        self.v += (1.0 - self.beta2) * grad * grad
+        m *= self.beta1
+        m += (1.0 - self.beta1) * grad
+        v *= self.beta2
+        v += (1.0 - self.beta2) * grad * grad
         # bias corrections folded into the step size (same update, fewer array ops)
         step = self.lr * math.sqrt(1.0 - self.beta2**self.t) / (1.0 - self.beta1**self.t)
         eps_hat = self.eps * math.sqrt(1.0 - self.beta2**self.t)
-        theta -= step * self.m / (np.sqrt(self.v) + eps_hat)
+        theta -= step * m / (np.sqrt(v) + eps_hat)
 
 
 @dataclass
@@ -81,7 +88,7 @@ OPTIMIZERS = {
 }
 
 
-def make(key: str, lr: float, momentum: float | None = None):
+def make(key: str, lr: float, momentum: float | None = None) -> Optimizer:
     """An optimizer by key; 'momentum' is SGD with momentum 0.9 unless given."""
     if key not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {key!r}; choose one of: {', '.join(OPTIMIZERS)}")

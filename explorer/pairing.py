@@ -1,19 +1,36 @@
 """Which output activation goes with which loss, for which problem, and why.
 
-Every (problem, output activation, loss) triple gets a verdict:
-- ``matched``: the activation is the loss's natural link for this kind of target; the gradient
-  at the output pre-activation is well shaped (for canonical pairs exactly p - y);
-- ``mismatched``: it trains, but something is off (vanishing gradients, unreachable targets,
-  wrong noise model) and the reason says what;
-- ``invalid``: the loss is undefined for some outputs the activation can produce, or the
-  targets do not fit the loss; a run shows where it breaks (NaN at epoch k).
+The pairing rule. A pair is *matched* when the output activation is the loss's natural link
+for the problem's targets, which answers three questions:
+1. What does the loss's optimum estimate? It must be the quantity the problem asks for (a
+   conditional mean or median, a class probability, a count rate, or the class itself for a
+   margin score).
+2. Is the loss defined on the activation's whole output range?
+3. Does the gradient at the output's pre-activation z stay away from 0 where the prediction is
+   confidently wrong?
+Every (problem, activation, loss) triple gets a verdict:
+- ``matched``: all three hold; the pair is declared once in ``LINKS``, with its dL/dz;
+- ``mismatched``: it trains, but an answer is off (the gradient vanishes when confidently
+  wrong, part of the targets cannot be reached, the margin is never met, the noise model is
+  wrong), and the reason says which;
+- ``invalid``: the loss is undefined for outputs the activation produces, or degenerate (its
+  minimum is not a model of the targets at all); a run shows where it breaks.
+
+``LINKS`` is the single declaration; the verdicts, ``matched_activations``, ``DEFAULT_PAIR``
+and ``gradient_at_z`` are derived from it. ``probe`` answers questions 2 and 3 with numbers
+from the engine's own gradient (``Objective``); the tests check that the table agrees with
+the numbers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
 
 from explorer import activations, losses
+from explorer.objective import Objective
 
 PROBLEM_LABELS = {
     "regression": "Regression",
@@ -21,35 +38,75 @@ PROBLEM_LABELS = {
     "multiclass": "Multi-class classification",
     "counts": "Count regression (Poisson)",
 }
-DEFAULT_PAIR = {
-    "regression": ("linear", "mse"),
-    "binary": ("sigmoid", "bce"),
-    "multiclass": ("softmax", "cce"),
-    "counts": ("exp", "poisson"),
+ESTIMATES = {
+    "regression": "the conditional mean of y",
+    "binary": "the probability of class 1",
+    "multiclass": "the probability of each class",
+    "counts": "the mean count (the rate)",
 }
-NATURAL = {
-    "regression": {("linear", "mse"), ("linear", "mae"), ("linear", "huber"),
-                   ("linear", "log_cosh")},
-    "binary": {("sigmoid", "bce"), ("sigmoid", "focal"), ("tanh", "hinge"),
-               ("linear", "hinge"), ("tanh", "squared_hinge"), ("linear", "squared_hinge")},
-    "multiclass": {("softmax", "cce"), ("softmax", "sparse_cce"), ("softmax", "kld"),
-                   ("linear", "categorical_hinge"), ("softmax", "categorical_hinge")},
-    "counts": {("exp", "poisson"), ("softplus", "msle"), ("exp", "msle"),
-               ("softplus", "poisson")},
-}
-CANONICAL = {("linear", "mse"), ("sigmoid", "bce"), ("softmax", "cce"),
-             ("softmax", "sparse_cce"), ("exp", "poisson")}
-"""Pairs whose gradient at the pre-activation is exactly (a multiple of) p - y."""
+"""What each problem asks the output for, in words (question 1)."""
 
-SATURATING = {"sigmoid", "tanh"}
-MARGIN = {"hinge", "squared_hinge"}
-"""Binary margin losses: labels read as -1 / +1, the class is the sign of the output."""
-TARGET_RANGE = {
-    "regression": (-float("inf"), float("inf")),
-    "binary": (0.0, 1.0),
-    "multiclass": (0.0, 1.0),
-    "counts": (0.0, float("inf")),
-}
+
+@dataclass(frozen=True)
+class Link:
+    """A matched (activation, loss) pair for one problem: the table's one row type."""
+
+    problem: str
+    activation: str
+    loss: str
+    grad_z: str
+    """LaTeX of dL/dz for one sample."""
+    estimates: str
+    """What the loss's optimum estimates through this output (question 1)."""
+    canonical: bool = False
+    """True when dL/dz is (a multiple of) p - y: the canonical link of the likelihood."""
+    default: bool = False
+    """The problem's default pair (exactly one per problem)."""
+
+
+LINKS: tuple[Link, ...] = (
+    Link(problem="regression", activation="linear", loss="mse", grad_z=r"2(p - y)",
+         estimates="the conditional mean", canonical=True, default=True),
+    Link(problem="regression", activation="linear", loss="mae",
+         grad_z=r"\operatorname{sign}(p - y)", estimates="the conditional median"),
+    Link(problem="regression", activation="linear", loss="huber",
+         grad_z=r"\operatorname{clip}(p - y, -\delta, \delta)",
+         estimates="a centre between the conditional mean and median"),
+    Link(problem="regression", activation="linear", loss="log_cosh", grad_z=r"\tanh(p - y)",
+         estimates="a centre between the conditional mean and median"),
+    Link(problem="binary", activation="sigmoid", loss="bce", grad_z=r"p - y",
+         estimates="the probability of class 1", canonical=True, default=True),
+    Link(problem="binary", activation="sigmoid", loss="focal",
+         grad_z=r"s\left[\gamma\,p_t(1 - p_t)^{\gamma}\log p_t - (1 - p_t)^{\gamma + 1}"
+                r"\right],\ s = 2y - 1",
+         estimates="a score that orders points like the probability of class 1 but is "
+                   "pulled towards 0.5 (not calibrated)"),
+    Link(problem="binary", activation="linear", loss="hinge", grad_z=r"-s\,[s\,p < 1]",
+         estimates="the class, as the sign of the score"),
+    Link(problem="binary", activation="linear", loss="squared_hinge",
+         grad_z=r"-2s\max(0, 1 - s\,p)", estimates="the class, as the sign of the score"),
+    Link(problem="multiclass", activation="softmax", loss="cce", grad_z=r"p_j - y_j",
+         estimates="the probability of each class", canonical=True, default=True),
+    Link(problem="multiclass", activation="softmax", loss="sparse_cce",
+         grad_z=r"p_j - [j = y]", estimates="the probability of each class", canonical=True),
+    Link(problem="multiclass", activation="softmax", loss="kld", grad_z=r"p_j - y_j",
+         estimates="the probability of each class", canonical=True),
+    Link(problem="multiclass", activation="linear", loss="categorical_hinge",
+         grad_z=r"[\text{margin violated}]\,(e_{j^*} - e_{y})",
+         estimates="the class, as the highest score"),
+    Link(problem="counts", activation="exp", loss="poisson", grad_z=r"p - y",
+         estimates="the mean count", canonical=True, default=True),
+    Link(problem="counts", activation="softplus", loss="poisson",
+         grad_z=r"\left(1 - \tfrac{y}{p}\right)\sigma(z)", estimates="the mean count"),
+)
+_LINKS = {(link.problem, link.activation, link.loss): link for link in LINKS}
+DEFAULT_PAIR: dict[str, tuple[str, str]] = {
+    link.problem: (link.activation, link.loss) for link in LINKS if link.default}
+
+SATURATING = ("sigmoid", "tanh", "softmax")
+NON_NEGATIVE = ("sigmoid", "softplus", "exp", "relu")
+CATEGORICAL_CE = ("cce", "sparse_cce", "kld")
+NUMERIC_LOSSES = ("mse", "mae", "huber", "log_cosh")
 
 
 @dataclass(frozen=True)
@@ -60,203 +117,350 @@ class Pairing:
     reason: str
 
 
+def matched_activations(loss: str, problem: str | None = None) -> tuple[str, ...]:
+    """Output activations matched with ``loss`` (for ``problem``, or for any problem)."""
+    return tuple(dict.fromkeys(link.activation for link in LINKS if link.loss == loss and (
+        problem is None or link.problem == problem)))
+
+
+def link(problem: str, activation: str, loss: str) -> Link | None:
+    """The table's row for a matched triple, or None."""
+    return _LINKS.get((problem, activation, loss))
+
+
+def gradient_at_z(activation: str, loss: str, problem: str | None = None) -> str:
+    """LaTeX for d loss / d z of one sample, z the output pre-activation.
+
+    A matched pair's own simplified form; otherwise the chain rule written out:
+    dL/dp (the loss's formula) times a'(z) (the activation's), which is what the engine
+    computes. Softmax's a'(z) is a Jacobian, so its product is a sum over k.
+    """
+    for row in LINKS:
+        if (row.activation, row.loss) == (activation, loss) and problem in (None, row.problem):
+            return row.grad_z
+    act, loss_obj = activations.get(activation), losses.get(loss)
+    if not act.elementwise:
+        return (rf"\sum_k \frac{{\partial L}}{{\partial p_k}}\,{act.derivative_formula},"
+                rf"\quad \frac{{\partial L}}{{\partial p_k}} = {loss_obj.grad_formula}")
+    dp = loss_obj.grad_formula
+    if act.key == "linear":
+        return dp
+    if "begin{cases}" in dp or "frac" in dp:
+        dp = rf"\left({dp}\right)"
+    return rf"{dp}\cdot {act.derivative_formula}"
+
+
+# ----------------------------------------------------------------------------------------
+# Questions 2 and 3, measured
+
+
+WRONG_Z = 8.0
+"""A confidently wrong answer: the output pre-activation 8 units on the wrong side."""
+VANISHING = 0.01
+"""|dL/dz| below this at a confidently wrong answer counts as a vanished gradient. Every
+matched pair gives at least 0.5 there; the saturating mismatches give 1e-3 or less."""
+PROBE_TARGETS = {"regression": 1.0, "counts": 3.0}
+PROBE_CLASSES = 3
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The pairing questions answered with the engine's numbers for one triple."""
+
+    defined: bool
+    """Question 2: the loss is finite wherever the activation can put its output."""
+    wrong_gradient: float
+    """Question 3: the smallest |dL/dz| (one sample) over the confidently wrong answers."""
+    wrong_z: float
+    """The pre-activation of the varied output unit where that smallest gradient was found."""
+    target: float
+    """The target it was measured against (classes: 1 = the varied unit's class is true)."""
+
+    @property
+    def vanishes(self) -> bool:
+        return self.wrong_gradient < VANISHING
+
+
+def probe(problem: str, activation: str, loss: str, loss_params: dict | None = None) -> Probe:
+    """Measure questions 2 and 3 with the trainer's own dL/dz (``Objective``).
+
+    The varied output unit's pre-activation z sweeps [-8, 8] (other units at 0). Question 2:
+    every loss value on that sweep is finite. Question 3: |dL/dz| at the two ends, taken
+    where the answer is wrong: for classes the end on the wrong side of the true class,
+    for numbers both ends (a prediction far too small and one far too large).
+    """
+    objective, y = _probe_objective(problem, activation, loss, loss_params)
+    k = objective.n_outputs
+    z_axis = np.linspace(-WRONG_Z, WRONG_Z, 33)
+    z = np.zeros((len(z_axis), k))
+    z[:, 0] = z_axis
+    with np.errstate(all="ignore"):
+        values = objective.per_sample(z, _repeat(y, len(z)))
+        _, dz, _ = objective.value_and_dz(z[[0, -1]], _repeat(y, 2))
+    grads = np.abs(dz[:, 0]) * 2  # the batch mean over 2 samples back to one sample
+    defined = bool(np.all(np.isfinite(values)))
+    # classes: the true class's unit at z = -8; numbers: both ends
+    wrong = [0] if problem in ("binary", "multiclass") else [0, 1]
+    grads = np.where(np.isfinite(grads), grads, 0.0)
+    index = min(wrong, key=lambda i: grads[i])
+    target = PROBE_TARGETS.get(problem, 1.0)
+    return Probe(defined, float(grads[index]), float(z_axis[[0, -1]][index]), target)
+
+
+def _probe_objective(problem, activation, loss, loss_params):
+    if problem == "multiclass":
+        objective = Objective.build(problem, activation, loss, np.array([0, 1, 2]),
+                                    n_classes=PROBE_CLASSES, loss_params=loss_params)
+        return objective, objective.y[:1]
+    if problem == "binary":
+        objective = Objective.build(problem, activation, loss, np.array([1]),
+                                    loss_params=loss_params)
+        return objective, objective.y
+    objective = Objective.build(problem, activation, loss, np.array([PROBE_TARGETS[problem]]),
+                                loss_params=loss_params)
+    return objective, objective.y
+
+
+def _repeat(y: np.ndarray, m: int) -> np.ndarray:
+    return np.repeat(y, m, axis=0)
+
+
+# ----------------------------------------------------------------------------------------
+# Verdicts and their reasons
+
+
+@cache
 def check(problem: str, activation: str, loss: str) -> Pairing:
     """The verdict and a short explanation for one (problem, activation, loss) triple."""
     if problem not in losses.PROBLEMS:
         raise ValueError(f"unknown problem {problem!r}; choose one of: "
                          f"{', '.join(losses.PROBLEMS)}")
     act = activations.get(activation)
-    lo_obj = losses.get(loss)
+    loss_obj = losses.get(loss)
     if activation not in activations.OUTPUT_ACTIVATIONS:
         raise ValueError(f"{activation!r} is not an output activation; choose one of: "
                          f"{', '.join(activations.OUTPUT_ACTIVATIONS)}")
+    invalid = _invalid(problem, act, loss_obj)
+    if invalid is not None:
+        return Pairing("invalid", *invalid)
+    row = link(problem, activation, loss)
+    if row is not None:
+        return Pairing("matched", f"{act.label} + {loss_obj.label}: a matched pair",
+                       _matched_reason(row, act, loss_obj))
+    return Pairing("mismatched", *_mismatch(problem, act, loss_obj))
+
+
+def _invalid(problem: str, act, loss) -> tuple[str, str] | None:
+    """(headline, reason) when the triple cannot work at all, else None."""
+    if problem not in loss.problems:
+        return (f"{loss.label} does not fit {_lower(problem)}",
+                f"{loss.label} expects {loss.target_encoding}; {_lower(problem)} targets are "
+                f"not that. It is for: {', '.join(_lower(p) for p in loss.problems)}.")
+    if act.key == "softmax" and problem != "multiclass":
+        return ("Softmax over one unit is always 1",
+                "Softmax normalizes across output units. With a single output it returns 1 "
+                "whatever the input, so the network cannot learn anything: the loss stays "
+                "flat and the gradient is exactly zero.")
+    if problem == "multiclass" and loss.key in CATEGORICAL_CE:
+        if act.key == "sigmoid":
+            return ("Degenerate: every output → 1 minimises it",
+                    f"{loss.label} reads only the true class's output, −log p_y. With "
+                    "independent sigmoids nothing ties the classes together, so the loss is "
+                    "minimised by pushing every output to 1: it falls to nearly 0 while the "
+                    "outputs stop telling the classes apart, and the accuracy is arbitrary. "
+                    "Independent sigmoids belong with binary cross-entropy per class "
+                    "(multi-label problems); for one class out of several, use softmax.")
+        if act.key in ("exp", "softplus", "relu"):
+            return (f"{act.label} outputs are not a probability distribution",
+                    f"{loss.label} reads p as class probabilities that sum to 1. "
+                    f"{_a(act.label)} output is not normalised, so the loss could be "
+                    "lowered without bound just by inflating p_y (−log p_y < 0 once p_y > 1) "
+                    "without separating the classes; the engine stops the run with NaN as "
+                    f"soon as an output leaves [0, 1]. Use {_use(loss.key, problem)}.")
     a_lo, a_hi = act.output_range
-    l_lo, l_hi = lo_obj.prediction_range
-
-    if problem not in lo_obj.problems:
-        return Pairing("invalid", f"{lo_obj.label} does not fit {_lower(problem)}",
-                       f"{lo_obj.label} expects {lo_obj.target_encoding}; "
-                       f"{_lower(problem)} targets are not that. It is for: "
-                       f"{', '.join(_lower(p) for p in lo_obj.problems)}.")
-    if activation == "softmax" and problem != "multiclass":
-        return Pairing("invalid", "Softmax over one unit is always 1",
-                       "Softmax normalizes across output units. With a single output it "
-                       "returns 1 whatever the input, so the network cannot learn anything: "
-                       "the loss stays flat and the gradient is exactly zero.")
+    l_lo, l_hi = loss.prediction_range
     if a_lo < l_lo or a_hi > l_hi:
-        return Pairing("invalid", f"{act.label} outputs can leave {lo_obj.label}'s domain",
-                       _domain_reason(act, lo_obj))
-
-    natural = (activation, loss) in NATURAL[problem]
-    if natural:
-        grad = ("exactly p − y" if (activation, loss) in CANONICAL
-                else "well scaled, never vanishing where the prediction is wrong")
-        if loss in ("hinge", "squared_hinge"):
-            grad = "±1 (or 0 once the margin is met): no saturation before the margin"
-        return Pairing("matched", f"{act.label} + {lo_obj.label}: a matched pair",
-                       f"{_likelihood_sentence(lo_obj)} {act.label} maps the pre-activation z "
-                       f"onto the predictions this loss expects ({_range(act)}), and the "
-                       f"gradient at z is {grad}.")
-    return Pairing("mismatched", _mismatch_headline(problem, act, lo_obj),
-                   _mismatch_reason(problem, act, lo_obj))
+        return (f"{act.label} outputs can leave {loss.label}'s domain",
+                _domain_reason(act, loss, problem))
+    return None
 
 
-def matched_activation(problem: str, loss: str) -> str:
-    """The output activation that best matches ``loss`` for ``problem``."""
-    for activation, key in sorted(NATURAL[problem]):
-        if key == loss and (activation, key) in CANONICAL:
-            return activation
-    for activation in losses.get(loss).matched_activations:
-        if (activation, loss) in NATURAL[problem]:
-            return activation
-    return losses.get(loss).matched_activations[0]
+def _matched_reason(row: Link, act, loss) -> str:
+    if row.canonical:
+        gradient = (f"${row.grad_z}$: proportional to the error, largest exactly where the "
+                    "prediction is most wrong")
+    elif loss.margin:
+        gradient = (f"${row.grad_z}$: a constant push until a point is beyond the margin "
+                    "(score at least 1 on its own side), then nothing")
+    else:
+        measured = probe(row.problem, row.activation, row.loss)
+        gradient = (f"${row.grad_z}$, which stays large where the prediction is confidently "
+                    f"wrong (|dL/dz| = {measured.wrong_gradient:.2g} at z = "
+                    f"{measured.wrong_z:g})")
+    return (f"{loss.likelihood_sentence} {act.label} maps the pre-activation z onto "
+            f"{act.range_text}, where the loss is defined; the optimum estimates "
+            f"{row.estimates}; and the gradient at z is {gradient}.")
 
 
-def gradient_at_z(activation: str, loss: str) -> str:
-    """LaTeX for d loss / d z of one sample, z the output pre-activation."""
-    known = {
-        ("linear", "mse"): r"2(p - y)",
-        ("sigmoid", "bce"): r"p - y",
-        ("softmax", "cce"): r"p_j - y_j",
-        ("softmax", "sparse_cce"): r"p_j - [j = y]",
-        ("exp", "poisson"): r"p - y",
-        ("sigmoid", "mse"): r"2(p - y)\,p\,(1 - p)",
-        ("tanh", "mse"): r"2(p - y)\,(1 - p^2)",
-        ("linear", "mae"): r"\operatorname{sign}(p - y)",
-        ("sigmoid", "mae"): r"\operatorname{sign}(p - y)\,p\,(1 - p)",
-        ("linear", "hinge"): r"-s\,[s\,p < 1]",
-        ("tanh", "hinge"): r"-s\,(1 - p^2)\,[s\,p < 1]",
-        ("softplus", "poisson"): r"\left(1 - \tfrac{y}{p}\right)\sigma(z)",
-        ("linear", "huber"): r"\operatorname{clip}(p - y, -\delta, \delta)",
-        ("linear", "log_cosh"): r"\tanh(p - y)",
-        ("exp", "mse"): r"2(p - y)\,p",
-    }
-    if (activation, loss) in known:
-        return known[(activation, loss)]
-    derivative = {"linear": "1", "sigmoid": "p(1 - p)", "tanh": "1 - p^2", "exp": "p",
-                  "softplus": r"\sigma(z)", "relu": "[z > 0]"}.get(activation)
-    if derivative is None:  # softmax: not element-wise
-        return r"J_{\text{softmax}}^{\top}\,\frac{\partial L}{\partial p}"
-    return rf"\frac{{\partial L}}{{\partial p}} \cdot {derivative}"
+def _mismatch(problem: str, act, loss) -> tuple[str, str]:
+    """(headline, reason) of a triple that trains but is not matched: the first applicable
+    failure names the headline; the reason lists every one that applies."""
+    failures = [f for f in (_margin_failure(problem, act, loss),
+                            _range_failure(problem, act, loss),
+                            _gradient_failure(problem, act, loss),
+                            _noise_failure(problem, act, loss)) if f is not None]
+    if not failures:
+        failures = [(f"{act.label} is not {loss.label}'s natural partner",
+                     f"{act.label} is not the natural link for {loss.label} here; the "
+                     f"gradient at z is ${gradient_at_z(act.key, loss.key)}$. Matched: "
+                     f"{_use(loss.key, problem)}.")]
+    return failures[0][0], " ".join(reason for _, reason in failures)
+
+
+def _margin_failure(problem, act, loss):
+    if not loss.margin:
+        return None
+    if problem == "binary" and act.key in NON_NEGATIVE:
+        return (f"{act.label} never reaches the −1 side of the margin",
+                f"{loss.label} reads the labels as −1 and +1 and classifies by the sign of "
+                f"the output, but {act.label} outputs are never negative: class 0 is only "
+                "predicted by a tie at 0 and its loss never drops below 1. Use a linear "
+                "output.")
+    if act.key in SATURATING:
+        unreachable = ("the true class's probability can never beat another's by 1"
+                       if act.key == "softmax" else
+                       f"a {act.label.lower()} output never gets a score 1 beyond the "
+                       "boundary" if act.key == "tanh" else
+                       "two sigmoid outputs can never differ by 1")
+        return ("The margin can never be met",
+                f"{loss.label} wants a score at least 1 beyond the boundary, but "
+                f"{unreachable}, so every point keeps contributing. Margin losses need an "
+                "unbounded score: a linear output.")
+    return None
+
+
+def _range_failure(problem, act, loss):
+    if problem not in ("regression", "counts"):
+        return None
+    a_lo, a_hi = act.output_range
+    if problem == "counts" and a_hi < np.inf:
+        return (f"{act.label} cannot predict a count above {a_hi:g}",
+                f"{_a(act.label)} output lies in {act.range_text}, so every count above "
+                f"{a_hi:g} is out of reach and its error never goes away.")
+    if problem == "regression" and (a_lo > -np.inf or a_hi < np.inf):
+        return (f"{act.label} cannot reach every target",
+                f"{_a(act.label)} output lies in {act.range_text}, but regression targets "
+                "can be any real number: targets outside that range can never be fitted, "
+                "and the error there never goes away.")
+    return None
+
+
+def _gradient_failure(problem, act, loss):
+    measured = probe(problem, act.key, loss.key)
+    if not measured.vanishes:
+        return None
+    where = {"sigmoid": "the sigmoid saturates", "tanh": "tanh saturates",
+             "softmax": "the softmax saturates", "exp": "the prediction is far too small",
+             "softplus": "the prediction is far too small",
+             "relu": "the pre-activation is negative",
+             "linear": "the prediction is below 0, where the loss clips it"}[act.key]
+    size = ("exactly 0" if measured.wrong_gradient == 0 else
+            f"{measured.wrong_gradient:.1e}")
+    alt_act, alt_loss = _alternative(problem, loss.key)
+    alt = probe(problem, alt_act, alt_loss)
+    return ("Works, but the gradient vanishes when confidently wrong",
+            f"The gradient at z is ${gradient_at_z(act.key, loss.key)}$, which is nearly 0 "
+            f"where {where}. On a confidently wrong answer (z = {measured.wrong_z:g}) it is "
+            f"{size} here, against {alt.wrong_gradient:.2g} with "
+            f"{activations.get(alt_act).label.lower()} + {losses.get(alt_loss).label}, so the "
+            "network barely learns from its worst mistakes (plateaus).")
+
+
+def _alternative(problem: str, loss: str) -> tuple[str, str]:
+    """The pair to hold up against a mismatch: the loss's own matched output, else the
+    problem's default pair."""
+    partners = matched_activations(loss, problem)
+    return (partners[0], loss) if partners else DEFAULT_PAIR[problem]
+
+
+def _noise_failure(problem, act, loss):
+    if problem in ("binary", "multiclass") and loss.key == "mse":
+        labels = "0/1 labels" if problem == "binary" else "one-hot labels"
+        if act.output_range[1] <= 1 and act.output_range[0] >= 0:
+            cost = ("a confidently wrong point costs at most 1 per output, where "
+                    "cross-entropy charges without bound")
+        elif act.output_range[0] >= 0:
+            cost = ("outputs above 1 are not probabilities, and a confident correct answer "
+                    "that overshoots the label is punished")
+        else:
+            cost = ("outputs are not confined to [0, 1], and a confident correct answer that "
+                    "overshoots the label (p = 1.5 for y = 1) is punished as much as a wrong "
+                    "one (p = 0.5)")
+        likelihood = "Bernoulli" if problem == "binary" else "categorical"
+        return (f"Works, but MSE is not the {likelihood} likelihood",
+                f"On {labels} MSE is the Brier score, a proper scoring rule: its optimum is "
+                "still the class probability, so where training converges the outputs are "
+                "calibrated probabilities. But it treats the labels as real numbers with "
+                f"Gaussian noise, and {cost}.")
+    if problem == "counts" and loss.key in NUMERIC_LOSSES + ("msle",):
+        what = {"mae": "MAE estimates the median count, not the mean",
+                "msle": "MSLE fits log(1 + y), so it estimates a geometric-mean-like "
+                        "centre, not the mean count"}.get(
+            loss.key, f"{loss.label} assumes the same noise at every level, but count noise "
+                      "grows with the mean (Poisson), so large counts dominate the fit")
+        negative = (" A linear output can also predict negative counts."
+                    if act.key == "linear" else "")
+        return (f"Works, but {loss.label} ignores how counts behave",
+                f"{what}.{negative}")
+    if problem == "regression" and loss.key == "msle":
+        return ("Works, but MSLE is for non-negative targets",
+                "MSLE compares log(1 + p) with log(1 + y): regression targets below 0 are "
+                "clipped to 0, and so are predictions (zero gradient there).")
+    if problem == "multiclass" and act.key == "sigmoid":
+        return ("Works, but the classes do not compete",
+                "Sigmoid scores each class on its own, so the outputs need not sum to 1 and "
+                "the classes do not compete as softmax makes them.")
+    return None
+
+
+def _domain_reason(act, loss, problem) -> str:
+    lo, hi = loss.prediction_range
+    if (lo, hi) == (0.0, 1.0) and loss.reduce == "sum":
+        need = "probabilities in [0, 1], because it takes log p of the true class"
+    elif (lo, hi) == (0.0, 1.0):
+        need = "a probability in [0, 1], because it takes log p and log(1 − p)"
+    else:
+        need = "a non-negative prediction, because it takes log p"
+    return (f"{loss.label} needs {need}. {_a(act.label)} output lies in {act.range_text}, so "
+            f"as soon as one prediction leaves that range the loss is undefined and training "
+            f"stops with NaN. Use {_use(loss.key, problem)}.")
+
+
+def _use(loss: str, problem: str, default_only: bool = False) -> str:
+    """'a sigmoid output', or the problem's default pair when the loss has no partner."""
+    partners = matched_activations(loss, problem)
+    if partners and not default_only:
+        return " or ".join(f"{_a(activations.get(a).label)} output".lower() for a in partners)
+    if partners:
+        return f"{activations.get(partners[0]).label.lower()} + {losses.get(loss).label}"
+    activation, default_loss = DEFAULT_PAIR[problem]
+    return (f"{activations.get(activation).label.lower()} + "
+            f"{losses.get(default_loss).label} (no output here is {losses.get(loss).label}'s "
+            "natural link)")
 
 
 def _lower(problem: str) -> str:
     return PROBLEM_LABELS[problem].lower()
 
 
-def _range(act: activations.Activation) -> str:
-    lo, hi = act.output_range
-    show = {float("inf"): "∞", -float("inf"): "−∞"}
-    return f"outputs in ({show.get(lo, f'{lo:g}')}, {show.get(hi, f'{hi:g}')})"
-
-
-def _likelihood_sentence(loss: losses.Loss) -> str:
-    if loss.likelihood.startswith("none"):
-        return f"{loss.label} is not a likelihood ({loss.likelihood[6:]})."
-    return (f"{loss.label} is the negative log-likelihood of this model of the targets: "
-            f"{loss.likelihood}.")
-
-
 def _a(word: str) -> str:
-    """'a sigmoid', 'an exponential'."""
-    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
-
-
-CROSS_ENTROPIES = {"cce", "sparse_cce", "kld"}
-"""Losses whose slope 1/p cancels a sigmoid's flatness on the true class."""
-NUMERIC_LOSSES = {"mse", "mae", "huber", "log_cosh"}
-
-
-def _domain_reason(act: activations.Activation, loss: losses.Loss) -> str:
-    lo, hi = loss.prediction_range
-    if lo == 0 and hi == 1:
-        need = "a probability in [0, 1], because it takes log p (and log(1 − p))"
-    else:
-        need = "a non-negative prediction, because it takes log p"
-    return (f"{loss.label} needs {need}. {_a(act.label.lower()).capitalize()} output has "
-            f"{_range(act)}, so "
-            f"as soon as one prediction leaves that range the loss is undefined and training "
-            f"stops with NaN. Use {' or '.join(loss.matched_activations)} instead.")
-
-
-def _mismatch_headline(problem: str, act, loss) -> str:
-    t_lo, t_hi = TARGET_RANGE[problem]
-    a_lo, a_hi = act.output_range
-    if loss.key in MARGIN and a_lo >= 0:
-        return f"{act.label} never reaches the −1 side of the margin"
-    if problem == "regression" and (a_lo > t_lo or a_hi < t_hi):
-        return f"{act.label} cannot reach every target"
-    if problem == "multiclass" and act.key == "sigmoid" and loss.key in CROSS_ENTROPIES:
-        return "Works, but the wrong classes are never pushed down"
-    if act.key in SATURATING and loss.key not in ("bce", "focal"):
-        return "Works, but gradients vanish when the output saturates"
-    if act.key == "relu":
-        return "Works, but a negative pre-activation gets no gradient"
-    if loss.key in NUMERIC_LOSSES and problem in ("binary", "multiclass"):
-        return f"Works, but {loss.label} treats class labels as numbers"
-    if loss.key in NUMERIC_LOSSES and problem == "counts":
-        return f"Works, but {loss.label} ignores how count noise grows"
-    return f"Works, but {act.label} is not {loss.label}'s natural partner"
-
-
-def _mismatch_reason(problem: str, act, loss) -> str:
-    parts = []
-    t_lo, t_hi = TARGET_RANGE[problem]
-    a_lo, a_hi = act.output_range
-    if loss.key in MARGIN and a_lo >= 0:
-        parts.append(f"{loss.label} reads the labels as −1 and +1 and classifies by the sign "
-                     f"of the output, but {act.label} outputs are never negative: every point "
-                     "lands on the +1 side or at best on the boundary at 0, so class 0 is only "
-                     "predicted by that tie and its loss never drops below 1. Use tanh or "
-                     "linear.")
-    if problem == "regression" and (a_lo > t_lo or a_hi < t_hi):
-        parts.append(f"{_a(act.label.lower()).capitalize()} output has {_range(act)}, but "
-                     "regression "
-                     "targets can be any real number: targets outside that range can never be "
-                     "fitted, and the error there never goes away.")
-    if problem == "multiclass" and act.key == "sigmoid" and loss.key in CROSS_ENTROPIES:
-        parts.append(f"{loss.label} only reads the true class's output, and with a sigmoid "
-                     "each output has its own unit: the true class is pulled up (its 1/p "
-                     "cancels the sigmoid's flatness, so that gradient does not vanish), but "
-                     "the wrong classes get exactly zero gradient, so nothing pushes them "
-                     "down and the outputs need not sum to 1. Softmax ties them together.")
-    elif act.key in SATURATING:
-        parts.append(f"{act.label} flattens out for large |z|, and the gradient at z is "
-                     f"(dL/dp)·a′(z) = ${gradient_at_z(act.key, loss.key)}$: when the unit "
-                     "saturates on the wrong side — a confidently wrong answer — that factor "
-                     "is nearly 0, so the network barely learns from its worst mistakes "
-                     "(plateaus).")
-    elif act.key == "relu":
-        parts.append("ReLU outputs exactly 0 for negative z, where its gradient is 0: a "
-                     "prediction stuck there stops learning.")
-    elif act.key in ("exp", "softplus") and problem != "counts":
-        parts.append(f"{act.label} keeps predictions positive, which these targets "
-                     "do not need.")
-    if loss.key in NUMERIC_LOSSES and problem in ("binary", "multiclass"):
-        beyond = (" and it punishes a confident correct answer that overshoots the label"
-                  if a_lo < 0 or a_hi > 1 else "")
-        parts.append(f"{loss.label} treats the 0/1 labels as real numbers with "
-                     f"{'Gaussian' if loss.key == 'mse' else 'symmetric'} noise. It trains, "
-                     f"but the outputs are not calibrated probabilities{beyond}.")
-    if loss.key in NUMERIC_LOSSES and problem == "counts":
-        parts.append(f"{loss.label} assumes the same noise at every level, but count noise "
-                     "grows with the mean (Poisson); large counts dominate the fit.")
-    if loss.key == "msle" and problem == "regression":
-        parts.append("MSLE compares log(1 + y): it is meant for non-negative targets; "
-                     "targets below 0 are clipped to 0.")
-    if problem == "multiclass" and act.key == "sigmoid" and loss.key not in CROSS_ENTROPIES:
-        parts.append("Sigmoid scores each class on its own, so the outputs need not sum to 1 "
-                     "and the classes do not compete as softmax makes them.")
-    if not parts:
-        parts.append(f"{act.label} is not the natural link for {loss.label} "
-                     f"(usually {', '.join(loss.matched_activations)}): the gradient at z is "
-                     f"${gradient_at_z(act.key, loss.key)}$ rather than a clean p − y.")
-    return " ".join(parts)
+    """'A sigmoid', 'An exponential'."""
+    return ("An " if word[:1].lower() in "aeiou" else "A ") + word.lower()
 
 
 RIVALS = {
-    "binary": (("sigmoid", "bce"), ("sigmoid", "mse"), ("tanh", "hinge")),
-    "multiclass": (("softmax", "cce"), ("softmax", "mse"), ("sigmoid", "cce")),
+    "binary": (("sigmoid", "bce"), ("sigmoid", "mse"), ("linear", "hinge")),
+    "multiclass": (("softmax", "cce"), ("softmax", "mse"), ("linear", "categorical_hinge")),
     "regression": (("linear", "mse"), ("linear", "mae"), ("linear", "huber")),
     "counts": (("exp", "poisson"), ("linear", "mse"), ("softplus", "poisson")),
 }

@@ -23,13 +23,13 @@ formula would flatten at -log(1e-7) ~ 16.1 and paint a false plateau on a convex
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from explorer import activations, losses, metrics, training
-from explorer.network import Model, Network, decide
+from explorer import metrics
+from explorer.network import Model, Network, Workspace
 
 Array = np.ndarray
 
@@ -40,9 +40,10 @@ SPIKE_DECADES = 2.0
 """Display log10(loss) when the finite values span more than this many decades."""
 CLIP_PERCENTILE = 98.0
 LOG_FLOOR = 1e-8
-
-KEEPS_ONE = {"relu", "leaky_relu", "linear"}
-"""Hidden activations with a(1) = 1: applying them to the bias column of ones is harmless."""
+SURFACE_POINTS = 2000
+"""Surfaces use at most this many training points (a fixed subsample beyond it)."""
+EXACT_SPAN = 10.0
+"""A two-parameter network's surface spans at least [-10, 10] in each weight."""
 
 NOTES = {
     "parameters": "Slice at the final weights: the other parameters moved during training, "
@@ -62,238 +63,64 @@ NOTES = {
 
 
 class Evaluator:
-    """Loss (and metric) of many parameter vectors on one dataset, batched in chunks.
+    """Loss (and metric) of many parameter vectors of one model on one dataset.
 
-    Built once per (network, X, y, problem, loss); ``losses(thetas)`` maps (S, P) parameter
-    vectors to (S,) mean losses, ``evaluate(thetas)`` to (losses, metric values). Invalid
-    predictions give NaN, never raise. ``losses_naive`` / ``metrics_naive`` are the
-    one-forward-per-vector baselines the tests and benchmark compare against.
+    ``losses(thetas)`` maps (S, P) parameter vectors to (S,) mean losses, ``evaluate(thetas)``
+    to (losses, metric values); chunks of parameter sets go through one stacked forward pass
+    (``Network.pre_activations``) and the model's ``Objective``. Invalid predictions give NaN,
+    never raise.
     """
 
-    def __init__(self, network: Network, X, y, problem: str, loss, loss_params=None,
-                 threshold: float | None = None, n_classes: int | None = None):
-        self.network = network
+    def __init__(self, model: Model, X, y):
+        self.network = model.network
         self.X = np.asarray(X, dtype=float)
-        self.problem = problem
-        loss_obj = losses.get(loss) if isinstance(loss, str) else loss
-        self.loss = loss_obj.with_params(**loss_params) if loss_params else loss_obj
-        k = network.n_outputs
-        if problem == "multiclass":
-            n_classes = n_classes or k
-        self.targets, _, _ = training.prepare_targets(problem, y, n_classes)
-        if len(self.targets) != len(self.X):
-            raise ValueError(f"X has {len(self.X)} rows but y has {len(self.targets)}")
-        self.y_loss = training.loss_targets(self.loss, problem, self.targets, k)
-        self.fused = (network.output_activation, self.loss.key) in losses.FUSED
-        if self.fused and self.loss.sparse_targets:
-            self.y_fused = losses.one_hot(self.targets, k)
-        else:
-            self.y_fused = self.y_loss
-        if threshold is None:
-            threshold = 0.0 if self.loss.key in training.MARGIN_LOSSES else 0.5
-        self.threshold = threshold
-        self.metric_name = metrics.names(problem)[0]
+        self.objective = model.objective(y)
+        if len(self.objective.labels) != len(self.X):
+            raise ValueError(f"X has {len(self.X)} rows but y has {len(self.objective.labels)}")
+        self.metric_name = metrics.names(model.problem)[0]
         self.metric_label = metrics.LABELS[self.metric_name]
         n = max(len(self.X), 1)
-        self.chunk = max(1, int(CHUNK_FLOATS // (n * (max(network.sizes) + 1))))
-        self._work: dict[int, list[Array]] = {}
-        self._tiles: dict[int, Array] = {}
+        self.chunk = max(1, int(CHUNK_FLOATS // (n * (max(self.network.sizes) + 1))))
+        self.workspace = Workspace()
 
-    @classmethod
-    def for_model(cls, model: Model, X, y) -> Evaluator:
-        """An evaluator with the model's own network, problem, loss and threshold."""
-        return cls(model.network, X, y, model.problem, model.loss, model.loss_params,
-                   model.threshold, model.n_classes)
-
-    # -- forward -----------------------------------------------------------------------
-
-    def _prefix(self, theta: Array, start: int) -> Array:
-        """Input of layer ``start`` (0-based) for one parameter vector, with a column of ones
-        appended for the bias: (n, fan_in + 1)."""
-        hidden = activations.get(self.network.hidden_activation)
-        a = self.X
-        for W, b in self.network.layers(theta)[:start]:
-            a = hidden.forward(a @ W + b)
-        return np.hstack([a, np.ones((len(a), 1))])
-
-    def _workspace(self, start: int) -> list[Array]:
-        """Buffers (chunk, n, width + 1) for every layer from ``start`` on, reused by every
-        chunk: each hidden layer's last column stays 1, so the next layer's bias rides along
-        in its matrix product. The output layer's buffer is (chunk, n, k).
-
-        Fresh multi-megabyte arrays per chunk cost more in page faults than the arithmetic;
-        writing into the same buffers keeps the batched pass fast and cache-friendly.
-        """
-        if start not in self._work:
-            n = len(self.X)
-            sizes = [fan_out for _, _, (_, fan_out) in self.network.slices[start:]]
-            self._work[start] = [np.ones((self.chunk, n, h + 1)) for h in sizes[:-1]]
-            self._work[start].append(np.empty((self.chunk, n, sizes[-1])))
-        return self._work[start]
-
-    def _pre_activation(self, thetas: Array, a0: Array, start: int, work: list[Array]) -> Array:
-        """Output pre-activations z (c, n, k) for stacked thetas (c, P), from layer ``start``.
-
-        ``a0`` (n, fan_in + 1) is the input of layer ``start`` with a ones column, shared by
-        all c parameter sets. Every layer is one stacked product (c, n, fan_in + 1) @ (c,
-        fan_in + 1, fan_out): in the flat layout [W_l, b_l] *is* that (fan_in + 1, fan_out)
-        matrix, bias last. The result is a view into ``work``, valid until the next call.
-        """
-        c = len(thetas)
-        inputs = a0[None]
-        layers = self.network.slices[start:]
-        for (w, b, (fan_in, fan_out)), buffer in zip(layers[:-1], work):
-            weights = thetas[:, w.start:b.stop].reshape(c, fan_in + 1, fan_out)
-            np.matmul(inputs, weights, out=buffer[:c, :, :fan_out])
-            inputs = buffer[:c]
-            # contiguous is much faster than the strided [..., :fan_out]; restore the ones
-            _activate_in_place(self.network.hidden_activation, inputs)
-            if self.network.hidden_activation not in KEEPS_ONE:
-                inputs[:, :, -1] = 1.0
-        w, b, (fan_in, fan_out) = layers[-1]
-        weights = thetas[:, w.start:b.stop].reshape(c, fan_in + 1, fan_out)
-        return np.matmul(inputs, weights, out=work[-1][:c])
-
-    def _chunks(self, count: int):
+    def chunks(self, count: int) -> Iterator[slice]:
         for start in range(0, count, self.chunk):
             yield slice(start, min(start + self.chunk, count))
-
-    # -- public ------------------------------------------------------------------------
 
     def losses(self, thetas: Array, start: int = 0) -> Array:
         """Mean loss for each parameter vector: thetas (S, P) -> (S,).
 
-        ``start`` > 0 promises that all thetas share layers before ``start`` with thetas[0]
-        (a two-parameter slice), so those layers are computed once.
+        ``start`` > 0 promises that all thetas share layers before ``start`` (a
+        two-parameter slice), so those layers are computed once per chunk.
         """
         thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
         out = np.empty(len(thetas))
-        a0 = self._prefix(thetas[0], start)
-        work = self._workspace(start)
         with np.errstate(all="ignore"):
-            for part in self._chunks(len(thetas)):
-                z = self._pre_activation(thetas[part], a0, start, work)
-                out[part] = self._loss_from_z(z)
+            for part in self.chunks(len(thetas)):
+                z = self.network.pre_activations(thetas[part], self.X, start, self.workspace)
+                out[part] = self.objective.values_many(z)
         return out
 
     def evaluate(self, thetas: Array) -> tuple[Array, Array]:
         """(loss (S,), metric (S,)) for parameter vectors (S, P); metric as ``metric_name``."""
         thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
         loss_values, metric_values = np.empty(len(thetas)), np.empty(len(thetas))
-        act = activations.get(self.network.output_activation)
-        a0 = self._prefix(thetas[0], 0)
-        work = self._workspace(0)
         with np.errstate(all="ignore"):
-            for part in self._chunks(len(thetas)):
-                z = self._pre_activation(thetas[part], a0, 0, work)
-                loss_values[part] = self._loss_from_z(z)
-                metric_values[part] = self._metric_from_outputs(act.forward(z))
+            for part in self.chunks(len(thetas)):
+                z = self.network.pre_activations(thetas[part], self.X, 0, self.workspace)
+                loss_values[part] = self.objective.values_many(z)
+                metric_values[part] = metrics.primary_many(self.objective,
+                                                           self.objective.outputs(z))
         return loss_values, metric_values
 
-    def _loss_from_z(self, z: Array) -> Array:
-        c, n, k = z.shape
-        flat = z.reshape(c * n, k)
-        if self.fused:
-            per_sample = losses.fused_per_sample(self.network.output_activation,
-                                                 self._tiled(self.y_fused, c), flat)
-        else:
-            p = activations.get(self.network.output_activation).forward(flat)
-            per_sample = self.loss.per_sample_from(self._tiled(self.y_loss, c), p)
-        return per_sample.reshape(c, n).mean(axis=1)
 
-    def _tiled(self, y: Array, c: int) -> Array:
-        """y repeated for c parameter sets, (c * n, ...): built once per evaluator."""
-        key = id(y)
-        if key not in self._tiles:
-            self._tiles[key] = _tile(y, self.chunk)
-        return self._tiles[key][:c * len(y)]
-
-    def _metric_from_outputs(self, out: Array) -> Array:
-        if self.problem in ("binary", "multiclass"):
-            correct = decide(out, self.threshold) == self.targets[None, :]
-            accuracy = correct.mean(axis=1)
-            return np.where(np.isnan(out).any(axis=(1, 2)), np.nan, accuracy)
-        err = out - self.targets[None]
-        return np.sqrt(np.mean(err * err, axis=(1, 2)))
-
-    def losses_naive(self, thetas: Array) -> Array:
-        """The same losses with one engine forward pass per parameter vector (the baseline)."""
-        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
-        fused = losses.FUSED.get((self.network.output_activation, self.loss.key))
-        out = np.empty(len(thetas))
-        with np.errstate(all="ignore"):
-            for s, theta in enumerate(thetas):
-                if fused:
-                    z = self.network.pre_activation(theta, self.X)
-                    p = activations.get(self.network.output_activation).forward(z)
-                    out[s] = fused(self.y_fused, z, p)[0]
-                else:
-                    out[s] = self.loss.value(self.y_loss, self.network.forward(theta, self.X))
-        return out
-
-    def metrics_naive(self, thetas: Array) -> Array:
-        """The metric with one engine forward pass and ``metrics.compute`` per vector."""
-        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
-        return np.array([
-            metrics.compute(self.problem, self.network.forward(theta, self.X), self.targets,
-                            self.threshold)[self.metric_name]
-            for theta in thetas])
-
-
-def _activate_in_place(key: str, z: Array) -> None:
-    """The hidden activation ``key`` applied to z in place (same values as the registry's
-    ``forward``; tested equal). Unknown keys fall back to ``forward`` and a copy."""
-    if key == "relu":
-        np.maximum(z, 0.0, out=z)
-    elif key == "leaky_relu":
-        np.multiply(z, activations.LEAKY_SLOPE, out=z, where=z < 0)
-    elif key == "tanh":
-        np.tanh(z, out=z)
-    elif key == "sigmoid":  # 1 / (1 + exp(-z)); exp overflow gives inf and then exactly 0
-        np.negative(z, out=z)
-        np.exp(z, out=z)
-        z += 1.0
-        np.reciprocal(z, out=z)
-    elif key != "linear":
-        z[...] = activations.get(key).forward(z)
-
-
-def _tile(y: Array, count: int) -> Array:
-    return np.tile(y, count) if y.ndim == 1 else np.tile(y, (count, 1))
-
-
-def _evaluator(model_or_network, X, y, problem, loss, loss_params) -> Evaluator:
-    if isinstance(model_or_network, Model):
-        model = model_or_network
-        return Evaluator(model.network, X, y, problem or model.problem, loss or model.loss,
-                         model.loss_params if loss_params is None else loss_params,
-                         model.threshold, model.n_classes)
-    if problem is None or loss is None:
-        raise ValueError("with a Network, pass problem= and loss= (a Model carries its own)")
-    return Evaluator(model_or_network, X, y, problem, loss, loss_params)
-
-
-def evaluate_losses(model_or_network, thetas, X, y, problem: str | None = None,
-                    loss=None, loss_params: dict | None = None) -> Array:
-    """Mean loss over (X, y) for each parameter vector: thetas (S, P) -> (S,) float64.
-
-    Batched: chunks of parameter sets share one stacked forward pass. With a Model, problem,
-    loss and loss_params default to the model's. NaN where the loss is undefined.
-    """
-    return _evaluator(model_or_network, X, y, problem, loss, loss_params).losses(thetas)
-
-
-def evaluate_metric(model_or_network, thetas, X, y, problem: str | None = None,
-                    loss=None, loss_params: dict | None = None) -> tuple[str, Array]:
-    """(metric name, (S,) values): accuracy for classification, RMSE for regression/counts."""
-    ev = _evaluator(model_or_network, X, y, problem, loss, loss_params)
-    return ev.metric_name, ev.evaluate(thetas)[1]
-
-
-def evaluate_losses_naive(model_or_network, thetas, X, y, problem: str | None = None,
-                          loss=None, loss_params: dict | None = None) -> Array:
-    """The baseline: one ``network.forward`` and ``Loss.value`` call per parameter vector."""
-    return _evaluator(model_or_network, X, y, problem, loss, loss_params).losses_naive(thetas)
+def surface_data(X: Array, y: Array) -> tuple[Array, Array]:
+    """The training points a surface is evaluated on: all, or a fixed subsample of
+    ``SURFACE_POINTS`` (the same for every surface of a run)."""
+    if len(X) <= SURFACE_POINTS:
+        return X, y
+    rows = np.random.default_rng(0).choice(len(X), SURFACE_POINTS, replace=False)
+    return X[rows], y[rows]
 
 
 # ----------------------------------------------------------------------------------------
@@ -336,6 +163,9 @@ class Surface:
     """PCA only: fraction of the trajectory's variance along each axis."""
     parameters: tuple[int, int] | None = None
     """Two-parameter slice only: the flat indices (i, j) on the a and b axes."""
+    exact: bool = False
+    """True when the surface is the whole story: the network has only these two parameters,
+    so the path moves on this very surface."""
 
 
 def _anchored_axis(lo: float, hi: float, anchor: float, resolution: int) -> tuple[Array, int]:
@@ -374,7 +204,7 @@ def _grid_values(ev: Evaluator, a_axis: Array, b_axis: Array,
     A, B = np.meshgrid(a_axis, b_axis)  # 'xy' indexing: shape (len(b), len(a))
     a_flat, b_flat = A.ravel(), B.ravel()
     values = np.empty(a_flat.size)
-    for part in ev._chunks(a_flat.size):
+    for part in ev.chunks(a_flat.size):
         values[part] = ev.losses(make_thetas(a_flat[part], b_flat[part]), start)
     return values.reshape(A.shape)
 
@@ -419,7 +249,7 @@ def two_parameter_slice(model: Model, X, y, i: int | None = None, j: int | None 
     for index in (i, j):
         _layer_of(network, index)
     snaps = np.asarray(model.snapshots, dtype=float)
-    ev = Evaluator.for_model(model, X, y)
+    ev = Evaluator(model, X, y)
     axes, center_index = [], []
     for k, index in enumerate((i, j)):
         c = float(theta[index])
@@ -454,8 +284,8 @@ def two_parameter_slice(model: Model, X, y, i: int | None = None, j: int | None 
         center=(float(theta[i]), float(theta[j])),
         center_loss=float(ev.losses(theta[None])[0]),
         center_index=None if ranges is not None else (center_index[1], center_index[0]),
-        exact_path=True, invalid=not np.isfinite(Z).all(),
-        loss_label=ev.loss.label, parameters=(int(i), int(j)))
+        exact_path=True, invalid=not np.isfinite(Z).all(), exact=exact,
+        loss_label=ev.objective.loss.label, parameters=(int(i), int(j)))
 
 
 def random_directions(network: Network, theta: Array,
@@ -525,7 +355,7 @@ def direction_plane(model: Model, X, y, d1: Array, d2: Array, span: float = 1.0,
     """
     theta = np.asarray(model.theta, dtype=float)
     d1, d2 = np.asarray(d1, dtype=float), np.asarray(d2, dtype=float)
-    ev = Evaluator.for_model(model, X, y)
+    ev = Evaluator(model, X, y)
     a_axis, at = _anchored_axis(-span, span, 0.0, resolution)
     b_axis = a_axis.copy()
     Z = _grid_values(ev, a_axis, b_axis,
@@ -543,7 +373,7 @@ def direction_plane(model: Model, X, y, d1: Array, d2: Array, span: float = 1.0,
         a_label="direction 1 (filter-normalized)", b_label="direction 2 (filter-normalized)",
         note=note, center=(0.0, 0.0), center_loss=float(ev.losses(theta[None])[0]),
         center_index=(at, at), exact_path=False, invalid=not np.isfinite(Z).all(),
-        loss_label=ev.loss.label)
+        loss_label=ev.objective.loss.label)
 
 
 def random_plane(model: Model, X, y, seed: int = 0, span: float = 1.0,
@@ -612,7 +442,7 @@ def pca_plane(model: Model, X, y, resolution: int = 41, margin: float = 0.25,
         axes.append(axis)
         index.append(at)
     a_axis, b_axis = axes
-    ev = Evaluator.for_model(model, X, y)
+    ev = Evaluator(model, X, y)
     Z = _grid_values(ev, a_axis, b_axis,
                      lambda a, b: theta + a[:, None] * d1 + b[:, None] * d2)
     return Surface(
@@ -624,7 +454,32 @@ def pca_plane(model: Model, X, y, resolution: int = 41, margin: float = 0.25,
         "trajectory's variance.",
         center=(0.0, 0.0), center_loss=float(ev.losses(theta[None])[0]),
         center_index=(index[1], index[0]), exact_path=False, invalid=not np.isfinite(Z).all(),
-        loss_label=ev.loss.label, explained_variance=(float(ratio[0]), float(ratio[1])))
+        loss_label=ev.objective.loss.label, explained_variance=(float(ratio[0]), float(ratio[1])))
+
+
+def default_slice(model: Model, X, y, kind: str, option=None) -> Surface:
+    """The surface the app shows for a slice ``kind`` on a run's training data.
+
+    kind 'parameters': option (i, j) or None for ``default_parameters``; a network with only
+    two parameters gets the exact textbook picture over at least [-10, 10] in each (the
+    plateaus and the bowl, not just the path). kind 'random': option (seed, span). kind
+    'pca': no option. Beyond ``SURFACE_POINTS`` points, a fixed subsample is used.
+    """
+    X, y = surface_data(np.asarray(X), np.asarray(y))
+    if kind == "parameters":
+        i, j = option if option is not None else default_parameters(model.network, model.theta)
+        if model.network.n_params == 2:
+            snaps = model.snapshots
+            ranges = [(min(snaps[:, k].min(), -EXACT_SPAN) - 1.0,
+                       max(snaps[:, k].max(), EXACT_SPAN) + 1.0) for k in (i, j)]
+            return two_parameter_slice(model, X, y, i, j, ranges=ranges, resolution=61)
+        return two_parameter_slice(model, X, y, i, j)
+    if kind == "random":
+        seed, span = option if option is not None else (0, 1.0)
+        return random_plane(model, X, y, seed=seed, span=span)
+    if kind == "pca":
+        return pca_plane(model, X, y)
+    raise ValueError(f"unknown slice {kind!r}; choose parameters, random or pca")
 
 
 # ----------------------------------------------------------------------------------------
@@ -657,11 +512,11 @@ def interpolation_line(model: Model, X, y, n_points: int = 101, extend: float = 
     steps = max(1, round((n_points - 1) / (1.0 + 2.0 * extend)))
     beyond = round(extend * steps)
     t = np.arange(-beyond, steps + beyond + 1) / steps
-    ev = Evaluator.for_model(model, X, y)
+    ev = Evaluator(model, X, y)
     thetas = (1.0 - t)[:, None] * theta0 + t[:, None] * theta1
     loss_values, metric_values = ev.evaluate(thetas)
-    return Line(t, loss_values, metric_values, ev.metric_name, ev.metric_label, ev.loss.label,
-                beyond, beyond + steps)
+    return Line(t, loss_values, metric_values, ev.metric_name, ev.metric_label,
+                ev.objective.loss.label, beyond, beyond + steps)
 
 
 # ----------------------------------------------------------------------------------------

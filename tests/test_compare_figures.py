@@ -46,5 +46,5 @@ def test_summary_table_reports_verdicts_numbers_and_divergence(runs):
 def test_rivals_start_with_the_chosen_pair_and_have_no_repeats():
     assert pairing.rivals("binary", "sigmoid", "bce") == [("sigmoid", "bce"),
                                                           ("sigmoid", "mse"),
-                                                          ("tanh", "hinge")]
+                                                          ("linear", "hinge")]
     assert pairing.rivals("binary", "tanh", "mse")[0] == ("tanh", "mse")

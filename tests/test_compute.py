@@ -1,29 +1,52 @@
 """The shared run cache behind the app (no browser, no script run needed)."""
 
-import json
-
 from explorer import config as cfg
-from explorer.ui.compute import RunCache
+from explorer.ui.compute import LRU, RunCache, RunKey, run_bytes
 
 
-def key(**changes) -> str:
-    return json.dumps(cfg.DEFAULT.replace(epochs=20, **changes).to_query(), sort_keys=True)
+def key(**changes) -> RunKey:
+    return RunKey(cfg.DEFAULT.replace(epochs=20, **changes))
 
 
 def test_a_configuration_trains_once_and_reports_progress():
     cache = RunCache(max_entries=2)
     calls = []
-    first = cache.get(key(), progress=lambda epoch, total: calls.append((epoch, total)))
+    first = cache.get_or_train(key(), progress=lambda epoch, total: calls.append((epoch, total)))
     assert calls and calls[-1] == (20, 20)
-    again = cache.get(key(), progress=lambda *a: calls.append("again"))
+    again = cache.get_or_train(key(), progress=lambda *a: calls.append("again"))
     assert again is first and "again" not in calls
 
 
 def test_least_recently_used_runs_are_dropped():
     cache = RunCache(max_entries=2)
     a, b, c = key(seed=1), key(seed=2), key(seed=3)
-    cache.get(a)
-    cache.get(b)
-    cache.get(a)  # a is now the most recent
-    cache.get(c)
+    cache.get_or_train(a)
+    cache.get_or_train(b)
+    cache.get_or_train(a)  # a is now the most recent
+    cache.get_or_train(c)
     assert a in cache and c in cache and b not in cache
+
+
+def test_the_cache_is_bounded_in_bytes_too():
+    one = RunCache().get_or_train(key(seed=4))
+    size = run_bytes(one)
+    assert size > one.model.snapshots.nbytes > 0
+    cache = RunCache(max_entries=10, max_bytes=2.5 * size)
+    keys = [key(seed=s) for s in (4, 5, 6, 7)]
+    for k in keys:
+        cache.get_or_train(k)
+    assert cache.bytes <= 2.5 * size
+    assert keys[-1] in cache and keys[0] not in cache
+
+
+def test_a_single_entry_larger_than_the_bound_is_still_kept():
+    cache = LRU(max_entries=3, max_bytes=10, size=lambda value: 100)
+    cache.put("a", 1)
+    assert cache.get("a") == 1
+    cache.put("b", 2)
+    assert "a" not in cache and cache.get("b") == 2
+
+
+def test_keys_are_the_frozen_config_and_the_upload():
+    assert key() == key() and hash(key()) == hash(key())
+    assert RunKey(cfg.DEFAULT, "abc") != RunKey(cfg.DEFAULT, "abd")

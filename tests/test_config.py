@@ -43,7 +43,7 @@ def test_hidden_round_trip_including_no_hidden_layer():
 @pytest.mark.parametrize("key,bad", [
     ("problem", "astrology"), ("n_samples", "-5"), ("n_samples", "1e9"), ("noise", "nan"),
     ("noise", "inf"), ("lr", "0"), ("lr", "abc"), ("hidden", "16,x"), ("hidden", "65"),
-    ("hidden", "1,1,1,1,1"), ("batch_size", "33"), ("epochs", "0"), ("loss", "<script>"),
+    ("hidden", "1,1,1,1,1"), ("batch_size", "5001"), ("epochs", "0"), ("loss", "<script>"),
     ("output_activation", "softmaxx"), ("dataset", "../../etc/passwd"), ("l2", "-1"),
     ("seed", "1.5"),
 ])

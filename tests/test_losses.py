@@ -285,9 +285,11 @@ def test_bad_targets_are_value_errors():
 def test_registry_metadata(key):
     loss = LOSSES[key]
     assert loss.key == key
-    assert loss.label and loss.formula and loss.grad_formula and loss.likelihood
+    assert loss.label and loss.formula and loss.grad_formula
+    # a likelihood, or a sentence on why there is none: never both, never neither
+    assert (loss.likelihood is None) == bool(loss.why_not_likelihood)
+    assert loss.likelihood_sentence.endswith(".")
     assert loss.problems and set(loss.problems) <= set(losses.PROBLEMS)
-    assert set(loss.matched_activations) <= set(activations.OUTPUT_ACTIVATIONS)
     lo, hi = loss.prediction_range
     assert lo < hi
     assert loss.reduce in ("mean", "sum")
@@ -443,3 +445,33 @@ def test_focal_gradient_matches_the_formula_the_app_shows(y, p):
                 else -gamma * p ** (gamma - 1) * np.log(1 - p) + p ** gamma / (1 - p))
     grad = losses.get("focal").grad(np.array([[y]]), np.array([[p]]))[0, 0]
     assert grad == pytest.approx(expected)
+
+
+def test_likelihood_status_pinned():
+    # NLLs up to scale and constants; Huber and log-cosh too (exp(-loss) is integrable)
+    for key in ("mse", "mae", "huber", "log_cosh", "msle", "poisson", "bce", "cce",
+                "sparse_cce", "kld"):
+        assert LOSSES[key].likelihood is not None, key
+    for key in ("focal", "hinge", "squared_hinge", "categorical_hinge"):
+        assert LOSSES[key].likelihood is None, key
+    assert "Huber's least favourable" in LOSSES["huber"].likelihood
+    assert "Laplace in the tails" in LOSSES["huber"].likelihood
+    assert LOSSES["hinge"].likelihood_sentence.startswith("Hinge is not a likelihood: a margin")
+
+
+def test_margin_losses_decide_at_zero():
+    assert {k for k, loss in LOSSES.items() if loss.margin} == {
+        "hinge", "squared_hinge", "categorical_hinge"}
+    assert LOSSES["hinge"].decision_threshold == 0.0
+    assert LOSSES["bce"].decision_threshold == 0.5
+
+
+def test_categorical_hinge_formula_is_what_the_code_computes():
+    # scores (-1, -2, -3), true class 0: the true class counts as 0 among the others
+    # (Keras), so the runner-up is max(0, -2, -3) = 0 and the loss is 1 + 0 - (-1) = 2
+    assert LOSSES["categorical_hinge"].value([0], [[-1.0, -2.0, -3.0]]) == 2.0
+    assert r"(1 - y_j)" in LOSSES["categorical_hinge"].formula
+    # a row-wise loss: per-sample values, not a column of element values
+    per_sample = LOSSES["categorical_hinge"].per_sample([0, 1], [[2.0, 0.0, 0.5],
+                                                                 [0.0, 0.2, 0.0]])
+    np.testing.assert_allclose(per_sample, [0.0, 0.8])

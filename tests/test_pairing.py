@@ -19,36 +19,171 @@ def test_every_triple_has_a_verdict_and_a_reason(problem):
         assert verdict.reason.rstrip().endswith((".", ")"))
 
 
-@pytest.mark.parametrize("problem", losses.PROBLEMS)
-def test_default_pair_is_matched(problem):
-    activation, loss = pairing.DEFAULT_PAIR[problem]
-    assert pairing.check(problem, activation, loss).verdict == "matched"
-    assert pairing.matched_activation(problem, loss) == activation
+# The verdict table, pinned triple by triple from the pairing rule (not from the code's own
+# table). Columns: linear, sigmoid, tanh, softmax, softplus, exp, relu.
+# M matched, m mismatched (trains), x invalid.
+COLUMNS = ("linear", "sigmoid", "tanh", "softmax", "softplus", "exp", "relu")
+EXPECTED = {
+    "regression": {
+        "mse": "M m m x m m m", "mae": "M m m x m m m", "huber": "M m m x m m m",
+        "log_cosh": "M m m x m m m", "msle": "m m m x m m m",
+    },
+    "binary": {
+        "mse": "m m m x m m m", "bce": "x M x x x x x", "focal": "x M x x x x x",
+        "hinge": "M m m x m m m", "squared_hinge": "M m m x m m m",
+    },
+    "multiclass": {
+        "mse": "m m m m m m m", "cce": "x x x M x x x", "sparse_cce": "x x x M x x x",
+        "kld": "x x x M x x x", "categorical_hinge": "M m m m m m m",
+    },
+    "counts": {
+        "mse": "m m m x m m m", "mae": "m m m x m m m", "huber": "m m m x m m m",
+        "log_cosh": "m m m x m m m", "msle": "m m m x m m m", "poisson": "x m x x M M m",
+    },
+}
+WORDS = {"M": "matched", "m": "mismatched", "x": "invalid"}
 
 
-@pytest.mark.parametrize("problem", losses.PROBLEMS)
-def test_natural_pairs_are_matched_and_everything_else_is_not(problem):
-    for (activation, loss), verdict in pairing.matrix(problem).items():
-        assert (verdict.verdict == "matched") == ((activation, loss) in pairing.NATURAL[problem])
-    assert set(pairing.matrix(problem)) == {
-        (a, key) for a in activations.OUTPUT_ACTIVATIONS for key in losses.for_problem(problem)}
+@pytest.mark.parametrize(("problem", "activation", "loss"), TRIPLES)
+def test_verdict_table_pinned(problem, activation, loss):
+    row = EXPECTED[problem].get(loss)
+    expected = "invalid" if row is None else WORDS[row.split()[COLUMNS.index(activation)]]
+    assert pairing.check(problem, activation, loss).verdict == expected
 
 
-def test_known_verdicts():
+def test_defaults_and_matched_activations_pinned():
+    assert pairing.DEFAULT_PAIR == {"regression": ("linear", "mse"),
+                                    "binary": ("sigmoid", "bce"),
+                                    "multiclass": ("softmax", "cce"),
+                                    "counts": ("exp", "poisson")}
+    assert pairing.matched_activations("hinge") == ("linear",)
+    assert pairing.matched_activations("categorical_hinge") == ("linear",)
+    assert pairing.matched_activations("msle") == ()
+    assert pairing.matched_activations("poisson") == ("exp", "softplus")
+    assert pairing.matched_activations("mse", "binary") == ()
+    assert pairing.matched_activations("mse") == ("linear",)
+
+
+# The rule's questions 2 and 3, measured with the engine's own gradient
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def test_every_matched_pair_answers_the_rule_with_numbers():
+    for problem in losses.PROBLEMS:
+        for (activation, loss), verdict in pairing.matrix(problem).items():
+            if verdict.verdict != "matched":
+                continue
+            probe = pairing.probe(problem, activation, loss)
+            assert probe.defined, (problem, activation, loss)
+            assert probe.wrong_gradient >= 0.5, (problem, activation, loss, probe)
+
+
+def test_the_probe_measures_what_the_formulas_say():
+    # sigmoid + MSE (Keras: no 1/2), y = 1, z = -8: |2 (p - 1) p (1 - p)|
+    p = sigmoid(-8.0)
+    assert pairing.probe("binary", "sigmoid", "mse").wrong_gradient == pytest.approx(
+        2 * (1 - p) * p * (1 - p), rel=1e-9)
+    # tanh + hinge, y = 1, z = -8: |-(1 - tanh^2)| ~ 4.5e-7: far below sigmoid + MSE
+    tanh_hinge = pairing.probe("binary", "tanh", "hinge")
+    assert tanh_hinge.wrong_gradient == pytest.approx(1 - np.tanh(8.0) ** 2, rel=1e-6)
+    assert tanh_hinge.vanishes and tanh_hinge.wrong_gradient < 1e-6
+    # exp + MSLE, y = 3, z = -8: 2 (log(1 + p) - log 4) / (1 + p) * p
+    p = np.exp(-8.0)
+    assert pairing.probe("counts", "exp", "msle").wrong_gradient == pytest.approx(
+        2 * abs(np.log1p(p) - np.log(4.0)) / (1 + p) * p, rel=1e-6)
+    # softplus + Poisson does not vanish on either side: |1 - y/p| sigma(z)
+    softplus = pairing.probe("counts", "softplus", "poisson")
+    p_hi = np.log1p(np.exp(8.0))
+    assert softplus.wrong_gradient == pytest.approx((1 - 3 / p_hi) * sigmoid(8.0), rel=1e-6)
+    assert pairing.probe("binary", "sigmoid", "bce").wrong_gradient == pytest.approx(
+        1 - sigmoid(-8.0))
+    assert pairing.probe("binary", "linear", "hinge").wrong_gradient == 1.0
+
+
+@pytest.mark.parametrize(("problem", "activation", "loss"), [
+    ("binary", "sigmoid", "mse"), ("binary", "tanh", "mse"), ("binary", "tanh", "hinge"),
+    ("binary", "tanh", "squared_hinge"), ("multiclass", "softmax", "mse"),
+    ("multiclass", "softmax", "categorical_hinge"), ("multiclass", "tanh", "categorical_hinge"),
+    ("counts", "exp", "msle"), ("counts", "softplus", "msle"), ("counts", "exp", "mse"),
+    ("counts", "relu", "poisson"),
+])
+def test_saturating_mismatches_say_the_gradient_vanishes(problem, activation, loss):
+    assert pairing.probe(problem, activation, loss).vanishes
+    reason = pairing.check(problem, activation, loss).reason
+    assert "nearly 0" in reason and "confidently wrong" in reason
+
+
+def test_matched_gradient_formulas_are_what_the_engine_computes():
+    # dL/dz per sample for one output unit, written out by hand from each pair's formula
+    from explorer import anatomy
+
+    z = np.linspace(-3.0, 3.0, 13)
+    gamma = 2.0
+    for y in (0.0, 1.0):
+        s = 2 * y - 1
+        p = sigmoid(z)
+        pt = y * p + (1 - y) * (1 - p)
+        focal = s * (gamma * pt * (1 - pt) ** gamma * np.log(pt) - (1 - pt) ** (gamma + 1))
+        expected = {("sigmoid", "bce"): p - y, ("sigmoid", "focal"): focal,
+                    ("linear", "hinge"): np.where(s * z < 1, -s, 0.0),
+                    ("linear", "squared_hinge"): -2 * s * np.maximum(0, 1 - s * z)}
+        for (activation, loss), want in expected.items():
+            got = anatomy.loss_vs_preactivation(activation, loss, y, z=z).grad[0]
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9, err_msg=loss)
+    y = 1.0
+    expected = {("linear", "mse"): 2 * (z - y), ("linear", "mae"): np.sign(z - y),
+                ("linear", "huber"): np.clip(z - y, -1, 1),
+                ("linear", "log_cosh"): np.tanh(z - y),
+                ("exp", "poisson"): np.exp(z) - y,
+                ("softplus", "poisson"): (1 - y / np.log1p(np.exp(z))) * sigmoid(z)}
+    for (activation, loss), want in expected.items():
+        got = anatomy.loss_vs_preactivation(activation, loss, y, z=z).grad[0]
+        # Poisson's log(p + 1e-7), as Keras computes it, moves the gradient by ~1e-6
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-5, err_msg=loss)
+    # the LaTeX the app shows for those pairs is the closed form, not the chain
+    assert pairing.gradient_at_z("sigmoid", "bce") == "p - y"
+    assert pairing.gradient_at_z("linear", "mse") == "2(p - y)"
+    assert pairing.gradient_at_z("exp", "poisson") == "p - y"
+    assert r"\gamma" in pairing.gradient_at_z("sigmoid", "focal")
+
+
+def test_chain_formulas_put_the_activation_derivative_in_parentheses():
+    assert pairing.gradient_at_z("tanh", "mse") == r"2(p - y)\cdot (1 - p^2)"
+    assert pairing.gradient_at_z("sigmoid", "mse") == r"2(p - y)\cdot p(1 - p)"
+    assert pairing.gradient_at_z("tanh", "hinge") == r"-s \cdot [s\,p < 1]\cdot (1 - p^2)"
+    assert pairing.gradient_at_z("linear", "bce") == r"\frac{p - y}{p(1 - p)}"
+    assert r"\sum_k" in pairing.gradient_at_z("softmax", "mse")
+
+
+def test_known_verdicts_say_what_is_true():
     sigmoid_mse = pairing.check("binary", "sigmoid", "mse")
-    assert sigmoid_mse.verdict == "mismatched"
     assert "vanish" in sigmoid_mse.headline and "saturates" in sigmoid_mse.reason
-    assert "p\\,(1 - p)" in sigmoid_mse.reason  # the factor that vanishes, as a formula
+    assert "Brier" in sigmoid_mse.reason and "calibrated probabilities" in sigmoid_mse.reason
+    assert "not calibrated" not in sigmoid_mse.reason
+    assert r"p(1 - p)" in sigmoid_mse.reason  # the factor that vanishes, as a formula
     linear_bce = pairing.check("binary", "linear", "bce")
-    assert linear_bce.verdict == "invalid" and "log" in linear_bce.reason
-    assert "sigmoid" in linear_bce.reason
-    assert pairing.check("multiclass", "softmax", "cce").verdict == "matched"
-    assert "p − y" in pairing.check("multiclass", "softmax", "cce").reason
-    assert pairing.check("counts", "exp", "poisson").verdict == "matched"
-    assert pairing.check("regression", "linear", "bce").verdict == "invalid"
-    assert pairing.check("binary", "tanh", "hinge").verdict == "matched"
+    assert "log" in linear_bce.reason and "sigmoid" in linear_bce.reason
+    cce = pairing.check("multiclass", "softmax", "cce")
+    assert "p_j - y_j" in cce.reason
+    mse = pairing.check("regression", "linear", "mse")
+    assert "2(p - y)" in mse.reason and "exactly p − y" not in mse.reason
     assert pairing.check("regression", "sigmoid", "mse").headline == (
         "Sigmoid cannot reach every target")
+    assert pairing.check("counts", "sigmoid", "poisson").headline == (
+        "Sigmoid cannot predict a count above 1")
+    tanh_hinge = pairing.check("binary", "tanh", "hinge")
+    assert "margin can never be met" in tanh_hinge.headline
+    assert "no saturation" not in tanh_hinge.reason and "linear" in tanh_hinge.reason
+    assert "never reaches" not in pairing.check("binary", "linear", "hinge").headline
+    softmax_hinge = pairing.check("multiclass", "softmax", "categorical_hinge")
+    assert "never beat" in softmax_hinge.reason
+    exp_cce = pairing.check("multiclass", "exp", "cce")
+    assert "not normalised" in exp_cce.reason and "log(1 − p)" not in exp_cce.reason
+    hinge = pairing.check("binary", "linear", "hinge").reason
+    assert "not a likelihood" in hinge and "negative log-likelihood of:" not in hinge
     for problem in ("binary", "regression", "counts"):
         softmax = pairing.check(problem, "softmax", "mse")
         assert softmax.verdict == "invalid" and "always 1" in softmax.headline
@@ -63,13 +198,10 @@ def test_unknown_names_are_value_errors():
         pairing.check("binary", "sigmoid", "nope")
 
 
-def test_gradient_at_z_names_the_canonical_shortcut():
-    assert pairing.gradient_at_z("sigmoid", "bce") == "p - y"
-    assert pairing.gradient_at_z("exp", "poisson") == "p - y"
-    assert "J" in pairing.gradient_at_z("softmax", "kld")
+def test_gradient_at_z_exists_for_every_pair():
     for activation in activations.OUTPUT_ACTIVATIONS:
         for loss in losses.LOSSES:
-            assert pairing.gradient_at_z(activation, loss)
+            assert pairing.gradient_at_z(activation, loss).strip()
 
 
 # Honesty: what the verdict says is what a short run does.
@@ -95,13 +227,15 @@ def kind_of_invalid(problem, activation, loss):
         return "targets"
     if activation == "softmax" and problem != "multiclass":
         return "single softmax"
+    if problem == "multiclass" and activation == "sigmoid":
+        return "degenerate"
     return "domain"
 
 
 INVALID = [t for t in TRIPLES if pairing.check(*t).verdict == "invalid"]
 
 
-@pytest.mark.parametrize("kind", ["domain", "targets", "single softmax"])
+@pytest.mark.parametrize("kind", ["domain", "targets", "single softmax", "degenerate"])
 def test_invalid_triples_break_as_explained(kind):
     triples = [t for t in INVALID if kind_of_invalid(*t) == kind]
     assert triples
@@ -115,6 +249,13 @@ def test_invalid_triples_break_as_explained(kind):
             history = short_fit(problem, activation, loss)
             assert history.attrs["divergence"] is None
             assert np.all(history["grad_norm"] == 0.0)
+        elif kind == "degenerate":  # every output -> 1: the loss vanishes, the classes blur
+            assert "every output" in reason
+            model, history = explorer.fit(X, TARGETS[problem], problem=problem,
+                                          hidden=(8,), output_activation=activation,
+                                          loss=loss, epochs=200, lr=0.05, seed=0)
+            assert history["loss"].iloc[-1] < 1e-3
+            assert model.predict(X).min() > 0.99
         else:  # outputs leave the loss's domain: the run stops with that reason
             assert "NaN" in reason
             lo, hi = losses.get(loss).prediction_range
@@ -147,11 +288,10 @@ def test_margin_loss_with_a_non_negative_output_says_what_the_run_shows(activati
     assert np.all(outputs[model.predict_class(X) == 0] == 0.0)
 
 
-def test_sigmoid_cross_entropy_on_classes_blames_the_wrong_classes_not_vanishing():
+def test_sigmoid_cross_entropy_on_classes_is_degenerate():
     verdict = pairing.check("multiclass", "sigmoid", "cce")
-    assert verdict.verdict == "mismatched"
-    assert "never pushed down" in verdict.headline
-    assert "does not vanish" in verdict.reason and "zero gradient" in verdict.reason
+    assert verdict.verdict == "invalid" and "Degenerate" in verdict.headline
+    assert "binary cross-entropy per class" in verdict.reason
 
 
 def test_reasons_use_the_right_article():

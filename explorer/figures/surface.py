@@ -55,7 +55,7 @@ def surface_figure(surface: Surface, history: pd.DataFrame | None = None,
     scaled = scale_values(surface.Z, scale, "loss")
     three_d = mode == "3d"
     title = ("Loss over the network's only two parameters (exact)"
-             if surface.kind == "parameters" and surface.note.startswith("Exact")
+             if surface.exact
              else KIND_TITLES[surface.kind])
     if loss_curve:
         fig = make_subplots(

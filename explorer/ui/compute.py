@@ -1,11 +1,19 @@
-"""Cached computations: pure functions of the configuration, shared across sessions."""
+"""Cached computations: pure functions of the scenario, shared across sessions.
+
+One key scheme: a ``RunKey`` (the frozen Config, plus the upload's fingerprint when the
+scenario trains on an uploaded CSV). Runs live in one plain LRU bounded in entries and in
+bytes (``RUNS.get_or_train``); figures and surfaces are ``st.cache_data`` functions of a
+RunKey and their own options.
+"""
 
 from __future__ import annotations
 
-import json
+import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -18,20 +26,30 @@ from explorer.figures import surface as surface_figures
 from explorer.figures import training as training_figures
 
 PROGRESS_AFTER_S = 0.4
+CACHE_ENTRIES = 24
+"""How many runs (and figures of each kind) the server keeps, shared by every session."""
+CACHE_BYTES = 400 * 2**20
+"""Upper bound on the memory the cached runs hold."""
+UPLOAD_ENTRIES = 8
 
 
-def _config(text: str) -> cfg.Config:
-    query = json.loads(text)
-    query.pop("upload", None)
-    return cfg.from_query(query)[0]
+@dataclass(frozen=True)
+class RunKey:
+    """What identifies a run: the scenario, and the uploaded file's fingerprint if any."""
+
+    config: cfg.Config
+    upload: str | None = None
 
 
-class SharedLRU:
-    """A small dict shared by all sessions that forgets its least recently used entries."""
+class LRU:
+    """A dict shared by all sessions that forgets its least recently used entries once it
+    holds more than ``max_entries`` or more than ``max_bytes`` (as ``size`` counts them)."""
 
-    def __init__(self, max_entries: int):
-        self.max_entries = max_entries
+    def __init__(self, max_entries: int, max_bytes: float = float("inf"),
+                 size: Callable[[object], int] = lambda value: 0):
+        self.max_entries, self.max_bytes, self.size = max_entries, max_bytes, size
         self._items: OrderedDict = OrderedDict()
+        self._bytes: dict = {}
         self._lock = threading.Lock()
 
     def get(self, key):
@@ -44,73 +62,84 @@ class SharedLRU:
     def put(self, key, value) -> None:
         with self._lock:
             self._items[key] = value
+            self._bytes[key] = self.size(value)
             self._items.move_to_end(key)
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+            while len(self._items) > 1 and (len(self._items) > self.max_entries or
+                                            sum(self._bytes.values()) > self.max_bytes):
+                old, _ = self._items.popitem(last=False)
+                del self._bytes[old]
 
     def __contains__(self, key) -> bool:
         return key in self._items
 
+    @property
+    def bytes(self) -> int:
+        return sum(self._bytes.values())
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._bytes.clear()
 
 
-class Uploads(SharedLRU):
-    """Prepared CSV tables by fingerprint, so any cached computation can rebuild a run."""
-
-    def __init__(self, max_entries: int = 8):
-        super().__init__(max_entries)
-
-    def put(self, table: tabular.Table) -> None:
-        super().put(table.digest, table)
-
-    def get(self, digest: str | None) -> tabular.Table | None:
-        return super().get(digest) if digest else None
+def run_bytes(run: experiment.Run) -> int:
+    """About how much memory a run holds: its arrays and its history."""
+    arrays = [run.model.snapshots, run.model.theta, run.data.X_train, run.data.y_train,
+              run.data.X_val, run.data.y_val]
+    return (sum(np.asarray(a).nbytes for a in arrays)
+            + int(run.history.memory_usage(deep=True).sum()) + sys.getsizeof(run))
 
 
-UPLOADS = Uploads()
-
-
-class RunCache(SharedLRU):
-    """Finished runs by configuration, shared by all sessions, least recently used dropped.
+class RunCache(LRU):
+    """Finished runs by RunKey, shared by all sessions, least recently used dropped.
 
     Not st.cache_data: a run reports progress to a bar drawn outside the function, which
     st.cache_data forbids (it records and replays elements). Runs are never mutated.
     """
 
-    def __init__(self, max_entries: int = 24):
-        super().__init__(max_entries)
+    def __init__(self, max_entries: int = CACHE_ENTRIES, max_bytes: float = CACHE_BYTES):
+        super().__init__(max_entries, max_bytes, run_bytes)
 
-    def get(self, config_json: str, progress=None) -> experiment.Run:
-        run = super().get(config_json)
+    def get_or_train(self, key: RunKey, progress=None) -> experiment.Run:
+        run = self.get(key)
         if run is None:
-            table = UPLOADS.get(json.loads(config_json).get("upload"))
-            run = experiment.run(_config(config_json), progress=progress, table=table)
-            self.put(config_json, run)
+            table = UPLOADS.get(key.upload) if key.upload else None
+            run = experiment.run(key.config, progress=progress, table=table)
+            self.put(key, run)
         return run
 
 
+class Uploads(LRU):
+    """Prepared CSV tables by fingerprint, so any cached computation can rebuild a run."""
+
+    def __init__(self, max_entries: int = UPLOAD_ENTRIES):
+        super().__init__(max_entries)
+
+    def put(self, table: tabular.Table) -> None:  # type: ignore[override]
+        super().put(table.digest, table)
+
+
+UPLOADS = Uploads()
 RUNS = RunCache()
 
 
-def train(config_json: str) -> experiment.Run:
-    """The whole run for a configuration (JSON of its query dict), cached by that text."""
-    return RUNS.get(config_json)
+def train(key: RunKey) -> experiment.Run:
+    """The whole run for a key (trained now if no session has it yet)."""
+    return RUNS.get_or_train(key)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def training_frames(config_json: str) -> training_figures.Frames:
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def training_frames(key: RunKey) -> training_figures.Frames:
     """Every snapshot's prediction map or curve; shared by the Train and Compare views and by
     both settings of the log-scale toggle."""
-    run = train(config_json)
+    run = train(key)
     return training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def training_figure(config_json: str, log_scale: bool):
-    run = train(config_json)
-    frames = training_frames(config_json)
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def training_figure(key: RunKey, log_scale: bool):
+    run = train(key)
+    frames = training_frames(key)
     target = "count" if run.config.problem == "counts" else (
         "class" if run.config.problem == "binary" else "target y")
     fig = training_figures.training_figure(
@@ -134,17 +163,16 @@ def train_with_progress(config: cfg.Config) -> experiment.Run:
             bar["bar"] = slot.progress(0.0, text="Training…")
         bar["bar"].progress(epoch / epochs, text=f"Training… epoch {epoch} of {epochs}")
 
-    run = RUNS.get(key(config), progress=progress)
+    run = RUNS.get_or_train(key(config), progress=progress)
     slot.empty()
     return run
 
 
-def key(config: cfg.Config, upload: str | None = None) -> str:
-    """The cache key of a scenario: its query dict, plus the upload's fingerprint if any."""
-    query = config.to_query()
-    if config.dataset == cfg.UPLOAD:
-        query["upload"] = upload if upload is not None else current_upload()
-    return json.dumps(query, sort_keys=True)
+def key(config: cfg.Config, upload: str | None = None) -> RunKey:
+    """The cache key of a scenario (with this session's upload, when it uses one)."""
+    if config.dataset != cfg.UPLOAD:
+        return RunKey(config)
+    return RunKey(config, upload if upload is not None else current_upload())
 
 
 def current_upload() -> str | None:
@@ -152,81 +180,51 @@ def current_upload() -> str | None:
     return st.session_state.get("_upload_digest")
 
 
-EXACT_SPAN = 10.0
-"""A two-parameter network's surface spans at least [-10, 10] in each weight."""
-SURFACE_POINTS = 2000
-"""Surfaces use at most this many training points (a fixed subsample beyond it)."""
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Evaluating the loss surface…")
+def _surface(key: RunKey, kind: str, option) -> surfaces.Surface:
+    run = train(key)
+    return surfaces.default_slice(run.model, run.data.X_train, run.data.y_train, kind, option)
 
 
-def _surface_data(run: experiment.Run):
-    X, y = run.data.X_train, run.data.y_train
-    if len(X) > SURFACE_POINTS:
-        rows = np.random.default_rng(0).choice(len(X), SURFACE_POINTS, replace=False)
-        X, y = X[rows], y[rows]
-    return X, y
-
-
-@st.cache_data(max_entries=24, show_spinner="Evaluating the loss surface…")
-def _surface(config_json: str, kind: str, option) -> surfaces.Surface:
-    run = train(config_json)
-    X, y = _surface_data(run)
-    if kind == "parameters":
-        i, j = option
-        if run.model.network.n_params == 2:
-            # the exact textbook picture: show the plateaus and the bowl, not just the path
-            snaps = run.model.snapshots
-            ranges = [(min(snaps[:, k].min(), -EXACT_SPAN) - 1.0,
-                       max(snaps[:, k].max(), EXACT_SPAN) + 1.0) for k in (i, j)]
-            return surfaces.two_parameter_slice(run.model, X, y, i, j, ranges=ranges,
-                                                resolution=61)
-        return surfaces.two_parameter_slice(run.model, X, y, i, j)
-    if kind == "random":
-        seed, span = option
-        return surfaces.random_plane(run.model, X, y, seed=seed, span=span)
-    return surfaces.pca_plane(run.model, X, y)
-
-
-def default_surface_parameters(config_json: str) -> tuple[int, int]:
-    run = train(config_json)
+def default_surface_parameters(key: RunKey) -> tuple[int, int]:
+    run = train(key)
     return surfaces.default_parameters(run.model.network, run.model.theta)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def surface_figure(config_json: str, kind: str, option, mode: str, scale: str):
-    run = train(config_json)
-    fig = surface_figures.surface_figure(_surface(config_json, kind, option), run.history,
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def surface_figure(key: RunKey, kind: str, option, mode: str, scale: str):
+    run = train(key)
+    fig = surface_figures.surface_figure(_surface(key, kind, option), run.history,
                                          mode=mode, scale=scale)
     fig.update_layout(meta=run.config.key())
     return fig
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def interpolation_figure(config_json: str):
-    run = train(config_json)
-    X, y = _surface_data(run)
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def interpolation_figure(key: RunKey):
+    run = train(key)
+    X, y = surfaces.surface_data(run.data.X_train, run.data.y_train)
     fig = surface_figures.interpolation_figure(surfaces.interpolation_line(run.model, X, y))
     fig.update_layout(meta=run.config.key() + ":line")
     return fig
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def anatomy_figure(config_json: str, target):
-    run = train(config_json)
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def anatomy_figure(key: RunKey, target):
+    run = train(key)
     c = run.config
-    # counts: z is a log-rate, and exp(8) would dwarf every other curve
-    z = np.linspace(-4.0, 4.0, 401) if c.problem == "counts" else None
     chosen, matched = anatomy.compare_pairs(c.problem, c.output_activation, c.loss,
                                             loss_params=c.loss_params(),
-                                            target=None if target is None else (target,), z=z)
+                                            target=None if target is None else (target,))
     fig = anatomy_figures.anatomy_figure(chosen, matched)
     fig.update_layout(meta=c.key() + ":anatomy")
     return fig
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def gradient_histogram(config_json: str):
-    run = train(config_json)
-    X, y = _surface_data(run)
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def gradient_histogram(key: RunKey):
+    run = train(key)
+    X, y = surfaces.surface_data(run.data.X_train, run.data.y_train)
     points = anatomy.per_point_output_gradients(run.model, X, y)
     fig = anatomy_figures.gradient_histogram_figure(points.grads, points.epochs,
                                                     points.confidently_wrong)
@@ -234,16 +232,16 @@ def gradient_histogram(config_json: str):
     return fig
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
-def compare_figures(config_jsons: tuple[str, ...]):
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def compare_figures(keys: tuple[RunKey, ...]):
     """(race figure, final maps figure, summary table) for configurations of one scenario."""
-    runs = [train(text) for text in config_jsons]
+    runs = [train(key) for key in keys]
     names = [pair_name(run.config) for run in runs]
     problem = runs[0].config.problem
     race = compare_figures_module.race_figure(
         [(name, run.history) for name, run in zip(names, runs)], problem)
     maps = compare_figures_module.final_maps_figure(
-        [(name, training_frames(text)) for name, text in zip(names, config_jsons)],
+        [(name, training_frames(key)) for name, key in zip(names, keys)],
         runs[0].data, problem)
     table = compare_figures_module.summary_table(
         [(name, run.pairing.verdict, run.history) for name, run in zip(names, runs)], problem)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from explorer import activations, datasets, losses, optimizers, pairing, presets
 from explorer import config as cfg
+from explorer.network import MAX_LAYERS, MAX_UNITS
 from explorer.ui import state, upload
 
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -21,6 +22,19 @@ def _options_with(options, value):
 
 def _starred(label: str, is_default: bool) -> str:
     return label + ("  ★ default" if is_default else "")
+
+
+def _slider(sb, label: str, key: str, **kwargs):
+    """A slider whose range and step are the setting's own (``config.FIELD``)."""
+    field = cfg.FIELD[key]
+    return sb.slider(label, field.lo, field.hi, step=field.step, key=key, **kwargs)
+
+
+def _number(container, label: str, key: str, **kwargs):
+    """A number box whose range and step are the setting's own (``config.FIELD``)."""
+    field = cfg.FIELD[key]
+    return container.number_input(label, int(field.lo), int(field.hi), step=int(field.step),
+                                  key=key, **kwargs)
 
 
 def _dataset_label(key: str) -> str:
@@ -47,25 +61,25 @@ def draw() -> None:
     dataset = st.session_state["dataset"]
     if dataset == cfg.UPLOAD:
         upload.draw(sb, problem)
-        sb.number_input("Seed", 0, 99999, step=1, key="seed",
-                        help="Same seed, same split, same initial weights, same picture.")
+        _number(sb, "Seed", "seed",
+                help="Same seed, same split, same initial weights, same picture.")
     else:
         c1, c2 = sb.columns(2)
-        c1.number_input("Points", 50, 5000, step=50, key="n_samples")
-        c2.number_input("Seed", 0, 99999, step=1, key="seed",
-                        help="Same seed, same data, same initial weights, same picture.")
-        sb.slider("Noise", 0.0, 1.5, step=0.05, key="noise", disabled=dataset == "poisson",
-                  help="Poisson counts carry their own noise." if dataset == "poisson"
-                  else datasets.get(dataset).description)
+        _number(c1, "Points", "n_samples")
+        _number(c2, "Seed", "seed",
+                help="Same seed, same data, same initial weights, same picture.")
+        _slider(sb, "Noise", "noise", disabled=dataset == "poisson",
+                help="Poisson counts carry their own noise." if dataset == "poisson"
+                else datasets.get(dataset).description)
         if dataset in ("spiral", "blobs") and problem == "multiclass":
-            sb.slider("Classes", 2, 10, key="n_classes")
+            _slider(sb, "Classes", "n_classes")
         elif dataset == "outliers":
-            sb.slider("Outlier share", 0.0, 0.5, step=0.01, key="outlier_share",
-                      help="Share of points thrown far above the line.")
+            _slider(sb, "Outlier share", "outlier_share",
+                    help="Share of points thrown far above the line.")
         elif dataset == "imbalanced":
-            sb.slider("Minority share", 0.01, 0.5, step=0.01, key="minority_share",
-                      help="Share of points in class 1, the rare class.")
-    sb.slider("Validation share", 0.0, 0.5, step=0.05, key="val_share")
+            _slider(sb, "Minority share", "minority_share",
+                    help="Share of points in class 1, the rare class.")
+    _slider(sb, "Validation share", "val_share")
 
     sb.header("3 · Output and loss")
     default_activation, default_loss = pairing.DEFAULT_PAIR[problem]
@@ -83,14 +97,15 @@ def draw() -> None:
                       "selectable so you can watch what goes wrong.")
     activation_now, loss_now = st.session_state["output_activation"], st.session_state["loss"]
     if loss_now == "huber":
-        sb.slider("Huber δ", 0.05, 10.0, step=0.05, key="delta",
-                  help="Errors smaller than δ are squared, larger ones count linearly.")
+        _slider(sb, "Huber δ", "delta",
+                help="Errors smaller than δ are squared, larger ones count linearly. δ is in "
+                     "the targets' units: near the ordinary noise level suits it.")
     elif loss_now == "focal":
-        sb.slider("Focal γ", 0.0, 5.0, step=0.25, key="gamma",
-                  help="γ = 0 is plain cross-entropy; larger γ ignores easy points more.")
+        _slider(sb, "Focal γ", "gamma",
+                help="γ = 0 is plain cross-entropy; larger γ ignores easy points more.")
     matched = [losses.get(k).label for k in losses.for_problem(problem)
                if pairing.check(problem, activation_now, k).verdict == "matched"]
-    sb.caption(f"✓ Matched with {activations.get(activation_now).label}: "
+    sb.caption(f"Matched with {activations.get(activation_now).label}: "
                f"{', '.join(matched) if matched else 'none for this problem'}.")
     verdict = pairing.check(problem, activation_now, loss_now)
     box = {"matched": sb.success, "mismatched": sb.warning, "invalid": sb.error}[verdict.verdict]
@@ -99,8 +114,8 @@ def draw() -> None:
     sb.header("4 · Network")
     sb.text_input("Hidden layers", key="hidden",
                   help="Units per hidden layer, comma-separated: 16,16 is two layers of 16. "
-                       "Empty or 0 for none (a single neuron per output). Up to 4 layers of "
-                       "1 to 64 units.")
+                       "Empty or 0 for none (a single neuron per output). Up to "
+                       f"{MAX_LAYERS} layers of 1 to {MAX_UNITS} units.")
     sb.selectbox("Hidden activation", list(activations.HIDDEN_ACTIVATIONS),
                  key="hidden_activation", format_func=lambda a: activations.get(a).label)
 
@@ -115,8 +130,11 @@ def draw() -> None:
                  format_func=optimizers.OPTIMIZERS.get)
     sb.select_slider("Learning rate", _options_with(LEARNING_RATES, st.session_state["lr"]),
                      key="lr", format_func=lambda v: f"{v:g}")
-    sb.select_slider("Batch size", cfg.BATCH_SIZES, key="batch_size",
+    if st.session_state["optimizer"] == "momentum":
+        _slider(sb, "Momentum", "momentum", help="How much of the last step each step keeps.")
+    sizes = tuple(sorted(set(cfg.BATCH_SIZES) - {0} | {st.session_state["batch_size"]} - {0}))
+    sb.select_slider("Batch size", (*sizes, 0), key="batch_size",
                      format_func=lambda v: "full" if v == 0 else str(v))
-    sb.slider("Epochs", 10, 3000, step=10, key="epochs")
+    _slider(sb, "Epochs", "epochs")
     sb.select_slider("L2 penalty", _options_with(L2_VALUES, st.session_state["l2"]), key="l2",
                      format_func=lambda v: f"{v:g}")

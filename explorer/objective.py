@@ -1,0 +1,173 @@
+"""The objective: a network's loss on its targets, worked out in one place.
+
+An ``Objective`` is built once from (problem, output activation, loss, targets). It owns every
+decision about "this network's loss on these targets":
+- how the targets are encoded for the loss (labels, one-hot rows or float rows);
+- whether the loss is computed from the logits z with the fused formula (sigmoid + BCE,
+  softmax + categorical CE: value from log-sigmoid / log-softmax, dL/dz = (p - y) / n) or by
+  chaining ``Loss.grad`` through ``Activation.vjp`` (every other pair);
+- where the decision threshold sits (0 for a margin score, 0.5 for a probability; argmax for
+  several outputs).
+Training, error surfaces, loss anatomy and the metrics ask it; no other module decides any of
+these.
+
+Shapes: z and p are (m, k) for m samples and k output units; ``labels`` are class labels
+(m,) for classification and float rows (m, k) otherwise; ``y`` is the encoded form.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from explorer import activations, losses
+
+Array = np.ndarray
+FusedFn = Callable[[Array, Array, Array], tuple[float, Array]]
+
+
+def prepare_targets(problem: str, y, n_classes: int | None = None) -> tuple[Array, int,
+                                                                             int | None]:
+    """Validate raw targets; return (labels or float rows (n, k), n_outputs, n_classes)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1 and problem != "regression":
+        y = y[:, 0]
+    if not np.issubdtype(y.dtype, np.number) and y.dtype != bool:
+        raise ValueError(f"targets must be numbers; got dtype {y.dtype}")
+    if problem == "binary":
+        if y.ndim != 1 or not np.isin(y, (0, 1)).all():
+            raise ValueError("binary targets must be 0 or 1, one per row (shape (n,))")
+        return y.astype(np.int64), 1, 2
+    if problem == "multiclass":
+        if y.ndim != 1 or np.any(y != np.round(y)) or np.any(y < 0):
+            raise ValueError("multi-class targets must be integer labels 0, 1, ..., k-1 "
+                             "(shape (n,))")
+        k = int(n_classes or y.max() + 1)
+        if k < 2 or y.max() >= k:
+            raise ValueError(f"multi-class needs at least 2 classes with labels below {k}")
+        return y.astype(np.int64), k, k
+    if problem in ("regression", "counts"):
+        y = y.astype(float)
+        if not np.isfinite(y).all():
+            raise ValueError("targets contain NaN or infinity; drop or fill those rows first")
+        if problem == "counts" and np.any(y < 0):
+            raise ValueError("count targets must be non-negative")
+        rows = y.reshape(len(y), -1)
+        return rows, rows.shape[1], None
+    raise ValueError(f"unknown problem {problem!r}; choose one of: {', '.join(losses.PROBLEMS)}")
+
+
+def decide(outputs: Array, threshold: float) -> Array:
+    """Class labels from outputs (..., k): argmax for k > 1, else output > threshold."""
+    if outputs.shape[-1] > 1:
+        return np.argmax(outputs, axis=-1)
+    return (outputs[..., 0] > threshold).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One output activation + one loss on one problem's targets (see the module docstring).
+
+    ``labels``/``y`` hold the targets it was built with (empty when built without);
+    ``with_targets`` gives the same objective on other targets (a validation set).
+    """
+
+    problem: str
+    activation: activations.Activation
+    loss: losses.Loss
+    n_outputs: int
+    n_classes: int | None = None
+    labels: Array = field(default_factory=lambda: np.zeros(0), repr=False)
+    y: Array = field(default_factory=lambda: np.zeros(0), repr=False)
+    _tiles: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def build(cls, problem: str, activation: str, loss: str | losses.Loss, targets=None,
+              n_classes: int | None = None, loss_params: dict | None = None,
+              n_outputs: int | None = None) -> Objective:
+        """The objective for raw ``targets`` (validated), or for ``n_outputs`` units alone."""
+        loss_obj = losses.get(loss) if isinstance(loss, str) else loss
+        if loss_params:
+            loss_obj = loss_obj.with_params(**loss_params)
+        objective = cls(problem, activations.get(activation), loss_obj,
+                        n_outputs or (n_classes if problem == "multiclass" and n_classes
+                                      else 1), n_classes)
+        return objective if targets is None else objective.with_targets(targets)
+
+    def with_targets(self, targets) -> Objective:
+        """The same objective on other raw targets."""
+        labels, k, n_classes = prepare_targets(self.problem, targets, self.n_classes)
+        return dataclasses.replace(self, labels=labels, y=self.encode(labels, k),
+                                   n_outputs=k, n_classes=n_classes, _tiles={})
+
+    @property
+    def fused(self) -> FusedFn | None:
+        """The closed-form logit path for a canonical pair, or None (chain rule)."""
+        return losses.FUSED.get((self.activation.key, self.loss.key))
+
+    @property
+    def threshold(self) -> float:
+        return self.loss.decision_threshold
+
+    def encode(self, labels: Array, k: int | None = None) -> Array:
+        """Prepared targets as ``value_and_dz`` reads them: float rows (m, k), or integer
+        labels (m,) for sparse categorical CE on the chain path."""
+        k = k or self.n_outputs
+        if self.problem == "binary":
+            return labels.astype(float)[:, None]
+        if self.problem == "multiclass":
+            if self.loss.sparse_targets and self.fused is None:
+                return labels
+            return losses.one_hot(labels, k)
+        return labels
+
+    def outputs(self, z: Array) -> Array:
+        """p = a(z)."""
+        return self.activation.forward(z)
+
+    def value_and_dz(self, z: Array, y: Array | None = None) -> tuple[float, Array, Array]:
+        """(mean loss, dL/dz (m, k), p) for pre-activations z (m, k); y defaults to own."""
+        y = self.y if y is None else y
+        p = self.activation.forward(z)
+        fused = self.fused
+        if fused is not None:
+            value, dz = fused(y, z, p)
+            return value, dz, p
+        value, dp = self.loss.value_and_grad(y, p)
+        return value, self.activation.vjp(z, p, dp), p
+
+    def per_sample(self, z: Array, y: Array | None = None) -> Array:
+        """Loss of each sample (m,), computed exactly as ``value_and_dz`` computes the mean."""
+        y = self.y if y is None else y
+        if self.fused is not None:
+            return losses.fused_per_sample(self.activation.key, y, z)
+        return self.loss.per_sample_from(y, self.activation.forward(z))
+
+    def value(self, z: Array, y: Array | None = None) -> float:
+        """Mean loss over the samples."""
+        with np.errstate(all="ignore"):
+            return float(np.mean(self.per_sample(z, y)))
+
+    def values_many(self, z: Array) -> Array:
+        """Mean loss of each of c parameter sets, z (c, n, k) on the objective's own n
+        targets -> (c,). NaN where a prediction leaves the loss's domain."""
+        c, n, k = z.shape
+        with np.errstate(all="ignore"):
+            per_sample = self.per_sample(z.reshape(c * n, k), self._tiled(c))
+        return per_sample.reshape(c, n).mean(axis=1)
+
+    def _tiled(self, c: int) -> Array:
+        """Own targets repeated c times, (c * n, ...); grown as needed, then sliced."""
+        tiled = self._tiles.get("y")
+        if tiled is None or len(tiled) < c * len(self.y):
+            reps = (c,) if self.y.ndim == 1 else (c, 1)
+            tiled = np.tile(self.y, reps)
+            self._tiles["y"] = tiled
+        return tiled[:c * len(self.y)]
+
+    def decide(self, outputs: Array) -> Array:
+        """Class labels from outputs (..., k)."""
+        return decide(outputs, self.threshold)
