@@ -128,10 +128,12 @@ class Objective:
         """p = a(z)."""
         return self.activation.forward(z)
 
-    def value_and_dz(self, z: Array, y: Array | None = None) -> tuple[float, Array, Array]:
-        """(mean loss, dL/dz (m, k), p) for pre-activations z (m, k); y defaults to own."""
+    def value_and_dz(self, z: Array, y: Array | None = None,
+                     p: Array | None = None) -> tuple[float, Array, Array]:
+        """(mean loss, dL/dz (m, k), p) for pre-activations z (m, k); y defaults to own, p
+        (= a(z)) is computed unless the caller has it."""
         y = self.y if y is None else y
-        p = self.activation.forward(z)
+        p = self.activation.forward(z) if p is None else p
         fused = self.fused
         if fused is not None:
             value, dz = fused(y, z, p)

@@ -71,8 +71,8 @@ def batch_step(network: Network, objective: Objective, theta: Array, grad: Array
     l2_mask = l2 * network.weight_mask() if l2 > 0 else None
 
     def step(X: Array, y: Array) -> tuple[float, Array, Array]:
-        zs, inputs, z, _ = network.forward_cached(theta, X, layers)
-        value, dz, p = objective.value_and_dz(z, y)
+        zs, inputs, z, p = network.forward_cached(theta, X, layers)
+        value, dz, p = objective.value_and_dz(z, y, p)
         network.backward(theta, (zs, inputs), dz, grad, layers, grad_layers)
         if l2_mask is not None:
             np.add(grad, l2_mask * theta, out=grad)

@@ -1,18 +1,15 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Python packages and Debian's Chromium), then run them all.
+# Install everything the tests need (Python packages in .venv, Debian's Chromium), then run
+# ruff, mypy and the whole pytest suite, browser tests included. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+. scripts/venv.sh requirements-dev.txt
 
 if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     echo "Installing Debian's chromium for the browser tests..."
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-        chromium fonts-liberation fonts-dejavu-core fonts-noto-color-emoji >/dev/null
+    apt_install chromium fonts-liberation fonts-dejavu-core
 fi
 
-python -m ruff check .
-python -m pytest "$@"
+.venv/bin/python -m ruff check .
+.venv/bin/python -m mypy explorer --exclude 'explorer/ui/'
+.venv/bin/python -m pytest "$@"

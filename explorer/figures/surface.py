@@ -78,79 +78,89 @@ def surface_figure(surface: Surface, history: pd.DataFrame | None = None,
     else:
         _add_background(fig, surface, scaled, colorbar, hover, loss_curve)
 
-    pa, pb = _f32(surface.path_a), _f32(surface.path_b)
-    pz = _f32(scaled.transform(surface.path_loss))
-    epochs = np.asarray(surface.path_epochs).astype(int)
-    path_name = "training path" if surface.exact_path else "training path (projected)"
-
-    def point_trace(s: int | slice, **kwargs):
-        if three_d:
-            return go.Scatter3d(x=pa[s], y=pb[s], z=pz[s], **kwargs)
-        return go.Scatter(x=pa[s], y=pb[s], **kwargs)
-
-    def marker(size, color, symbol):
-        if three_d:  # Scatter3d knows only a few symbols
-            symbol = {"star": "diamond", "circle-open": "circle"}.get(symbol, symbol)
-        return dict(size=size if not three_d else size * 0.6, color=color, symbol=symbol,
-                    line=dict(width=2, color=PATH_OUTLINE))
-
-    last = len(pa) - 1
-    # static: the whole path faintly, under the animated path
-    fig.add_trace(point_trace(slice(None), mode="lines", name="whole path", hoverinfo="skip",
-                              line=dict(color="rgba(248,250,252,0.45)", width=2),
-                              showlegend=False), **cell)
-    # animated: the path so far and the current point
-    path_style = dict(mode="lines+markers", name=path_name,
-                      line=dict(color=PATH_COLOR, width=4),
-                      marker=dict(size=5 if not three_d else 3, color=PATH_COLOR,
-                                  line=dict(width=1, color=PATH_OUTLINE)),
-                      hovertemplate=f"{surface.a_label}: %{{x:.3g}}<br>{surface.b_label}: "
-                                    "%{y:.3g}<extra>path</extra>")
-    current_style = dict(mode="markers", name="current snapshot",
-                         marker=marker(14, CURRENT_COLOR, "circle"), hoverinfo="skip")
-    animated = [len(fig.data), len(fig.data) + 1]
-    fig.add_trace(point_trace(slice(0, last + 1), **path_style), **cell)
-    fig.add_trace(point_trace(slice(last, last + 1), **current_style), **cell)
-
-    # static, on top: start and end
-    fig.add_trace(point_trace(slice(0, 1), mode="markers+text", name="start (epoch 0)",
-                              text=["start"], textposition="top center",
-                              textfont=dict(color=PATH_OUTLINE, size=14),
-                              marker=marker(14, START_COLOR, "circle")), **cell)
-    fig.add_trace(point_trace(slice(last, last + 1), mode="markers+text",
-                              name=f"end (epoch {epochs[-1]})", text=["end"],
-                              textposition="bottom center",
-                              textfont=dict(color=PATH_OUTLINE, size=14),
-                              marker=marker(18, END_COLOR, "star")), **cell)
+    path = _Path(surface, scaled, three_d)
+    animated = path.add_traces(fig, cell)
     if loss_curve:
-        animated.append(_add_loss_curve(fig, surface, history, epochs, scaled.scale))
-
-    def frame_data(s: int) -> list[dict]:
-        kind = "scatter3d" if three_d else "scatter"
-        upto, here = slice(0, s + 1), slice(s, s + 1)
-        data = [dict(type=kind, x=pa[upto], y=pb[upto]), dict(type=kind, x=pa[here],
-                                                              y=pb[here])]
-        if three_d:
-            data[0]["z"], data[1]["z"] = pz[upto], pz[here]
-        if loss_curve:
-            data.append(dict(type="scatter", x=_f32(epochs[here]),
-                             y=_f32(surface.path_loss[here])))
-        return data
-
+        animated.append(_add_loss_curve(fig, surface, history, path.epochs, scaled.scale))
     fig._validate = False  # frames are plain dicts of float32 arrays; validation is slow
-    fig.frames = [dict(name=str(int(epoch)), data=frame_data(s), traces=animated)
-                  for s, epoch in enumerate(epochs)]
+    fig.frames = [dict(name=str(int(epoch)), data=path.frame(s, loss_curve), traces=animated)
+                  for s, epoch in enumerate(path.epochs)]
     fig._validate = True
 
     style.base_layout(fig, height=height)
     # the contour map is a layout image (see _add_background): only 3-D needs a redraw
-    style.animation_controls(fig, [str(int(e)) for e in epochs], redraw=three_d)
+    style.animation_controls(fig, [str(int(e)) for e in path.epochs], redraw=three_d)
     _surface_axes(fig, surface, scaled.label, three_d, cell)
     note = surface.note + (" " + INVALID_TEXT if scaled.invalid else "")
     fig.update_layout(margin=dict(t=150, b=90), title=dict(
         text=title if not loss_curve else "Error surface", x=0.0, xanchor="left", y=0.98,
         subtitle=dict(text=_wrap(note, 130))))
     return fig
+
+
+class _Path:
+    """The training path's traces (whole path, path so far, current point, start, end) and
+    its animation frames, in 2-D or 3-D."""
+
+    def __init__(self, surface: Surface, scaled, three_d: bool):
+        self.surface, self.three_d = surface, three_d
+        self.a, self.b = _f32(surface.path_a), _f32(surface.path_b)
+        self.z = _f32(scaled.transform(surface.path_loss))
+        self.epochs = np.asarray(surface.path_epochs).astype(int)
+
+    def trace(self, s: int | slice, **kwargs):
+        if self.three_d:
+            return go.Scatter3d(x=self.a[s], y=self.b[s], z=self.z[s], **kwargs)
+        return go.Scatter(x=self.a[s], y=self.b[s], **kwargs)
+
+    def marker(self, size, color, symbol) -> dict:
+        if self.three_d:  # Scatter3d knows only a few symbols
+            symbol = {"star": "diamond", "circle-open": "circle"}.get(symbol, symbol)
+        return dict(size=size if not self.three_d else size * 0.6, color=color,
+                    symbol=symbol, line=dict(width=2, color=PATH_OUTLINE))
+
+    def add_traces(self, fig: go.Figure, cell: dict) -> list[int]:
+        """Add every path trace; return the indices of the two animated ones."""
+        surface, last = self.surface, len(self.a) - 1
+        name = "training path" if surface.exact_path else "training path (projected)"
+        # static: the whole path faintly, under the animated path
+        fig.add_trace(self.trace(slice(None), mode="lines", name="whole path",
+                                 hoverinfo="skip", showlegend=False,
+                                 line=dict(color="rgba(248,250,252,0.45)", width=2)), **cell)
+        animated = [len(fig.data), len(fig.data) + 1]
+        fig.add_trace(self.trace(
+            slice(0, last + 1), mode="lines+markers", name=name,
+            line=dict(color=PATH_COLOR, width=4),
+            marker=dict(size=5 if not self.three_d else 3, color=PATH_COLOR,
+                        line=dict(width=1, color=PATH_OUTLINE)),
+            hovertemplate=f"{surface.a_label}: %{{x:.3g}}<br>{surface.b_label}: "
+                          "%{y:.3g}<extra>path</extra>"), **cell)
+        fig.add_trace(self.trace(slice(last, last + 1), mode="markers",
+                                 name="current snapshot", hoverinfo="skip",
+                                 marker=self.marker(14, CURRENT_COLOR, "circle")), **cell)
+        # static, on top: start and end
+        text = dict(color=PATH_OUTLINE, size=14)
+        fig.add_trace(self.trace(slice(0, 1), mode="markers+text", name="start (epoch 0)",
+                                 text=["start"], textposition="top center", textfont=text,
+                                 marker=self.marker(14, START_COLOR, "circle")), **cell)
+        fig.add_trace(self.trace(slice(last, last + 1), mode="markers+text",
+                                 name=f"end (epoch {self.epochs[-1]})", text=["end"],
+                                 textposition="bottom center", textfont=text,
+                                 marker=self.marker(18, END_COLOR, "star")), **cell)
+        return animated
+
+    def frame(self, s: int, loss_curve: bool) -> list[dict]:
+        """Snapshot s: the path up to it, the current point, the loss-curve marker."""
+        kind = "scatter3d" if self.three_d else "scatter"
+        upto, here = slice(0, s + 1), slice(s, s + 1)
+        data = [dict(type=kind, x=self.a[upto], y=self.b[upto]),
+                dict(type=kind, x=self.a[here], y=self.b[here])]
+        if self.three_d:
+            data[0]["z"], data[1]["z"] = self.z[upto], self.z[here]
+        if loss_curve:
+            data.append(dict(type="scatter", x=_f32(self.epochs[here]),
+                             y=_f32(self.surface.path_loss[here])))
+        return data
 
 
 CONTOUR_LEVELS = 14
