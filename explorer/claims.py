@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer import activations, anatomy, losses, surfaces, training
+from explorer import anatomy, surfaces, training
 from explorer.config import Config
 from explorer.experiment import Run, run
 from explorer.network import Model
+from explorer.objective import Objective
 
 Array = np.ndarray
 THIS = "this"
@@ -143,7 +144,7 @@ def theta_at(r: Run, epoch: int) -> Array:
 def outputs(model: Model, X, theta: Array | None = None) -> Array:
     """Network outputs (n, k) at ``theta`` (default: the final weights)."""
     theta = model.theta if theta is None else theta
-    return model.network.forward(theta, np.asarray(X, dtype=float))
+    return model.network.forward_many(theta, np.asarray(X, dtype=float))
 
 
 def point_gradients(model: Model, X, y, theta: Array | None = None, loss: str | None = None,
@@ -157,21 +158,17 @@ def point_gradients(model: Model, X, y, theta: Array | None = None, loss: str | 
     theta = model.theta if theta is None else theta
     if loss is None:
         loss, loss_params = model.loss, model.loss_params
-    loss_obj = losses.get(loss, **(loss_params or {}))
-    act = activations.get(network.output_activation)
-    X = np.asarray(X, dtype=float)
+    objective = Objective.build(model.problem, network.output_activation, loss, y,
+                                model.n_classes, loss_params, n_outputs=network.n_outputs)
     with np.errstate(all="ignore"):
-        z = network.pre_activation(theta, X)
-        p = act.forward(z)
-        targets, _, _ = training.prepare_targets(model.problem, y, model.n_classes)
-        y_loss = training.loss_targets(loss_obj, model.problem, targets, network.n_outputs)
-        _, dz = anatomy.output_gradient(act, loss_obj, y_loss, z, p)
+        z = network.pre_activations(theta, np.asarray(X, dtype=float))
+        _, dz = anatomy.output_gradient(objective, z)
     return np.linalg.norm(dz, axis=1)
 
 
 def loss_at(model: Model, thetas: Array, X, y) -> Array:
     """The model's loss on (X, y) at each parameter vector: thetas (S, P) -> (S,)."""
-    return surfaces.evaluate_losses(model, np.atleast_2d(thetas), X, y)
+    return surfaces.Evaluator(model, X, y).losses(np.atleast_2d(thetas))
 
 
 def surface_slope(model: Model, theta: Array, X, y, h: float = 1e-4) -> float:

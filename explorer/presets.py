@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from explorer import activations, anatomy, datasets, losses
+from explorer import anatomy, datasets, losses
 from explorer.claims import (
     THIS,
     Claim,
@@ -35,6 +35,7 @@ from explorer.claims import (
     train_from,
 )
 from explorer.config import Config, default_for
+from explorer.objective import Objective
 
 
 @dataclass(frozen=True)
@@ -308,10 +309,8 @@ def _beyond_margin_gradient(runs) -> float:
 
 def _hinge_grad_at(activation: str, z: float) -> float:
     """|d hinge / dz| for a class-1 point whose output's pre-activation is z."""
-    act = activations.get(activation)
-    zz = np.array([[z]])
-    _, dz = anatomy.output_gradient(act, losses.get("hinge"), np.array([[1.0]]), zz,
-                                    act.forward(zz))
+    objective = Objective.build("binary", activation, "hinge", np.array([1]))
+    _, dz = anatomy.output_gradient(objective, np.array([[z]]))
     return float(abs(dz[0, 0]))
 
 
