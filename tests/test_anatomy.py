@@ -46,6 +46,7 @@ def test_gradient_is_the_engine_chain(act_key, loss_key):
         z, y = inputs(curves, target)
         expected = chain(act_key, loss_key, y, z)[:, 0]
         finite = np.isfinite(expected)
+        assert finite.any()
         np.testing.assert_array_equal(np.isfinite(curves.grad[row]), finite)
         # fused pairs (sigmoid+BCE, softmax+CE) agree with the chain up to rounding
         np.testing.assert_allclose(curves.grad[row][finite], expected[finite], rtol=1e-7,
@@ -54,6 +55,8 @@ def test_gradient_is_the_engine_chain(act_key, loss_key):
             per_sample = losses.get(loss_key).per_sample_from(
                 y, activations.get(act_key).forward(z))
         ok = np.isfinite(per_sample)
+        assert ok.any()
+        np.testing.assert_array_equal(np.isfinite(curves.loss_values[row]), ok)
         np.testing.assert_allclose(curves.loss_values[row][ok], per_sample[ok], rtol=1e-7,
                                    atol=1e-9)
 
@@ -122,7 +125,17 @@ def test_saturated_regions():
     relu = anatomy.loss_vs_preactivation("relu", "mse").saturated
     assert relu == ((-8.0, 0.0),)
     softmax = anatomy.loss_vs_preactivation("softmax", "cce")
-    assert softmax.n_classes == 3 and softmax.saturated
+    assert softmax.n_classes == 3
+    # the varied unit against two logits at 0: p = e^z / (e^z + 2), slope p (1 - p) <= 1/4,
+    # below 1% of 1/4 for z < log(2 q / (1 - q)) and z > log(2 (1 - q) / q), q(1 - q) = 1/400
+    p = np.exp(softmax.z) / (np.exp(softmax.z) + 2.0)
+    np.testing.assert_allclose(softmax.slope, p * (1 - p), rtol=1e-12)
+    q = (1 - np.sqrt(1 - 4 * 0.0025)) / 2
+    edges = np.log(2 * q / (1 - q)), np.log(2 * (1 - q) / q)
+    step = softmax.z[1] - softmax.z[0]
+    (lo1, hi1), (lo2, hi2) = softmax.saturated
+    assert lo1 == -8.0 and hi2 == 8.0
+    assert edges[0] - step <= hi1 < edges[0] and edges[1] < lo2 <= edges[1] + step
 
 
 def test_saturated_regions_of_a_plain_slope():
@@ -145,8 +158,15 @@ def test_invalid_pair_gives_nan_gaps_and_a_flag():
 def test_curves_carry_formulas_and_labels():
     curves = anatomy.loss_vs_preactivation("sigmoid", "mse", 1.0)
     assert curves.targets == (1.0,) and curves.target_labels == ("target y = 1",)
-    assert curves.grad_z_formula == r"2(p - y)\,p\,(1 - p)"
-    assert curves.loss_formula and curves.likelihood.startswith("Gaussian")
+    # not a matched pair: the chain written out, dL/dp = 2(p - y) times sigmoid' = p(1 - p)
+    assert curves.grad_z_formula == r"2(p - y)\cdot p(1 - p)"
+    assert curves.grad_p_formula == r"2(p - y)"
+    assert curves.loss_formula == r"(p - y)^2"
+    assert curves.likelihood == losses.get("mse").likelihood_sentence
+    assert "negative log-likelihood of Gaussian targets" in curves.likelihood
+    tanh = anatomy.loss_vs_preactivation("tanh", "mse", 1.0)  # tanh' = 1 - p^2
+    assert tanh.grad_z_formula == r"2(p - y)\cdot (1 - p^2)"
+    assert anatomy.loss_vs_preactivation("sigmoid", "bce").grad_z_formula == r"p - y"
     multi = anatomy.loss_vs_preactivation("softmax", "cce")
     assert multi.target_labels == ("true class", "another class is true")
 
@@ -158,6 +178,10 @@ def test_compare_pairs_uses_the_problem_default():
     assert chosen.targets == matched.targets == (1.0, 0.0)
     chosen, matched = anatomy.compare_pairs("counts", "softplus", "poisson")
     assert matched.activation == "exp" and chosen.targets == (3.0,)
+    # z is a log-rate for counts: a narrower default range, the same for both curves
+    assert (chosen.z[0], chosen.z[-1]) == (matched.z[0], matched.z[-1]) == (-4.0, 4.0)
+    for problem in ("binary", "multiclass", "regression"):
+        assert (anatomy.default_z(problem)[0], anatomy.default_z(problem)[-1]) == (-8.0, 8.0)
     chosen, _ = anatomy.compare_pairs("regression", "linear", "huber", {"delta": 0.5}, 2.0)
     assert chosen.loss_values[0, -1] == pytest.approx(0.5 * (8.0 - 2.0 - 0.25))
 
@@ -177,7 +201,7 @@ def test_per_point_gradients_shape_and_sign():
     assert result.wrong.shape == result.confidently_wrong.shape == (50,)
     # last row: the engine's chain, one sample at a time
     act, loss = activations.get("sigmoid"), losses.get("mse")
-    z = model.network.pre_activation(model.theta, X)
+    z = model.network.pre_activations(model.theta, X)
     p = act.forward(z)
     for i in (0, 17, 49):
         dz = act.vjp(z[i:i + 1], p[i:i + 1], loss.grad([[y[i]]], p[i:i + 1]))
@@ -195,10 +219,23 @@ def test_per_point_gradients_multiclass(loss_key):
     result = anatomy.per_point_output_gradients(model, X, y, max_floats=200)  # many chunks
     assert result.grads.shape == (len(model.snapshots), 40)
     assert np.all(result.grads >= 0)
+    # chunking changes nothing (up to rounding in the stacked products)
+    np.testing.assert_allclose(result.grads,
+                               anatomy.per_point_output_gradients(model, X, y).grads,
+                               rtol=1e-12)
+    scores = model.network.forward_many(model.theta, X)
+    onehot = losses.one_hot(y, 3)
     if loss_key != "categorical_hinge":  # softmax + CE: |dL/dz| = ||p - onehot||
-        p = model.network.forward(model.theta, X)
-        expected = np.linalg.norm(p - losses.one_hot(y, 3), axis=1)
-        np.testing.assert_allclose(result.grads[-1], expected, rtol=1e-9)
+        expected = np.linalg.norm(scores - onehot, axis=1)
+    else:  # margin violated: e_{j*} - e_y, with j* the runner-up max_j (1 - y_j) s_j
+        rows = np.arange(40)
+        runner_up = np.argmax((1 - onehot) * scores, axis=1)
+        violated = ((1 - onehot) * scores)[rows, runner_up] - scores[rows, y] + 1 > 0
+        dz = -onehot.copy()
+        dz[rows, runner_up] += 1 - onehot[rows, runner_up]
+        expected = np.linalg.norm(dz, axis=1) * violated
+        assert violated.any()
+    np.testing.assert_allclose(result.grads[-1], expected, rtol=1e-9)
 
 
 def one_neuron(loss_key):

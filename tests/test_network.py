@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from explorer import activations, losses, training
-from explorer.network import Model, Network, decide
+from explorer import activations, losses, network, training
+from explorer.network import Model, Network
+from explorer.objective import Objective, decide
 
 H = 1e-6
 
@@ -46,21 +47,36 @@ IDS = [f"{c[0]}-{'x'.join(map(str, c[1])) or '0'}{c[2]}-{c[3]}+{c[4]}" for c in 
 
 
 def setup(problem, hidden, hidden_activation, output_activation, key, k, seed=0):
-    """(network, theta, X, y encoded for the loss, loss) exactly as fit builds them."""
+    """(network, theta, X, objective) exactly as fit builds them: the objective holds the
+    targets encoded for the loss (``objective.y``)."""
     X, y = data(problem, k=k, seed=seed)
-    loss = losses.get(key)
-    targets, n_outputs, _ = training.prepare_targets(problem, y, k if k > 1 else None)
-    network = Network(X.shape[1], hidden, n_outputs, hidden_activation, output_activation)
-    theta = network.init(np.random.default_rng(seed + 1))
-    theta[network.weight_mask() == 0] = np.random.default_rng(seed + 2).normal(
-        0.0, 0.1, network.n_params - int(network.weight_mask().sum()))  # non-zero biases
-    return network, theta, X, training.loss_targets(loss, problem, targets, n_outputs), loss
+    objective = Objective.build(problem, output_activation, key, y, k if k > 1 else None)
+    net = Network(X.shape[1], hidden, objective.n_outputs, hidden_activation, output_activation)
+    theta = net.init(np.random.default_rng(seed + 1))
+    theta[net.weight_mask() == 0] = np.random.default_rng(seed + 2).normal(
+        0.0, 0.1, net.n_params - int(net.weight_mask().sum()))  # non-zero biases
+    return net, theta, X, objective
 
 
-def objective(network, theta, X, y, loss, l2):
+def loss_and_grad(net, objective, theta, X, l2=0.0):
+    """One batch exactly as fit computes it (``training.batch_step``): (data loss, gradient
+    (P,), p, z). theta is not modified."""
+    theta = np.array(theta, dtype=float)
+    grad = np.zeros_like(theta)
+    value, p, z = training.batch_step(net, objective, theta, grad, l2)(X, objective.y)
+    return value, grad, p, z
+
+
+def chain_targets(objective):
+    """Targets as ``Loss.value`` / ``Loss.grad`` read them on the explicit chain: integer
+    labels for sparse categorical CE, else the objective's encoded rows."""
+    return objective.labels if objective.loss.sparse_targets else objective.y
+
+
+def penalized(net, objective, theta, X, l2):
     """What the gradient is the gradient of: data loss + l2 ||W||^2 / 2."""
-    value = training.loss_and_grad(network, theta, X, y, loss)[0]
-    weights = theta * network.weight_mask()
+    value = loss_and_grad(net, objective, theta, X)[0]
+    weights = theta * net.weight_mask()
     return value + 0.5 * l2 * weights @ weights
 
 
@@ -68,57 +84,107 @@ def objective(network, theta, X, y, loss, l2):
                          CASES, ids=IDS)
 def test_whole_network_gradient_matches_central_differences(problem, hidden, hidden_act,
                                                             out_act, key, l2, k):
-    network, theta, X, y, loss = setup(problem, hidden, hidden_act, out_act, key, k)
-    value, grad, p, z = training.loss_and_grad(network, theta, X, y, loss, l2=l2)
+    net, theta, X, objective = setup(problem, hidden, hidden_act, out_act, key, k)
+    value, grad, p, z = loss_and_grad(net, objective, theta, X, l2=l2)
     assert np.isfinite(value) and grad.shape == theta.shape
     numeric = np.zeros_like(theta)
     for i in range(len(theta)):
         up, down = theta.copy(), theta.copy()
         up[i] += H
         down[i] -= H
-        numeric[i] = (objective(network, up, X, y, loss, l2)
-                      - objective(network, down, X, y, loss, l2)) / (2 * H)
+        numeric[i] = (penalized(net, objective, up, X, l2)
+                      - penalized(net, objective, down, X, l2)) / (2 * H)
     assert np.abs(numeric).max() > 1e-3  # the check is not vacuous
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
-    # what loss_and_grad reports is the loss of the network's own predictions
-    np.testing.assert_allclose(p, network.forward(theta, X))
-    assert value == pytest.approx(loss.value(y, p), rel=1e-9)
+    # what the step reports is the loss of the network's own predictions
+    np.testing.assert_allclose(p, net.forward_many(theta, X))
+    assert value == pytest.approx(objective.loss.value(chain_targets(objective), p), rel=1e-9)
 
 
 @pytest.mark.parametrize(("activation", "key"), list(losses.FUSED))
 def test_fused_and_explicit_paths_give_the_same_network_gradient(activation, key):
     problem, k = ("binary", 1) if key == "bce" else ("multiclass", 3)
-    network, theta, X, y, loss = setup(problem, (5,), "tanh", activation, key, k, seed=3)
-    fused = training.loss_and_grad(network, theta, X, y, loss, l2=0.01)
-    explicit = training.loss_and_grad(network, theta, X, y, loss, l2=0.01, fused=False)
-    assert fused[0] == pytest.approx(explicit[0], rel=1e-10)
-    np.testing.assert_allclose(fused[1], explicit[1], rtol=1e-8, atol=1e-14)
+    net, theta, X, objective = setup(problem, (5,), "tanh", activation, key, k, seed=3)
+    assert objective.fused is losses.FUSED[(activation, key)]  # fit takes the fused path
+    fused_value, fused_grad, _, _ = loss_and_grad(net, objective, theta, X, l2=0.01)
+    # the explicit chain, written out: loss.grad -> activation.vjp -> backward, + l2 W
+    zs, inputs, z, p = net.forward_cached(theta, X)
+    value, dp = objective.loss.value_and_grad(chain_targets(objective), p)
+    dz = objective.activation.vjp(z, p, dp)
+    grad = net.backward(theta, (zs, inputs), dz, np.zeros_like(theta))
+    grad += 0.01 * net.weight_mask() * theta
+    assert fused_value == pytest.approx(value, rel=1e-10)
+    np.testing.assert_allclose(fused_grad, grad, rtol=1e-8, atol=1e-14)
 
 
 def test_forward_cached_and_backward_chain_the_loss_gradient():
-    network, theta, X, y, loss = setup("binary", (4, 3), "tanh", "sigmoid", "mse", 1)
-    zs, inputs, z, p = network.forward_cached(theta, X)
+    net, theta, X, objective = setup("binary", (4, 3), "tanh", "sigmoid", "mse", 1)
+    zs, inputs, z, p = net.forward_cached(theta, X)
     assert [a.shape for a in inputs] == [(7, 3), (7, 4), (7, 3)]
     assert [h.shape for h in zs] == [(7, 4), (7, 3)] and z.shape == p.shape == (7, 1)
-    np.testing.assert_allclose(z, network.pre_activation(theta, X))
-    dz = activations.get("sigmoid").vjp(z, p, loss.grad(y, p))
-    grad = network.backward(theta, (zs, inputs), dz, np.zeros_like(theta))
-    np.testing.assert_allclose(grad, training.loss_and_grad(network, theta, X, y, loss)[1])
+    np.testing.assert_allclose(z, net.pre_activations(theta, X))
+    dz = activations.get("sigmoid").vjp(z, p, objective.loss.grad(objective.y, p))
+    grad = net.backward(theta, (zs, inputs), dz, np.zeros_like(theta))
+    np.testing.assert_allclose(grad, loss_and_grad(net, objective, theta, X)[1])
 
 
-@pytest.mark.parametrize(("hidden", "output_activation", "k"),
-                         [((), "sigmoid", 1), ((6,), "softmax", 3), ((5, 4), "linear", 2)])
-def test_forward_many_equals_separate_forward_calls(hidden, output_activation, k):
-    network = Network(2, hidden, k, "tanh", output_activation)
+@pytest.mark.parametrize(("hidden", "hidden_activation", "output_activation", "k"),
+                         [((), "relu", "sigmoid", 1), ((6,), "tanh", "softmax", 3),
+                          ((5, 4), "sigmoid", "linear", 2), ((4, 3), "relu", "exp", 1),
+                          ((3, 4), "leaky_relu", "tanh", 2), ((4,), "linear", "softplus", 1)])
+def test_forward_many_equals_separate_forward_calls(hidden, hidden_activation,
+                                                    output_activation, k):
+    """The stacked pass equals forward_cached (layer by layer, the registry's activations),
+    one parameter vector at a time."""
+    net = Network(2, hidden, k, hidden_activation, output_activation)
     rng = np.random.default_rng(0)
-    thetas = np.stack([network.init(rng) for _ in range(4)])
+    thetas = np.stack([net.init(rng) + rng.normal(0.0, 0.5, net.n_params) for _ in range(4)])
     X = rng.normal(size=(9, 2))
-    stacked = network.forward_many(thetas, X)
-    assert stacked.shape == (4, 9, k)
+    stacked = net.forward_many(thetas, X)
+    z_stacked = net.pre_activations(thetas, X)
+    assert stacked.shape == z_stacked.shape == (4, 9, k)
     for s, theta in enumerate(thetas):
-        np.testing.assert_allclose(stacked[s], network.forward(theta, X), rtol=1e-12)
-    np.testing.assert_allclose(network.pre_activation(thetas, X)[2],
-                               network.pre_activation(thetas[2], X), rtol=1e-12)
+        _, _, z, p = net.forward_cached(theta, X)
+        np.testing.assert_allclose(stacked[s], p, rtol=1e-12)
+        np.testing.assert_allclose(z_stacked[s], z, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(net.forward_many(theta, X), p, rtol=1e-12)
+    np.testing.assert_allclose(net.pre_activations(thetas, X)[2],
+                               net.pre_activations(thetas[2], X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("hidden_activation", ["relu", "tanh", "sigmoid", "leaky_relu"])
+def test_pre_activations_from_a_shared_prefix_and_a_reused_workspace(hidden_activation):
+    """start > 0 (thetas share the layers before it) and a Workspace reused across calls give
+    the same z as the plain pass."""
+    net = Network(3, (5, 4), 2, hidden_activation, "linear")
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(11, 3))
+    base = net.init(rng) + rng.normal(0.0, 0.3, net.n_params)
+    thetas = np.repeat(base[None], 6, axis=0)
+    w2 = net.slices[1][0]  # vary layer 2's weights only: layers before index 1 are shared
+    thetas[:, w2] += rng.normal(0.0, 0.5, (6, w2.stop - w2.start))
+    expected = np.stack([net.forward_cached(theta, X)[2] for theta in thetas])
+    workspace = network.Workspace()
+    for start in (0, 1):
+        for _ in range(2):  # the second call reuses the buffers
+            z = net.pre_activations(thetas, X, start, workspace)
+            np.testing.assert_allclose(z, expected, rtol=1e-12, atol=1e-15)
+    # fewer vectors than the buffers hold: the leading part, still right
+    np.testing.assert_allclose(net.pre_activations(thetas[:2], X, 1, workspace), expected[:2],
+                               rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("key", activations.HIDDEN_ACTIVATIONS)
+def test_activate_in_place_equals_the_registry_forward(key):
+    z = np.concatenate([np.linspace(-50.0, 50.0, 201), [-800.0, -1e-300, -0.0, 0.0, 1.0,
+                                                        1e-300, 800.0]]).reshape(2, 8, 13)
+    expected = activations.get(key).forward(z.copy())
+    work = z.copy()
+    with np.errstate(over="ignore"):  # sigmoid: exp(800) overflows to inf, then exactly 0
+        network._activate_in_place(key, work)
+    np.testing.assert_allclose(work, expected, rtol=1e-15, atol=0)
+    # KEEPS_ONE: exactly the activations that leave the bias column of ones alone
+    assert (key in network.KEEPS_ONE) == (activations.get(key).forward(np.ones(1))[0] == 1.0)
 
 
 def test_flat_layout_and_views():
@@ -165,10 +231,19 @@ def test_unknown_activation_is_a_value_error():
 
 
 def test_model_predict_and_decide():
-    network = Network(1, (), 1, "relu", "sigmoid")
-    model = Model(network, np.array([2.0, -1.0]), "binary", "bce")
+    net = Network(1, (), 1, "relu", "sigmoid")
+    model = Model(net, np.array([2.0, -1.0]), "binary", "bce")
     X = np.array([[0.0], [1.0]])
     np.testing.assert_allclose(model.predict(X), 1 / (1 + np.exp([1.0, -1.0])))
     np.testing.assert_array_equal(model.predict_class(X), [0, 1])
+    assert model.threshold == 0.5
     np.testing.assert_array_equal(decide(np.array([[0.1, 0.7, 0.2]]), 0.5), [1])
     np.testing.assert_array_equal(decide(np.array([[-0.2], [0.3]]), 0.0), [0, 1])
+    # a margin loss: the threshold comes from the loss, and the class is the score's sign
+    hinge = Model(Network(1, (), 1, "relu", "tanh"), np.array([2.0, -1.0]), "binary", "hinge")
+    assert hinge.threshold == 0.0 == losses.get("hinge").decision_threshold
+    assert losses.get("hinge").margin is True
+    np.testing.assert_array_equal(hinge.predict_class(np.array([[0.4], [0.6]])), [0, 1])
+    objective = hinge.objective(np.array([0, 1]))
+    assert objective.threshold == 0.0 and objective.n_outputs == 1
+    np.testing.assert_array_equal(objective.labels, [0, 1])

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import explorer
-from explorer import losses, surfaces
+from explorer import losses, metrics, surfaces
 from explorer.network import Model, Network
 
 RES = 11  # odd: the centre of a symmetric grid is a grid point
@@ -52,10 +52,62 @@ def trained(request):
     return train(*request.param)
 
 
+# The naive baselines: one forward pass per parameter vector, the loss from the registry.
+
+def encoded(model, y):
+    """Targets as the registry's losses read them: one-hot rows for a categorical loss on
+    several outputs (integer labels for sparse CE), a column for one output, float rows for
+    numbers."""
+    y = np.asarray(y)
+    k = model.network.n_outputs
+    if model.problem == "multiclass":
+        sparse = losses.get(model.loss).sparse_targets and not fused(model)
+        return y.astype(int) if sparse else losses.one_hot(y.astype(int), k)
+    return y.astype(float).reshape(len(y), -1)
+
+
+def fused(model):
+    """True for the pairs the engine evaluates from the logits (sigmoid + BCE, softmax + CE)."""
+    return (model.network.output_activation, model.loss) in losses.FUSED
+
+
+def naive_losses(model, thetas, X, y):
+    """Mean loss of each parameter vector, one ``forward_many`` + ``Loss.value`` per vector;
+    for fused pairs the loss is computed from z with ``losses.fused_per_sample``."""
+    net, X = model.network, np.asarray(X, dtype=float)
+    loss = losses.get(model.loss, **model.loss_params)
+    targets = encoded(model, y)
+    out = np.empty(len(thetas))
+    with np.errstate(all="ignore"):
+        for s, theta in enumerate(np.atleast_2d(thetas)):
+            if fused(model):
+                z = net.pre_activations(theta, X)
+                out[s] = np.mean(losses.fused_per_sample(net.output_activation, targets, z))
+            else:
+                out[s] = loss.value(targets, net.forward_many(theta, X))
+    return out
+
+
+def naive_metrics(model, thetas, X, y):
+    """Accuracy (classification) or RMSE of each parameter vector, one forward pass each."""
+    net, X = model.network, np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    threshold = losses.get(model.loss).decision_threshold
+    values = []
+    for theta in np.atleast_2d(thetas):
+        out = net.forward_many(theta, X)
+        if model.problem in ("binary", "multiclass"):
+            labels = np.argmax(out, axis=1) if out.shape[1] > 1 else out[:, 0] > threshold
+            values.append(np.nan if np.isnan(out).any() else np.mean(labels == y))
+        else:
+            values.append(np.sqrt(np.mean((out - y.reshape(out.shape)) ** 2)))
+    return np.array(values)
+
+
 def trained_loss(model, X, y, theta=None):
-    """The loss at theta (default: the final weights) from the engine, one forward pass."""
+    """The loss at theta (default: the final weights), one forward pass."""
     theta = model.theta if theta is None else theta
-    return surfaces.evaluate_losses_naive(model, theta[None], X, y)[0]
+    return naive_losses(model, theta[None], X, y)[0]
 
 
 def all_slices(model, X, y, resolution=RES):
@@ -96,6 +148,7 @@ def test_two_parameter_grid_contains_the_final_values_and_exact_path(trained):
     assert surface.b_axis[0] <= surface.path_b.min() and surface.b_axis[-1] >= surface.path_b.max()
     np.testing.assert_array_equal(surface.path_epochs, model.snapshot_epochs)
     assert surface.exact_path and "Slice at the final weights" in surface.note
+    assert not surface.exact  # the network has more than these two parameters
 
 
 def test_path_loss_is_the_true_loss_at_each_snapshot(trained):
@@ -137,7 +190,7 @@ def test_grid_is_not_transposed_for_an_asymmetric_loss():
                             snapshots=10)
     surface = surfaces.two_parameter_slice(model, x[:, None], y, resolution=RES)
     assert surface.parameters == (0, 1)  # w on the a axis (columns), b on the b axis (rows)
-    assert "only these two parameters" in surface.note
+    assert "only these two parameters" in surface.note and surface.exact
     a, b = surface.a_axis, surface.b_axis
     expected = np.mean((a[None, :, None] * x + b[:, None, None] - y) ** 2, axis=-1)
     np.testing.assert_allclose(surface.Z, expected, rtol=1e-12)
@@ -260,17 +313,27 @@ def test_batched_equals_naive_loop(problem, hidden_act, out_act, loss, monkeypat
     network = Network(3, (5, 4), k, hidden_act, out_act)
     rng = np.random.default_rng(7)
     thetas = network.init(rng) + rng.normal(0.0, 0.8, (17, network.n_params))
-    ev = surfaces.Evaluator(network, X, y, problem, loss)
-    naive = ev.losses_naive(thetas)
+    model = Model(network, thetas[0], problem, loss, n_classes=k if k > 1 else None)
+    ev = surfaces.Evaluator(model, X, y)
+    naive = naive_losses(model, thetas, X, y)
     assert np.isfinite(naive).all()
+    # the baseline's one-vector forward pass is the layer-by-layer one (registry activations)
+    for theta in thetas:
+        np.testing.assert_allclose(network.forward_many(theta, X),
+                                   network.forward_cached(theta, X)[3], rtol=1e-12)
     np.testing.assert_allclose(ev.losses(thetas), naive, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(
-        surfaces.evaluate_losses(network, thetas, X, y, problem, loss), naive, rtol=1e-10)
-    np.testing.assert_allclose(ev.evaluate(thetas)[1], ev.metrics_naive(thetas), rtol=1e-12)
-    monkeypatch.setattr(surfaces, "CHUNK_FLOATS", 23 * 6 * 4)  # chunks of 4: ragged end
-    small = surfaces.Evaluator(network, X, y, problem, loss)
-    assert small.chunk == 4
+    loss_values, metric_values = ev.evaluate(thetas)
+    np.testing.assert_allclose(loss_values, naive, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(metric_values, naive_metrics(model, thetas, X, y), rtol=1e-12)
+    # small chunks with a ragged end give the same values
+    monkeypatch.setattr(surfaces, "CHUNK_FLOATS", 23 * 6 * 4)
+    small = surfaces.Evaluator(model, X, y)
+    parts = list(small.chunks(len(thetas)))
+    assert len(parts) > 1 and parts[-1].stop - parts[-1].start < parts[0].stop - parts[0].start
+    np.testing.assert_array_equal(np.concatenate([np.arange(17)[part] for part in parts]),
+                                  np.arange(17))
     np.testing.assert_allclose(small.losses(thetas), naive, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(small.evaluate(thetas)[1], metric_values, rtol=1e-12)
 
 
 def test_fused_pairs_are_not_clipped_far_from_the_optimum():
@@ -278,23 +341,29 @@ def test_fused_pairs_are_not_clipped_far_from_the_optimum():
     network = Network(1, (), 1, output_activation="sigmoid")
     X, y = np.array([[1.0]]), np.array([1])
     thetas = np.array([[-30.0, 0.0], [-60.0, 0.0]])
-    values = surfaces.evaluate_losses(network, thetas, X, y, "binary", "bce")
+    ev = surfaces.Evaluator(Model(network, thetas[0], "binary", "bce"), X, y)
+    values = ev.losses(thetas)
     np.testing.assert_allclose(values, [30.0, 60.0], rtol=1e-9)
     assert losses.get("bce").value([1.0], [1e-20]) < 17  # the clipped formula
 
 
 def test_metric_is_accuracy_or_rmse():
     model, _, X, y = train("regression", (4,), "linear", "mse")
-    name, values = surfaces.evaluate_metric(model, model.snapshots, X, y)
-    assert name == "rmse"
-    mse = surfaces.evaluate_losses(model, model.snapshots, X, y)
-    np.testing.assert_allclose(values, np.sqrt(mse), rtol=1e-10)
+    ev = surfaces.Evaluator(model, X, y)
+    assert (ev.metric_name, ev.metric_label) == ("rmse", "RMSE")
+    mse = ev.losses(model.snapshots)
+    np.testing.assert_allclose(ev.evaluate(model.snapshots)[1], np.sqrt(mse), rtol=1e-10)
+    model, _, X, y = train("binary", (4,), "sigmoid", "bce", epochs=5)
+    ev = surfaces.Evaluator(model, X, y)
+    assert (ev.metric_name, ev.metric_label) == ("accuracy", "Accuracy")
+    np.testing.assert_allclose(ev.evaluate(model.snapshots)[1],
+                               naive_metrics(model, model.snapshots, X, y), rtol=1e-12)
 
 
-def test_network_needs_problem_and_loss():
-    with pytest.raises(ValueError, match="problem"):
-        surfaces.evaluate_losses(Network(1, (), 1), np.zeros((1, 2)), np.zeros((3, 1)),
-                                 np.zeros(3))
+def test_evaluator_rejects_targets_of_another_length():
+    model, _, X, y = train("regression", (3,), "linear", "mse", epochs=3)
+    with pytest.raises(ValueError, match="X has 60 rows but y has 59"):
+        surfaces.Evaluator(model, X, y[:-1])
 
 
 def test_interpolation_line_ends_at_initial_and_final_loss(trained):
@@ -305,11 +374,10 @@ def test_interpolation_line_ends_at_initial_and_final_loss(trained):
     assert line.loss[line.initial_index] == pytest.approx(
         trained_loss(model, X, y, model.snapshots[0]), rel=1e-10)
     assert line.loss[line.final_index] == pytest.approx(trained_loss(model, X, y), rel=1e-10)
-    ev = surfaces.Evaluator.for_model(model, X, y)
     ends = np.array([model.snapshots[0], model.theta])
     np.testing.assert_allclose(line.metric[[line.initial_index, line.final_index]],
-                               ev.metrics_naive(ends), rtol=1e-12)
-    assert line.metric_name in ("accuracy", "rmse")
+                               naive_metrics(model, ends, X, y), rtol=1e-12)
+    assert line.metric_name == metrics.names(model.problem)[0]
 
 
 def test_invalid_pair_gives_masked_nans_without_exceptions():
@@ -323,7 +391,8 @@ def test_invalid_pair_gives_masked_nans_without_exceptions():
         scaled = surfaces.scale_values(surface.Z)
         assert scaled.invalid == surface.invalid
         np.testing.assert_array_equal(np.isnan(scaled.values), ~np.isfinite(surface.Z))
-    assert line.t.size and np.isnan(line.loss).any()
+    assert line.loss.shape == line.metric.shape == line.t.shape and len(line.t) > 1
+    assert np.isnan(line.loss).any()
 
 
 def test_diverged_run_with_a_single_snapshot_still_gives_surfaces():
@@ -393,3 +462,87 @@ def test_exact_one_neuron_preset_shows_plateau_vs_bowl():
     # walking from w = 4 to w = -8: BCE grows by far more than MSE, which saturates at ~1
     assert bce.Z[row, 0] - bce.Z[row, RES // 2] > 5
     assert mse.Z[row, 0] <= 1.0
+
+
+# The slices the app shows, and the points they are evaluated on.
+
+def test_default_slice_of_each_kind():
+    model, _, X, y = train("binary", (6,), "sigmoid", "bce")
+    expected = trained_loss(model, X, y)
+    parameters = surfaces.default_slice(model, X, y, "parameters")
+    assert parameters.kind == "parameters" and not parameters.exact
+    assert parameters.parameters == surfaces.default_parameters(model.network, model.theta)
+    np.testing.assert_array_equal(parameters.Z, surfaces.two_parameter_slice(model, X, y).Z)
+    chosen = surfaces.default_slice(model, X, y, "parameters", (0, 3))
+    assert chosen.parameters == (0, 3) and not chosen.exact
+    random = surfaces.default_slice(model, X, y, "random", (4, 0.5))
+    assert random.kind == "random" and (random.a_axis[0], random.a_axis[-1]) == (-0.5, 0.5)
+    np.testing.assert_array_equal(random.Z,
+                                  surfaces.random_plane(model, X, y, seed=4, span=0.5).Z)
+    default_random = surfaces.default_slice(model, X, y, "random")
+    np.testing.assert_array_equal(default_random.Z, surfaces.random_plane(model, X, y).Z)
+    pca = surfaces.default_slice(model, X, y, "pca")
+    assert pca.kind == "pca" and not pca.exact
+    np.testing.assert_array_equal(pca.Z, surfaces.pca_plane(model, X, y).Z)
+    for surface in (parameters, chosen, random, default_random, pca):
+        assert surface.center_loss == pytest.approx(expected, rel=1e-10, abs=1e-12)
+
+
+def test_default_slice_of_a_two_parameter_network_is_exact_and_wide():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 1.0, 100)
+    X, y = x[:, None], (x > 0).astype(int)
+    model, _ = explorer.fit(X, y, problem="binary", hidden=(), epochs=30, lr=0.5, snapshots=10)
+    assert model.network.n_params == 2
+    # a path that leaves [-10, 10] in the first parameter is covered as well
+    wide = Model(model.network, np.array([14.0, -2.0]), "binary", "bce",
+                 snapshot_epochs=np.array([0, 1]), snapshots=np.array([[-13.0, 4.0],
+                                                                      [14.0, -2.0]]))
+    for m in (model, wide):
+        surface = surfaces.default_slice(m, X, y, "parameters")
+        assert surface.exact and surface.parameters == (0, 1)
+        assert surface.note == surfaces.NOTES["exact"]
+        for axis, path in ((surface.a_axis, surface.path_a), (surface.b_axis, surface.path_b)):
+            assert axis[0] <= -10.0 and axis[-1] >= 10.0
+            assert axis[0] <= path.min() and axis[-1] >= path.max()
+        # the grid is the whole network: each point is the loss at exactly those two values
+        for r, c in [(0, 0), (7, 50), (30, 30)]:
+            theta = np.array([surface.a_axis[c], surface.b_axis[r]])
+            assert surface.Z[r, c] == pytest.approx(trained_loss(m, X, y, theta), rel=1e-10)
+    assert not surfaces.default_slice(model, X, y, "random").exact  # a plane is not the story
+
+
+def test_default_slice_rejects_an_unknown_kind():
+    model, _, X, y = train("regression", (3,), "linear", "mse", epochs=3)
+    with pytest.raises(ValueError, match="unknown slice 'diagonal'"):
+        surfaces.default_slice(model, X, y, "diagonal")
+
+
+def test_surfaces_use_a_fixed_subsample_of_2000_points():
+    n = 2500
+    rng = np.random.default_rng(0)
+    X = np.c_[np.arange(n, dtype=float), rng.normal(size=n)]
+    y = np.arange(n, dtype=float)
+    X_sub, y_sub = surfaces.surface_data(X, y)
+    assert X_sub.shape == (2000, 2) and y_sub.shape == (2000,)
+    rows = y_sub.astype(int)
+    assert len(np.unique(rows)) == 2000  # distinct points of the data, rows kept paired
+    np.testing.assert_array_equal(X_sub, X[rows])
+    np.random.seed(123)  # fixed: not the global random state, the same on every call
+    for _ in range(2):
+        again_X, again_y = surfaces.surface_data(X, y)
+        np.testing.assert_array_equal(again_X, X_sub)
+        np.testing.assert_array_equal(again_y, y_sub)
+    small_X, small_y = surfaces.surface_data(X[:2000], y[:2000])  # up to 2000: all of them
+    np.testing.assert_array_equal(small_X, X[:2000])
+    np.testing.assert_array_equal(small_y, y[:2000])
+
+
+def test_default_slice_evaluates_on_the_subsample():
+    X, y = dataset("regression", n=2300)
+    model, _ = explorer.fit(X, y, problem="regression", hidden=(3,), epochs=2, snapshots=3)
+    on_subsample = trained_loss(model, *surfaces.surface_data(X, y))
+    assert on_subsample != pytest.approx(trained_loss(model, X, y), rel=1e-6)
+    for kind in ("parameters", "random", "pca"):
+        surface = surfaces.default_slice(model, X, y, kind)
+        assert surface.center_loss == pytest.approx(on_subsample, rel=1e-10)

@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 
 import explorer
-from explorer import losses, metrics, training
+from explorer import activations, losses, metrics, training
 from explorer.network import Network
+from explorer.objective import Objective
 
 
 def moons(n=200, noise=0.15, seed=0):
@@ -133,6 +134,138 @@ def test_different_seeds_differ():
     assert not np.array_equal(model_a.theta, model_b.theta)
 
 
+# Mini-batches: an epoch is one pass over a fresh shuffle of the data.
+
+def epoch_rows(n, batch_size, rng):
+    """The row indices of one epoch's batches, in order."""
+    return [np.arange(n)[rows] for rows in training.iter_batches(n, batch_size, rng)]
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(10, 3), (10, 5), (10, 9), (7, 1), (7, 2),
+                                                (33, 32), (64, 32), (100, 32), (2, 1)])
+def test_an_epoch_visits_every_sample_exactly_once(n, batch_size):
+    rng = np.random.default_rng(0)
+    count = -(-n // batch_size)  # ceil: the last batch holds the remainder
+    for _ in range(3):  # every epoch, not only the first
+        batches = epoch_rows(n, batch_size, rng)
+        assert [len(rows) for rows in batches] == (
+            [batch_size] * (count - 1) + [n - batch_size * (count - 1)])
+        np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(n))
+
+
+def test_batches_are_reshuffled_every_epoch_and_reproducible_from_the_seed():
+    n, batch_size = 20, 6
+
+    def orders(seed, epochs=3):
+        rng = np.random.default_rng(seed)
+        return [np.concatenate(epoch_rows(n, batch_size, rng)) for _ in range(epochs)]
+
+    first, second, third = orders(0)
+    assert not np.array_equal(first, second) and not np.array_equal(second, third)
+    for a, b in zip(orders(0), (first, second, third)):
+        np.testing.assert_array_equal(a, b)  # same seed, same batches
+    assert not np.array_equal(orders(1)[0], first)
+
+
+def test_fit_reshuffles_every_epoch_and_the_seed_fixes_the_order(monkeypatch):
+    """Record the batches fit trains on: all rows every epoch, a new order each epoch, the
+    same orders for the same seed."""
+    X, y = moons(30)
+    theta0 = Network(2, (4,), 1, "relu", "sigmoid").init(np.random.default_rng(7))
+    real = training.iter_batches
+
+    def run(seed):
+        epochs = []
+
+        def recording(n, batch_size, rng):
+            rows = list(real(n, batch_size, rng))
+            epochs.append([np.arange(n)[r] for r in rows])
+            yield from rows
+
+        monkeypatch.setattr(training, "iter_batches", recording)
+        _, history = explorer.fit(X, y, problem="binary", hidden=(4,), epochs=4,
+                                  batch_size=8, seed=seed, initial_params=theta0)
+        monkeypatch.setattr(training, "iter_batches", real)
+        return [np.concatenate(batches) for batches in epochs], history
+
+    orders, history = run(3)
+    assert len(orders) == 4
+    for order in orders:
+        np.testing.assert_array_equal(np.sort(order), np.arange(30))
+    assert all(not np.array_equal(a, b) for a, b in zip(orders, orders[1:]))
+    again, history_again = run(3)
+    for a, b in zip(again, orders):
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_frame_equal(history, history_again)
+
+
+def test_with_the_same_initial_weights_the_seed_only_changes_the_batches():
+    X, y = moons(40)
+    theta0 = Network(2, (4,), 1, "relu", "sigmoid").init(np.random.default_rng(7))
+    options = dict(problem="binary", hidden=(4,), epochs=5, initial_params=theta0)
+    # mini-batches: another seed, another shuffle, another history
+    _, a = explorer.fit(X, y, batch_size=8, seed=0, **options)
+    _, b = explorer.fit(X, y, batch_size=8, seed=1, **options)
+    assert not np.array_equal(a["loss"], b["loss"])
+    # full batch: nothing is shuffled, so the seed makes no difference at all
+    _, c = explorer.fit(X, y, batch_size=40, seed=0, **options)
+    _, d = explorer.fit(X, y, batch_size=100, seed=1, **options)
+    pd.testing.assert_frame_equal(c, d)
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(10, 10), (10, 11), (1, 1), (7, 1000)])
+def test_full_batch_is_all_rows_in_order_and_draws_nothing_from_the_rng(n, batch_size):
+    rng = np.random.default_rng(0)
+    before = rng.bit_generator.state
+    batches = epoch_rows(n, batch_size, rng)
+    assert len(batches) == 1
+    np.testing.assert_array_equal(batches[0], np.arange(n))
+    assert rng.bit_generator.state == before
+    # a mini-batch epoch, by contrast, does draw its shuffle from the rng
+    epoch_rows(n + 1, n, rng)
+    assert rng.bit_generator.state != before
+
+
+# The decision threshold: an output exactly on it is class 0, just above it class 1.
+
+THRESHOLD_CASES = [("sigmoid", "bce", 0.5, 1e-12), ("linear", "hinge", 0.0, 5e-324),
+                   ("tanh", "squared_hinge", 0.0, 5e-324)]
+
+
+@pytest.mark.parametrize(("activation", "loss", "threshold", "bias_above"), THRESHOLD_CASES,
+                         ids=[f"{a}-{b}" for a, b, _, _ in THRESHOLD_CASES])
+def test_an_output_on_the_threshold_is_class_0_and_just_above_is_class_1(
+        activation, loss, threshold, bias_above):
+    objective = Objective.build("binary", activation, loss)
+    assert objective.threshold == threshold == losses.get(loss).decision_threshold
+    outputs = np.array([[threshold], [np.nextafter(threshold, 1.0)],
+                        [np.nextafter(threshold, -1.0)]])
+    np.testing.assert_array_equal(objective.decide(outputs), [0, 1, 0])
+    # one neuron with w = 0 outputs a(b) for every point: a(0) is exactly the threshold
+    act = activations.get(activation)
+    assert act.forward(np.array([[0.0]]))[0, 0] == threshold
+    assert threshold < act.forward(np.array([[bias_above]]))[0, 0] < threshold + 1e-9
+    X, y = np.array([[-1.0], [0.5], [2.0], [3.0]]), np.array([0, 0, 0, 1])
+    X_zero, y_balanced = np.zeros((4, 1)), np.array([0, 1, 0, 1])
+    for bias, label in [(0.0, 0), (bias_above, 1)]:
+        expected = np.mean(y == label)  # 0.75 or 0.25: every point predicted as `label`
+        start = np.array([0.0, bias])
+        options = dict(problem="binary", hidden=(), output_activation=activation, loss=loss,
+                       optimizer="sgd", lr=0.01, epochs=1, initial_params=start)
+        # the train accuracy of a full-batch epoch is measured before its step, at a(b)
+        _, history = explorer.fit(X, y, batch_size=4, **options)
+        assert history["accuracy"].iloc[0] == expected
+        # validation is measured after the step; on zero features with balanced labels the
+        # weight stays 0 and the bias stays on its side of the threshold
+        model, history = explorer.fit(X_zero, y_balanced, batch_size=4,
+                                      validation_data=(X, y), **options)
+        out = model.predict(X)
+        assert np.all(out == threshold) if label == 0 else np.all(out > threshold)
+        assert history["val_accuracy"].iloc[0] == expected
+        np.testing.assert_array_equal(model.predict_class(X), np.full(4, label))
+        assert metrics.compute(model.objective(), out, y)["accuracy"] == expected
+
+
 # What the history reports.
 
 def test_history_columns_and_validation_columns_only_with_validation_data():
@@ -152,13 +285,18 @@ def test_full_batch_history_is_the_loss_before_each_step():
     theta0 = network.init(np.random.default_rng(9))
     model, history = explorer.fit(X, y, problem="binary", hidden=(4,), epochs=2, batch_size=40,
                                   initial_params=theta0, l2=0.1)
-    bce = losses.get("bce")
-    y_loss = training.loss_targets(bce, "binary", y, 1)
-    value, grad, p, _ = training.loss_and_grad(network, theta0, X, y_loss, bce, l2=0.1)
+    # the same quantities recomputed by hand at theta0: BCE from the logits, softplus(z) - y z,
+    # and its gradient (p - y) / n pushed back through the network, plus l2 W
+    zs, inputs, z, p = network.forward_cached(theta0, X)
+    t = y.astype(float)[:, None]
+    value = np.mean(np.logaddexp(0.0, z) - t * z)
+    grad = network.backward(theta0, (zs, inputs), (p - t) / len(X), np.zeros_like(theta0))
+    grad += 0.1 * network.weight_mask() * theta0
     assert history["loss"].iloc[0] == pytest.approx(value, rel=1e-12)
-    assert history["loss"].iloc[0] == pytest.approx(bce.value(y, network.forward(theta0, X)))
+    assert history["loss"].iloc[0] == pytest.approx(
+        losses.get("bce").value(y, network.forward_many(theta0, X)))
     assert history["grad_norm"].iloc[0] == pytest.approx(np.linalg.norm(grad), rel=1e-12)
-    assert history["accuracy"].iloc[0] == metrics.compute("binary", p, y)["accuracy"]
+    assert history["accuracy"].iloc[0] == np.mean((p[:, 0] > 0.5) == y)
 
 
 def test_validation_columns_are_the_model_after_each_epoch():
@@ -167,7 +305,7 @@ def test_validation_columns_are_the_model_after_each_epoch():
     assert history["val_loss"].iloc[-1] == pytest.approx(
         losses.get("bce").value(y_val, model.predict(X_val)))
     assert history["val_accuracy"].iloc[-1] == metrics.compute(
-        "binary", model.predict(X_val), y_val)["accuracy"]
+        model.objective(), model.predict(X_val), y_val)["accuracy"]
 
 
 @pytest.mark.parametrize(("problem", "loss"), [("binary", "bce"), ("multiclass", "sparse_cce")])
