@@ -154,10 +154,76 @@ class Recorder:
         return history
 
 
+SNAPSHOT_FLOATS = 4_000_000
+"""Parameters kept as snapshot candidates during a run (32 MB of float64), at most."""
+
+
 def snapshot_epochs(epochs: int, count: int) -> Array:
     """About ``count`` evenly spaced epochs from 0 (initial weights) to ``epochs``."""
     count = max(2, min(count, epochs + 1))
     return np.unique(np.round(np.linspace(0, epochs, count)).astype(int))
+
+
+def candidate_epochs(epochs: int, count: int, n_params: int) -> Array:
+    """Epochs whose weights fit keeps while it trains, to choose the snapshots from later:
+    every epoch when that fits in ``SNAPSHOT_FLOATS``, else an even grid merged with a
+    geometric one (dense early, where training usually moves fastest)."""
+    room = max(4 * count, SNAPSHOT_FLOATS // max(n_params, 1))
+    if epochs + 1 <= room:
+        return np.arange(epochs + 1)
+    even = np.linspace(0, epochs, room // 2)
+    early = np.geomspace(1, epochs, room // 2)
+    return np.unique(np.round(np.concatenate([[0], even, early])).astype(int))
+
+
+def story_epochs(candidates: Array, loss: Array, count: int) -> Array:
+    """``count`` of the candidate epochs, spaced so each frame shows a comparable amount of
+    change: equal steps of half elapsed epochs, half progress (the cumulative change of the
+    training loss, on a log scale when it stays positive). Early epochs where the loss falls
+    fast get dense frames; a long plateau still gets some. Always keeps 0 and the last.
+
+    ``loss``: the history's train loss per epoch (epoch e at index e - 1).
+    """
+    candidates = np.asarray(candidates)
+    last = int(candidates[-1])
+    if len(candidates) <= count or last == 0:
+        return candidates
+    values = np.asarray(loss[:last], dtype=float)
+    finite = np.isfinite(values)
+    if finite.sum() < 2:
+        return candidates[np.unique(np.round(np.linspace(0, len(candidates) - 1, count))
+                                    .astype(int))]
+    values = np.where(finite, values, np.nan)
+    if np.nanmin(values) > 0:
+        values = np.log(values)
+    values = np.concatenate([[values[finite][0]], values])  # epoch 0: the first epoch's loss
+    steps = np.abs(np.diff(values))
+    progress = np.concatenate([[0.0], np.cumsum(np.nan_to_num(steps))])
+    elapsed = np.arange(last + 1) / last
+    share = 0.5 * elapsed + 0.5 * (progress / progress[-1] if progress[-1] > 0 else elapsed)
+    at_candidates = share[candidates]
+    chosen, asked = candidates[:0], count
+    while len(chosen) < count and asked <= 8 * count:
+        # several wanted shares can land on one epoch where frames cannot be denser than
+        # one per epoch: ask for more until there are ``count`` distinct ones
+        picks = _nearest(at_candidates, np.linspace(0.0, 1.0, asked))
+        chosen = np.unique(np.concatenate([[0], candidates[picks], [last]]))
+        asked += count - len(chosen)
+    return chosen if len(chosen) <= count else _thin(chosen, at_candidates, candidates, count)
+
+
+def _thin(chosen: Array, share: Array, candidates: Array, count: int) -> Array:
+    """Drop picks until ``count`` remain, keeping those farthest apart in share."""
+    at = share[np.searchsorted(candidates, chosen)]
+    return chosen[np.unique(_nearest(at, np.linspace(0.0, 1.0, count)))]
+
+
+def _nearest(sorted_values: Array, wanted: Array) -> Array:
+    """Index of the value nearest to each wanted one, in an ascending array."""
+    right = np.searchsorted(sorted_values, wanted).clip(1, len(sorted_values) - 1)
+    left = right - 1
+    closer_left = np.abs(wanted - sorted_values[left]) <= np.abs(sorted_values[right] - wanted)
+    return np.where(closer_left, left, right)
 
 
 # ----------------------------------------------------------------------------------------
@@ -200,7 +266,7 @@ def fit(
     grad = np.zeros_like(theta)
     step = batch_step(network, objective, theta, grad, l2)
     recorder = Recorder(problem, epochs, val_objective is not None)
-    keep = snapshot_epochs(epochs, snapshots)
+    keep = candidate_epochs(epochs, snapshots, network.n_params)
     keep_set, snaps = set(keep.tolist()), [theta.copy()]
     n, batch_size = len(X), min(batch_size, len(X))
     report_every = max(1, epochs // 100)
@@ -222,11 +288,14 @@ def fit(
                 snaps.append(theta.copy())
             if progress is not None and (epoch % report_every == 0 or epoch == epochs):
                 progress(epoch, epochs)
+    history = recorder.history(divergence)
     kept = keep[keep <= recorder.completed]
+    chosen = story_epochs(kept, history["loss"].to_numpy(), max(2, snapshots))
+    rows = np.searchsorted(kept, chosen)
     final = theta.copy() if divergence is None else snaps[-1].copy()
     model = Model(network, final, problem, objective.loss.key, dict(objective.loss.params),
-                  kept, np.array(snaps), objective.n_classes)
-    return model, recorder.history(divergence)
+                  chosen, np.array(snaps)[rows], objective.n_classes)
+    return model, history
 
 
 # ----------------------------------------------------------------------------------------

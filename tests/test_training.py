@@ -359,13 +359,17 @@ def test_snapshots_run_from_the_initial_weights_to_the_final_ones():
     network = Network(2, (8,), 1, "relu", "sigmoid")
     theta0 = network.init(np.random.default_rng(1)) + 0.01
     options = dict(problem="binary", hidden=(8,), batch_size=16, seed=2, initial_params=theta0)
-    model, _ = explorer.fit(X, y, epochs=30, snapshots=7, **options)
-    np.testing.assert_array_equal(model.snapshot_epochs, [0, 5, 10, 15, 20, 25, 30])
+    model, history = explorer.fit(X, y, epochs=30, snapshots=7, **options)
+    epochs = model.snapshot_epochs
+    assert epochs[0] == 0 and epochs[-1] == 30 and len(epochs) == 7
+    assert np.all(np.diff(epochs) > 0)
+    # the story: the loss falls fastest early, so the frames are denser there
+    assert epochs[3] < 15
     assert model.snapshots.shape == (7, network.n_params)
     np.testing.assert_array_equal(model.snapshots[0], theta0)
     np.testing.assert_array_equal(model.snapshots[-1], model.theta)
     # a snapshot is exactly the weights a shorter run ends with
-    shorter, _ = explorer.fit(X, y, epochs=10, **options)
+    shorter, _ = explorer.fit(X, y, epochs=int(epochs[2]), **options)
     np.testing.assert_array_equal(model.snapshots[2], shorter.theta)
     every, _ = explorer.fit(X, y, epochs=30, **options)  # default 100: every epoch here
     np.testing.assert_array_equal(every.snapshot_epochs, np.arange(31))
@@ -473,3 +477,28 @@ def test_hidden_may_be_a_single_int_and_nonsense_is_a_value_error():
     assert model.network.hidden == (8,)
     with pytest.raises(ValueError, match="layer sizes"):
         explorer.fit(X, y, problem="binary", hidden="wide", epochs=2)
+
+
+def test_story_epochs_give_each_frame_a_comparable_amount_of_change():
+    # a loss that falls by 100x in 10 epochs, then creeps for 290: half the frames follow
+    # the change, half the clock
+    loss = np.concatenate([np.geomspace(1.0, 0.01, 10), np.linspace(0.0099, 0.009, 290)])
+    chosen = training.story_epochs(np.arange(301), loss, 41)
+    assert chosen[0] == 0 and chosen[-1] == 300
+    early = np.count_nonzero(chosen <= 10)
+    assert 10 <= early <= 12  # every early epoch: as dense as frames can be
+    assert np.count_nonzero(chosen > 150) >= 8  # the plateau still gets frames
+    # evenly spaced when nothing changes
+    flat = training.story_epochs(np.arange(101), np.full(100, 0.5), 11)
+    np.testing.assert_array_equal(flat, np.arange(0, 101, 10))
+    # a negative (Poisson) loss is measured on its own scale, not a log
+    negative = training.story_epochs(np.arange(101), np.linspace(-1.0, -5.0, 100), 11)
+    assert negative[0] == 0 and negative[-1] == 100 and len(negative) == 11
+
+
+def test_candidates_stay_within_the_memory_budget():
+    every = training.candidate_epochs(300, 100, 1000)
+    np.testing.assert_array_equal(every, np.arange(301))
+    many = training.candidate_epochs(3000, 100, 20_000)
+    assert len(many) <= max(4 * 100, training.SNAPSHOT_FLOATS // 20_000) + 1
+    assert many[0] == 0 and many[-1] == 3000 and many[1] == 1
