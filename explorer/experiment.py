@@ -15,6 +15,13 @@ from explorer.tabular import Table
 from explorer.training import fit
 
 SNAPSHOTS = 100
+BATCH_UNITS = 300_000
+"""Fixed cost of one mini-batch step in work units (one unit = one sample through one
+parameter, forward and backward): measured here, a step costs ~0.6 ms of overhead plus
+~2 ns per sample-parameter."""
+WORK_BUDGET = 1.2e10
+"""Most work one run may take (about 15 s here; the default scenario needs 1e9): checked
+before training, so a shared server is never tied up by one click."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,39 @@ def make_data(config: Config, table: Table | None = None) -> Data:
     X_train, y_train, X_val, y_val = datasets.train_validation_split(X, y, config.val_share, rng)
     n_classes = int(y.max()) + 1 if config.problem in ("binary", "multiclass") else None
     return Data(X_train, y_train, X_val, y_val, n_classes, names, classes, target)
+
+
+def work_units(config: Config, n_rows: int | None = None) -> float:
+    """Estimated work of a run: epochs x (batches x BATCH_UNITS + samples x parameters)."""
+    n = config.n_samples if n_rows is None else n_rows
+    n_train = max(1, round(n * (1.0 - config.val_share)))
+    batch = config.batch_size or n_train
+    batches = -(-n_train // min(batch, n_train))
+    k = config.n_classes if config.problem == "multiclass" else 1
+    sizes = (2, *config.hidden, k)
+    params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return float(config.epochs) * (batches * BATCH_UNITS + n_train * params)
+
+
+def over_budget(config: Config, n_rows: int | None = None) -> str | None:
+    """None when the run fits ``WORK_BUDGET``; else one sentence saying what to lower."""
+    work = work_units(config, n_rows)
+    if work <= WORK_BUDGET:
+        return None
+    factor = work / WORK_BUDGET
+    levers = []
+    if config.epochs > 100:
+        levers.append(f"the epochs (to about {max(10, int(config.epochs / factor))})")
+    if config.batch_size and config.batch_size < 64:
+        levers.append("the number of batches (a larger batch size)")
+    if config.hidden and max(config.hidden) > 16:
+        levers.append("the layer sizes")
+    if (n_rows or config.n_samples) > 500:
+        levers.append("the number of points")
+    what = ", ".join(levers[:-1]) + (" or " if len(levers) > 1 else "") + (levers[-1] if levers
+                                                                          else "the epochs")
+    return (f"This run is about {factor:.1f}× larger than one click may train on a shared "
+            f"server: lower {what}.")
 
 
 def run(config: Config, progress: Callable[[int, int], None] | None = None,
