@@ -92,7 +92,8 @@ def loss_vs_preactivation(activation, loss, target=(1.0, 0.0), z: Array | None =
     z = DEFAULT_Z if z is None else np.asarray(z, dtype=float)
     targets = tuple(float(t) for t in np.atleast_1d(target))
     multiclass = _is_multiclass(act, loss_obj)
-    k = n_classes if multiclass else 1
+    # a learned-scale loss gets its scale unit too, held at s = 0 (σ = 1)
+    k = n_classes if multiclass else loss_obj.outputs_per_target
     m = len(z)
     Z = np.zeros((m, k))
     Z[:, 0] = z
@@ -264,7 +265,8 @@ def _wrongness(model: Model, objective: Objective, out: Array) -> tuple[Array, A
             return wrong, wrong & (confidence >= CONFIDENCE)
         true_score = out[np.arange(len(out)), targets]
         return wrong, wrong & (np.max(out, axis=1) - true_score >= 1.0)
-    residual = np.abs(out - targets.reshape(out.shape)).max(axis=1)
+    point = objective.point(out)
+    residual = np.abs(point - targets.reshape(point.shape)).max(axis=1)
     rmse = float(np.sqrt(np.mean(residual ** 2)))
     return residual > 2.0 * rmse, residual > 3.0 * rmse
 

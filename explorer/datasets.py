@@ -9,6 +9,7 @@ structure; each generator documents what `noise` means.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from numbers import Integral, Real
+from statistics import NormalDist
 
 import numpy as np
 
@@ -238,6 +239,54 @@ def heteroscedastic(
     return X, y
 
 
+def heteroscedastic_sigma(x, noise: float) -> np.ndarray:
+    """The true standard deviation of y given x for ``heteroscedastic``: noise·(0.2 + |x|)."""
+    return noise * (0.2 + np.abs(np.asarray(x, dtype=float)))
+
+
+def heteroscedastic_quantile(x, tau: float, noise: float) -> np.ndarray:
+    """The true τ-quantile of y given x for ``heteroscedastic``: 0.6x + σ(x)·Φ⁻¹(τ)."""
+    x = np.asarray(x, dtype=float)
+    return 0.6 * x + heteroscedastic_sigma(x, noise) * NormalDist().inv_cdf(tau)
+
+
+SKEW_SLOPE = 0.4
+SKEW_INTERCEPT = -1.2
+SKEW_GROWTH = 0.3
+
+
+def skewed(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A line with one-sided noise whose spread grows with x, X (n, 1), y (n,) float64.
+
+    Formula: y = 0.4x − 1.2 + noise·(1 + 0.3x)·E, x ~ U(-2.5, 2.5), E ~ Exponential(1). The
+    noise only pushes upwards, so the conditional mean (E at its mean 1), median (log 2) and
+    90th percentile (log 10) are three different lines that fan out with x: see
+    ``skewed_mean`` and ``skewed_quantile``. noise is the noise's scale at x = 0.
+    """
+    X = _uniform_x(n, rng)
+    x = X[:, 0]
+    y = SKEW_SLOPE * x + SKEW_INTERCEPT + _skew_scale(x, noise) * rng.exponential(size=n)
+    return X, y
+
+
+def _skew_scale(x: np.ndarray, noise: float) -> np.ndarray:
+    return noise * (1.0 + SKEW_GROWTH * x)
+
+
+def skewed_quantile(x, tau: float, noise: float) -> np.ndarray:
+    """The true τ-quantile of y given x for ``skewed``: the line + scale·(−log(1 − τ))."""
+    if not 0.0 < tau < 1.0:
+        raise ValueError(f"tau must be between 0 and 1; got {tau}")
+    x = np.asarray(x, dtype=float)
+    return SKEW_SLOPE * x + SKEW_INTERCEPT + _skew_scale(x, noise) * -np.log1p(-tau)
+
+
+def skewed_mean(x, noise: float) -> np.ndarray:
+    """The true mean of y given x for ``skewed``: the line + scale (an Exponential's mean)."""
+    x = np.asarray(x, dtype=float)
+    return SKEW_SLOPE * x + SKEW_INTERCEPT + _skew_scale(x, noise)
+
+
 def plane(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A tilted plane, X (n, 2), y (n,) float64.
 
@@ -380,6 +429,16 @@ DATASETS: dict[str, Dataset] = {
             heteroscedastic,
             "A straight line whose scatter widens away from the centre.",
             default_noise=0.25,
+        ),
+        Dataset(
+            "skewed",
+            "Skewed noise",
+            ("regression",),
+            1,
+            skewed,
+            "A line with one-sided scatter that widens with x: mean, median and 90th "
+            "percentile part ways.",
+            default_noise=0.8,
         ),
         Dataset(
             "plane",

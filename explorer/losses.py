@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -62,6 +63,8 @@ class Loss:
     """A margin loss: reads labels as -1 / +1 and classifies by the sign of a score."""
     why_not_likelihood: str = ""
     params: dict = field(default_factory=dict)
+    outputs_per_target: ClassVar[int] = 1
+    """Output units the loss reads per target column: 1, or 2 for a ``LocationScaleLoss``."""
 
     @property
     def decision_threshold(self) -> float:
@@ -259,6 +262,90 @@ def _categorical_hinge(y, p):
     return np.maximum(excess, 0.0), derivs
 
 
+def class_weight(y: Array, alpha: float | None) -> Array | float:
+    """α for class-1 targets, 1 − α for class-0 targets (Lin et al. 2017); 1 when α is None."""
+    if alpha is None:
+        return 1.0
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"the class weight alpha must be between 0 and 1 (the weight of "
+                         f"class 1; class 0 gets 1 - alpha); got {alpha}")
+    return y * alpha + (1.0 - y) * (1.0 - alpha)
+
+
+def _weighted_bce(y, p, alpha):
+    values, derivs = _bce(y, p)
+    weight = class_weight(y, alpha)
+    return weight * values, weight * derivs
+
+
+def _pinball(y, p, tau):
+    if not 0.0 < tau < 1.0:
+        raise ValueError(f"pinball's tau (the quantile level) must be between 0 and 1; "
+                         f"got {tau}")
+    e = y - p
+    # at p = y the subgradient 0 (as MAE's sign(0) = 0): then pinball(0.5) = MAE / 2 exactly
+    return (np.maximum(tau * e, (tau - 1.0) * e),
+            np.where(e > 0, -tau, np.where(e < 0, 1.0 - tau, 0.0)))
+
+
+VAR_FLOOR = 1e-6
+"""The smallest variance the Gaussian NLL divides by (``torch.nn.GaussianNLLLoss``'s eps)."""
+LOG_VAR_FLOOR = float(np.log(VAR_FLOOR))
+
+
+def _gaussian_nll(y, p):
+    """y (n, k); p (n, 2k) = [means, log-variances s]: values (n, k), derivatives (n, 2k).
+
+    The variance is e^s clamped below at VAR_FLOOR; where it is clamped the derivative is
+    the formula's at the clamped value (the module's convention)."""
+    k = y.shape[1]
+    mean, s = p[:, :k], p[:, k:]
+    s_clamped = np.maximum(s, LOG_VAR_FLOOR)
+    inverse_var = np.exp(-s_clamped)
+    r = y - mean
+    scaled = r * r * inverse_var
+    return (0.5 * (s_clamped + scaled),
+            np.concatenate([-r * inverse_var, 0.5 * (1.0 - scaled)], axis=1))
+
+
+@dataclass(frozen=True)
+class LocationScaleLoss(Loss):
+    """A loss that reads two output units per target column (``outputs_per_target = 2``).
+
+    For k target columns p is (n, 2k): the first k units are the location (the prediction
+    p, after the network's output activation); the next k are a raw scale s that the loss
+    maps itself (here the log-variance, σ² = e^s), so no output activation touches them.
+    ``value`` and ``grad`` take y (n,) or (n, k) and p (n, 2k); the value is the mean over
+    samples and target columns, as for every other loss. ``Objective`` does the split.
+    """
+
+    scale_grad_formula: str = ""
+    """LaTeX for d loss / d s of one sample, s the raw scale unit."""
+    outputs_per_target: ClassVar[int] = 2
+
+    def value_and_grad(self, y: Array, p: Array) -> tuple[float, Array]:
+        values, derivs = self._checked(y, p)
+        return float(values.sum()) / values.size, derivs / values.size
+
+    def split(self, p: Array) -> tuple[Array, Array]:
+        """(location, σ) from outputs p (..., 2k), each (..., k)."""
+        k = p.shape[-1] // 2
+        with np.errstate(over="ignore"):
+            return p[..., :k], np.exp(0.5 * np.maximum(p[..., k:], LOG_VAR_FLOOR))
+
+    def _prepare(self, y_true, y_pred) -> tuple[Array, Array, tuple]:
+        p = np.asarray(y_pred, dtype=float)
+        shape = p.shape
+        p2 = p.reshape(-1, p.shape[-1]) if p.ndim else p.reshape(1, 1)
+        y = np.asarray(y_true, dtype=float)
+        k = p2.shape[1] // 2
+        if p2.shape[1] % 2 or y.size != len(p2) * k:
+            raise ValueError(f"{self.key} reads two outputs per target (a mean and a "
+                             f"log-variance): targets of shape {y.shape} need predictions "
+                             f"of shape (n, 2k); got {shape}")
+        return y.reshape(len(p2), k), p2, shape
+
+
 R = (-np.inf, np.inf)
 UNIT = (0.0, 1.0)
 POSITIVE = (0.0, np.inf)
@@ -333,8 +420,12 @@ LOSSES: dict[str, Loss] = {
              grad_formula=r"\frac{p - y}{p(1 - p)}",
              likelihood="Bernoulli targets with probability p",
              problems=("binary",), target_encoding="labels in {0, 1}", prediction_range=UNIT,
-             note="The default for two classes; it needs a probability in (0, 1).",
-             _elements=_bce),
+             note="The default for two classes; it needs a probability in (0, 1). A class "
+                  "weight α (Lin et al. 2017) counts class-1 terms α and class-0 terms 1 − α; "
+                  "then the optimum is αq / (αq + (1 − α)(1 − q)) for a true frequency q, "
+                  "which moves the 0.5 boundary to where q = 1 − α: the outputs are no "
+                  "longer calibrated.",
+             _elements=_weighted_bce, params={"alpha": None}),
         Loss(key="focal", label="Focal loss",
              formula=r"-(1 - p_t)^{\gamma} \log p_t,\quad "
                      r"p_t = \begin{cases} p & y = 1 \\ 1 - p & y = 0\end{cases}",
@@ -397,6 +488,35 @@ LOSSES: dict[str, Loss] = {
                   "by 1. As in Keras, the runner-up is max_j (1 − y_j) p_j, so the true class "
                   "counts as a score of 0 there.",
              _elements=_categorical_hinge, reduce="sum", rowwise=True, margin=True),
+        Loss(key="pinball", label="Pinball (quantile)",
+             formula=r"\max\left(\tau (y - p),\ (\tau - 1)(y - p)\right)",
+             grad_formula=r"\begin{cases} -\tau & y > p \\ 1 - \tau & y < p\end{cases}",
+             likelihood="asymmetric Laplace targets with location p and skew τ (up to a "
+                        "scale and a constant)",
+             problems=("regression",), target_encoding="real numbers", prediction_range=R,
+             note="Estimates the conditional τ-quantile: a prediction with a share τ of the "
+                  "targets below it is optimal, because points above push up with τ and "
+                  "points below push down with 1 − τ. τ = 0.5 gives half of MAE (the "
+                  "median); τ = 0.1 and 0.9 together give an 80% band.",
+             _elements=_pinball, params={"tau": 0.5}),
+        LocationScaleLoss(
+             key="gaussian_nll", label="Gaussian NLL (learned variance)",
+             formula=r"\tfrac12\left(s + (y - p)^2 e^{-s}\right),\quad \sigma^2 = e^{s}",
+             grad_formula=r"(p - y)\,e^{-s}",
+             scale_grad_formula=r"\tfrac12\left(1 - (y - p)^2 e^{-s}\right)",
+             likelihood="Gaussian targets with mean p and a variance σ² = e^s that the "
+                        "network predicts for each input (up to the constant ½ log 2π)",
+             problems=("regression",),
+             target_encoding="real numbers; the network has two outputs per target: the "
+                             "mean p and the log-variance s",
+             prediction_range=R,
+             note="Learns the noise as well as the mean: a second output unit s per target "
+                  "is the log-variance (σ² = e^s, floored at 1e-6). Errors count divided by "
+                  "σ², so noisy regions weigh less; σ grows where the data scatter. The "
+                  "price: where σ is large the mean learns slowly, and a point the mean "
+                  "cannot fit can be explained away as noise. As PyTorch's GaussianNLLLoss "
+                  "(full=False) with var = e^s.",
+             _elements=_gaussian_nll),
     ]
 }
 
@@ -461,3 +581,19 @@ def fused_softmax_cce(y: Array, z: Array, p: Array) -> tuple[float, Array]:
 FUSED = {("sigmoid", "bce"): fused_sigmoid_bce, ("softmax", "cce"): fused_softmax_cce,
          ("softmax", "sparse_cce"): fused_softmax_cce}
 """(activation, loss) -> fused function; sparse_cce gets one-hot targets from the trainer."""
+
+
+# A class-weighted BCE keeps the fused logit path: w (softplus(z) - y z), dL/dz = w (p - y).
+
+def fused_weighted_sigmoid_bce(y: Array, z: Array, p: Array,
+                               alpha: float | None) -> tuple[float, Array]:
+    """Class-weighted BCE of sigmoid(z) from logits; gradient w (p - y) / n (``class_weight``)."""
+    n, k = z.shape
+    weight = class_weight(y, alpha)
+    return (float((weight * _sigmoid_bce_elements(y, z)).sum()) / (n * k),
+            weight * (p - y) / (n * k))
+
+
+def fused_weighted_per_sample(y: Array, z: Array, alpha: float | None) -> Array:
+    """Per-sample class-weighted BCE of sigmoid(z), (m,)."""
+    return (class_weight(y, alpha) * _sigmoid_bce_elements(y, z)).mean(axis=1)

@@ -235,21 +235,36 @@ class Model:
     snapshots: Array = field(default_factory=lambda: np.zeros((0, 0)))
     """Parameter vectors (S, P) after each epoch in snapshot_epochs (0 = initial weights)."""
     n_classes: int | None = None
+    threshold_override: float | None = None
+    """The decision threshold fit was given (binary); None: the loss's own."""
 
     def objective(self, targets=None) -> Objective:
         """This model's ``Objective`` (on ``targets`` when given)."""
         return Objective.build(self.problem, self.network.output_activation, self.loss,
                                targets, self.n_classes, self.loss_params,
-                               n_outputs=self.network.n_outputs)
+                               n_outputs=self.network.n_outputs,
+                               threshold=self.threshold_override)
 
     @property
     def threshold(self) -> float:
-        """The decision threshold of a single output unit (0 for a margin score)."""
+        """The decision threshold of a single output unit (0 for a margin score, else 0.5,
+        unless fit was given another)."""
+        if self.threshold_override is not None:
+            return self.threshold_override
         return losses.get(self.loss).decision_threshold
 
     def predict(self, X) -> Array:
-        """Network outputs after the output activation: (n,) for one output, else (n, k)."""
-        out = self.network.forward_many(self.theta, np.asarray(X, dtype=float))
+        """Network outputs after the output activation: (n,) for one output, else (n, k).
+
+        A loss with a learned scale (gaussian_nll) gives (n, 2c) for c target columns: the
+        c means, then the c standard deviations σ (= e^(s/2) of the raw scale units), so
+        ``mean, sigma = model.predict(X).T`` for one target."""
+        X = np.asarray(X, dtype=float)
+        if losses.get(self.loss).outputs_per_target > 1:
+            objective = self.objective()
+            out = objective.outputs(self.network.pre_activations(self.theta, X))
+            return np.concatenate([objective.point(out), objective.sigma(out)], axis=1)
+        out = self.network.forward_many(self.theta, X)
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict_class(self, X) -> Array:

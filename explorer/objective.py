@@ -6,18 +6,26 @@ decision about "this network's loss on these targets":
 - whether the loss is computed from the logits z with the fused formula (sigmoid + BCE,
   softmax + categorical CE: value from log-sigmoid / log-softmax, dL/dz = (p - y) / n) or by
   chaining ``Loss.grad`` through ``Activation.vjp`` (every other pair);
-- where the decision threshold sits (0 for a margin score, 0.5 for a probability; argmax for
-  several outputs).
+- where the decision threshold sits (0 for a margin score, 0.5 for a probability, or the
+  ``threshold`` it was built with; argmax for several outputs);
+- which output units the output activation drives: all of them, except for a loss with a
+  learned scale (``losses.LocationScaleLoss``, e.g. the Gaussian NLL), which reads two units
+  per target column, [locations (k), raw scales (k)]: the activation makes the locations,
+  the raw scales reach the loss untouched (it applies its own link, σ² = e^s), and
+  ``point``/``sigma`` read the two halves back.
 Training, error surfaces, loss anatomy and the metrics ask it; no other module decides any of
 these.
 
-Shapes: z and p are (m, k) for m samples and k output units; ``labels`` are class labels
-(m,) for classification and float rows (m, k) otherwise; ``y`` is the encoded form.
+Shapes: z and p are (m, k) for m samples and k output units (k = 2 x the target columns for
+a learned scale); ``labels`` are class labels (m,) for classification and float rows (m, c)
+otherwise; ``y`` is the encoded form.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -83,34 +91,55 @@ class Objective:
     labels: Array = field(default_factory=lambda: np.zeros(0), repr=False)
     y: Array = field(default_factory=lambda: np.zeros(0), repr=False)
     _tiles: dict = field(default_factory=dict, repr=False, compare=False)
+    threshold_override: float | None = None
+    """A decision threshold chosen by the user for one output unit; None: the loss's own."""
 
     @classmethod
     def build(cls, problem: str, activation: str, loss: str | losses.Loss, targets=None,
               n_classes: int | None = None, loss_params: dict | None = None,
-              n_outputs: int | None = None) -> Objective:
-        """The objective for raw ``targets`` (validated), or for ``n_outputs`` units alone."""
+              n_outputs: int | None = None, threshold: float | None = None) -> Objective:
+        """The objective for raw ``targets`` (validated), or for ``n_outputs`` units alone.
+
+        ``threshold`` moves a single output unit's decision threshold (binary problems only);
+        None keeps the loss's own (0 for a margin score, else 0.5)."""
         loss_obj = losses.get(loss) if isinstance(loss, str) else loss
         if loss_params:
             loss_obj = loss_obj.with_params(**loss_params)
+        if threshold is not None:
+            check_threshold(problem, threshold)
+        units = (n_classes if problem == "multiclass" and n_classes else 1)
         objective = cls(problem, activations.get(activation), loss_obj,
-                        n_outputs or (n_classes if problem == "multiclass" and n_classes
-                                      else 1), n_classes)
+                        n_outputs or units * loss_obj.outputs_per_target, n_classes,
+                        threshold_override=threshold)
         return objective if targets is None else objective.with_targets(targets)
 
     def with_targets(self, targets) -> Objective:
         """The same objective on other raw targets."""
         labels, k, n_classes = prepare_targets(self.problem, targets, self.n_classes)
         return dataclasses.replace(self, labels=labels, y=self.encode(labels, k),
-                                   n_outputs=k, n_classes=n_classes, _tiles={})
+                                   n_outputs=k * self.loss.outputs_per_target,
+                                   n_classes=n_classes, _tiles={})
 
     @property
     def fused(self) -> FusedFn | None:
         """The closed-form logit path for a canonical pair, or None (chain rule)."""
-        return losses.FUSED.get((self.activation.key, self.loss.key))
+        fused = losses.FUSED.get((self.activation.key, self.loss.key))
+        alpha = self.loss.params.get("alpha")
+        if fused is losses.fused_sigmoid_bce and alpha is not None:
+            return functools.partial(losses.fused_weighted_sigmoid_bce, alpha=alpha)
+        return fused
 
     @property
     def threshold(self) -> float:
+        """Where one output unit separates the classes: the override, else the loss's own."""
+        if self.threshold_override is not None:
+            return self.threshold_override
         return self.loss.decision_threshold
+
+    @property
+    def learns_scale(self) -> bool:
+        """True when the loss reads a location and a scale unit per target column."""
+        return self.loss.outputs_per_target > 1
 
     def encode(self, labels: Array, k: int | None = None) -> Array:
         """Prepared targets as ``value_and_dz`` reads them: float rows (m, k), or integer
@@ -125,14 +154,34 @@ class Objective:
         return labels
 
     def outputs(self, z: Array) -> Array:
-        """p = a(z)."""
-        return self.activation.forward(z)
+        """p = a(z): what the loss reads. With a learned scale, (..., 2c) = [a(z) of the c
+        location units, the c raw scale units as they are]."""
+        if not self.learns_scale:
+            return self.activation.forward(z)
+        c = z.shape[-1] // self.loss.outputs_per_target
+        return np.concatenate([self.activation.forward(z[..., :c]), z[..., c:]], axis=-1)
+
+    def point(self, outputs: Array) -> Array:
+        """The point prediction the metrics compare with the targets: the outputs, or the
+        location units of a learned-scale loss, (..., c)."""
+        if not self.learns_scale:
+            return outputs
+        return outputs[..., :outputs.shape[-1] // self.loss.outputs_per_target]
+
+    def sigma(self, outputs: Array) -> Array:
+        """The predicted standard deviation (..., c) of a learned-scale loss."""
+        if not isinstance(self.loss, losses.LocationScaleLoss):
+            raise ValueError(f"{self.loss.label} predicts no noise level; choose a loss with "
+                             "a learned variance (gaussian_nll)")
+        return self.loss.split(outputs)[1]
 
     def value_and_dz(self, z: Array, y: Array | None = None,
                      p: Array | None = None) -> tuple[float, Array, Array]:
         """(mean loss, dL/dz (m, k), p) for pre-activations z (m, k); y defaults to own, p
         (= a(z)) is computed unless the caller has it."""
         y = self.y if y is None else y
+        if self.learns_scale:
+            return self._location_scale_value_and_dz(z, y)
         p = self.activation.forward(z) if p is None else p
         fused = self.fused
         if fused is not None:
@@ -141,12 +190,25 @@ class Objective:
         value, dp = self.loss.value_and_grad(y, p)
         return value, self.activation.vjp(z, p, dp), p
 
+    def _location_scale_value_and_dz(self, z: Array, y: Array) -> tuple[float, Array, Array]:
+        """The chain through the location units only; the scale units' dL/dz is dL/ds. (A
+        caller's p is not used: the network applied its activation to every unit.)"""
+        p = self.outputs(z)
+        value, dp = self.loss.value_and_grad(y, p)
+        c = z.shape[1] // self.loss.outputs_per_target
+        dz = dp.copy()
+        dz[:, :c] = self.activation.vjp(z[:, :c], p[:, :c], dp[:, :c])
+        return value, dz, p
+
     def per_sample(self, z: Array, y: Array | None = None) -> Array:
         """Loss of each sample (m,), computed exactly as ``value_and_dz`` computes the mean."""
         y = self.y if y is None else y
         if self.fused is not None:
+            alpha = self.loss.params.get("alpha")
+            if self.activation.key == "sigmoid" and alpha is not None:
+                return losses.fused_weighted_per_sample(y, z, alpha)
             return losses.fused_per_sample(self.activation.key, y, z)
-        return self.loss.per_sample_from(y, self.activation.forward(z))
+        return self.loss.per_sample_from(y, self.outputs(z))
 
     def value(self, z: Array, y: Array | None = None) -> float:
         """Mean loss over the samples."""
@@ -173,3 +235,19 @@ class Objective:
     def decide(self, outputs: Array) -> Array:
         """Class labels from outputs (..., k)."""
         return decide(outputs, self.threshold)
+
+
+def check_threshold(problem: str, threshold: float) -> float:
+    """The threshold as a float, or ValueError when it cannot apply."""
+    if problem != "binary":
+        rule = ("picks the largest output" if problem == "multiclass" else
+                "has no classes to decide")
+        raise ValueError(f"a decision threshold applies to binary problems (one output "
+                         f"unit); {problem} {rule}")
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"the decision threshold must be a finite number; got {threshold!r}")
+    return value

@@ -98,6 +98,13 @@ LINKS: tuple[Link, ...] = (
          estimates="the mean count", canonical=True, default=True),
     Link(problem="counts", activation="softplus", loss="poisson",
          grad_z=r"\left(1 - \tfrac{y}{p}\right)\sigma(z)", estimates="the mean count"),
+    Link(problem="regression", activation="linear", loss="pinball",
+         grad_z=r"\begin{cases} -\tau & y > p \\ 1 - \tau & y < p\end{cases}",
+         estimates="the conditional τ-quantile of y (τ = 0.5: the median)"),
+    Link(problem="regression", activation="linear", loss="gaussian_nll",
+         grad_z=r"(p - y)\,e^{-s}\ \text{(mean unit)},\quad \tfrac12\left(1 - (y - p)^2 "
+                r"e^{-s}\right)\ \text{(scale unit } s = \log\sigma^2)",
+         estimates="the conditional mean of y and, through the second unit, its variance"),
 )
 _LINKS = {(link.problem, link.activation, link.loss): link for link in LINKS}
 DEFAULT_PAIR: dict[str, tuple[str, str]] = {
@@ -256,6 +263,12 @@ def _invalid(problem: str, act, loss) -> tuple[str, str] | None:
         return (f"{loss.label} does not fit {_lower(problem)}",
                 f"{loss.label} expects {loss.target_encoding}; {_lower(problem)} targets are "
                 f"not that. It is for: {', '.join(_lower(p) for p in loss.problems)}.")
+    if act.key == "softmax" and problem != "multiclass" and loss.outputs_per_target > 1:
+        return ("Softmax over one unit is always 1",
+                "Softmax normalizes across output units. The mean comes from a single unit, "
+                "so softmax returns 1 whatever the input: the mean cannot learn anything "
+                "(its gradient is exactly zero), and only the scale unit moves, to the "
+                "spread of the targets around 1.")
     if act.key == "softmax" and problem != "multiclass":
         return ("Softmax over one unit is always 1",
                 "Softmax normalizes across output units. With a single output it returns 1 "

@@ -237,7 +237,7 @@ def fit(
     l2: float = 0.0, seed: int = 0, validation_data=None, snapshots: int = 100,
     loss_params: dict | None = None, n_classes: int | None = None,
     initial_params: Array | None = None, init_scale: float = 1.0,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, threshold: float | None = None,
 ) -> tuple[Model, pd.DataFrame]:
     """Train an MLP by mini-batch gradient descent; return (Model, History DataFrame).
 
@@ -248,13 +248,16 @@ def fit(
     p - y for sigmoid + BCE and softmax + CE, tested equal to the chain).
     ``init_scale`` multiplies the He/Glorot initial weights (large values start saturated).
     ``progress(epoch, epochs)`` is called about 100 times when given.
+    ``threshold`` (binary only) moves the decision threshold the accuracy columns and
+    ``model.predict_class`` use; None keeps the loss's own (0.5, or 0 for a margin score).
+    A loss with a learned scale (gaussian_nll) gets two output units per target column.
     """
     # 1. validate
     _check_problem(problem)
     default_activation, default_loss = pairing.DEFAULT_PAIR[problem]
     X = _features(X)
     objective = _objective(problem, output_activation or default_activation,
-                           loss or default_loss, y, n_classes, loss_params, len(X))
+                           loss or default_loss, y, n_classes, loss_params, len(X), threshold)
     _check_numbers(epochs, batch_size, l2, init_scale, hidden_activation)
     val_X, val_objective = _validation(validation_data, objective, X.shape[1])
     # 2. build
@@ -294,7 +297,8 @@ def fit(
     rows = np.searchsorted(kept, chosen)
     final = theta.copy() if divergence is None else snaps[-1].copy()
     model = Model(network, final, problem, objective.loss.key, dict(objective.loss.params),
-                  chosen, np.array(snaps)[rows], objective.n_classes)
+                  chosen, np.array(snaps)[rows], objective.n_classes,
+                  threshold_override=objective.threshold_override)
     return model, history
 
 
@@ -319,7 +323,7 @@ def _features(X) -> Array:
 
 
 def _objective(problem: str, activation: str, loss: str, y, n_classes: int | None,
-               loss_params: dict | None, n: int) -> Objective:
+               loss_params: dict | None, n: int, threshold: float | None = None) -> Objective:
     loss_obj = losses.get(loss, **(loss_params or {}))
     if problem not in loss_obj.problems:
         raise ValueError(f"the loss {loss_obj.key!r} does not serve the {problem!r} problem; "
@@ -327,7 +331,8 @@ def _objective(problem: str, activation: str, loss: str, y, n_classes: int | Non
     if activation not in activations.OUTPUT_ACTIVATIONS:
         raise ValueError(f"unknown output activation {activation!r}; choose one of: "
                          f"{', '.join(activations.OUTPUT_ACTIVATIONS)}")
-    objective = Objective.build(problem, activation, loss_obj, y, n_classes)
+    objective = Objective.build(problem, activation, loss_obj, y, n_classes,
+                                threshold=threshold)
     if len(objective.labels) != n:
         raise ValueError(f"X has {n} rows but y has {len(objective.labels)}")
     return objective

@@ -35,11 +35,14 @@ def away_from(values, kinks, gap, rng):
 def valid_inputs(key, rng, params=None):
     """(y_true, y_pred) with valid targets for ``key``, away from clipping edges and kinks."""
     params = params or {}
-    if key in ("mse", "mae", "huber", "log_cosh"):
+    if key in ("mse", "mae", "huber", "log_cosh", "pinball"):
         y = rng.normal(0.0, 1.0, (N, 2))
         delta = params.get("delta", 1.0)
         e = away_from(rng.uniform(-2.5, 2.5, (N, 2)), [0.0, delta, -delta], 0.05, rng)
         return y, y + e
+    if key == "gaussian_nll":  # two target columns: means and log-variances for each
+        y = rng.normal(0.0, 1.0, (N, 2))
+        return y, np.hstack([y + rng.normal(0.0, 1.5, (N, 2)), rng.uniform(-2.0, 2.0, (N, 2))])
     if key in ("msle", "poisson"):
         return rng.poisson(2.0, (N, 2)).astype(float), rng.uniform(0.3, 5.0, (N, 2))
     if key in ("bce", "focal"):
@@ -86,6 +89,8 @@ def test_grad_matches_central_differences(key):
     ("huber", {"delta": 0.3}), ("huber", {"delta": 2.0}),
     ("focal", {"gamma": 0.0}), ("focal", {"gamma": 0.5}), ("focal", {"gamma": 3.0}),
     ("focal", {"gamma": 2.0, "alpha": 0.25}), ("focal", {"gamma": 1.0, "alpha": 0.9}),
+    ("bce", {"alpha": 0.25}), ("bce", {"alpha": 0.9}),
+    ("pinball", {"tau": 0.1}), ("pinball", {"tau": 0.9}),
 ])
 def test_grad_with_parameters_matches_central_differences(key, params):
     loss = losses.get(key, **params)
@@ -360,7 +365,7 @@ def test_fused_stays_correct_at_saturation(activation, key):
 
 floats = st.floats(-50.0, 50.0, allow_nan=False)
 NON_NEGATIVE = ["mse", "mae", "huber", "log_cosh", "msle", "bce", "focal", "hinge",
-                "squared_hinge", "cce", "kld", "categorical_hinge"]
+                "squared_hinge", "cce", "kld", "categorical_hinge", "pinball"]
 
 
 def arrays(elements, n=6):
@@ -399,7 +404,7 @@ def test_non_negative(key, data):
     assert loss.grad(y, p).shape == np.shape(p)
 
 
-@pytest.mark.parametrize("key", ["mse", "mae", "huber", "log_cosh", "msle"])
+@pytest.mark.parametrize("key", ["mse", "mae", "huber", "log_cosh", "msle", "pinball"])
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_zero_at_a_perfect_prediction(key, data):
@@ -450,13 +455,15 @@ def test_focal_gradient_matches_the_formula_the_app_shows(y, p):
 def test_likelihood_status_pinned():
     # NLLs up to scale and constants; Huber and log-cosh too (exp(-loss) is integrable)
     for key in ("mse", "mae", "huber", "log_cosh", "msle", "poisson", "bce", "cce",
-                "sparse_cce", "kld"):
+                "sparse_cce", "kld", "pinball", "gaussian_nll"):
         assert LOSSES[key].likelihood is not None, key
     for key in ("focal", "hinge", "squared_hinge", "categorical_hinge"):
         assert LOSSES[key].likelihood is None, key
     assert "Huber's least favourable" in LOSSES["huber"].likelihood
     assert "Laplace in the tails" in LOSSES["huber"].likelihood
     assert LOSSES["hinge"].likelihood_sentence.startswith("Hinge is not a likelihood: a margin")
+    assert "asymmetric Laplace" in LOSSES["pinball"].likelihood
+    assert "Gaussian" in LOSSES["gaussian_nll"].likelihood
 
 
 def test_margin_losses_decide_at_zero():
@@ -475,3 +482,158 @@ def test_categorical_hinge_formula_is_what_the_code_computes():
     per_sample = LOSSES["categorical_hinge"].per_sample([0, 1], [[2.0, 0.0, 0.5],
                                                                  [0.0, 0.2, 0.0]])
     np.testing.assert_allclose(per_sample, [0.0, 0.8])
+
+
+
+# Class-weighted BCE (alpha, as Lin et al. 2017 weight focal loss)
+
+def test_weighted_bce_pinned():
+    weighted = losses.get("bce", alpha=0.25)
+    assert weighted.value([1], [0.8]) == pytest.approx(0.25 * -np.log(0.8))
+    assert weighted.value([0], [0.8]) == pytest.approx(0.75 * -np.log(0.2))
+    assert weighted.value([1, 0], [0.8, 0.8]) == pytest.approx(
+        (0.25 * -np.log(0.8) + 0.75 * -np.log(0.2)) / 2)
+    # w (p - y) / (p (1 - p)) / n
+    np.testing.assert_allclose(weighted.grad([1, 0], [0.8, 0.4]),
+                               [0.25 * -0.2 / 0.16 / 2, 0.75 * 0.4 / 0.24 / 2])
+    assert losses.get("bce").params == {"alpha": None}
+    # alpha = 0.5 is half of the unweighted loss
+    rng = np.random.default_rng(4)
+    y, p = rng.integers(0, 2, 30), rng.uniform(0.01, 0.99, 30)
+    assert losses.get("bce", alpha=0.5).value(y, p) == pytest.approx(
+        losses.get("bce").value(y, p) / 2)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0, 1.5, -0.2])
+def test_weighted_bce_rejects_alpha_outside_0_1(alpha):
+    with pytest.raises(ValueError, match="alpha must be between 0 and 1"):
+        losses.get("bce", alpha=alpha).value([1, 0], [0.5, 0.5])
+
+
+@pytest.mark.parametrize("alpha", [0.25, 0.5, 0.9])
+@pytest.mark.parametrize("q", [0.1, 0.3, 0.8])
+def test_weighted_bce_optimum_is_the_reweighted_frequency(alpha, q):
+    # 1000 points, a share q of class 1, all given the same p: the mean gradient vanishes at
+    # p* = alpha q / (alpha q + (1 - alpha)(1 - q)), not at q
+    y = (np.arange(1000) < 1000 * q).astype(float)
+    p_star = alpha * q / (alpha * q + (1 - alpha) * (1 - q))
+    loss = losses.get("bce", alpha=alpha)
+    assert loss.grad(y, np.full(1000, p_star)).sum() == pytest.approx(0.0, abs=1e-9)
+    assert loss.grad(y, np.full(1000, p_star - 0.01)).sum() < 0
+    assert loss.grad(y, np.full(1000, p_star + 0.01)).sum() > 0
+
+
+# Pinball (quantile) loss
+
+def test_pinball_pinned():
+    pinball = losses.get("pinball", tau=0.9)
+    # y above p: tau (y - p); y below p: (1 - tau)(p - y)
+    assert pinball.value([1.0], [0.0]) == pytest.approx(0.9)
+    assert pinball.value([0.0], [1.0]) == pytest.approx(0.1)
+    assert pinball.value([1.0, 0.0], [0.0, 1.0]) == pytest.approx(0.5)
+    assert pinball.value([2.0, -1.0], [0.5, 1.0]) == pytest.approx((0.9 * 1.5 + 0.1 * 2.0) / 2)
+    np.testing.assert_allclose(pinball.grad([1.0, 0.0], [0.0, 1.0]), [-0.45, 0.05])
+    np.testing.assert_allclose(pinball.grad([1.0], [1.0]), [0.0])  # the kink: subgradient 0
+    assert losses.get("pinball").params == {"tau": 0.5}
+
+
+def test_pinball_at_one_half_is_half_of_mae():
+    rng = np.random.default_rng(5)
+    y, p = rng.normal(size=(40, 2)), rng.normal(size=(40, 2))
+    p[0, 0] = y[0, 0]  # include the kink
+    pinball, mae = losses.get("pinball"), losses.get("mae")
+    assert pinball.value(y, p) == pytest.approx(mae.value(y, p) / 2)
+    np.testing.assert_allclose(pinball.grad(y, p), mae.grad(y, p) / 2)
+
+
+@pytest.mark.parametrize("tau", [0.1, 0.5, 0.9])
+def test_pinball_optimum_is_the_tau_quantile(tau):
+    # the mean gradient over a sample changes sign at the sample's tau-quantile
+    y = np.random.default_rng(6).exponential(size=1001)
+    q = np.quantile(y, tau)
+    loss = losses.get("pinball", tau=tau)
+    assert loss.grad(y, np.full_like(y, q - 1e-3)).sum() < 0
+    assert loss.grad(y, np.full_like(y, q + 1e-3)).sum() > 0
+    grid = np.linspace(0.0, 5.0, 2001)
+    best = grid[np.argmin([loss.value(y, np.full_like(y, c)) for c in grid])]
+    assert best == pytest.approx(q, abs=5e-3)
+
+
+@pytest.mark.parametrize("tau", [0.0, 1.0, 2.0])
+def test_pinball_rejects_tau_outside_0_1(tau):
+    with pytest.raises(ValueError, match="tau"):
+        losses.get("pinball", tau=tau).value([1.0], [0.0])
+
+
+# Gaussian NLL with a learned variance: two outputs per target
+
+def test_gaussian_nll_pinned():
+    nll = LOSSES["gaussian_nll"]
+    assert nll.outputs_per_target == 2
+    assert {k for k, loss in LOSSES.items() if loss.outputs_per_target != 1} == {"gaussian_nll"}
+    # y = 1, mean 0, s = log var = 0: (0 + 1) / 2
+    assert nll.value([1.0], [[0.0, 0.0]]) == pytest.approx(0.5)
+    # y = 3, mean 1, var 4: (log 4 + 4 / 4) / 2
+    assert nll.value([3.0], [[1.0, np.log(4.0)]]) == pytest.approx(1.1931471805599454)
+    np.testing.assert_allclose(nll.grad([3.0], [[1.0, np.log(4.0)]]), [[-0.5, 0.0]], atol=1e-15)
+    # y = 0, mean 2, var 1: value (0 + 4) / 2 = 2; d/dmean = 2, d/ds = (1 - 4) / 2
+    np.testing.assert_allclose(nll.grad([0.0], [[2.0, 0.0]]), [[2.0, -1.5]])
+    # the mean over samples: (0.5 + 2) / 2, and the gradients divided by n
+    assert nll.value([1.0, 0.0], [[0.0, 0.0], [2.0, 0.0]]) == pytest.approx(1.25)
+    np.testing.assert_allclose(nll.grad([1.0, 0.0], [[0.0, 0.0], [2.0, 0.0]]),
+                               [[-0.5, 0.0], [1.0, -0.75]])
+    # two target columns: units [mean_1, mean_2, s_1, s_2], value a mean over both columns
+    assert nll.value([[1.0, 3.0]], [[0.0, 1.0, 0.0, np.log(4.0)]]) == pytest.approx(
+        (0.5 + 1.1931471805599454) / 2)
+    mean, sigma = nll.split(np.array([[0.5, np.log(4.0)]]))
+    np.testing.assert_allclose(mean, [[0.5]])
+    np.testing.assert_allclose(sigma, [[2.0]])
+
+
+def test_gaussian_nll_per_sample_and_shapes():
+    nll = LOSSES["gaussian_nll"]
+    y, p = valid_inputs("gaussian_nll", np.random.default_rng(8))
+    assert nll.per_sample(y, p).shape == (N,)
+    assert nll.grad(y, p).shape == (N, 4)
+    with pytest.raises(ValueError, match="two outputs per target"):
+        nll.value([1.0, 2.0], [[0.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match="two outputs per target"):
+        nll.value([1.0, 2.0, 3.0], [[0.0, 0.0], [0.0, 0.0]])
+
+
+def test_gaussian_nll_optimum_is_the_sample_mean_and_variance():
+    y = np.random.default_rng(9).normal(2.0, 0.7, 500)
+    nll = LOSSES["gaussian_nll"]
+    best = np.tile([y.mean(), np.log(y.var())], (len(y), 1))
+    np.testing.assert_allclose(nll.grad(y, best).sum(axis=0), 0.0, atol=1e-12)
+    for step in ([0.05, 0.0], [-0.05, 0.0], [0.0, 0.1], [0.0, -0.1]):
+        assert nll.value(y, best + np.array(step)) > nll.value(y, best)
+
+
+def test_gaussian_nll_floors_the_variance():
+    nll = LOSSES["gaussian_nll"]
+    # s = -30 would be a variance of 1e-13: the loss uses 1e-6 instead (torch's eps)
+    floor = losses.VAR_FLOOR
+    assert nll.value([1.0], [[0.0, -30.0]]) == pytest.approx(0.5 * (np.log(floor) + 1 / floor))
+    value, grad = nll.value([0.0], [[1e4, -1e4]]), nll.grad([0.0], [[1e4, -1e4]])
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    # a huge variance: the loss is about s / 2 and the mean's gradient vanishes
+    assert nll.value([0.0], [[1.0, 800.0]]) == pytest.approx(400.0)
+    assert nll.grad([0.0], [[1.0, 800.0]])[0, 0] == 0.0
+
+
+def test_gaussian_nll_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    y = rng.normal(size=(7, 2))
+    mean, s = rng.normal(size=(7, 2)), rng.uniform(-2.0, 2.0, (7, 2))
+    nll = LOSSES["gaussian_nll"]
+    p = np.hstack([mean, s])
+    mean_t = torch.tensor(mean, requires_grad=True, dtype=torch.float64)
+    s_t = torch.tensor(s, requires_grad=True, dtype=torch.float64)
+    reference = torch.nn.GaussianNLLLoss(full=False, eps=losses.VAR_FLOOR, reduction="mean")(
+        mean_t, torch.tensor(y, dtype=torch.float64), torch.exp(s_t))
+    reference.backward()
+    assert nll.value(y, p) == pytest.approx(reference.item(), rel=1e-12)
+    np.testing.assert_allclose(nll.grad(y, p),
+                               np.hstack([mean_t.grad.numpy(), s_t.grad.numpy()]), rtol=1e-10)

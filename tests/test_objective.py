@@ -94,3 +94,144 @@ def test_bad_targets_say_what_to_fix():
         prepare_targets("regression", [1.0, np.inf])
     with pytest.raises(ValueError, match="unknown problem"):
         prepare_targets("ranking", [1.0])
+
+
+# A decision threshold chosen by the user (binary)
+
+
+def test_threshold_override_moves_the_decision_and_nothing_else():
+    default = Objective.build("binary", "sigmoid", "bce", [0, 1, 1])
+    moved = Objective.build("binary", "sigmoid", "bce", [0, 1, 1], threshold=0.2)
+    assert default.threshold == 0.5 and default.threshold_override is None
+    assert moved.threshold == 0.2 and moved.with_targets([1, 0]).threshold == 0.2
+    outputs = np.array([[0.1], [0.3], [0.6]])
+    np.testing.assert_array_equal(default.decide(outputs), [0, 0, 1])
+    np.testing.assert_array_equal(moved.decide(outputs), [0, 1, 1])
+    # the loss and its gradient do not depend on the threshold
+    z = rng.normal(size=(3, 1))
+    for a, b in zip(default.value_and_dz(z), moved.value_and_dz(z)):
+        np.testing.assert_array_equal(a, b)
+    assert Objective.build("binary", "linear", "hinge", threshold=0.5).threshold == 0.5
+    assert Objective.build("binary", "linear", "hinge").threshold == 0.0
+
+
+@pytest.mark.parametrize(("problem", "threshold", "message"), [
+    ("regression", 0.5, "binary problems"), ("multiclass", 0.5, "largest output"),
+    ("binary", float("nan"), "finite"), ("binary", "high", "finite")])
+def test_bad_thresholds_say_what_to_fix(problem, threshold, message):
+    with pytest.raises(ValueError, match=message):
+        Objective.build(problem, "sigmoid", "mse", threshold=threshold)
+
+
+def test_fit_takes_a_threshold_that_the_accuracy_and_the_model_use():
+    import explorer
+
+    X = rng.normal(size=(60, 2))
+    y = (X[:, 0] > 0).astype(int)
+    kwargs = dict(problem="binary", hidden=(4,), epochs=5, batch_size=20, seed=1,
+                  validation_data=(X, y))
+    model, history = explorer.fit(X, y, **kwargs)
+    same, same_history = explorer.fit(X, y, threshold=0.5, **kwargs)
+    assert model.threshold_override is None and model.threshold == 0.5
+    np.testing.assert_array_equal(model.theta, same.theta)  # training is untouched
+    assert history.equals(same_history)
+    strict, strict_history = explorer.fit(X, y, threshold=1.0, **kwargs)
+    np.testing.assert_array_equal(strict.theta, model.theta)
+    assert strict.threshold == 1.0 and strict.objective().threshold == 1.0
+    # a sigmoid never exceeds 1: everything is class 0, and the accuracy says so
+    np.testing.assert_array_equal(strict.predict_class(X), 0)
+    assert strict_history["val_accuracy"].iloc[-1] == pytest.approx(1 - y.mean())
+    with pytest.raises(ValueError, match="binary problems"):
+        explorer.fit(X, X[:, 0], problem="regression", epochs=1, threshold=0.5)
+
+
+# A class-weighted BCE keeps the fused logit path
+
+
+def test_weighted_bce_fused_path_equals_the_explicit_chain():
+    labels = rng.integers(0, 2, 20)
+    objective = Objective.build("binary", "sigmoid", "bce", labels, loss_params={"alpha": 0.8})
+    assert objective.fused is not None
+    z = rng.normal(0.0, 2.0, (20, 1))
+    value, dz, p = objective.value_and_dz(z)
+    loss = losses.get("bce", alpha=0.8)
+    chain_value, dp = loss.value_and_grad(objective.y, p)
+    assert value == pytest.approx(chain_value, rel=1e-10)
+    np.testing.assert_allclose(dz, activations.get("sigmoid").vjp(z, p, dp), rtol=1e-9)
+    weight = np.where(objective.y == 1, 0.8, 0.2)
+    np.testing.assert_allclose(dz, weight * (p - objective.y) / 20, rtol=1e-12)
+    assert objective.per_sample(z).mean() == pytest.approx(value, rel=1e-12)
+    # saturated and confidently wrong: finite, w |z| per row, gradient w / n
+    z = np.array([[40.0], [-40.0]])
+    wrong = objective.with_targets([0, 1])
+    value, dz, _ = wrong.value_and_dz(z)
+    assert value == pytest.approx((0.2 * 40 + 0.8 * 40) / 2)
+    np.testing.assert_allclose(dz, [[0.2 / 2], [-0.8 / 2]], rtol=1e-12)
+
+
+# A loss with a learned scale: two output units per target column
+
+
+def test_learned_scale_doubles_the_outputs_and_activates_the_means_only():
+    one = Objective.build("regression", "tanh", "gaussian_nll", [1.0, 2.0])
+    assert one.learns_scale and one.n_outputs == 2
+    two = Objective.build("regression", "linear", "gaussian_nll", [[1.0, 2.0], [0.0, 1.0]])
+    assert two.n_outputs == 4 and two.y.shape == (2, 2)
+    assert Objective.build("regression", "linear", "gaussian_nll").n_outputs == 2
+    z = np.array([[0.5, -1.0], [3.0, 2.0]])
+    np.testing.assert_allclose(one.outputs(z), [[np.tanh(0.5), -1.0], [np.tanh(3.0), 2.0]])
+    np.testing.assert_allclose(one.point(one.outputs(z)), np.tanh(z[:, :1]))
+    np.testing.assert_allclose(one.sigma(one.outputs(z)), np.exp(z[:, 1:] / 2))
+    # stacked parameter sets (c, n, 2k) too
+    np.testing.assert_allclose(one.outputs(z[None])[0], one.outputs(z))
+    plain = Objective.build("regression", "tanh", "mse", [1.0])
+    np.testing.assert_array_equal(plain.point(z), z)
+    with pytest.raises(ValueError, match="no noise level"):
+        plain.sigma(z)
+
+
+@pytest.mark.parametrize("activation", ["linear", "tanh", "softplus"])
+def test_learned_scale_gradient_matches_central_differences(activation):
+    targets = rng.normal(size=(6, 2))
+    objective = Objective.build("regression", activation, "gaussian_nll", targets)
+    z = rng.normal(0.0, 1.0, (6, 4))
+    # a caller's p with the activation on every unit (the network's) must not be used
+    value, dz, p = objective.value_and_dz(z, p=activations.get(activation).forward(z))
+    np.testing.assert_allclose(p, objective.outputs(z))
+    assert value == pytest.approx(objective.value(z))
+    numeric = np.zeros_like(z)
+    h = 1e-6
+    for index in np.ndindex(z.shape):
+        up, down = z.copy(), z.copy()
+        up[index] += h
+        down[index] -= h
+        numeric[index] = (objective.value(up) - objective.value(down)) / (2 * h)
+    np.testing.assert_allclose(dz, numeric, rtol=1e-5, atol=1e-8)
+    many = objective.values_many(np.stack([z, 2 * z]))
+    assert many[0] == pytest.approx(value, rel=1e-12)
+
+
+def test_fit_with_a_learned_scale_predicts_mean_and_sigma():
+    import explorer
+
+    X = rng.uniform(-1.0, 1.0, (80, 1))
+    y = 2.0 * X[:, 0] + rng.normal(0.0, 0.3, 80)
+    model, history = explorer.fit(X, y, loss="gaussian_nll", hidden=(4,), epochs=5, seed=2,
+                                  validation_data=(X, y))
+    assert model.network.n_outputs == 2
+    assert list(history.columns) == ["epoch", "loss", "grad_norm", "rmse", "mae", "val_loss",
+                                     "val_rmse", "val_mae"]
+    out = model.predict(X)
+    assert out.shape == (80, 2)
+    z = model.network.pre_activations(model.theta, X)
+    np.testing.assert_allclose(out[:, 0], z[:, 0])
+    np.testing.assert_allclose(out[:, 1], np.exp(z[:, 1] / 2))
+    # the metrics read the mean only
+    rmse = np.sqrt(np.mean((out[:, 0] - y) ** 2))
+    assert history["val_rmse"].iloc[-1] == pytest.approx(rmse)
+    # a mean through tanh: the activation reaches the mean, not sigma
+    tanh_model, _ = explorer.fit(X, y, loss="gaussian_nll", output_activation="tanh",
+                                 hidden=(4,), epochs=2, seed=2)
+    z = tanh_model.network.pre_activations(tanh_model.theta, X)
+    np.testing.assert_allclose(tanh_model.predict(X), np.c_[np.tanh(z[:, 0]),
+                                                            np.exp(z[:, 1] / 2)])

@@ -27,6 +27,9 @@ EXPECTED = {
     "regression": {
         "mse": "M m m x m m m", "mae": "M m m x m m m", "huber": "M m m x m m m",
         "log_cosh": "M m m x m m m", "msle": "m m m x m m m",
+        # a quantile or a (mean, variance) of any real target: a linear output only; bounded
+        # outputs cannot reach every target, one-unit softmax is always 1
+        "pinball": "M m m x m m m", "gaussian_nll": "M m m x m m m",
     },
     "binary": {
         "mse": "m m m x m m m", "bce": "x M x x x x x", "focal": "x M x x x x x",
@@ -248,7 +251,13 @@ def test_invalid_triples_break_as_explained(kind):
         elif kind == "single softmax":  # always 1: nothing to learn, but no crash
             history = short_fit(problem, activation, loss)
             assert history.attrs["divergence"] is None
-            assert np.all(history["grad_norm"] == 0.0)
+            if losses.get(loss).outputs_per_target == 1:
+                assert np.all(history["grad_norm"] == 0.0)
+            else:  # the mean is stuck at 1; only the scale unit learns
+                assert "only the scale unit" in reason
+                model, _ = explorer.fit(X, TARGETS[problem], problem=problem, hidden=(4,),
+                                        output_activation=activation, loss=loss, epochs=20)
+                np.testing.assert_array_equal(model.predict(X)[:, 0], 1.0)
         elif kind == "degenerate":  # every output -> 1: the loss vanishes, the classes blur
             assert "every output" in reason
             model, history = explorer.fit(X, TARGETS[problem], problem=problem,
@@ -298,3 +307,55 @@ def test_reasons_use_the_right_article():
     for problem in ("regression", "binary", "multiclass", "counts"):
         for p in pairing.matrix(problem).values():
             assert " A exponential" not in p.reason and " a exponential" not in p.reason
+
+
+
+# The quantile and learned-variance losses, from their formulas
+
+
+def test_pinball_and_gaussian_nll_gradients_at_z_are_the_formulas():
+    from explorer import anatomy
+
+    z = np.linspace(-3.0, 3.0, 13)
+    y = 1.0
+    for tau in (0.1, 0.5, 0.9):  # linear output: dL/dz = -tau above, 1 - tau below
+        want = np.where(y > z, -tau, np.where(y < z, 1 - tau, 0.0))
+        got = anatomy.loss_vs_preactivation("linear", "pinball", y, z=z,
+                                            loss_params={"tau": tau}).grad[0]
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    # tanh + pinball: the chain (dL/dp) (1 - p^2)
+    got = anatomy.loss_vs_preactivation("tanh", "pinball", 0.5, z=z).grad[0]
+    p = np.tanh(z)
+    np.testing.assert_allclose(got, np.where(0.5 > p, -0.5, 0.5) * (1 - p ** 2), atol=1e-12)
+    # Gaussian NLL at s = 0 (sigma = 1), the mean unit: (p - y) a'(z)
+    got = anatomy.loss_vs_preactivation("linear", "gaussian_nll", y, z=z).grad[0]
+    np.testing.assert_allclose(got, z - y, atol=1e-12)
+    got = anatomy.loss_vs_preactivation("sigmoid", "gaussian_nll", y, z=z).grad[0]
+    p = sigmoid(z)
+    np.testing.assert_allclose(got, (p - y) * p * (1 - p), atol=1e-12)
+    assert r"\tau" in pairing.gradient_at_z("linear", "pinball")
+    assert "e^{-s}" in pairing.gradient_at_z("linear", "gaussian_nll")
+    assert pairing.gradient_at_z("sigmoid", "gaussian_nll") == r"(p - y)\,e^{-s}\cdot p(1 - p)"
+
+
+def test_new_regression_losses_probe_and_reasons():
+    # linear + pinball(0.5): |dL/dz| = 0.5 on either side; exp + pinball: 0.5 e^-8 at z = -8
+    assert pairing.probe("regression", "linear", "pinball").wrong_gradient == pytest.approx(0.5)
+    exp_probe = pairing.probe("regression", "exp", "pinball")
+    assert exp_probe.wrong_gradient == pytest.approx(0.5 * np.exp(-8.0), rel=1e-9)
+    assert exp_probe.vanishes
+    # linear + Gaussian NLL at sigma = 1, y = 1: |z - y|, smallest at z = 8: 7
+    assert pairing.probe("regression", "linear", "gaussian_nll").wrong_gradient == (
+        pytest.approx(7.0))
+    assert pairing.probe("regression", "relu", "gaussian_nll").wrong_gradient == 0.0
+    matched = pairing.check("regression", "linear", "pinball")
+    assert "quantile" in matched.reason and "asymmetric Laplace" in matched.reason
+    nll = pairing.check("regression", "linear", "gaussian_nll")
+    assert "variance" in nll.reason
+    assert pairing.check("regression", "sigmoid", "pinball").headline == (
+        "Sigmoid cannot reach every target")
+    assert pairing.matched_activations("pinball") == ("linear",)
+    assert pairing.matched_activations("gaussian_nll") == ("linear",)
+    for loss in ("pinball", "gaussian_nll"):
+        for problem in ("binary", "multiclass", "counts"):
+            assert pairing.check(problem, "linear", loss).verdict == "invalid"
