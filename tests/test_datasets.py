@@ -49,6 +49,7 @@ def test_problem_membership_and_default_order():
         "sine",
         "outliers",
         "heteroscedastic",
+        "skewed",
         "plane",
         "bump",
     ]
@@ -206,6 +207,52 @@ def test_heteroscedastic_noiseless_is_a_line_and_noise_grows_with_x():
     residual = y - 0.6 * X[:, 0]
     near, far = np.abs(X[:, 0]) < 0.5, np.abs(X[:, 0]) > 2.0
     assert residual[far].std() > 3 * residual[near].std()
+
+
+def test_heteroscedastic_true_sigma_and_quantiles():
+    X, y = make("heteroscedastic", "regression", n=40_000, noise=0.5, seed=1)
+    x = X[:, 0]
+    np.testing.assert_allclose(datasets.heteroscedastic_sigma([0.0, -2.0], 0.5), [0.1, 1.1])
+    standardized = (y - 0.6 * x) / datasets.heteroscedastic_sigma(x, 0.5)
+    assert standardized.std() == pytest.approx(1.0, abs=0.02)
+    for tau in (0.1, 0.5, 0.9):
+        below = np.mean(y <= datasets.heteroscedastic_quantile(x, tau, 0.5))
+        assert below == pytest.approx(tau, abs=0.01)
+    # Φ⁻¹(0.9) = 1.2816: the 0.9-quantile at x = 2 is 1.2 + 1.1 x 1.2816
+    assert datasets.heteroscedastic_quantile(2.0, 0.9, 0.5) == pytest.approx(1.2 + 1.1 * 1.28155,
+                                                                             abs=1e-4)
+
+
+def test_skewed_noiseless_is_the_line_and_noise_only_pushes_up():
+    X, y = make("skewed", "regression", noise=0)
+    np.testing.assert_allclose(y, 0.4 * X[:, 0] - 1.2)
+    X, y = make("skewed", "regression", n=2000)
+    assert np.all(y >= 0.4 * X[:, 0] - 1.2)
+
+
+def test_skewed_true_mean_median_and_quantiles():
+    noise = 0.8
+    X, y = make("skewed", "regression", n=60_000, noise=noise, seed=2)
+    x = X[:, 0]
+    # pinned by hand at x = 0 (scale 0.8): mean -1.2 + 0.8, median -1.2 + 0.8 log 2,
+    # 90th percentile -1.2 + 0.8 log 10; at x = 2 the scale is 0.8 x 1.6
+    assert datasets.skewed_mean(0.0, noise) == pytest.approx(-0.4)
+    assert datasets.skewed_quantile(0.0, 0.5, noise) == pytest.approx(-1.2 + 0.8 * np.log(2))
+    assert datasets.skewed_quantile(2.0, 0.9, noise) == pytest.approx(
+        -0.4 + 1.28 * np.log(10))
+    for tau in (0.1, 0.5, 0.9):
+        below = np.mean(y <= datasets.skewed_quantile(x, tau, noise))
+        assert below == pytest.approx(tau, abs=0.01)
+    band = np.abs(x - 1.5) < 0.1
+    assert y[band].mean() == pytest.approx(datasets.skewed_mean(1.5, noise), abs=0.03)
+    # the three differ visibly: mean - median = 0.31 x scale, q90 - mean = 1.30 x scale
+    grid = np.linspace(-2.5, 2.5, 11)
+    median = datasets.skewed_quantile(grid, 0.5, noise)
+    assert np.all(datasets.skewed_mean(grid, noise) - median > 0.05)
+    assert np.all(datasets.skewed_quantile(grid, 0.9, noise) - datasets.skewed_mean(grid, noise)
+                  > 0.2)
+    with pytest.raises(ValueError, match="tau"):
+        datasets.skewed_quantile(grid, 1.0, noise)
 
 
 def test_plane_and_bump_noiseless_targets_equal_the_function():
