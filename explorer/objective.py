@@ -106,7 +106,7 @@ class Objective:
         if loss_params:
             loss_obj = loss_obj.with_params(**loss_params)
         if threshold is not None:
-            check_threshold(problem, threshold)
+            threshold = check_threshold(problem, threshold)
         units = (n_classes if problem == "multiclass" and n_classes else 1)
         objective = cls(problem, activations.get(activation), loss_obj,
                         n_outputs or units * loss_obj.outputs_per_target, n_classes,
@@ -124,10 +124,16 @@ class Objective:
     def fused(self) -> FusedFn | None:
         """The closed-form logit path for a canonical pair, or None (chain rule)."""
         fused = losses.FUSED.get((self.activation.key, self.loss.key))
-        alpha = self.loss.params.get("alpha")
-        if fused is losses.fused_sigmoid_bce and alpha is not None:
-            return functools.partial(losses.fused_weighted_sigmoid_bce, alpha=alpha)
+        if fused is not None and self._fused_alpha is not None:
+            return functools.partial(losses.fused_weighted_sigmoid_bce, alpha=self._fused_alpha)
         return fused
+
+    @property
+    def _fused_alpha(self) -> float | None:
+        """The class weight α of a fused sigmoid + BCE, else None."""
+        if self.activation.key == "sigmoid" and self.loss.key == "bce":
+            return self.loss.params.get("alpha")
+        return None
 
     @property
     def threshold(self) -> float:
@@ -204,9 +210,8 @@ class Objective:
         """Loss of each sample (m,), computed exactly as ``value_and_dz`` computes the mean."""
         y = self.y if y is None else y
         if self.fused is not None:
-            alpha = self.loss.params.get("alpha")
-            if self.activation.key == "sigmoid" and alpha is not None:
-                return losses.fused_weighted_per_sample(y, z, alpha)
+            if self._fused_alpha is not None:
+                return losses.fused_weighted_per_sample(y, z, self._fused_alpha)
             return losses.fused_per_sample(self.activation.key, y, z)
         return self.loss.per_sample_from(y, self.outputs(z))
 

@@ -136,7 +136,7 @@ def test_losses_lists_the_whole_catalogue(capsys):
     code, out, _ = run(capsys, "losses")
     assert code == 0
     keys = {line.split()[0] for line in out.splitlines()[1:]}
-    assert keys == set(losses.LOSSES) and len(keys) == 14
+    assert keys == set(losses.LOSSES) and len(keys) == 16
     assert "Bernoulli" in out and "pairing for" not in out
 
 
