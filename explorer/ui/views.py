@@ -289,8 +289,8 @@ SCALES = {"auto": "auto", "log": "log10", "clip": "clipped", "linear": "linear"}
 def surface_view(run: Run) -> None:
     """The loss over a 2-D slice of weight space, with the optimizer's path on it."""
     if len(run.model.snapshots) < 2:
-        st.info("The run stopped before its first epoch, so there is no path to draw. "
-                "Pick a valid pair (see the verdict in the sidebar) and try again.")
+        st.info("The run stopped too early to record a path, so there is no path to draw; "
+                "the message above says why.")
         return
     names = run.model.network.parameter_names()
     arch = f"{run.model.network.n_params}_{run.config.hidden}_{run.config.problem}"
@@ -330,8 +330,9 @@ def surface_view(run: Run) -> None:
     st.plotly_chart(line, width="stretch", key="line_chart", config=PLOT_CONFIG)
     st.caption("The loss and the reported metric along the straight line θ(t) = (1 − t)·θ₀ "
                "+ t·θ₁ from the initial (t = 0) to the final weights (t = 1), extended a "
-               "little beyond both ends (Goodfellow et al., 2015). A smooth monotone descent "
-               "means the path found no barrier worth crossing.")
+               "little beyond both ends (Goodfellow et al., 2015). A monotone descent from "
+               "t = 0 to t = 1 means this straight line crosses no barrier; training itself "
+               "took a different, curved path.")
 
 
 GRADIENT_CAPTION = (
