@@ -410,3 +410,12 @@ def test_anatomy_caption_compares_pairs_not_positions():
     caption = " ".join(c.value for c in at.main.caption)
     assert "far left" not in caption
     assert "≥ 0.9" in caption and "≤ 0.17" in caption
+
+
+@pytest.mark.parametrize("loss,expected", [
+    ("bce", "**Negative log-likelihood of:** Bernoulli"),
+    ("hinge", "**Not a likelihood:** a margin loss"),
+    ("huber", "**Likelihood:** none exactly")])
+def test_the_pair_panel_calls_only_likelihoods_likelihoods(loss, expected):
+    from explorer.ui import views
+    assert views.likelihood_sentence(losses.get(loss)).startswith(expected)

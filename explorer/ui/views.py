@@ -76,8 +76,10 @@ def pair_panel(run: Run) -> None:
 def likelihood_sentence(loss: losses.Loss) -> str:
     """'Negative log-likelihood of: …', or 'Not a likelihood: …' for margin and robust losses."""
     text = loss.likelihood
-    if text.startswith("none"):
-        return f"**Not a likelihood:** {text.split(':', 1)[-1].strip()}."
+    if text.startswith("none:"):
+        return f"**Not a likelihood:** {text.split(':', 1)[1].strip()}."
+    if text.startswith("none"):  # "none exactly: …"
+        return f"**Likelihood:** {text}."
     return f"**Negative log-likelihood of:** {text}."
 
 
