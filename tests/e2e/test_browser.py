@@ -9,6 +9,7 @@ from tests.e2e.helpers import (
     CHART,
     assert_background_stays_while_playing,
     choose,
+    choose_starting,
     current_query,
     no_exception,
     painted_fraction,
@@ -199,12 +200,12 @@ def test_msle_on_an_uploaded_target_with_negative_values_is_refused(server, page
     sidebar = page.locator("[data-testid='stSidebar']")
     message = f"but {negative} of the 120 target values are negative"
     sidebar.get_by_text(re.compile(message)).first.wait_for()
-    assert page.locator("[data-testid='stMain']").get_by_text(
-        re.compile(message)).first.is_visible()
+    # the main area repeats it (drawn after the sidebar, so wait for it too)
+    page.locator("[data-testid='stMain']").get_by_text(re.compile(message)).first.wait_for()
+    wait_idle(page, chart=False)  # let the rerun finish before opening a box
     no_exception(page)
     screenshot(page, artifacts / "12-msle-upload-refused.png")
-    page.get_by_role("combobox", name="Loss", exact=True).click()
-    page.get_by_role("option", name=re.compile("^Mean squared error")).first.click()
+    choose_starting(page, "Loss", "Mean squared error")
     wait_for_query(page, "loss", "mse")
     wait_idle(page)
     assert sidebar.get_by_text(re.compile("Target standardized")).first.is_visible()
