@@ -350,7 +350,7 @@ DATASETS: dict[str, Dataset] = {
             ("binary",),
             2,
             circles,
-            "A ring of one class around a disc of the other.",
+            "A small ring of one class inside a larger ring of the other.",
             {"factor": 0.5},
             default_noise=0.15,
         ),

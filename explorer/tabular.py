@@ -2,8 +2,10 @@
 
 Every problem with the file becomes a ValueError whose message says what to change. Features
 are standardized (mean 0, standard deviation 1) because the networks here expect inputs of
-order 1; regression targets are standardized too, and the notes say so, since RMSE and MAE are
-then in standard deviations of the target.
+order 1. Regression targets are standardized too (RMSE and MAE are then in standard deviations
+of the target, and the notes say so), except for a loss that needs targets >= 0 in their own
+units (MSLE): standardizing would make every target below the mean negative. Such a loss on a
+target with negative values is refused with a message, never clipped.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ MAX_BYTES = 5_000_000
 MAX_ROWS = 5000
 MIN_ROWS = 10
 MAX_CLASSES = 10
+NON_NEGATIVE_TARGETS = {"msle": "MSLE compares log(1 + y)",
+                        "poisson": "the Poisson loss takes y log p"}
+"""Losses that need targets >= 0 in their own units, and why."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class Table:
     problem: str
     class_names: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    target_standardized: bool = False
     digest: str = field(default="", compare=False)
 
 
@@ -85,9 +91,16 @@ def numeric_columns(frame: pd.DataFrame) -> list[str]:
     return names
 
 
+def standardizes_target(problem: str, loss: str | None = None) -> bool:
+    """Whether ``prepare`` standardizes the target: regression, unless the loss needs the
+    target's own non-negative values."""
+    return problem == "regression" and loss not in NON_NEGATIVE_TARGETS
+
+
 def prepare(frame: pd.DataFrame, features: list[str], target: str, problem: str,
-            seed: int = 0, max_rows: int = MAX_ROWS) -> Table:
-    """Check the choice of columns against the problem; return standardized X and encoded y."""
+            seed: int = 0, max_rows: int = MAX_ROWS, loss: str | None = None) -> Table:
+    """Check the choice of columns against the problem (and the loss, when given); return
+    standardized X and encoded y (see ``standardizes_target``)."""
     features = list(features)
     if not 1 <= len(features) <= 2:
         raise ValueError("Choose one or two feature columns (the views draw 1-D and 2-D "
@@ -131,11 +144,12 @@ def prepare(frame: pd.DataFrame, features: list[str], target: str, problem: str,
         raise ValueError(f"The feature {constant!r} has the same value in every row.")
     X = (X - X.mean(axis=0)) / std
     notes.append("Features standardized to mean 0 and standard deviation 1.")
-    y, class_names = _encode_target(target_column, problem, notes)
-    return Table(X, y, tuple(features), target, problem, class_names, tuple(notes))
+    y, class_names = _encode_target(target_column, problem, notes, loss)
+    return Table(X, y, tuple(features), target, problem, class_names, tuple(notes),
+                 standardizes_target(problem, loss))
 
 
-def _encode_target(column: pd.Series, problem: str, notes: list[str]):
+def _encode_target(column: pd.Series, problem: str, notes: list[str], loss: str | None):
     if problem in ("binary", "multiclass"):
         labels = column.astype(str).str.strip()
         names = sorted(labels.unique(), key=_natural_key)
@@ -157,6 +171,15 @@ def _encode_target(column: pd.Series, problem: str, notes: list[str]):
         return y, ()
     if y.std() == 0:
         raise ValueError("The target has the same value in every row.")
+    if not standardizes_target(problem, loss):
+        negative = int(np.sum(y < 0))
+        if negative:
+            raise ValueError(f"{NON_NEGATIVE_TARGETS[loss]}, so it needs targets ≥ 0, but "
+                             f"{negative} of the {len(y)} target values are negative. Choose "
+                             "another loss (MSE, MAE, Huber) or another target column.")
+        notes.append(f"Target kept in its own units: {NON_NEGATIVE_TARGETS[loss]}, and "
+                     "standardizing would make every target below the mean negative.")
+        return y, ()
     notes.append(f"Target standardized: RMSE and MAE are in units of its standard deviation "
                  f"({y.std():.4g}).")
     return (y - y.mean()) / y.std(), ()
@@ -169,8 +192,10 @@ def _natural_key(text: str):
         return (1, 0.0, text)
 
 
-def digest(data: bytes, features, target: str, problem: str) -> str:
-    """A short fingerprint of an upload and the choice of columns: its cache key."""
+def digest(data: bytes, features, target: str, problem: str, loss: str | None = None) -> str:
+    """A short fingerprint of an upload, the choice of columns and how the target was
+    prepared: its cache key."""
     h = hashlib.sha1(data)
-    h.update(repr((list(features), target, problem)).encode())
+    h.update(repr((list(features), target, problem,
+                   standardizes_target(problem, loss))).encode())
     return h.hexdigest()[:16]

@@ -272,3 +272,150 @@ def test_dataset_and_loss_options_appear_where_they_apply():
     assert (value[0] if isinstance(value, list) else value) == "2"
     with pytest.raises(KeyError):
         app().slider(key="delta")  # BCE has no delta: no slider
+
+
+def _query(at: AppTest) -> dict:
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def _main_text(at: AppTest) -> str:
+    parts = [*at.main.info, *at.main.warning, *at.main.caption, *at.main.markdown]
+    return " ".join(str(p.value) for p in parts)
+
+
+def test_header_does_not_claim_every_loss_is_a_likelihood():
+    at = ok(app())
+    caption = at.main.caption[0].value
+    assert caption.startswith("Many standard losses are the negative log-likelihood")
+
+
+def test_a_lesson_link_keeps_its_lesson_until_a_setting_changes():
+    at = ok(app(preset="why_not_mse"))
+    assert any(i.value.startswith("**Lesson: Why not MSE") for i in at.main.info)
+    assert _query(at)["preset"] == "why_not_mse"
+    at.radio(key="view").set_value("Train").run()  # a view is not a setting
+    assert _query(ok(at))["preset"] == "why_not_mse"
+    assert any("**Lesson:" in i.value for i in at.main.info)
+
+    reloaded = ok(app(**_query(at)))  # the same link in a new session
+    assert any("**Lesson: Why not MSE" in i.value for i in reloaded.main.info)
+    assert _query(reloaded)["preset"] == "why_not_mse"
+
+    at.slider(key="epochs").set_value(200).run()
+    ok(at)
+    info = " ".join(i.value for i in at.main.info)
+    assert "**Lesson:" not in info
+    assert "You have changed this lesson's settings** (epochs)" in info
+    assert "preset" not in _query(at)
+    at.button(key="back_to_lesson").click().run()
+    ok(at)
+    assert at.session_state["epochs"] == 300
+    assert any("**Lesson: Why not MSE" in i.value for i in at.main.info)
+    assert _query(at)["preset"] == "why_not_mse"
+
+
+def test_a_changed_loss_also_marks_the_lesson_changed():
+    at = ok(app(preset="hinge"))
+    at.selectbox(key="loss").set_value("bce").run()
+    ok(at)
+    info = " ".join(i.value for i in at.main.info)
+    assert "changed this lesson's settings** (output activation, loss)" not in info
+    assert "changed this lesson's settings** (loss)" in info
+
+
+def test_train_loss_help_says_how_it_differs_from_validation_loss():
+    at = ok(app())
+    help_text = next(m for m in at.metric if m.label == "Train loss").help
+    for words in ("before", "L2", "after the epoch"):
+        assert words in help_text
+
+
+def test_poisson_loss_explains_why_it_can_be_negative_on_the_page():
+    at = ok(app(problem="counts", epochs="30"))
+    assert float(next(m for m in at.metric if m.label == "Train loss").value) < 0
+    assert any("log y!" in c.value for c in at.main.caption)
+    assert not any("log y!" in c.value for c in ok(app(epochs="30")).main.caption)
+
+
+def test_saturating_mismatch_offers_a_race_from_a_saturated_start():
+    at = ok(app(loss="mse"))
+    notice = " ".join(m.value for m in at.main.markdown if "mismatched" in m.value)
+    assert "p(1 − p)" in notice and "Small initial weights" in notice
+    at.button(key="saturated_race").click().run()
+    ok(at)
+    assert at.session_state["view"] == "Compare"
+    assert at.multiselect(key="compare_pairs_binary").value == ["sigmoid|mse", "sigmoid|bce"]
+    assert (at.session_state["init_scale"], at.session_state["optimizer"],
+            at.session_state["lr"], at.session_state["hidden"]) == (10.0, "sgd", 0.5, "16")
+    table = at.dataframe[0].value.set_index("pair")
+    mse = table.loc["Sigmoid + Mean squared error", "validation Accuracy"]
+    bce = table.loc["Sigmoid + Binary cross-entropy", "validation Accuracy"]
+    assert bce - mse > 0.1
+    note = next(i.value for i in at.main.info if "Why a saturated start" in i.value)
+    assert "p(1 − p) (at most 0.25)" in note and "× 10" in note
+    assert f"Sigmoid + Binary cross-entropy {bce:.1%}" in note
+    assert f"Sigmoid + Mean squared error {mse:.1%}" in note
+    assert _query(at)["init_scale"] == "10" and _query(at)["view"] == "Compare"
+    assert not at.get("button") or "saturated_race" not in [b.key for b in at.button]
+
+
+@pytest.mark.parametrize("query", [{}, {"loss": "hinge"},
+                                   {"problem": "regression", "output_activation": "sigmoid"},
+                                   {"problem": "multiclass", "output_activation": "sigmoid"}])
+def test_no_race_button_where_the_default_run_already_shows_the_failure(query):
+    at = ok(app(epochs="30", **query))
+    assert "saturated_race" not in [b.key for b in at.button]
+
+
+def test_a_range_mismatch_counts_the_targets_the_output_cannot_reach():
+    at = ok(app(problem="regression", output_activation="sigmoid", epochs="30"))
+    run = compute.RUNS.get(compute.key(cfg.from_query(_query(at))[0]))
+    y = run.data.y_train
+    outside = int(((y < 0) | (y > 1)).sum())
+    assert outside > 0
+    assert any(f"{outside} of the {len(y)} training targets lie outside the sigmoid output's "
+               "range (0, 1)" in c.value for c in at.main.caption)
+
+
+def test_msle_on_negative_built_in_targets_says_so():
+    at = ok(app(problem="regression", loss="msle", epochs="30"))
+    run = compute.RUNS.get(compute.key(cfg.from_query(_query(at))[0]))
+    negative = int((run.data.y_train < 0).sum())
+    assert any(f"{negative} of the {len(run.data.y_train)} training targets are negative"
+               in c.value for c in at.main.caption)
+
+
+EMOJI = ("\U0001F300", "\U0001FAFF")
+
+
+def _has_emoji(text: str) -> bool:
+    return any(EMOJI[0] <= ch <= EMOJI[1] or "\u2600" <= ch <= "\u27BF" or ch in "\uFE0F\u25B6"
+               for ch in text)
+
+
+@pytest.mark.parametrize("view", ["Train", "Loss anatomy", "Compare", "Learn"])
+def test_the_main_area_has_no_emoji(view):
+    at = ok(app(loss="mse", view=view, epochs="30"))
+    texts = [_main_text(at), *(str(e.proto) for e in at.main.info),
+             *(b.label for b in at.button), *(str(m.help) for m in at.metric)]
+    assert not [t for t in texts if _has_emoji(t)]
+    for spec in specs(at):
+        labels = [b["label"] for m in spec["layout"].get("updatemenus", [])
+                  for b in m["buttons"]]
+        assert not [b for b in labels if _has_emoji(b)]
+
+
+def test_anatomy_caption_compares_pairs_not_positions():
+    at = ok(app(preset="why_not_mse", view="Loss anatomy"))
+    caption = " ".join(c.value for c in at.main.caption)
+    assert "far left" not in caption
+    assert "≥ 0.9" in caption and "≤ 0.17" in caption
+
+
+@pytest.mark.parametrize("loss,expected", [
+    ("bce", "**Negative log-likelihood of:** Bernoulli"),
+    ("hinge", "**Not a likelihood:** a margin loss"),
+    ("huber", "**Likelihood:** none exactly")])
+def test_the_pair_panel_calls_only_likelihoods_likelihoods(loss, expected):
+    from explorer.ui import views
+    assert views.likelihood_sentence(losses.get(loss)).startswith(expected)

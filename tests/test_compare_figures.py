@@ -48,3 +48,17 @@ def test_rivals_start_with_the_chosen_pair_and_have_no_repeats():
                                                           ("sigmoid", "mse"),
                                                           ("linear", "hinge")]
     assert pairing.rivals("binary", "tanh", "mse")[0] == ("tanh", "mse")
+
+
+def test_a_loss_that_goes_negative_is_left_out_of_the_ratio_panel_with_a_note():
+    base = config.default_for("counts").replace(epochs=20, n_samples=200)
+    poisson = experiment.run(base, snapshots=5).history
+    mse = experiment.run(base.replace(output_activation="linear", loss="mse"),
+                         snapshots=5).history
+    assert poisson["loss"].max() < 0
+    fig = compare.race_figure([("Exp + Poisson", poisson), ("Linear + MSE", mse)], "counts")
+    relative = [t for t in fig.data if t.xaxis == "x2" and t.mode == "lines"]
+    assert [t.name for t in relative] == ["Linear + MSE"]
+    assert relative[0].y[0] == pytest.approx(1.0)
+    (note,) = fig.layout.annotations[2:]  # after the two subplot titles
+    assert "Exp + Poisson" in note.text and "Linear + MSE" not in note.text

@@ -117,3 +117,39 @@ def test_digest_depends_on_data_and_choice():
     assert d == tabular.digest(GOOD, ["a"], "label", "binary")
     assert d != tabular.digest(GOOD, ["b"], "label", "binary")
     assert d != tabular.digest(GOOD + b"\n", ["a"], "label", "binary")
+
+
+POSITIVE = pd.DataFrame({"x": np.arange(40.0), "y": np.geomspace(1.0, 5000.0, 40)})
+
+
+def test_msle_keeps_non_negative_targets_in_their_own_units():
+    table = tabular.prepare(POSITIVE, ["x"], "y", "regression", loss="msle")
+    np.testing.assert_array_equal(table.y, POSITIVE["y"].to_numpy())
+    assert not table.target_standardized
+    assert any("own units" in n for n in table.notes)
+    # the same file for MSE is standardized as before
+    standard = tabular.prepare(POSITIVE, ["x"], "y", "regression", loss="mse")
+    assert standard.target_standardized
+    np.testing.assert_allclose(standard.y.std(), 1)
+    assert (standard.y < 0).sum() > 10  # what MSLE would have clipped
+
+
+def test_msle_on_a_target_with_negative_values_is_refused_not_clipped():
+    frame = POSITIVE.assign(y=np.linspace(-3.0, 10.0, 40))
+    with pytest.raises(ValueError, match=r"needs targets ≥ 0, but 9 of the 40"):
+        tabular.prepare(frame, ["x"], "y", "regression", loss="msle")
+
+
+def test_an_msle_run_on_an_upload_sees_the_raw_targets():
+    table = tabular.prepare(POSITIVE, ["x"], "y", "regression", loss="msle")
+    config = cfg.default_for("regression").replace(dataset=cfg.UPLOAD, loss="msle",
+                                                   output_activation="softplus", epochs=5)
+    run = experiment.run(config, table=table)
+    seen = np.sort(np.concatenate([run.data.y_train, run.data.y_val]))
+    np.testing.assert_array_equal(seen, POSITIVE["y"].to_numpy())
+
+
+def test_digest_follows_how_the_target_was_prepared():
+    mse = tabular.digest(GOOD, ["a"], "amount", "regression", "mse")
+    assert mse == tabular.digest(GOOD, ["a"], "amount", "regression", "mae")
+    assert mse != tabular.digest(GOOD, ["a"], "amount", "regression", "msle")

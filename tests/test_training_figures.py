@@ -128,3 +128,54 @@ def test_a_run_that_broke_at_once_still_draws():
     frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
     fig = training.training_figure(frames, run.history, run.data, "binary")
     assert "NaN at epoch 1" in json.dumps(fig.to_plotly_json()["layout"]["annotations"])
+
+
+def _figure(config_changes: dict, log_scale: bool = False, problem: str = "binary") -> dict:
+    c = config.default_for(problem).replace(epochs=20, n_samples=200, **config_changes)
+    run = experiment.run(c, snapshots=5)
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    fig = training.training_figure(frames, run.history, run.data, problem, log_scale=log_scale)
+    return json.loads(fig.to_json())
+
+
+def _colorbar_title(spec: dict) -> str:
+    (bar,) = [t for t in spec["data"] if t.get("marker", {}).get("showscale")]
+    return bar["marker"]["colorbar"]["title"]["text"]
+
+
+@pytest.mark.parametrize("activation,loss,title", [
+    ("sigmoid", "bce", "p(class 1)"), ("sigmoid", "mse", "p(class 1)"),
+    ("sigmoid", "focal", "output"), ("linear", "mse", "output"), ("tanh", "mse", "output"),
+    ("tanh", "hinge", "score"), ("linear", "hinge", "score")])
+def test_colour_bar_calls_only_probabilities_p(activation, loss, title):
+    assert _colorbar_title(_figure(dict(output_activation=activation, loss=loss))) == title
+
+
+@pytest.mark.parametrize("problem", ["binary", "multiclass", "regression", "counts"])
+@pytest.mark.parametrize("log_scale", [False, True])
+def test_every_axis_is_titled(problem, log_scale):
+    spec = _figure({}, log_scale, problem)
+    axes = {k: v for k, v in spec["layout"].items() if k.startswith(("xaxis", "yaxis"))}
+    assert len(axes) == 6
+    untitled = [k for k, v in axes.items() if not v.get("title", {}).get("text")]
+    assert untitled == []
+
+
+def test_a_negative_poisson_loss_stays_on_screen_and_log_scale_says_why_it_is_off():
+    spec = _figure({}, problem="counts")
+    history = experiment.run(config.default_for("counts").replace(epochs=20, n_samples=200),
+                             snapshots=5).history
+    assert history["loss"].max() < 0  # Poisson leaves out log y!
+    axis = spec["layout"]["yaxis2"]
+    assert axis["title"]["text"] == "loss"
+    lo, hi = axis["range"]
+    assert lo <= history[["loss", "val_loss"]].min().min() and hi >= 0
+    logged = _figure({}, log_scale=True, problem="counts")["layout"]["yaxis2"]
+    assert logged.get("type") != "log" and "≤ 0" in logged["title"]["text"]
+    positive = _figure({}, log_scale=True)["layout"]["yaxis2"]
+    assert positive["type"] == "log" and positive["title"]["text"] == "loss (log scale)"
+
+
+def test_play_and_pause_buttons_are_plain_text():
+    buttons = _figure({})["layout"]["updatemenus"][0]["buttons"]
+    assert [b["label"] for b in buttons] == ["Play", "Pause", "Resume"]

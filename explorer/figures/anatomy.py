@@ -86,7 +86,7 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
             fig.add_annotation(
                 x=(lo + hi) / 2, y=1.0, xref="x", yref="y domain", yanchor="top",
                 text="saturated:<br>a′(z) ≈ 0", showarrow=False,
-                font=dict(size=12, color="#475569"))
+                bgcolor="rgba(255, 255, 255, 0.75)", font=dict(size=12, color="#475569"))
     fig.add_hline(y=0.0, line=dict(color="#94a3b8", width=1), row=2, col=1)
     loss_range = _robust_range([c.loss_values for c, _, _ in pairs])
     grad_range = _robust_range([c.grad for c, _, _ in pairs])
@@ -154,13 +154,13 @@ def gradient_histogram_figure(grads, epochs, confidently_wrong=None, bins: int =
                   for s, epoch in enumerate(epochs)]
     fig._validate = True
     style.base_layout(fig, height=height, barmode="stack", bargap=0.05)
-    style.animation_controls(fig, [str(int(e)) for e in epochs], redraw=False)
+    style.animation_controls(fig, [str(int(e)) for e in epochs], redraw=False, drop=0.1)
     ticks = np.arange(np.ceil(lo), np.floor(hi) + 1)
     fig.update_xaxes(title_text="|dL/dz| per training point (log scale)", range=[lo, hi],
                      tickvals=ticks, ticktext=[f"1e{int(t)}" for t in ticks])
     fig.update_yaxes(title_text="number of points",
                      range=[0, float(counts.sum(axis=1).max()) * 1.08 + 1])
-    fig.update_layout(margin=dict(t=110, b=90),
+    fig.update_layout(margin=dict(t=110, b=140),
                       legend=dict(orientation="h", x=1.0, xanchor="right", y=1.02,
                                   yanchor="bottom"),
                       title=dict(

@@ -26,6 +26,7 @@ def race_figure(entries: list[tuple[str, pd.DataFrame]], problem: str) -> go.Fig
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
         f"{label} (validation where available)", "Loss ÷ its value at epoch 1"))
     top = 1
+    unscaled = []
     for i, (name, history) in enumerate(entries):
         color = RACE_COLORS[i % len(RACE_COLORS)]
         column = "val_" + metric if "val_" + metric in history else metric
@@ -34,18 +35,32 @@ def race_figure(entries: list[tuple[str, pd.DataFrame]], problem: str) -> go.Fig
                                  name=name, legendgroup=name,
                                  line=dict(color=color, width=3)), row=1, col=1)
         loss = history["loss"].to_numpy(float)
-        start = loss[0] if len(loss) and np.isfinite(loss[0]) and loss[0] != 0 else np.nan
-        relative = loss / abs(start)
-        top = max(top, float(np.nanmax(relative)) if np.isfinite(relative).any() else 1)
-        fig.add_trace(go.Scatter(x=x, y=relative.astype(np.float32), mode="lines", name=name,
-                                 legendgroup=name, showlegend=False,
-                                 line=dict(color=color, width=3, dash="dot")), row=1, col=2)
+        finite = loss[np.isfinite(loss)]
+        if finite.size and finite.min() <= 0:
+            # a loss that reaches 0 or below (Poisson leaves out log y!) has no meaningful
+            # ratio to its first value: leave it out and say so
+            unscaled.append(name)
+        else:
+            start = loss[0] if len(loss) and np.isfinite(loss[0]) else np.nan
+            relative = loss / start
+            top = max(top, float(np.nanmax(relative)) if np.isfinite(relative).any() else 1)
+            fig.add_trace(go.Scatter(x=x, y=relative.astype(np.float32), mode="lines",
+                                     name=name, legendgroup=name, showlegend=False,
+                                     line=dict(color=color, width=3, dash="dot")),
+                          row=1, col=2)
         divergence = history.attrs.get("divergence")
         if divergence:
             fig.add_trace(go.Scatter(
                 x=[divergence["epoch"]], y=[0], mode="markers+text", showlegend=False,
                 text=["NaN"], textposition="top center", legendgroup=name,
                 marker=dict(symbol="x", size=14, color=color)), row=1, col=2)
+    if unscaled:
+        fig.add_annotation(text="Not shown, the loss reaches 0 or below so a ratio means "
+                                "nothing:<br>" + "<br>".join(unscaled),
+                           xref="x2 domain", yref="y2 domain", x=0.98, y=0.98,
+                           xanchor="right", yanchor="top", showarrow=False, align="right",
+                           font=dict(size=12, color="#475569"),
+                           bgcolor="rgba(255, 255, 255, 0.8)")
     style.base_layout(fig, height=430)
     fig.update_layout(margin=dict(t=90, b=60))
     fig.update_xaxes(title_text="epoch")

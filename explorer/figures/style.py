@@ -42,11 +42,13 @@ def base_layout(fig: go.Figure, height: int = 560, **extra) -> go.Figure:
 
 
 def animation_controls(fig: go.Figure, labels: list[str], redraw: bool,
-                       prefix: str = "Epoch ", active: int | None = None) -> go.Figure:
+                       prefix: str = "Epoch ", active: int | None = None,
+                       drop: float = 0.0) -> go.Figure:
     """Play / pause buttons and an epoch slider driving ``fig.frames`` (one step a frame).
 
     ``redraw`` must be True when a heatmap, contour or surface changes between frames;
-    without it those traces vanish on play.
+    without it those traces vanish on play. ``drop`` moves the controls further down (in
+    plot heights), below an x-axis title centred under the whole figure.
     """
     names = [f.name for f in fig.frames]
     play = dict(frame=dict(duration=FRAME_MS, redraw=redraw), transition=dict(duration=0),
@@ -60,15 +62,15 @@ def animation_controls(fig: go.Figure, labels: list[str], redraw: bool,
              for name, label in zip(names, labels)]
     fig.update_layout(
         updatemenus=[dict(
-            type="buttons", direction="left", showactive=False, x=0.0, y=-0.17,
+            type="buttons", direction="left", showactive=False, x=0.0, y=-0.17 - drop,
             xanchor="left", yanchor="top", pad=dict(t=0, r=10),
-            buttons=[dict(label="▶ Play", method="animate", args=[None, restart]),
-                     dict(label="❚❚ Pause", method="animate", args=[[None], pause]),
+            buttons=[dict(label="Play", method="animate", args=[None, restart]),
+                     dict(label="Pause", method="animate", args=[[None], pause]),
                      dict(label="Resume", method="animate", args=[None, play])],
         )],
         sliders=[dict(
             active=len(steps) - 1 if active is None else active, steps=steps,
-            x=0.3, len=0.7, y=-0.12, yanchor="top", pad=dict(t=0, b=0),
+            x=0.3, len=0.7, y=-0.12 - drop, yanchor="top", pad=dict(t=0, b=0),
             currentvalue=dict(prefix=prefix, font=dict(size=15, color="#0f172a"),
                               visible=True,
                               xanchor="left"),

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer import metrics
+from explorer import demonstration, metrics
 from explorer.figures import raster, style
 from explorer.network import Model
 
@@ -45,6 +45,8 @@ class Frames:
     n_classes: int = 2
     classes: np.ndarray | None = None
     threshold: float = 0.5
+    value_label: str = "prediction"
+    """What the colour means: 'p(class 1)' only where the output is a probability."""
 
     def image(self, s: int, xref: str = "x", yref: str = "y") -> dict:
         """Layout image of snapshot s (2-D kinds)."""
@@ -96,9 +98,11 @@ def compute_frames(model: Model, X: np.ndarray, y: np.ndarray, resolution: int |
                       cls.reshape(shape).astype(np.uint8))
     if problem == "binary":
         value_range = (-1.0, 1.0) if model.threshold == 0.0 else (0.0, 1.0)
+        meaning = demonstration.output_meaning(problem, network.output_activation, model.loss)
+        label = {"probability": "p(class 1)", "score": "score"}.get(meaning, "output")
         return Frames("probability", model.snapshot_epochs, gx, gy,
                       out[..., 0].reshape(shape).astype(np.float32), value_range,
-                      threshold=model.threshold)
+                      threshold=model.threshold, value_label=label)
     return Frames("value", model.snapshot_epochs, gx, gy,
                   out[..., 0].reshape(shape).astype(np.float32),
                   padded_range(np.asarray(y, float), 0.05))
@@ -121,14 +125,14 @@ def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
                   "curve": "Fitted curve over the data"}[frames.kind]
     fig = make_subplots(
         rows=2, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.2,
-        vertical_spacing=0.14, specs=[[{"rowspan": 2}, {}], [None, {}]],
+        vertical_spacing=0.22, specs=[[{"rowspan": 2}, {}], [None, {}]],
         subplot_titles=(left_title, f"Loss ({loss_label})", metrics.LABELS[metric]))
     final = len(frames.epochs) - 1
     fig.add_trace(_left_trace(frames, final, problem, threshold), row=1, col=1)
     if frames.kind != "curve":
         fig.add_layout_image(frames.image(final))
         if frames.kind != "classes":
-            fig.add_trace(_colorbar_trace(frames, threshold), row=1, col=1)
+            fig.add_trace(_colorbar_trace(frames), row=1, col=1)
     _add_points(fig, frames, data, problem)
     curves = _curve_traces(history, metric, frames.epochs[final])
     for trace, row in zip(curves, [1, 1, 2, 2]):
@@ -191,12 +195,11 @@ def _left_update(frames: Frames, s: int) -> dict:
     return _scatter_update(*frames.boundary(s))
 
 
-def _colorbar_trace(frames: Frames, threshold: float) -> go.Scatter:
+def _colorbar_trace(frames: Frames) -> go.Scatter:
     """An invisible point whose colour bar explains the background image."""
     lo, hi = frames.value_range
-    probability = frames.kind == "probability"
-    title = ("p(class 1)" if threshold == 0.5 else "score") if probability else "prediction"
-    scale = style.PROBABILITY_SCALE if probability else style.VALUE_SCALE
+    title = frames.value_label
+    scale = style.PROBABILITY_SCALE if frames.kind == "probability" else style.VALUE_SCALE
     return go.Scatter(
         x=[frames.grid_x[0]], y=[frames.grid_y[0]], mode="markers", hoverinfo="skip",
         showlegend=False, name="colour scale",
@@ -299,23 +302,37 @@ def _axes(fig, frames: Frames, data, history, problem, metric, log_scale, target
         fig.update_yaxes(title_text=f"{names[1]} (standardized)" if len(names) > 1 else "x₂",
                          range=[frames.grid_y[0] - half_y, frames.grid_y[-1] + half_y],
                          showgrid=False, zeroline=False, row=1, col=1)
-    fig.update_xaxes(range=[0, epochs], row=1, col=2)
+    fig.update_xaxes(title_text="epoch", range=[0, epochs], row=1, col=2)
     fig.update_xaxes(title_text="epoch", range=[0, epochs], row=2, col=2)
-    losses = history[[c for c in ("loss", "val_loss") if c in history]].to_numpy(float)
-    finite = losses[np.isfinite(losses) & (losses > 0)] if losses.size else np.zeros(0)
-    if log_scale and finite.size:
-        lo, hi = np.log10(finite.min()), np.log10(finite.max())
-        pad = max((hi - lo) * 0.05, 0.05)
-        fig.update_yaxes(type="log", range=[lo - pad, hi + pad], title_text="loss (log)",
-                         row=1, col=2)
-    elif finite.size:
-        fig.update_yaxes(range=[0, float(np.percentile(finite, 99.5)) * 1.08 + 1e-9],
-                         title_text="loss", row=1, col=2)
+    _loss_axis(fig, history, log_scale)
     values = history[[c for c in (metric, "val_" + metric) if c in history]].to_numpy(float)
     values = values[np.isfinite(values)]
     if metric == "accuracy":
         fig.update_yaxes(range=[min(0.4, float(values.min()) - 0.02) if values.size else 0,
                                 1.02], title_text="accuracy", row=2, col=2)
-    elif values.size:
-        fig.update_yaxes(range=[0, float(np.percentile(values, 99.5)) * 1.08 + 1e-9],
-                         title_text=metrics.LABELS[metric], row=2, col=2)
+    else:
+        top = float(np.percentile(values, 99.5)) * 1.08 + 1e-9 if values.size else 1.0
+        fig.update_yaxes(range=[0, top], title_text=metrics.LABELS[metric], row=2, col=2)
+
+
+def _loss_axis(fig, history: pd.DataFrame, log_scale: bool) -> None:
+    """The loss axis, always titled. A loss can be negative (Poisson leaves out log y!):
+    the range then reaches below 0, and a log scale, impossible there, falls back to linear
+    with the reason in the title."""
+    losses = history[[c for c in ("loss", "val_loss") if c in history]].to_numpy(float)
+    finite = losses[np.isfinite(losses)]
+    if log_scale and finite.size and finite.min() > 0:
+        lo, hi = np.log10(finite.min()), np.log10(finite.max())
+        pad = max((hi - lo) * 0.05, 0.05)
+        fig.update_yaxes(type="log", range=[lo - pad, hi + pad], title_text="loss (log scale)",
+                         row=1, col=2)
+        return
+    title = "loss (linear: values ≤ 0)" if log_scale and finite.size else "loss"
+    if not finite.size:
+        fig.update_yaxes(title_text=title, row=1, col=2)
+        return
+    lo = min(0.0, float(np.percentile(finite, 0.5)))
+    hi = max(0.0, float(np.percentile(finite, 99.5)))
+    pad = 0.08 * (hi - lo) + 1e-9
+    fig.update_yaxes(range=[lo - pad if lo < 0 else 0.0, hi + pad], title_text=title,
+                     row=1, col=2)

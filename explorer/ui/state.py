@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import config as cfg
-from explorer import datasets, presets
+from explorer import datasets, demonstration, presets
 
 INITIALIZED = "_initialized"
 NOTICES = "_notices"
@@ -67,9 +67,21 @@ def read_config() -> tuple[cfg.Config, list[str]]:
     return cfg.from_query(params)
 
 
+def lesson(config: cfg.Config) -> tuple[presets.Preset | None, bool]:
+    """(the lesson last opened, whether every setting still equals the lesson's)."""
+    key = st.session_state.get(ACTIVE_PRESET)
+    if not key:
+        return None, False
+    preset = presets.get(key)
+    return preset, config == preset.config
+
+
 def sync_url(config: cfg.Config) -> None:
-    """Mirror the scenario (and the open view) in the query string, so a link reproduces it."""
-    wanted = {**config.to_query(), VIEW: st.session_state.get(VIEW, VIEWS[0])}
+    """Mirror the scenario (and the open view) in the query string, so a link reproduces it.
+    While a lesson's settings are unchanged the link names the lesson too."""
+    preset, unchanged = lesson(config)
+    named = {"preset": preset.key} if preset is not None and unchanged else {}
+    wanted = {**named, **config.to_query(), VIEW: st.session_state.get(VIEW, VIEWS[0])}
     current = {key: st.query_params.get(key) for key in st.query_params}
     if current != wanted:
         st.query_params.from_dict(wanted)
@@ -88,13 +100,12 @@ def on_problem_change() -> None:
 
 
 def on_dataset_change() -> None:
-    st.session_state[ACTIVE_PRESET] = None
     if st.session_state["dataset"] != cfg.UPLOAD:
         st.session_state["noise"] = datasets.get(st.session_state["dataset"]).default_noise
 
 
 def on_loss_change() -> None:
-    st.session_state[ACTIVE_PRESET] = None
+    """Nothing to reset: a changed lesson is noticed by comparing settings (see ``lesson``)."""
 
 
 def apply_preset(key: str) -> None:
@@ -102,6 +113,15 @@ def apply_preset(key: str) -> None:
     write_config(preset.config)
     st.session_state[ACTIVE_PRESET] = key
     st.session_state[VIEW] = preset.view
+
+
+def start_saturated_race(problem: str, activation: str, loss: str) -> None:
+    """Open Compare racing this pair against the matched one from large initial weights."""
+    write_config(demonstration.saturated_scenario(problem, activation, loss))
+    st.session_state[f"compare_pairs_{problem}"] = [
+        f"{a}|{k}" for a, k in demonstration.race_pairs(problem, activation, loss)]
+    st.session_state[ACTIVE_PRESET] = None
+    st.session_state[VIEW] = "Compare"
 
 
 def on_preset_pick() -> None:

@@ -12,6 +12,8 @@ from explorer import tabular
 from explorer.ui import compute
 
 DIGEST = "_upload_digest"
+PROBLEM = "_upload_problem"
+"""Why the chosen file or columns cannot be trained on, for the main area to repeat."""
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -20,8 +22,12 @@ def _read(data: bytes) -> pd.DataFrame:
 
 
 def draw(sb, problem: str) -> None:
-    """File, feature and target pickers; sets session_state[DIGEST] when the data is usable."""
+    """File, feature and target pickers; sets session_state[DIGEST] when the data is usable.
+
+    The target is prepared for the loss currently chosen (MSLE keeps it in its own units).
+    """
     st.session_state[DIGEST] = None
+    st.session_state[PROBLEM] = None
     file = sb.file_uploader("CSV file", type=["csv", "tsv", "txt"], key="csv_file",
                             help="A header row, one example per row; one or two number "
                                  "columns as features and a target column.")
@@ -33,6 +39,7 @@ def draw(sb, problem: str) -> None:
         frame = _read(data)
     except ValueError as err:
         sb.error(f"**This file cannot be used.** {err}")
+        st.session_state[PROBLEM] = str(err)
         return
     numeric = tabular.numeric_columns(frame)
     columns = list(frame.columns)
@@ -44,12 +51,15 @@ def draw(sb, problem: str) -> None:
                               help="Only number columns can be features.")
     target = sb.selectbox("Target column", columns, index=len(columns) - 1,
                           key=f"csv_target_{file_key}")
+    loss = st.session_state.get("loss")
     try:
-        table = tabular.prepare(frame, features, target, problem)
+        table = tabular.prepare(frame, features, target, problem, loss=loss)
     except ValueError as err:
         sb.error(f"**Cannot train on this choice.** {err}")
+        st.session_state[PROBLEM] = str(err)
         return
-    table = dataclasses.replace(table, digest=tabular.digest(data, features, target, problem))
+    table = dataclasses.replace(table, digest=tabular.digest(data, features, target, problem,
+                                                             loss))
     compute.UPLOADS.put(table)
     st.session_state[DIGEST] = table.digest
     sb.caption(f"{len(table.X)} rows. " + " ".join(table.notes))

@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import activations, losses, metrics, pairing, presets
+from explorer import activations, demonstration, losses, metrics, pairing, presets, tabular
+from explorer import config as cfg
 from explorer.experiment import Run
 from explorer.ui import compute, state
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
-VERDICT_ICON = {"matched": "✅", "mismatched": "⚠️", "invalid": "⛔"}
+VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
+                "mismatched": ":orange[:material/warning:]", "invalid": ":red[:material/block:]"}
 
 
 def run_complete_marker(config) -> None:
@@ -21,18 +23,33 @@ def run_complete_marker(config) -> None:
     st.html(f'<span class="run-complete" data-run-key="{config.key()}" hidden></span>')
 
 
-def header() -> None:
+def header(config: cfg.Config) -> None:
     st.title("Loss Function Explorer")
-    st.caption("A loss is the negative log-likelihood of a model of the targets, so the output "
-               "activation and the loss come as a pair. Pick one, train a small network, and "
-               "watch what the pair does to learning.")
+    st.caption("Many standard losses are the negative log-likelihood of a model of the "
+               "targets, so the output activation and the loss come as a pair. Pick one, "
+               "train a small network, and watch what the pair does to learning.")
     # shown once, on the run that read the link; the next interaction clears them
     for notice in st.session_state.pop(state.NOTICES, []):
-        st.warning(notice, icon="🔗")
-    active = st.session_state.get(state.ACTIVE_PRESET)
-    if active:
-        preset = presets.get(active)
-        st.info(f"**Lesson — {preset.title}.** {preset.lesson}", icon="🎓")
+        st.warning(notice, icon=":material/link:")
+    lesson_banner(config)
+
+
+def lesson_banner(config: cfg.Config) -> None:
+    """The lesson's text while its settings are untouched; after a change, a way back."""
+    preset, unchanged = state.lesson(config)
+    if preset is None:
+        return
+    if unchanged:
+        st.info(f"**Lesson: {preset.title}.** {preset.lesson}", icon=":material/school:")
+        return
+    changed = [f.key.replace("_", " ") for f in cfg.FIELDS
+               if getattr(config, f.key) != getattr(preset.config, f.key)]
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.info(f"**You have changed this lesson's settings** ({', '.join(changed)}), so the "
+              f"lesson \"{preset.title}\" no longer describes this run.",
+              icon=":material/edit_note:")
+    right.button("Back to the lesson", key="back_to_lesson", icon=":material/undo:",
+                 on_click=state.apply_preset, args=(preset.key,), width="stretch")
 
 
 def pair_panel(run: Run) -> None:
@@ -48,12 +65,36 @@ def pair_panel(run: Run) -> None:
                         f"{verdict.verdict}")
             st.markdown(f"**{verdict.headline}.** {verdict.reason}")
         with right:
-            st.markdown(f"**Likelihood:** {loss.likelihood}.  \n"
-                        f"**Targets:** {loss.target_encoding}.")
+            st.markdown(f"{likelihood_sentence(loss)}  \n"
+                        f"**Targets:** {loss.target_encoding}." + _brier_note(config))
             st.latex(rf"L(p, y) = {loss.formula}")
             st.latex(rf"p = {act.formula}")
             st.latex(rf"\frac{{\partial L}}{{\partial z}} = "
                      rf"{pairing.gradient_at_z(act.key, loss.key)}")
+
+
+def likelihood_sentence(loss: losses.Loss) -> str:
+    """'Negative log-likelihood of: …', or 'Not a likelihood: …' for margin and robust losses."""
+    text = loss.likelihood
+    if text.startswith("none:"):
+        return f"**Not a likelihood:** {text.split(':', 1)[1].strip()}."
+    if text.startswith("none"):  # "none exactly: …"
+        return f"**Likelihood:** {text}."
+    return f"**Negative log-likelihood of:** {text}."
+
+
+def _brier_note(config: cfg.Config) -> str:
+    if config.loss != "mse" or config.problem not in ("binary", "multiclass"):
+        return ""
+    return ("  \nOn 0/1 labels MSE is the Brier score, a proper scoring rule: it is minimised "
+            "by the true class probabilities, so a sigmoid (or softmax) trained with it is "
+            "calibrated too. Its weakness is optimisation: the gradient through a saturated "
+            "output vanishes.")
+
+
+POISSON_NOTE = ("The Poisson loss p − y log p leaves out the constant log y! of the negative "
+                "log-likelihood, so it can be negative; the constant does not change the "
+                "gradient.")
 
 
 def headline_numbers(run: Run) -> None:
@@ -61,22 +102,80 @@ def headline_numbers(run: Run) -> None:
     divergence = run.divergence
     if divergence:
         st.error(f"**Training stopped at epoch {divergence['epoch']}: "
-                 f"{divergence['reason']}.** {divergence['message']}", icon="🧯")
+                 f"{divergence['reason']}.** {divergence['message']}",
+                 icon=":material/report:")
     if not len(history):
         return
     last = history.iloc[-1]
     names = metrics.names(problem)
     cols = st.columns(2 + 2 * len(names))
-    note = (" The Poisson loss leaves out the constant log y!, so it can be negative."
-            if run.config.loss == "poisson" else "")
     cols[0].metric("Train loss", _fmt(last["loss"]),
-                   help="Mean over the last epoch's mini-batches." + note)
-    cols[1].metric("Validation loss", _fmt(last.get("val_loss", np.nan)))
+                   help="Mean over the last epoch's mini-batches, each computed before that "
+                        "batch's update and without the L2 penalty. The validation loss is "
+                        "computed after the epoch, so do not compare the two directly.")
+    cols[1].metric("Validation loss", _fmt(last.get("val_loss", np.nan)),
+                   help="The loss on the validation points with the weights at the end of the "
+                        "epoch, without the L2 penalty.")
     for i, name in enumerate(names):
         label = metrics.LABELS[name]
         cols[2 + 2 * i].metric(f"Train {label}", _fmt(last[name], name))
         cols[3 + 2 * i].metric(f"Validation {label}", _fmt(last.get("val_" + name, np.nan),
                                                           name))
+    if run.config.loss == "poisson":
+        st.caption(f":material/info: {POISSON_NOTE}")
+
+
+def mismatch_notice(run: Run) -> None:
+    """Where a mismatched pair's failure shows, in words that agree with the run on screen."""
+    config = run.config
+    problem, activation, loss = config.problem, config.output_activation, config.loss
+    kind = demonstration.failure_kind(problem, activation, loss)
+    act = activations.get(activation)
+    if demonstration.shows_saturation(problem, activation, loss):
+        if (st.session_state.get(state.VIEW) == "Compare"
+                and config == demonstration.saturated_scenario(problem, activation, loss)):
+            return  # the Compare view explains this race
+        m_act, m_loss = pairing.DEFAULT_PAIR[problem]
+        matched = f"{activations.get(m_act).label} + {losses.get(m_loss).label}"
+        with st.container(border=True, key="saturation_notice"):
+            left, right = st.columns([3, 1.2], vertical_alignment="center")
+            if config == demonstration.saturated_scenario(problem, activation, loss):
+                start = (f"This run already starts saturated (initial weights × "
+                         f"{config.init_scale:g}); race it against {matched} from the same "
+                         "start.")
+            elif config.init_scale >= demonstration.SATURATED_START["init_scale"]:
+                start = f"Race it against {matched} from a saturated start to compare."
+            else:
+                start = (f"Small initial weights rarely start it there; race it against "
+                         f"{matched} from a saturated start to see the difference.")
+            left.markdown(
+                f":orange[:material/warning:] **{act.label} + {losses.get(loss).label} is "
+                f"mismatched: its gradient carries the output's slope "
+                f"{demonstration.OUTPUT_SLOPE[activation][0]}, ≈ 0 where the output "
+                f"saturates.** {start}")
+            right.button("Race from a saturated start", key="saturated_race",
+                         icon=":material/compare_arrows:", width="stretch",
+                         on_click=state.start_saturated_race,
+                         args=(problem, activation, loss))
+        return
+    y = run.data.y_train
+    if kind == "range" and problem in ("regression", "counts"):
+        out = demonstration.targets_out_of_reach(activation, y)
+        span = demonstration.RANGE_TEXT[activation]
+        if out:
+            st.caption(f":material/straighten: {out} of the {len(y)} training targets lie "
+                       f"outside the {act.label.lower()} output's range {span}: the fit "
+                       "cannot reach them.")
+        else:
+            st.caption(f":material/straighten: Every training target here lies inside the "
+                       f"{act.label.lower()} output's range {span}, so on this data the "
+                       "range costs nothing.")
+    if loss == "msle" and problem == "regression":
+        negative = int(np.sum(np.asarray(y, float) < 0))
+        if negative:
+            st.caption(f":material/straighten: {negative} of the {len(y)} training targets "
+                       "are negative. MSLE compares log(1 + y) and treats them as 0, so the "
+                       "fit cannot follow them.")
 
 
 def _fmt(value, name: str = "") -> str:
@@ -88,12 +187,12 @@ def _fmt(value, name: str = "") -> str:
 
 
 def train_view(run: Run) -> None:
-    top = st.columns([1, 1, 1, 3])
+    top = st.columns([1, 3])
     log_scale = top[0].toggle("Log-scale loss", key="log_scale",
                               help="Plateaus and tiny late improvements show up on a log axis.")
     fig = compute.training_figure(compute.key(run.config), log_scale)
     st.plotly_chart(fig, width="stretch", key="train_chart", config=PLOT_CONFIG)
-    st.caption("Press ▶ Play to replay training; drag the slider to scrub through epochs. "
+    st.caption("Press Play to replay training; drag the slider to scrub through epochs. "
                "Filled points are training data, rings are validation data. "
                + _left_caption(run))
     _downloads(run)
@@ -105,8 +204,12 @@ def _left_caption(run: Run) -> str:
         return "The black curve is the network's output over the input."
     if problem == "binary":
         if run.model.threshold == 0.0:
-            return "The black contour is the decision boundary, output = 0 (hinge uses ±1)."
-        return "The black contour is the decision boundary, p = 0.5."
+            return ("The black contour is the decision boundary, score = 0 (the labels are "
+                    "read as −1 and +1).")
+        meaning = demonstration.output_meaning(problem, run.config.output_activation,
+                                               run.config.loss)
+        return ("The black contour is the decision boundary, "
+                f"{'p' if meaning == 'probability' else 'output'} = 0.5.")
     if problem == "multiclass":
         return "Each region takes the colour of its predicted class, paler where less sure."
     return "Colour shows the predicted value."
@@ -127,23 +230,30 @@ IDEAS = [
      "the objective; the loss is the number it returns for the current weights.",
      "matched_binary"),
     ("Maximum likelihood picks the loss",
-     "Each standard loss is −log of a distribution of the targets: MSE ↔ Gaussian, binary "
-     "cross-entropy ↔ Bernoulli, categorical cross-entropy ↔ categorical, Poisson ↔ counts, "
-     "MAE ↔ Laplace.", "spiral_softmax"),
+     "Many standard losses are the negative log-likelihood of a distribution of the targets: "
+     "MSE ↔ Gaussian, binary cross-entropy ↔ Bernoulli, categorical cross-entropy ↔ "
+     "categorical, Poisson ↔ Poisson counts, MAE ↔ Laplace. Not all: hinge is a margin "
+     "surrogate for the 0-1 error, and focal loss re-weights cross-entropy.",
+     "spiral_softmax"),
     ("The activation and the loss come as a pair",
-     "With the canonical link (linear+MSE, sigmoid+BCE, softmax+CE, exp+Poisson) the gradient "
-     "at the output's pre-activation is just p − y. Sigmoid+MSE multiplies it by p(1−p), "
-     "which vanishes when the unit saturates, even on a confidently wrong answer.",
-     "why_not_mse"),
+     "With the canonical link (linear + MSE, sigmoid + BCE, softmax + CE, exp + Poisson) the "
+     "gradient at the output's pre-activation is p − y (2(p − y) for MSE). Sigmoid + MSE "
+     "multiplies it by p(1 − p), which vanishes when the unit saturates, even on a "
+     "confidently wrong answer. On 0/1 labels MSE is the Brier score, so its probabilities "
+     "are calibrated: the trouble is optimisation. The lesson starts from large initial "
+     "weights, because from small ones the output rarely saturates.", "why_not_mse"),
     ("A loss outside its domain breaks",
-     "Cross-entropy takes log p; a linear output can go negative and the loss is undefined.",
-     "linear_bce_breaks"),
+     "Cross-entropy takes log p and log(1 − p); a linear output can leave (0, 1) and the loss "
+     "is undefined.", "linear_bce_breaks"),
     ("The loss you train is not the metric you report",
-     "Accuracy and RMSE sit beside the loss: a loss can keep falling while accuracy is flat, "
-     "and two losses can rank the same models differently.", "loss_not_metric"),
+     "Accuracy and RMSE sit beside the loss, and they can disagree: a model that grows "
+     "overconfident on the few points it gets wrong raises its cross-entropy while its "
+     "accuracy barely moves.", "loss_not_metric"),
     ("Alternatives have reasons",
-     "MAE and Huber resist outliers, hinge wants a ±1 score, focal loss fights class "
-     "imbalance, Poisson fits counts whose noise grows with the mean.", "imbalanced_focal"),
+     "MAE and Huber resist outliers (MAE estimates the median, MSE the mean); hinge wants "
+     "±1 labels and a linear score; focal loss down-weights easy, confident examples of "
+     "both classes; Poisson fits counts whose noise grows with the mean.",
+     "imbalanced_focal"),
 ]
 
 
@@ -153,14 +263,13 @@ def learn_view(run: Run) -> None:
     table = pairing.matrix(problem)
     acts = list(activations.OUTPUT_ACTIVATIONS)
     keys = losses.for_problem(problem)
-    icon = {"matched": "✓ matched", "mismatched": "~ mismatched", "invalid": "✗ invalid"}
-    frame = pd.DataFrame([[icon[table[(a, k)].verdict] for a in acts] for k in keys],
+    frame = pd.DataFrame([[table[(a, k)].verdict for a in acts] for k in keys],
                          index=[losses.get(k).label for k in keys],
                          columns=[activations.get(a).label for a in acts])
 
     def colour(value: str) -> str:
-        return {"✓": "background-color: #dcfce7", "~": "background-color: #fef9c3",
-                "✗": "background-color: #fee2e2"}[value[0]]
+        return {"matched": "background-color: #dcfce7", "mismatched": "background-color: #fef9c3",
+                "invalid": "background-color: #fee2e2"}[value]
 
     st.dataframe(frame.style.map(colour), width="stretch", key="pairing_matrix")
     st.caption("Rows: losses for this problem; columns: output activations. Pick any cell in "
@@ -168,7 +277,7 @@ def learn_view(run: Run) -> None:
     st.subheader("The ideas, one preset each")
     for title, text, key in IDEAS:
         with st.container(border=True):
-            c1, c2 = st.columns([3, 1.4])
+            c1, c2 = st.columns([2.5, 1.5])
             c1.markdown(f"**{title}.** {text}")
             c2.button(presets.get(key).title, key=f"learn_{key}", on_click=state.apply_preset,
                       args=(key,), width="stretch")
@@ -182,8 +291,8 @@ SCALES = {"auto": "auto", "log": "log10", "clip": "clipped", "linear": "linear"}
 def surface_view(run: Run) -> None:
     """The loss over a 2-D slice of weight space, with the optimizer's path on it."""
     if len(run.model.snapshots) < 2:
-        st.info("The run stopped before its first epoch, so there is no path to draw. "
-                "Pick a valid pair (see the verdict in the sidebar) and try again.")
+        st.info("The run stopped too early to record a path, so there is no path to draw; "
+                "the message above says why.")
         return
     names = run.model.network.parameter_names()
     arch = f"{run.model.network.n_params}_{run.config.hidden}_{run.config.problem}"
@@ -223,8 +332,20 @@ def surface_view(run: Run) -> None:
     st.plotly_chart(line, width="stretch", key="line_chart", config=PLOT_CONFIG)
     st.caption("The loss and the reported metric along the straight line θ(t) = (1 − t)·θ₀ "
                "+ t·θ₁ from the initial (t = 0) to the final weights (t = 1), extended a "
-               "little beyond both ends (Goodfellow et al., 2015). A smooth monotone descent "
-               "means the path found no barrier worth crossing.")
+               "little beyond both ends (Goodfellow et al., 2015). A monotone descent from "
+               "t = 0 to t = 1 means this straight line crosses no barrier; training itself "
+               "took a different, curved path.")
+
+
+GRADIENT_CAPTION = (
+    "Each bar counts training points by the size of their gradient at the output, |∂Lᵢ/∂zᵢ| "
+    "(log scale; below 10⁻⁶ counted at 10⁻⁶). Red: the points the final model gets most wrong "
+    "(classification: confidently on the wrong side; regression: a residual above 3 × RMSE).")
+GRADIENT_CONTRAST = (
+    "Compare pairs rather than read one histogram alone: under sigmoid + MSE a saturated "
+    "output gets almost no gradient whether it is right or wrong, so the red points can sit "
+    "anywhere among the rest. For one sigmoid output wrong by |p − y| ≥ 0.9, cross-entropy "
+    "gives |∂L/∂z| = |p − y| ≥ 0.9, MSE gives 2|p − y|·p(1 − p) ≤ 0.17.")
 
 
 def anatomy_view(run: Run) -> None:
@@ -242,7 +363,7 @@ def anatomy_view(run: Run) -> None:
     act = activations.get(config.output_activation)
     c1, c2, c3 = st.columns(3)
     with c1:
-        st.markdown(f"**{loss.label}** — negative log-likelihood of: {loss.likelihood}.")
+        st.markdown(f"**{loss.label}.** {likelihood_sentence(loss)}")
         st.latex(rf"L = {loss.formula}")
     with c2:
         st.markdown("**Its derivative in the prediction p**")
@@ -261,12 +382,8 @@ def anatomy_view(run: Run) -> None:
         return
     hist = compute.gradient_histogram(compute.key(config))
     st.plotly_chart(hist, width="stretch", key="gradient_chart", config=PLOT_CONFIG)
-    st.caption("Each bar counts training points by the size of their gradient at the output, "
-               "|∂Lᵢ/∂zᵢ| (log scale). Red: the points the final model gets most wrong "
-               "(classification: confidently on the wrong side; regression: a residual above "
-               "3 × RMSE). With a saturating output and a mismatched loss (sigmoid + MSE) they "
-               "sit at the far left, barely pushing; with the matched pair (sigmoid + BCE) "
-               "they push hardest of all.")
+    st.caption(GRADIENT_CAPTION + (" " + GRADIENT_CONTRAST if config.problem in (
+        "binary", "multiclass") else ""))
 
 
 def compare_view(run: Run) -> None:
@@ -275,36 +392,71 @@ def compare_view(run: Run) -> None:
     problem = config.problem
     options = [f"{a}|{k}" for a in activations.OUTPUT_ACTIVATIONS
                for k in losses.for_problem(problem)]
-    default = [f"{a}|{k}" for a, k in pairing.rivals(problem, config.output_activation,
-                                                     config.loss)]
+    key = f"compare_pairs_{problem}"
+    if key not in st.session_state:  # set here, not as default=, so a callback may set it
+        st.session_state[key] = [f"{a}|{k}" for a, k in pairing.rivals(
+            problem, config.output_activation, config.loss)]
 
     def label(option: str) -> str:
         a, k = option.split("|")
         verdict = pairing.check(problem, a, k).verdict
         return f"{activations.get(a).label} + {losses.get(k).label} ({verdict})"
 
-    chosen = st.multiselect("Pairs to race (up to 4)", options, default=default,
-                            format_func=label, max_selections=4,
-                            key=f"compare_pairs_{problem}",
-                            help="Everything else stays as in the sidebar: same data, same "
-                                 "seed, so the same initial weights and the same batches.")
+    chosen = st.multiselect("Pairs to race (up to 4)", options, format_func=label,
+                            max_selections=4, key=key,
+                            help="Everything else stays as in the sidebar: same data and "
+                                 "seed, so the same random draws for the initial weights and "
+                                 "the same batches.")
     if not chosen:
         st.info("Pick at least one pair to race.")
         return
-    configs = []
+    table_now = compute.UPLOADS.get(compute.current_upload())
+    configs, refused = [], []
     for option in chosen:
         a, k = option.split("|")
         contestant = config.replace(output_activation=a, loss=k)
+        if (table_now is not None and table_now.target_standardized
+                and not tabular.standardizes_target(problem, k)):
+            refused.append(f"{activations.get(a).label} + {losses.get(k).label}")
+            continue
         compute.train_with_progress(contestant)
         configs.append(compute.key(contestant))
+    if refused:
+        st.warning(f"Not raced: {', '.join(refused)}. That loss needs the target in its own "
+                   "units (≥ 0), but this file's target was standardized for the loss in the "
+                   "sidebar; pick it there to train it on this file.", icon=":material/block:")
+    if not configs:
+        return
     race, maps, table = compute.compare_figures(tuple(configs))
+    saturated_race_note(config, table)
     st.plotly_chart(race, width="stretch", key="race_chart", config=PLOT_CONFIG)
     st.caption("Losses of different pairs are not on one scale, so the race is judged on the "
                "reported metric (left); each loss is shown relative to its first epoch "
-               "(right). An ✕ marks a run that stopped on NaN.")
+               "(right). A cross labelled NaN marks a run that stopped on NaN.")
     st.dataframe(table, hide_index=True, width="stretch", key="race_table",
                  column_config={c: st.column_config.NumberColumn(format="%.4g")
                                 for c in table.columns if c not in ("pair", "verdict",
                                                                     "stopped")})
     st.plotly_chart(maps, width="stretch", key="race_maps", config=PLOT_CONFIG)
     st.caption("Each pair's model after the last epoch, on the same training data.")
+
+
+def saturated_race_note(config: cfg.Config, table: pd.DataFrame) -> None:
+    """Why the race opened by the mismatch button starts saturated, and how it came out."""
+    problem, activation, loss = config.problem, config.output_activation, config.loss
+    if not (demonstration.shows_saturation(problem, activation, loss)
+            and config == demonstration.saturated_scenario(problem, activation, loss)):
+        return
+    names = [compute.pair_name(config.replace(output_activation=a, loss=k))
+             for a, k in demonstration.race_pairs(problem, activation, loss)]
+    column = next((c for c in ("validation Accuracy", "train Accuracy") if c in table), None)
+    rows = table.set_index("pair")
+    outcome = ""
+    if column and all(name in rows.index for name in names):
+        scores = ", ".join(f"{name} {_fmt(rows.loc[name, column], 'accuracy')}"
+                           for name in reversed(names))
+        outcome = (f" After {config.epochs} epochs, {column.split()[0]} accuracy: "
+                   f"{scores}.")
+    st.info(f"**Why a saturated start.** {demonstration.why_saturated_start(activation)} "
+            f"Settings: {demonstration.saturated_start_settings(problem)}.{outcome}",
+            icon=":material/school:")

@@ -50,6 +50,25 @@ def choose(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).first.click()
 
 
+def choose_starting(page, label: str, prefix: str, attempts: int = 4) -> None:
+    """Pick the option of a selectbox whose text starts with ``prefix`` (labels may carry a
+    suffix such as "★ default"). A rerun that lands between the two clicks closes the list,
+    so open it again until the option shows."""
+    import re
+
+    option = page.get_by_role("option", name=re.compile("^" + re.escape(prefix))).first
+    for attempt in range(attempts):
+        page.get_by_role("combobox", name=label, exact=True).click()
+        try:
+            option.wait_for(timeout=15_000)
+            option.click(timeout=15_000)
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
+
+
 def wait_for_query(page, key: str, value: str, timeout: float = 60_000) -> None:
     page.wait_for_function(
         "([k, v]) => new URLSearchParams(location.search).get(k) === v", arg=[key, value],

@@ -9,6 +9,7 @@ from tests.e2e.helpers import (
     CHART,
     assert_background_stays_while_playing,
     choose,
+    choose_starting,
     current_query,
     no_exception,
     painted_fraction,
@@ -164,3 +165,47 @@ def test_a_malformed_csv_is_explained_not_crashed(server, page, artifacts, tmp_p
     no_exception(page)
     assert page.get_by_text("Upload a CSV file in the sidebar").first.is_visible()
     screenshot(page, artifacts / "10-malformed-csv.png")
+
+
+def test_mismatched_pair_races_from_a_saturated_start_in_one_click(server, page, artifacts):
+    page.goto(server + "/?loss=mse")
+    wait_idle(page)
+    page.get_by_role("button", name="Race from a saturated start").click()
+    wait_for_query(page, "view", "Compare")
+    wait_for_query(page, "init_scale", "10")
+    wait_idle(page, chart=False)
+    no_exception(page)
+    race = page.locator(".js-plotly-plot").filter(
+        has=page.locator("text=Loss ÷ its value at epoch 1")).first
+    race.wait_for()
+    names = race.evaluate(
+        "g => g.data.filter(t => t.showlegend !== false && t.mode === 'lines')"
+        ".map(t => t.name)")
+    assert names == ["Sigmoid + Mean squared error", "Sigmoid + Binary cross-entropy"]
+    assert page.get_by_text("Why a saturated start.").first.is_visible()
+    screenshot(page, artifacts / "11-saturated-race.png")
+
+
+def test_msle_on_an_uploaded_target_with_negative_values_is_refused(server, page, artifacts,
+                                                                     tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-2, 2, 120)
+    rows = ["dose,response"] + [f"{a:.3f},{1.5 * a + rng.normal(0, 0.3):.3f}" for a in x]
+    path = tmp_path / "signed.csv"
+    path.write_text("\n".join(rows))
+    negative = sum(float(r.split(",")[1]) < 0 for r in rows[1:])
+    page.goto(server + "/?problem=regression&dataset=upload&loss=msle&epochs=50")
+    page.get_by_text("Upload a CSV file in the sidebar").first.wait_for()
+    _upload(page, path)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    message = f"but {negative} of the 120 target values are negative"
+    sidebar.get_by_text(re.compile(message)).first.wait_for()
+    # the main area repeats it (drawn after the sidebar, so wait for it too)
+    page.locator("[data-testid='stMain']").get_by_text(re.compile(message)).first.wait_for()
+    wait_idle(page, chart=False)  # let the rerun finish before opening a box
+    no_exception(page)
+    screenshot(page, artifacts / "12-msle-upload-refused.png")
+    choose_starting(page, "Loss", "Mean squared error")
+    wait_for_query(page, "loss", "mse")
+    wait_idle(page)
+    assert sidebar.get_by_text(re.compile("Target standardized")).first.is_visible()
