@@ -57,7 +57,8 @@ def naive_losses(model, thetas, X, y) -> np.ndarray:
         for s, theta in enumerate(thetas):
             if fused:
                 z = network.pre_activations(theta, X)
-                out[s] = np.mean(losses.fused_per_sample(network.output_activation, targets, z))
+                out[s] = np.mean(losses.fused_per_sample(network.output_activation, targets,
+                                                         z, model.loss))
             else:
                 out[s] = loss.value(targets, network.forward_many(theta, X))
     return out

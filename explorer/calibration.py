@@ -32,7 +32,6 @@ from explorer.network import Model
 Array = np.ndarray
 BINS = 10
 PROBABILITY_OUTPUT = {"binary": "sigmoid", "multiclass": "softmax"}
-PROPER = {"binary": ("bce", "mse"), "multiclass": ("cce", "sparse_cce", "kld", "mse")}
 """Losses whose optimum, through the output above, is the class probability itself."""
 
 
@@ -228,7 +227,7 @@ def applies(problem: str, activation: str, loss: str,
         return True, ("Focal loss is not a proper scoring rule: (1 − p_t)^γ discounts "
                       "confident answers, so its optimum lies between the true frequency and "
                       "0.5. The outputs are probabilities, but under-confident by design.")
-    if loss in PROPER[problem]:
+    if loss_obj.proper:
         what = ("the Brier score" if loss == "mse" else "the negative log-likelihood")
         return True, (f"{loss_obj.label} on {wanted} outputs is {what}, a proper scoring "
                       "rule: its optimum is the true class probability, so a well-trained "

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer import activations, datasets, pairing
+from explorer import activations, datasets, losses, pairing
 from explorer.config import Config, default_for
 
-SATURATING_OUTPUTS = ("sigmoid", "tanh", "softmax")
-MARGIN_LOSSES = frozenset({"hinge", "squared_hinge", "categorical_hinge"})
-CROSS_ENTROPIES = frozenset({"cce", "sparse_cce", "kld"})
-PROPER_FOR_LABELS = frozenset({"bce", "mse", "cce", "sparse_cce", "kld"})
-"""Losses minimised by the true class probabilities on one-hot or 0/1 targets (MSE is the
-Brier score there); with an output that lies in [0, 1] they estimate probabilities."""
-
-SATURATED_START = {"init_scale": 10.0, "optimizer": "sgd", "lr": 0.5, "hidden": (16,)}
+SATURATED_START = {"init_scale": 10.0, "optimizer": "sgd", "lr": 0.5, "hidden": (16,),
+                   "epochs": 100}
 """Large initial weights put the output unit on its flat ends; plain SGD (no per-parameter
 rescaling as in Adam) and one hidden layer of 16 keep the matched pair able to recover."""
 
@@ -37,13 +31,6 @@ OUTPUT_SLOPE = {"sigmoid": ("p(1 − p)", 0.25), "tanh": ("1 − p²", 1.0),
 """The factor a saturating output multiplies every gradient by (its derivative), and its
 largest value (at z = 0)."""
 
-RANGE_TEXT = {
-    "linear": "(−∞, ∞)", "sigmoid": "(0, 1)", "tanh": "(−1, 1)", "softmax": "(0, 1)",
-    "softplus": "(0, ∞)", "exp": "(0, ∞)", "relu": "[0, ∞)",
-}
-"""Output ranges as intervals, ends open or closed (ReLU reaches 0; the others do not)."""
-
-
 def output_meaning(problem: str, activation: str, loss: str) -> str:
     """What the network's output is: 'probability', 'score' or 'output' (or 'prediction').
 
@@ -54,10 +41,11 @@ def output_meaning(problem: str, activation: str, loss: str) -> str:
     """
     if problem in ("regression", "counts"):
         return "prediction"
-    if loss in MARGIN_LOSSES:
+    loss_obj = losses.get(loss)
+    if loss_obj.margin:
         return "score"
     probability_outputs = ("sigmoid",) if problem == "binary" else ("softmax",)
-    if activation in probability_outputs and loss in PROPER_FOR_LABELS:
+    if activation in probability_outputs and loss_obj.proper:
         return "probability"
     return "output"
 
@@ -65,24 +53,20 @@ def output_meaning(problem: str, activation: str, loss: str) -> str:
 def failure_kind(problem: str, activation: str, loss: str) -> str | None:
     """How a mismatched pair fails, or None for a matched or invalid pair.
 
-    'saturation': a saturating output with another loss; its gradient carries the output's
-    slope, ≈ 0 only where the output saturates (small initial weights rarely start there).
     'range': the output cannot reach the targets (a bounded or positive output for
-    regression, a bounded one for counts, a never-negative one for a ±1 margin).
-    'degenerate': multi-class sigmoid + cross-entropy, minimised by every output → 1.
-    'other': anything else (wrong noise model, a ReLU's dead zone).
+    regression, a bounded one for counts, a never-negative score for a ±1 margin).
+    'saturation': a saturating output whose gradient vanishes when confidently wrong (small
+    initial weights rarely start there). 'other': anything else (wrong noise model, a
+    ReLU's dead zone). Read off ``pairing.failure_kinds``.
     """
-    if pairing.check(problem, activation, loss).verdict != "mismatched":
+    kinds = pairing.failure_kinds(problem, activation, loss)
+    if not kinds:
         return None
-    lo, hi = activations.get(activation).output_range
-    t_lo, t_hi = pairing.TARGET_RANGE[problem]
-    if problem in ("regression", "counts") and (lo > t_lo or hi < t_hi):
+    non_negative_margin = ("margin" in kinds and problem == "binary"
+                           and activation in pairing.NON_NEGATIVE)
+    if "range" in kinds or non_negative_margin:
         return "range"
-    if problem == "binary" and loss in MARGIN_LOSSES and lo >= 0:
-        return "range"
-    if problem == "multiclass" and activation == "sigmoid" and loss in CROSS_ENTROPIES:
-        return "degenerate"
-    if problem in ("binary", "multiclass") and activation in SATURATING_OUTPUTS:
+    if activation in pairing.SATURATING and "vanishing" in kinds:
         return "saturation"
     return "other"
 
@@ -117,9 +101,9 @@ def why_saturated_start(activation: str) -> str:
 def saturated_start_settings(problem: str) -> str:
     """The race's settings in words."""
     config = default_for(problem)
-    hidden = SATURATED_START["hidden"]
-    return (f"initial weights × {SATURATED_START['init_scale']:g}, plain SGD at learning rate "
-            f"{SATURATED_START['lr']:g}, one hidden layer of {hidden[0]} units, "
+    start = saturated_scenario(problem, *pairing.DEFAULT_PAIR[problem])
+    return (f"initial weights × {start.init_scale:g}, plain SGD at learning rate "
+            f"{start.lr:g}, one hidden layer of {start.hidden[0]} units, "
             f"{datasets.get(config.dataset).label.lower()}, seed {config.seed}")
 
 

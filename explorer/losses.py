@@ -61,7 +61,12 @@ class Loss:
     """True when y_true holds integer class labels rather than one row per output unit."""
     margin: bool = False
     """A margin loss: reads labels as -1 / +1 and classifies by the sign of a score."""
+    proper: bool = False
+    """On class labels, a proper scoring rule: minimised by the true class probabilities
+    (cross-entropy; MSE, which is the Brier score there)."""
     why_not_likelihood: str = ""
+    needs_nonnegative_targets: str = ""
+    """Why the targets must be >= 0 in their own units (empty when any real target goes)."""
     params: dict = field(default_factory=dict)
     outputs_per_target: ClassVar[int] = 1
     """Output units the loss reads per target column: 1, or 2 for a ``LocationScaleLoss``."""
@@ -363,7 +368,7 @@ LOSSES: dict[str, Loss] = {
              problems=PROBLEMS, target_encoding="real numbers", prediction_range=R,
              note="The default for regression; it estimates the conditional mean and squares "
                   "errors, so outliers pull hard.",
-             _elements=_mse),
+             _elements=_mse, proper=True),
         Loss(key="mae", label="Mean absolute error",
              formula=r"|p - y|", grad_formula=r"\operatorname{sign}(p - y)",
              likelihood="Laplace targets with location p and a fixed scale (up to a scale and "
@@ -406,7 +411,7 @@ LOSSES: dict[str, Loss] = {
              note="For non-negative targets spanning orders of magnitude: it penalizes "
                   "ratios, not differences. As in Keras, predictions and targets below 0 are "
                   "clipped to 0 (zero gradient there).",
-             _elements=_msle),
+             _elements=_msle, needs_nonnegative_targets="MSLE compares log(1 + y)"),
         Loss(key="poisson", label="Poisson",
              formula=r"p - y \log p", grad_formula=r"1 - \frac{y}{p}",
              likelihood="Poisson counts with mean p (up to the constant log y!)",
@@ -414,7 +419,8 @@ LOSSES: dict[str, Loss] = {
              prediction_range=POSITIVE,
              note="For counts, whose variance grows with their mean. It needs a positive "
                   "prediction, and it leaves out the constant log y!, so it can be negative.",
-             _elements=_poisson),
+             _elements=_poisson,
+             needs_nonnegative_targets="the Poisson loss takes y log p"),
         Loss(key="bce", label="Binary cross-entropy",
              formula=r"-\left(y \log p + (1 - y)\log(1 - p)\right)",
              grad_formula=r"\frac{p - y}{p(1 - p)}",
@@ -425,7 +431,7 @@ LOSSES: dict[str, Loss] = {
                   "then the optimum is αq / (αq + (1 − α)(1 − q)) for a true frequency q, "
                   "which moves the 0.5 boundary to where q = 1 − α: the outputs are no "
                   "longer calibrated.",
-             _elements=_weighted_bce, params={"alpha": None}),
+             _elements=_weighted_bce, params={"alpha": None}, proper=True),
         Loss(key="focal", label="Focal loss",
              formula=r"-(1 - p_t)^{\gamma} \log p_t,\quad "
                      r"p_t = \begin{cases} p & y = 1 \\ 1 - p & y = 0\end{cases}",
@@ -462,14 +468,14 @@ LOSSES: dict[str, Loss] = {
              likelihood="categorical targets with class probabilities p",
              problems=("multiclass",), target_encoding="one-hot rows", prediction_range=UNIT,
              note="The default for several classes; it needs probabilities in (0, 1).",
-             _elements=_cce, reduce="sum"),
+             _elements=_cce, reduce="sum", proper=True),
         Loss(key="sparse_cce", label="Sparse categorical cross-entropy",
              formula=r"-\log p_{y}", grad_formula=r"-\frac{[j = y]}{p_j}",
              likelihood="categorical targets with class probabilities p",
              problems=("multiclass",), target_encoding="integer class labels",
              prediction_range=UNIT,
              note="Categorical cross-entropy with integer labels instead of one-hot rows.",
-             _elements=_sparse_cce, reduce="sum", sparse_targets=True),
+             _elements=_sparse_cce, reduce="sum", sparse_targets=True, proper=True),
         Loss(key="kld", label="Kullback-Leibler divergence",
              formula=r"\sum_j y_j \log\frac{y_j}{p_j}", grad_formula=r"-\frac{y_j}{p_j}",
              likelihood="categorical targets with class probabilities p (KL is cross-entropy "
@@ -478,7 +484,7 @@ LOSSES: dict[str, Loss] = {
              prediction_range=UNIT,
              note="Equals categorical cross-entropy minus the targets' entropy: the same for "
                   "one-hot targets, a constant apart for soft ones.",
-             _elements=_kld, reduce="sum"),
+             _elements=_kld, reduce="sum", proper=True),
         Loss(key="categorical_hinge", label="Categorical hinge",
              formula=r"\max\left(0,\ 1 + \max_j\,(1 - y_j)\,p_j - p_y\right)",
              grad_formula=r"[\text{margin violated}]\,(e_{j^*} - e_{y})",
@@ -560,10 +566,20 @@ def _softmax_cce_per_sample(y: Array, z: Array) -> Array:
     return -(y * log_p).sum(axis=1)
 
 
-def fused_per_sample(activation: str, y: Array, z: Array) -> Array:
+def _softmax_kld_per_sample(y: Array, z: Array) -> Array:
+    """KL divergence of softmax(z) from the target rows y, (m,): sum_j y_j (log y_j - log p_j),
+    that is cross-entropy minus the targets' entropy (0 log 0 = 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0).sum(axis=1)
+    return _softmax_cce_per_sample(y, z) + own
+
+
+def fused_per_sample(activation: str, y: Array, z: Array, loss: str = "") -> Array:
     """Per-sample loss (m,) of a canonical pair straight from its logits z (m, k)."""
     if activation == "sigmoid":
         return _sigmoid_bce_elements(y, z).mean(axis=1)
+    if loss == "kld":
+        return _softmax_kld_per_sample(y, z)
     return _softmax_cce_per_sample(y, z)
 
 
@@ -578,8 +594,14 @@ def fused_softmax_cce(y: Array, z: Array, p: Array) -> tuple[float, Array]:
     return float(_softmax_cce_per_sample(y, z).sum()) / len(z), (p - y) / len(z)
 
 
+def fused_softmax_kld(y: Array, z: Array, p: Array) -> tuple[float, Array]:
+    """KL divergence of softmax(z) from y via log-sum-exp; gradient (p - y) / n (rows of y
+    sum to 1)."""
+    return float(_softmax_kld_per_sample(y, z).sum()) / len(z), (p - y) / len(z)
+
+
 FUSED = {("sigmoid", "bce"): fused_sigmoid_bce, ("softmax", "cce"): fused_softmax_cce,
-         ("softmax", "sparse_cce"): fused_softmax_cce}
+         ("softmax", "sparse_cce"): fused_softmax_cce, ("softmax", "kld"): fused_softmax_kld}
 """(activation, loss) -> fused function; sparse_cce gets one-hot targets from the trainer."""
 
 

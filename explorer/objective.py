@@ -212,7 +212,7 @@ class Objective:
         if self.fused is not None:
             if self._fused_alpha is not None:
                 return losses.fused_weighted_per_sample(y, z, self._fused_alpha)
-            return losses.fused_per_sample(self.activation.key, y, z)
+            return losses.fused_per_sample(self.activation.key, y, z, self.loss.key)
         return self.loss.per_sample_from(y, self.outputs(z))
 
     def value(self, z: Array, y: Array | None = None) -> float:

@@ -315,13 +315,30 @@ def _matched_reason(row: Link, act, loss) -> str:
             f"{row.estimates}; and the gradient at z is {gradient}.")
 
 
+FAILURES = ("margin", "range", "vanishing", "noise")
+"""The ways a mismatched pair can fail, in the order its reason names them: a margin that
+is never met (or a score that is never negative), targets out of the output's reach, a
+gradient that vanishes when confidently wrong, a wrong noise model."""
+
+
+def failure_kinds(problem: str, activation: str, loss: str) -> tuple[str, ...]:
+    """Which of ``FAILURES`` apply to a mismatched triple (empty for matched or invalid)."""
+    if check(problem, activation, loss).verdict != "mismatched":
+        return ()
+    act, loss_obj = activations.get(activation), losses.get(loss)
+    return tuple(kind for kind, found in zip(FAILURES, _failures(problem, act, loss_obj))
+                 if found is not None)
+
+
+def _failures(problem: str, act, loss) -> list[tuple[str, str] | None]:
+    return [_margin_failure(problem, act, loss), _range_failure(problem, act, loss),
+            _gradient_failure(problem, act, loss), _noise_failure(problem, act, loss)]
+
+
 def _mismatch(problem: str, act, loss) -> tuple[str, str]:
     """(headline, reason) of a triple that trains but is not matched: the first applicable
     failure names the headline; the reason lists every one that applies."""
-    failures = [f for f in (_margin_failure(problem, act, loss),
-                            _range_failure(problem, act, loss),
-                            _gradient_failure(problem, act, loss),
-                            _noise_failure(problem, act, loss)) if f is not None]
+    failures = [f for f in _failures(problem, act, loss) if f is not None]
     if not failures:
         failures = [(f"{act.label} is not {loss.label}'s natural partner",
                      f"{act.label} is not the natural link for {loss.label} here; the "

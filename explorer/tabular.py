@@ -18,15 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from explorer import losses
+
 MAX_BYTES = 5_000_000
 MAX_ROWS = 5000
 MIN_ROWS = 10
 MAX_CLASSES = 10
-NON_NEGATIVE_TARGETS = {"msle": "MSLE compares log(1 + y)",
-                        "poisson": "the Poisson loss takes y log p"}
-"""Losses that need targets >= 0 in their own units, and why."""
-
-
 @dataclass(frozen=True)
 class Table:
     """A prepared upload: standardized features and encoded targets, plus what was done."""
@@ -94,7 +91,12 @@ def numeric_columns(frame: pd.DataFrame) -> list[str]:
 def standardizes_target(problem: str, loss: str | None = None) -> bool:
     """Whether ``prepare`` standardizes the target: regression, unless the loss needs the
     target's own non-negative values."""
-    return problem == "regression" and loss not in NON_NEGATIVE_TARGETS
+    return problem == "regression" and not _nonnegative_reason(loss)
+
+
+def _nonnegative_reason(loss: str | None) -> str:
+    """Why the loss needs targets >= 0 in their own units, or ''."""
+    return losses.get(loss).needs_nonnegative_targets if loss in losses.LOSSES else ""
 
 
 def prepare(frame: pd.DataFrame, features: list[str], target: str, problem: str,
@@ -174,10 +176,10 @@ def _encode_target(column: pd.Series, problem: str, notes: list[str], loss: str 
     if not standardizes_target(problem, loss):
         negative = int(np.sum(y < 0))
         if negative:
-            raise ValueError(f"{NON_NEGATIVE_TARGETS[loss]}, so it needs targets ≥ 0, but "
+            raise ValueError(f"{_nonnegative_reason(loss)}, so it needs targets ≥ 0, but "
                              f"{negative} of the {len(y)} target values are negative. Choose "
                              "another loss (MSE, MAE, Huber) or another target column.")
-        notes.append(f"Target kept in its own units: {NON_NEGATIVE_TARGETS[loss]}, and "
+        notes.append(f"Target kept in its own units: {_nonnegative_reason(loss)}, and "
                      "standardizing would make every target below the mean negative.")
         return y, ()
     notes.append(f"Target standardized: RMSE and MAE are in units of its standard deviation "

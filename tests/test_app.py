@@ -415,7 +415,8 @@ def test_anatomy_caption_compares_pairs_not_positions():
 @pytest.mark.parametrize("loss,expected", [
     ("bce", "**Negative log-likelihood of:** Bernoulli"),
     ("hinge", "**Not a likelihood:** a margin loss"),
-    ("huber", "**Likelihood:** none exactly")])
+    ("huber", "**Negative log-likelihood of:** targets with density proportional to "
+              "exp(−Huber")])
 def test_the_pair_panel_calls_only_likelihoods_likelihoods(loss, expected):
     from explorer.ui import views
     assert views.likelihood_sentence(losses.get(loss)).startswith(expected)

@@ -80,7 +80,7 @@ def _slopes_at_start(config: cfg.Config) -> np.ndarray:
     """|a'(z)| of the output units at the initial weights over the training points, divided
     by the activation's peak slope; (n,) the largest over the output units."""
     run = experiment.run(config.replace(epochs=1), snapshots=1)
-    z = run.model.network.pre_activation(run.model.snapshots[0], run.data.X_train)
+    z = run.model.network.pre_activations(run.model.snapshots[0], run.data.X_train)
     with np.errstate(all="ignore"):
         slope = activations.get(config.output_activation).grad(z)
     if slope.ndim == 3:  # softmax Jacobian: the diagonal p_j (1 - p_j)

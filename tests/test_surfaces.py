@@ -82,7 +82,8 @@ def naive_losses(model, thetas, X, y):
         for s, theta in enumerate(np.atleast_2d(thetas)):
             if fused(model):
                 z = net.pre_activations(theta, X)
-                out[s] = np.mean(losses.fused_per_sample(net.output_activation, targets, z))
+                out[s] = np.mean(losses.fused_per_sample(net.output_activation, targets, z,
+                                                         model.loss))
             else:
                 out[s] = loss.value(targets, net.forward_many(theta, X))
     return out

@@ -110,7 +110,8 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
     fig.update_layout(margin=dict(t=110, b=130),
                       legend=dict(orientation="h", y=-0.16, yanchor="top", x=0.0),
                       title=dict(
-        text=f"{chosen.label}" + (f" vs {matched.label} (dashed)" if len(pairs) > 1 else ""),
+        text=f"{chosen.label}" + (f" vs {matched.label} (dashed)"
+                                  if matched is not None and len(pairs) > 1 else ""),
         x=0.0, subtitle=dict(text="<br>".join(notes))))
     return fig
 

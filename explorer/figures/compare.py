@@ -25,7 +25,7 @@ def race_figure(entries: list[tuple[str, pd.DataFrame]], problem: str) -> go.Fig
     label = metrics.LABELS[metric]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
         f"{label} (validation where available)", "Loss ÷ its value at epoch 1"))
-    top = 1
+    top = 1.0
     unscaled = []
     for i, (name, history) in enumerate(entries):
         color = RACE_COLORS[i % len(RACE_COLORS)]

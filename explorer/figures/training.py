@@ -39,7 +39,8 @@ class Frames:
     kind: str
     epochs: np.ndarray
     grid_x: np.ndarray
-    grid_y: np.ndarray | None
+    grid_y: np.ndarray
+    """Empty for the 'curve' kind."""
     values: np.ndarray
     value_range: tuple[float, float] = (0.0, 1.0)
     n_classes: int = 2
@@ -56,6 +57,7 @@ class Frames:
         if self.kind == "classes":
             light = np.array([raster.hex_rgb(c) for c in style.CLASS_LIGHT], float)
             full = np.array([raster.hex_rgb(c) for c in style.CLASS_REGION], float)
+            assert self.classes is not None  # always set for the 'classes' kind
             cls = self.classes[s] % len(light)
             conf = np.nan_to_num(self.values[s])[..., None]
             rgb = light[cls] + conf * (full[cls] - light[cls])
@@ -82,7 +84,7 @@ def compute_frames(model: Model, X: np.ndarray, y: np.ndarray, resolution: int |
     if X.shape[1] == 1:
         gx = np.linspace(*padded_range(X[:, 0]), CURVE_POINTS)
         out = _forward_chunks(network, thetas, gx[:, None], chunk)[..., 0]
-        return Frames("curve", model.snapshot_epochs, gx, None, out.astype(np.float32))
+        return Frames("curve", model.snapshot_epochs, gx, np.zeros(0), out.astype(np.float32))
     resolution = resolution or (CLASS_GRID if problem == "multiclass" else GRID)
     gx = np.linspace(*padded_range(X[:, 0], 0.08), resolution)
     gy = np.linspace(*padded_range(X[:, 1], 0.08), resolution)
@@ -284,7 +286,7 @@ def _class_name(data, c) -> str:
 def _axes(fig, frames: Frames, data, history, problem, metric, log_scale, target_label):
     X_all = np.vstack([data.X_train, data.X_val]) if len(data.X_val) else data.X_train
     epochs = max(int(frames.epochs[-1]), 1)
-    names = getattr(data, "feature_names", ()) or ()
+    names: tuple[str, ...] = tuple(getattr(data, "feature_names", ()) or ())
     if frames.kind == "curve":
         x_title = f"{names[0]} (standardized)" if names else "input x"
         fig.update_xaxes(title_text=x_title, range=list(padded_range(X_all[:, 0], 0.02)),

@@ -74,13 +74,10 @@ def pair_panel(run: Run) -> None:
 
 
 def likelihood_sentence(loss: losses.Loss) -> str:
-    """'Negative log-likelihood of: …', or 'Not a likelihood: …' for margin and robust losses."""
-    text = loss.likelihood
-    if text.startswith("none:"):
-        return f"**Not a likelihood:** {text.split(':', 1)[1].strip()}."
-    if text.startswith("none"):  # "none exactly: …"
-        return f"**Likelihood:** {text}."
-    return f"**Negative log-likelihood of:** {text}."
+    """'Negative log-likelihood of: …', or 'Not a likelihood: …' (margin losses, focal)."""
+    if loss.likelihood is None:
+        return f"**Not a likelihood:** {loss.why_not_likelihood}."
+    return f"**Negative log-likelihood of:** {loss.likelihood}."
 
 
 def _brier_note(config: cfg.Config) -> str:
@@ -161,7 +158,7 @@ def mismatch_notice(run: Run) -> None:
     y = run.data.y_train
     if kind == "range" and problem in ("regression", "counts"):
         out = demonstration.targets_out_of_reach(activation, y)
-        span = demonstration.RANGE_TEXT[activation]
+        span = activations.get(activation).range_text
         if out:
             st.caption(f":material/straighten: {out} of the {len(y)} training targets lie "
                        f"outside the {act.label.lower()} output's range {span}: the fit "
