@@ -527,13 +527,34 @@ LOSSES: dict[str, Loss] = {
 }
 
 
-def get(key: str, **params) -> Loss:
-    """The loss called ``key`` (optionally with parameters); ValueError naming valid keys."""
+CUSTOM = "custom"
+"""The key of a typed formula: ``get("custom", formula="...")`` (see ``explorer.formula``)."""
+
+
+def get(key: str | Loss, **params) -> Loss:
+    """The loss called ``key`` (optionally with parameters); ValueError naming valid keys.
+
+    ``"custom"`` takes ``formula="..."`` (default ``(p - y)**2``) and returns the typed loss;
+    a ``Loss`` object is returned as it is (with ``params`` applied), so callers that take a
+    key also take a loss.
+    """
+    if isinstance(key, Loss):
+        return key.with_params(**params) if params else key
+    if key == CUSTOM:
+        return custom().with_params(**params) if params else custom()
     try:
         loss = LOSSES[key]
     except (KeyError, TypeError):
         raise ValueError(f"unknown loss {key!r}; choose one of: {', '.join(LOSSES)}") from None
     return loss.with_params(**params) if params else loss
+
+
+def custom(formula: str | None = None) -> Loss:
+    """The loss a typed formula in y and p defines; ``formula.FormulaError`` (a ValueError)
+    with one line when it cannot be used."""
+    from explorer import formula as typed  # imported here: it builds on this module
+
+    return typed.parse(typed.DEFAULT_FORMULA if formula is None else formula)
 
 
 def for_problem(problem: str) -> list[str]:

@@ -24,6 +24,7 @@ the numbers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -135,24 +136,26 @@ def link(problem: str, activation: str, loss: str) -> Link | None:
     return _LINKS.get((problem, activation, loss))
 
 
-def gradient_at_z(activation: str, loss: str, problem: str | None = None) -> str:
+def gradient_at_z(activation: str, loss: str | losses.Loss, problem: str | None = None) -> str:
     """LaTeX for d loss / d z of one sample, z the output pre-activation.
 
     A matched pair's own simplified form; otherwise the chain rule written out:
     dL/dp (the loss's formula) times a'(z) (the activation's), which is what the engine
-    computes. Softmax's a'(z) is a Jacobian, so its product is a sum over k.
+    computes. Softmax's a'(z) is a Jacobian, so its product is a sum over k. ``loss`` may be
+    a ``Loss`` (a typed formula: its own dL/dp, in brackets).
     """
-    for row in LINKS:
-        if (row.activation, row.loss) == (activation, loss) and problem in (None, row.problem):
-            return row.grad_z
     act, loss_obj = activations.get(activation), losses.get(loss)
+    for row in LINKS:
+        if (row.activation, row.loss) == (activation, loss_obj.key) and (
+                problem in (None, row.problem)):
+            return row.grad_z
     if not act.elementwise:
         return (rf"\sum_k \frac{{\partial L}}{{\partial p_k}}\,{act.derivative_formula},"
                 rf"\quad \frac{{\partial L}}{{\partial p_k}} = {loss_obj.grad_formula}")
     dp = loss_obj.grad_formula
     if act.key == "linear":
         return dp
-    if "begin{cases}" in dp or "frac" in dp:
+    if "begin{cases}" in dp or "frac" in dp or loss_obj.key == losses.CUSTOM:
         dp = rf"\left({dp}\right)"
     return rf"{dp}\cdot {act.derivative_formula}"
 
@@ -188,7 +191,8 @@ class Probe:
         return self.wrong_gradient < VANISHING
 
 
-def probe(problem: str, activation: str, loss: str, loss_params: dict | None = None) -> Probe:
+def probe(problem: str, activation: str, loss: str | losses.Loss,
+          loss_params: dict | None = None) -> Probe:
     """Measure questions 2 and 3 with the trainer's own dL/dz (``Objective``).
 
     The varied output unit's pre-activation z sweeps [-8, 8] (other units at 0). Question 2:
@@ -233,6 +237,395 @@ def _repeat(y: np.ndarray, m: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------
+# All three questions answered with numbers, for any loss (a typed formula too)
+
+OPTIMUM_Z = np.linspace(-12.0, 12.0, 2401)
+"""Question 1 searches the outputs a(z) for z on this grid (steps of 0.01)."""
+CLASS_Z_RANGE = 6.0
+CLASS_GRID_POINTS = 120_000
+"""The 3-class search: logits in [-6, 6] on a grid of about this many points (3-D: 49 per
+unit; 2-D for softmax, which ignores a shift of all logits: 347 per unit)."""
+CLASS_SHARES = (0.1, 0.3, 0.7, 0.9)
+"""P(y = 1) of the noisy binary labels whose expected loss question 1 minimises."""
+CLASS_MIXES = ((0.6, 0.3, 0.1), (0.15, 0.6, 0.25), (0.1, 0.2, 0.7))
+"""Class shares with a majority class: with none above 1/2, Keras' categorical hinge is
+lowest at equal scores (no class at all), the known inconsistency of that multi-class hinge."""
+REGRESSION_TARGETS = (-2.0, 0.5, 3.0)
+SKEWED = -np.log1p(-(np.arange(100) + 0.5) / 100)
+"""A right-skewed sample of targets: 100 quantiles of Exp(1), mean 0.99, median 0.69."""
+RATES = (0.5, 2.5, 6.0)
+"""Poisson means for counts; Poisson(0.5) has median 0 and Poisson(2.5) median 2."""
+TOLERANCE = 0.02
+"""How close a minimiser must be to the quantity asked for (relative for counts: 3 / 2 of
+it, as the grid's 0.01 steps in z are 1% steps of an exponential output)."""
+DEFINED_Z = np.linspace(-WRONG_Z, WRONG_Z, 161)
+DEFINED_TARGETS = {"binary": (0.0, 1.0), "multiclass": (1.0, 0.0),
+                   "regression": REGRESSION_TARGETS, "counts": (0.0, 3.0)}
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """Question 1 for one target distribution: where its expected loss is lowest."""
+
+    target: str
+    minimiser: tuple[float, ...]
+    """The output (one value, or one per class) with the lowest expected loss."""
+    wanted: tuple[float, ...]
+    """What the problem asks for there: P(y = 1), the class shares, the target, the sample's
+    (mean, median), or the Poisson mean."""
+    at_edge: bool
+    """No minimum inside the outputs: the lowest value lies at the end of the search, or next
+    to where the loss is undefined (it keeps falling towards that edge)."""
+    ok: bool
+
+
+@dataclass(frozen=True)
+class OptimumAnswer:
+    ok: bool
+    estimates: str
+    """What the loss's optimum estimates through this output, in words."""
+    cases: tuple[Optimum, ...]
+    sentence: str
+
+
+@dataclass(frozen=True)
+class DomainAnswer:
+    ok: bool
+    outputs: tuple[float, float]
+    """a(z) of the varied unit at the two ends of the sweep z in [-8, 8]."""
+    undefined_at: tuple[float, float] | None
+    """(z, target) of the first NaN or infinite loss or gradient, or None."""
+    undefined_share: float
+    sentence: str
+
+
+@dataclass(frozen=True)
+class WrongAnswer:
+    """dL/dz of one sample whose output is confidently wrong."""
+
+    target: float
+    """Classes: 1 = the varied unit's class is true, 0 = another class is."""
+    z: float
+    gradient: float
+    """Signed per-sample dL/dz of the varied unit."""
+    descent: float
+    """The sign dL/dz must have for a gradient step to move z towards the answer."""
+
+    @property
+    def vanishes(self) -> bool:
+        return not abs(self.gradient) >= VANISHING
+
+    @property
+    def wrong_way(self) -> bool:
+        return not self.vanishes and self.gradient * self.descent < 0
+
+
+@dataclass(frozen=True)
+class GradientAnswer:
+    ok: bool
+    cases: tuple[WrongAnswer, ...]
+    sentence: str
+
+
+@dataclass(frozen=True)
+class RuleAnswers:
+    """The pairing rule's three questions for one (problem, activation, loss), with numbers."""
+
+    problem: str
+    activation: str
+    loss: str
+    optimum: OptimumAnswer
+    defined: DomainAnswer
+    gradient: GradientAnswer
+
+    @property
+    def holds(self) -> bool:
+        """All three answers are what a matched pair gives."""
+        return self.optimum.ok and self.defined.ok and self.gradient.ok
+
+    @property
+    def sentences(self) -> tuple[str, str, str]:
+        return self.optimum.sentence, self.defined.sentence, self.gradient.sentence
+
+
+def rule_answers(problem: str, activation: str, loss: str | losses.Loss,
+                 loss_params: dict | None = None) -> RuleAnswers:
+    """Answer the pairing rule's three questions with the engine's numbers (``Objective``).
+
+    1. Where is the expected loss lowest over the outputs the activation can give (z on
+       ``OPTIMUM_Z``)? Binary: for labels that are 1 with probability 0.1 ... 0.9; classes:
+       for three class mixes; regression: for single targets and a skewed sample (against
+       its mean and median); counts: for Poisson targets (against their mean).
+    2. Are the loss and its gradient finite for z in [-8, 8] and the problem's targets?
+    3. Is |dL/dz| at least ``VANISHING``, and pointing the right way, where the answer is
+       confidently wrong (z = -8 or 8 on the wrong side)? Both classes for classification,
+       both ends for numbers: a superset of ``probe``'s cases.
+    """
+    if problem not in losses.PROBLEMS:
+        raise ValueError(f"unknown problem {problem!r}; choose one of: "
+                         f"{', '.join(losses.PROBLEMS)}")
+    if activation not in activations.OUTPUT_ACTIVATIONS:
+        raise ValueError(f"{activation!r} is not an output activation; choose one of: "
+                         f"{', '.join(activations.OUTPUT_ACTIVATIONS)}")
+    loss_obj = losses.get(loss, **(loss_params or {}))
+    if problem not in loss_obj.problems:
+        raise ValueError(f"the loss {loss_obj.key!r} does not serve the {problem!r} problem")
+    base = Objective.build(problem, activation, loss_obj,
+                           n_classes=PROBE_CLASSES if problem == "multiclass" else None)
+    with np.errstate(all="ignore"):
+        optimum = _OPTIMUM[problem](base)
+        defined = _defined(base)
+        gradient = _gradient(base)
+    return RuleAnswers(problem, activation, loss_obj.key, optimum, defined, gradient)
+
+
+def _per_sample(base: Objective, z: np.ndarray, raw) -> np.ndarray:
+    """Per-sample loss (m,) for pre-activations z (m, k) and raw targets (m, ...)."""
+    return base.with_targets(raw).per_sample(z)
+
+
+def _lowest(risk: np.ndarray) -> tuple[tuple[int, ...], bool]:
+    """(index, at_edge) of the lowest finite value of a grid of expected losses; prefers a
+    point inside the grid whose neighbours are all finite, when one ties for lowest."""
+    finite = np.isfinite(risk)
+    if not finite.any():
+        return tuple(0 for _ in risk.shape), True
+    best = float(risk[finite].min())
+    edge = ~finite
+    for axis in range(risk.ndim):
+        edge |= np.roll(~finite, 1, axis) | np.roll(~finite, -1, axis)
+        ends = np.moveaxis(edge, axis, 0)  # a view: writing to it marks edge
+        ends[0] = ends[-1] = True
+    lowest = finite & (risk <= best + 1e-9 * max(1.0, abs(best)))
+    inside = lowest & ~edge
+    index = np.argwhere(inside if inside.any() else lowest)[0]
+    return tuple(int(i) for i in index), not inside.any()
+
+
+def _column(base: Objective, z_axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pre-activations (m, k) varying the first unit over a z grid (any other unit, such as
+    a learned scale, at 0), and that unit's outputs a(z) (m,)."""
+    z = _varied(base, z_axis)
+    return z, base.outputs(z)[:, 0]
+
+
+def _binary_optimum(base: Objective) -> OptimumAnswer:
+    z, p = _column(base, OPTIMUM_Z)
+    m = len(z)
+    ones = _per_sample(base, z, np.ones(m, dtype=np.int64))
+    zeros = _per_sample(base, z, np.zeros(m, dtype=np.int64))
+    threshold = base.threshold
+    cases = []
+    for q in CLASS_SHARES:
+        (i,), edge = _lowest(q * ones + (1 - q) * zeros)
+        right_side = (p[i] > threshold) == (q > 0.5)
+        cases.append(Optimum(f"P(y = 1) = {q:g}", (float(p[i]),), (q,), edge,
+                             right_side and not edge))
+    found = ", ".join(_show(c.minimiser[0]) for c in cases)
+    head = (f"For labels that are 1 with probability {', '.join(f'{q:g}' for q in CLASS_SHARES)}"
+            f" the expected loss is lowest at p = {found}")
+    return _class_answer(cases, head, f"the class (the side of {threshold:g})",
+                         "the probability of class 1")
+
+
+def _class_answer(cases: list[Optimum], head: str, classes: str,
+                  probability: str) -> OptimumAnswer:
+    ok = all(c.ok for c in cases)
+    calibrated = ok and all(abs(a - b) <= 1.5 * TOLERANCE for c in cases
+                            for a, b in zip(c.minimiser, c.wanted))
+    if calibrated:
+        estimates, tail = probability, f"it estimates {probability}"
+    elif ok:
+        estimates = f"{classes}, but not {probability}"
+        tail = f"it estimates {estimates}"
+    else:
+        bad = next(c for c in cases if not c.ok)
+        where = ", at the edge of the outputs" if bad.at_edge else ""
+        estimates = "not even the class"
+        tail = (f"it does not even estimate the class: for {bad.target} the lowest point is "
+                f"on the wrong side{where}")
+    return OptimumAnswer(ok, estimates, tuple(cases), f"{head}: {tail}.")
+
+
+def _multiclass_optimum(base: Objective) -> OptimumAnswer:
+    k = base.n_outputs
+    # softmax ignores a shift of all logits: fix the last one at 0 and search the others
+    axes = k - 1 if base.activation.key == "softmax" else k
+    per_axis = int(CLASS_GRID_POINTS ** (1 / axes)) | 1  # odd: the grid holds 0
+    axis = np.linspace(-CLASS_Z_RANGE, CLASS_Z_RANGE, per_axis)
+    grids = np.meshgrid(*([axis] * axes), indexing="ij")
+    shape = grids[0].shape
+    z = np.zeros((grids[0].size, k))
+    for unit, grid in enumerate(grids):
+        z[:, unit] = grid.ravel()
+    p = base.outputs(z)
+    per_class = np.stack([_per_sample(base, z, np.full(len(z), c)) for c in range(k)])
+    cases = []
+    for mix in CLASS_MIXES:
+        risk = np.tensordot(np.array(mix), per_class, axes=1)
+        index, edge = _lowest(risk.reshape(shape))
+        best = p[np.ravel_multi_index(index, shape)]
+        top = int(np.argmax(mix))
+        right = best[top] > np.max(np.delete(best, top)) + 1e-12
+        cases.append(Optimum(f"class shares {mix}", tuple(float(v) for v in best), mix, edge,
+                             bool(right and not edge)))
+    found = "; ".join(f"{c.target} -> p = ({', '.join(_show(v) for v in c.minimiser)})"
+                      for c in cases)
+    return _class_answer(cases, f"The expected loss is lowest at {found}",
+                         "the class (the highest output)", "the probability of each class")
+
+
+def _regression_optimum(base: Objective) -> OptimumAnswer:
+    z, p = _column(base, OPTIMUM_Z)
+    m = len(z)
+    cases = []
+    for target in REGRESSION_TARGETS:
+        (i,), edge = _lowest(_per_sample(base, z, np.full((m, 1), target)))
+        cases.append(Optimum(f"y = {target:g}", (float(p[i]),), (target,), edge,
+                             not edge and abs(p[i] - target) <= TOLERANCE))
+    s = len(SKEWED)
+    sample = _per_sample(base, np.repeat(z, s, axis=0), np.tile(SKEWED, m)[:, None])
+    (i,), edge = _lowest(sample.reshape(m, s).mean(axis=1))
+    mean, median = float(SKEWED.mean()), float(np.median(SKEWED))
+    lo, hi = min(mean, median), max(mean, median)
+    centre = float(p[i])
+    between = not edge and lo - TOLERANCE <= centre <= hi + TOLERANCE
+    cases.append(Optimum("a skewed sample (Exp(1) quantiles)", (centre,), (mean, median),
+                         edge, between))
+    singles = ", ".join(f"{_show(c.minimiser[0])} for {c.target}" for c in cases[:-1])
+    level = float(np.mean(SKEWED < centre))
+    head = (f"The loss is lowest at p = {singles}; on a skewed sample (mean {mean:.2f}, "
+            f"median {median:.2f}) at p = {_show(centre)}, its {level:.2f} quantile")
+    stuck = next((c for c in cases if c.at_edge), None)
+    missed = next((c for c in cases[:-1] if not c.ok), None)
+    if stuck is not None:
+        estimates = (f"nothing: for {stuck.target} it has no minimum and keeps falling "
+                     f"towards p = {_show(stuck.minimiser[0])}, where the outputs or the loss "
+                     "end")
+    elif missed is not None:
+        estimates = f"not the target itself: for {missed.target} it is lowest elsewhere"
+    elif abs(centre - mean) <= TOLERANCE:
+        estimates = "the conditional mean"
+    elif abs(centre - median) <= TOLERANCE:
+        estimates = "the conditional median"
+    elif between:
+        estimates = "a centre between the conditional median and mean"
+    elif centre < lo:
+        estimates = "a centre below the median, towards the mode"
+    else:
+        estimates = "a centre beyond the mean, towards the long tail"
+    ok = all(c.ok for c in cases)
+    return OptimumAnswer(ok, estimates, tuple(cases), f"{head}: it estimates {estimates}.")
+
+
+def _counts_optimum(base: Objective) -> OptimumAnswer:
+    z, p = _column(base, OPTIMUM_Z)
+    m = len(z)
+    cases = []
+    for rate in RATES:
+        counts = np.arange(int(rate + 10 * np.sqrt(rate) + 10))
+        log_pmf = counts * np.log(rate) - rate - np.array([math.lgamma(c + 1) for c in counts])
+        pmf = np.exp(log_pmf) / np.exp(log_pmf).sum()
+        values = _per_sample(base, np.repeat(z, len(counts), axis=0),
+                             np.tile(counts.astype(float), m)[:, None])
+        (i,), edge = _lowest(values.reshape(m, len(counts)) @ pmf)
+        cases.append(Optimum(f"Poisson({rate:g}) counts", (float(p[i]),), (rate,), edge,
+                             not edge and abs(p[i] - rate) <= 1.5 * TOLERANCE * rate))
+    found = ", ".join(f"{_show(c.minimiser[0])} for {c.target}" for c in cases)
+    ok = all(c.ok for c in cases)
+    estimates = "the mean count" if ok else "not the mean count"
+    return OptimumAnswer(ok, estimates, tuple(cases),
+                         f"The expected loss is lowest at p = {found}: it estimates "
+                         f"{estimates}.")
+
+
+_OPTIMUM = {"binary": _binary_optimum, "multiclass": _multiclass_optimum,
+            "regression": _regression_optimum, "counts": _counts_optimum}
+
+
+def _raw_targets(problem: str, target: float, m: int) -> np.ndarray:
+    """m copies of one target as ``Objective.with_targets`` reads it (classes: 1 = the
+    varied unit's class 0 is true, 0 = class 1 is)."""
+    if problem == "multiclass":
+        return np.full(m, 0 if target >= 0.5 else 1)
+    if problem == "binary":
+        return np.full(m, int(target))
+    return np.full((m, 1), target)
+
+
+def _target_text(problem: str, target: float) -> str:
+    if problem == "multiclass":
+        return "its class true" if target >= 0.5 else "another class true"
+    return f"y = {target:g}"
+
+
+def _varied(base: Objective, z_axis: np.ndarray) -> np.ndarray:
+    z = np.zeros((len(z_axis), base.n_outputs))
+    z[:, 0] = z_axis
+    return z
+
+
+def _defined(base: Objective) -> DomainAnswer:
+    z = _varied(base, DEFINED_Z)
+    m = len(z)
+    bad = np.zeros((len(DEFINED_TARGETS[base.problem]), m), dtype=bool)
+    for row, target in enumerate(DEFINED_TARGETS[base.problem]):
+        objective = base.with_targets(_raw_targets(base.problem, target, m))
+        values = objective.per_sample(z)
+        _, dz, _ = objective.value_and_dz(z)
+        bad[row] = ~np.isfinite(values) | ~np.isfinite(dz).all(axis=1)
+    ends = base.outputs(z[[0, -1]])[:, 0]
+    outputs = (float(ends[0]), float(ends[1]))
+    targets = ", ".join(_target_text(base.problem, t) for t in DEFINED_TARGETS[base.problem])
+    if not bad.any():
+        return DomainAnswer(True, outputs, None, 0.0,
+                            f"The loss and its gradient are finite for every z in "
+                            f"[−{WRONG_Z:g}, {WRONG_Z:g}] (outputs {_show(outputs[0])} to "
+                            f"{_show(outputs[1])}) and every target tried ({targets}).")
+    rows, cols = np.nonzero(bad)
+    first = int(np.argmin(cols))
+    z_bad, target = float(DEFINED_Z[cols[first]]), DEFINED_TARGETS[base.problem][rows[first]]
+    share = float(bad.mean())
+    output = float(base.outputs(_varied(base, np.array([z_bad])))[0, 0])
+    return DomainAnswer(False, outputs, (z_bad, target), share,
+                        f"Not defined on the whole output range: at z = {z_bad:g} (output "
+                        f"{_show(output)}) with {_target_text(base.problem, target)} the loss "
+                        f"or its gradient is NaN or infinite ({share:.0%} of the sweep), so a "
+                        "run stops there.")
+
+
+def _gradient(base: Objective) -> GradientAnswer:
+    target = {"binary": 1.0, "multiclass": 1.0}.get(base.problem,
+                                                     PROBE_TARGETS.get(base.problem, 1.0))
+    other = 0.0 if base.problem in ("binary", "multiclass") else target
+    cases = []
+    for t, z_end, descent in ((target, -WRONG_Z, -1.0), (other, WRONG_Z, 1.0)):
+        objective = base.with_targets(_raw_targets(base.problem, t, 1))
+        _, dz, _ = objective.value_and_dz(_varied(base, np.array([z_end])))
+        cases.append(WrongAnswer(t, z_end, float(dz[0, 0]), descent))
+    shown = " and ".join(f"{_show(abs(c.gradient))} at z = {c.z:g} "
+                         f"({_target_text(base.problem, c.target)})" for c in cases)
+    wrong_way = [c for c in cases if c.wrong_way]
+    if any(c.vanishes for c in cases):
+        sentence = (f"Where the answer is confidently wrong |dL/dz| = {shown}: it vanishes "
+                    f"(below {VANISHING:g}), so the worst mistakes barely teach the network.")
+    elif wrong_way:
+        c = wrong_way[0]
+        sentence = (f"Where the answer is confidently wrong |dL/dz| = {shown}, but at z = "
+                    f"{c.z:g} ({_target_text(base.problem, c.target)}) it points the wrong "
+                    "way: gradient descent pushes the output further from the answer.")
+    else:
+        sentence = (f"Where the answer is confidently wrong |dL/dz| = {shown}: it does not "
+                    "vanish, so the worst mistakes are corrected fastest.")
+    ok = not any(c.vanishes or c.wrong_way for c in cases)
+    return GradientAnswer(ok, tuple(cases), sentence)
+
+
+def _show(value: float) -> str:
+    return f"{value:.3g}" if np.isfinite(value) else str(value)
+
+
+# ----------------------------------------------------------------------------------------
 # Verdicts and their reasons
 
 
@@ -242,6 +635,9 @@ def check(problem: str, activation: str, loss: str) -> Pairing:
     if problem not in losses.PROBLEMS:
         raise ValueError(f"unknown problem {problem!r}; choose one of: "
                          f"{', '.join(losses.PROBLEMS)}")
+    if loss == losses.CUSTOM:
+        raise ValueError("a typed formula has no row in the pairing table: ask "
+                         "pairing.rule_answers(problem, activation, loss) for its answers")
     act = activations.get(activation)
     loss_obj = losses.get(loss)
     if activation not in activations.OUTPUT_ACTIVATIONS:

@@ -232,7 +232,8 @@ def _nearest(sorted_values: Array, wanted: Array) -> Array:
 
 def fit(
     X, y, problem: str = "regression", hidden=(16,), hidden_activation: str = "relu",
-    output_activation: str | None = None, loss: str | None = None, optimizer: str = "adam",
+    output_activation: str | None = None, loss: str | losses.Loss | None = None,
+    optimizer: str = "adam",
     lr: float = 0.01, momentum: float | None = None, epochs: int = 200, batch_size: int = 32,
     l2: float = 0.0, seed: int = 0, validation_data=None, snapshots: int = 100,
     loss_params: dict | None = None, n_classes: int | None = None,
@@ -243,9 +244,11 @@ def fit(
 
     X: (n, d) features. y: regression/counts floats (n,) or (n, k); binary {0, 1} (n,);
     multiclass integer labels (n,). output_activation and loss default to the problem's
-    matched pair. The backward pass chains ``loss.grad`` through the output activation, so a
-    mismatched pair trains with its true gradient (the ``Objective`` uses the closed form
-    p - y for sigmoid + BCE and softmax + CE, tested equal to the chain).
+    matched pair; ``loss`` is a registry key or a ``Loss`` that ``losses.get`` can rebuild
+    from its key and params (a registry entry, or ``losses.custom(formula)``), since the
+    ``Model`` keeps only those. The backward pass chains ``loss.grad`` through the output
+    activation, so a mismatched pair trains with its true gradient (the ``Objective`` uses
+    the closed form p - y for sigmoid + BCE and softmax + CE, tested equal to the chain).
     ``init_scale`` multiplies the He/Glorot initial weights (large values start saturated).
     ``progress(epoch, epochs)`` is called about 100 times when given.
     ``threshold`` (binary only) moves the decision threshold the accuracy columns and
@@ -322,8 +325,9 @@ def _features(X) -> Array:
     return X
 
 
-def _objective(problem: str, activation: str, loss: str, y, n_classes: int | None,
-               loss_params: dict | None, n: int, threshold: float | None = None) -> Objective:
+def _objective(problem: str, activation: str, loss: str | losses.Loss, y,
+               n_classes: int | None, loss_params: dict | None, n: int,
+               threshold: float | None = None) -> Objective:
     loss_obj = losses.get(loss, **(loss_params or {}))
     if problem not in loss_obj.problems:
         raise ValueError(f"the loss {loss_obj.key!r} does not serve the {problem!r} problem; "
@@ -405,6 +409,13 @@ def _diagnose(epoch: int, value: float, grad_sq: float, p: Array, z: Array,
             f"{loss.label} is only defined for predictions in {_interval(lo, hi)} "
             f"({'it takes the log of the prediction' if lo == 0 else 'it needs a valid value'})."
             f" {fix}")
+    if loss.key == losses.CUSTOM and np.all(np.isfinite(p)):
+        return Divergence(
+            epoch, "formula undefined",
+            f"Epoch {epoch}: your formula gave {value} for predictions between "
+            f"{float(np.min(p)):.3g} and {float(np.max(p)):.3g}: it is undefined or infinite "
+            "for some of them (a log of a number ≤ 0, a square root of a negative number or a "
+            "division by zero). The pairing check's question 2 shows where.")
     # inside the domain, an infinity (rather than a NaN) means some number grew too large
     if math.isinf(value) or math.isinf(grad_sq) or not np.all(np.isfinite(z)):
         return Divergence(
