@@ -101,9 +101,22 @@ def over_budget(config: Config, n_rows: int | None = None) -> str | None:
 
 
 def run(config: Config, progress: Callable[[int, int], None] | None = None,
-        snapshots: int = SNAPSHOTS, table: Table | None = None) -> Run:
-    """Train the scenario; divergence is reported in the history, never raised."""
+        snapshots: int = SNAPSHOTS, table: Table | None = None,
+        watch: Callable[[int, Model, Data], None] | None = None) -> Run:
+    """Train the scenario; divergence is reported in the history, never raised.
+
+    ``watch(epoch, model, data)``, about 100 times along the run: a model holding only the
+    weights of that epoch (for a picture while a long run trains).
+    """
     data = make_data(config, table)
+
+    def look(epoch: int, network, theta) -> None:
+        if watch is not None:
+            weights = theta.copy()
+            watch(epoch, Model(network, weights, config.problem, config.loss,
+                               config.loss_params(), np.array([epoch]), weights[None],
+                               data.n_classes), data)
+
     validation = (data.X_val, data.y_val) if len(data.X_val) else None
     model, history = fit(
         data.X_train, data.y_train, problem=config.problem, hidden=config.hidden,
@@ -114,6 +127,6 @@ def run(config: Config, progress: Callable[[int, int], None] | None = None,
         batch_size=config.effective_batch_size, l2=config.l2, seed=config.seed,
         validation_data=validation, snapshots=snapshots, n_classes=data.n_classes,
         loss_params=config.loss_params(),
-        progress=progress)
+        progress=progress, watch=look if watch is not None else None)
     return Run(config, data, model, history,
                pairing.check(config.problem, config.output_activation, config.loss))

@@ -239,6 +239,7 @@ def fit(
     loss_params: dict | None = None, n_classes: int | None = None,
     initial_params: Array | None = None, init_scale: float = 1.0,
     progress: Callable[[int, int], None] | None = None, threshold: float | None = None,
+    watch: Callable[[int, Network, Array], None] | None = None,
 ) -> tuple[Model, pd.DataFrame]:
     """Train an MLP by mini-batch gradient descent; return (Model, History DataFrame).
 
@@ -250,7 +251,8 @@ def fit(
     activation, so a mismatched pair trains with its true gradient (the ``Objective`` uses
     the closed form p - y for sigmoid + BCE and softmax + CE, tested equal to the chain).
     ``init_scale`` multiplies the He/Glorot initial weights (large values start saturated).
-    ``progress(epoch, epochs)`` is called about 100 times when given.
+    ``progress(epoch, epochs)`` is called about 100 times when given, and
+    ``watch(epoch, network, theta)`` (theta: the live weights; copy to keep) at the same times.
     ``threshold`` (binary only) moves the decision threshold the accuracy columns and
     ``model.predict_class`` use; None keeps the loss's own (0.5, or 0 for a margin score).
     A loss with a learned scale (gaussian_nll) gets two output units per target column.
@@ -292,8 +294,8 @@ def fit(
                 recorder.validation(epoch, value, val_objective, p_val)
             if epoch in keep_set:
                 snaps.append(theta.copy())
-            if progress is not None and (epoch % report_every == 0 or epoch == epochs):
-                progress(epoch, epochs)
+            if epoch % report_every == 0 or epoch == epochs:
+                _report(progress, watch, epoch, epochs, network, theta)
     history = recorder.history(divergence)
     kept = keep[keep <= recorder.completed]
     chosen = story_epochs(kept, history["loss"].to_numpy(), max(2, snapshots))
@@ -303,6 +305,13 @@ def fit(
                   chosen, np.array(snaps)[rows], objective.n_classes,
                   threshold_override=objective.threshold_override)
     return model, history
+
+
+def _report(progress, watch, epoch: int, epochs: int, network: Network, theta: Array) -> None:
+    if progress is not None:
+        progress(epoch, epochs)
+    if watch is not None:
+        watch(epoch, network, theta)
 
 
 # ----------------------------------------------------------------------------------------

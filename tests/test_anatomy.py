@@ -48,9 +48,11 @@ def test_gradient_is_the_engine_chain(act_key, loss_key):
         finite = np.isfinite(expected)
         assert finite.any()
         np.testing.assert_array_equal(np.isfinite(curves.grad[row]), finite)
-        # fused pairs (sigmoid+BCE, softmax+CE) agree with the chain up to rounding
+        # fused pairs (sigmoid+BCE, softmax+CE) agree with the chain up to rounding; the
+        # fused KL is exact where Keras' chain also pushes the zero targets clipped to 1e-7
+        atol = 1e-5 if loss_key == "kld" else 1e-9
         np.testing.assert_allclose(curves.grad[row][finite], expected[finite], rtol=1e-7,
-                                   atol=1e-9)
+                                   atol=atol)
         with np.errstate(all="ignore"):
             per_sample = losses.get(loss_key).per_sample_from(
                 y, activations.get(act_key).forward(z))
@@ -58,7 +60,7 @@ def test_gradient_is_the_engine_chain(act_key, loss_key):
         assert ok.any()
         np.testing.assert_array_equal(np.isfinite(curves.loss_values[row]), ok)
         np.testing.assert_allclose(curves.loss_values[row][ok], per_sample[ok], rtol=1e-7,
-                                   atol=1e-9)
+                                   atol=atol)
 
 
 SMOOTH = [("sigmoid", "bce"), ("sigmoid", "mse"), ("linear", "mse"), ("tanh", "mse"),

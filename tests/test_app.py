@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer import activations, experiment, losses, pairing
+from explorer import activations, experiment, losses, pairing, presets
 from explorer import config as cfg
 from explorer.ui import compute
 
@@ -157,10 +157,15 @@ def test_switching_views_does_not_retrain(monkeypatch):
     assert len(calls) == 1
 
 
-def test_log_scale_toggle_switches_the_loss_axis():
+def test_loss_axis_is_auto_then_linear_or_log_on_request():
     at = ok(app())
-    assert specs(at)[0]["layout"]["yaxis2"].get("type") != "log"
-    at.toggle(key="log_scale").set_value(True).run()
+    # two moons: the loss spans decades, so the automatic axis is logarithmic
+    assert specs(at)[0]["layout"]["yaxis2"]["type"] == "log"
+    at.session_state["loss_axis"] = "linear"
+    at.run()
+    assert specs(ok(at))[0]["layout"]["yaxis2"].get("type") != "log"
+    at.session_state["loss_axis"] = "log"
+    at.run()
     assert specs(ok(at))[0]["layout"]["yaxis2"]["type"] == "log"
 
 
@@ -309,7 +314,7 @@ def test_a_lesson_link_keeps_its_lesson_until_a_setting_changes():
     assert "preset" not in _query(at)
     at.button(key="back_to_lesson").click().run()
     ok(at)
-    assert at.session_state["epochs"] == 300
+    assert at.session_state["epochs"] == presets.get("why_not_mse").config.epochs == 100
     assert any("**Lesson: Why not MSE" in i.value for i in at.main.info)
     assert _query(at)["preset"] == "why_not_mse"
 
@@ -402,7 +407,10 @@ def test_the_main_area_has_no_emoji(view):
     for spec in specs(at):
         labels = [b["label"] for m in spec["layout"].get("updatemenus", [])
                   for b in m["buttons"]]
+        labels += [s["label"] for m in spec["layout"].get("sliders", []) for s in m["steps"]]
         assert not [b for b in labels if _has_emoji(b)]
+    bars = [h.proto.body for h in at.get("html") if "lfe-playback" in h.proto.body]
+    assert not [b for b in bars if _has_emoji(b.split("<script>")[0])]
 
 
 def test_anatomy_caption_compares_pairs_not_positions():

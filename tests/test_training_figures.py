@@ -106,8 +106,9 @@ def test_figure_animates_without_redraw_and_stays_small(run):
     fig = training.training_figure(frames, run.history, run.data, run.config.problem)
     spec = json.loads(fig.to_json())
     assert len(spec["frames"]) == len(frames.epochs)
-    play = spec["layout"]["updatemenus"][0]["buttons"][0]["args"][1]
-    assert play["frame"]["redraw"] is False
+    steps = spec["layout"]["sliders"][0]["steps"]
+    assert all(step["args"][1]["frame"]["redraw"] is False for step in steps)
+    assert "updatemenus" not in spec["layout"]  # playback is the page's bar
     for frame in spec["frames"]:
         assert len(frame["data"]) == len(frame["traces"]) == 5
         assert ("layout" in frame) == (frames.kind != "curve")
@@ -158,7 +159,11 @@ def test_every_axis_is_titled(problem, log_scale):
     axes = {k: v for k, v in spec["layout"].items() if k.startswith(("xaxis", "yaxis"))}
     assert len(axes) == 6
     untitled = [k for k, v in axes.items() if not v.get("title", {}).get("text")]
-    assert untitled == []
+    # the loss panel's epoch axis shares the metric panel's title (same range): a second
+    # "epoch" would sit on the metric panel's own title
+    assert untitled == ["xaxis2"]
+    assert axes["xaxis3"]["title"]["text"] == "epoch"
+    assert axes["xaxis2"]["range"] == axes["xaxis3"]["range"]
 
 
 def test_a_negative_poisson_loss_stays_on_screen_and_log_scale_says_why_it_is_off():
@@ -176,6 +181,35 @@ def test_a_negative_poisson_loss_stays_on_screen_and_log_scale_says_why_it_is_of
     assert positive["type"] == "log" and positive["title"]["text"] == "loss (log scale)"
 
 
-def test_play_and_pause_buttons_are_plain_text():
-    buttons = _figure({})["layout"]["updatemenus"][0]["buttons"]
-    assert [b["label"] for b in buttons] == ["Play", "Pause", "Resume"]
+def test_the_slider_shows_each_frames_numbers():
+    run = experiment.run(config.DEFAULT.replace(epochs=40))
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    fig = training.training_figure(frames, run.history, run.data, "binary")
+    steps = fig.layout.sliders[0].steps
+    assert [s.args[0][0] for s in steps] == [str(int(e)) for e in frames.epochs]
+    assert steps[0].label == "0 (initial weights)"
+    # a later frame names its epoch and that epoch's numbers, from the history
+    epoch = int(frames.epochs[5])
+    row = run.history[run.history["epoch"] == epoch].iloc[0]
+    assert steps[5].label.startswith(f"{epoch} ")
+    assert f"loss {row['loss']:.3g} (validation {row['val_loss']:.3g})" in steps[5].label
+    assert f"accuracy {row['accuracy']:.1%}" in steps[5].label
+    assert fig.layout.sliders[0].active == len(steps) - 1
+    first = training.training_figure(frames, run.history, run.data, "binary",
+                                     start_at_first=True)
+    assert first.layout.sliders[0].active == 0
+
+
+def test_the_loss_axis_keeps_the_first_epochs_and_goes_log_by_itself():
+    run = experiment.run(config.DEFAULT)
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    loss = run.history[["loss", "val_loss"]].to_numpy()
+    assert loss.max() / loss.min() > 100  # two moons: the loss spans decades
+    auto = training.training_figure(frames, run.history, run.data, "binary")
+    assert auto.layout.yaxis2.type == "log"
+    low, high = auto.layout.yaxis2.range
+    assert 10 ** low <= loss.min() and 10 ** high >= loss.max()
+    linear = training.training_figure(frames, run.history, run.data, "binary",
+                                      log_scale=False)
+    assert linear.layout.yaxis2.type != "log"
+    assert linear.layout.yaxis2.range[1] >= loss.max()  # the first epochs stay on screen

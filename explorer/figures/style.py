@@ -32,48 +32,52 @@ FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=15, col
 FRAME_MS = 60
 
 
+TITLE_SIZE = 18
+"""Subplot titles, at least 18 px (readable from the back of a room)."""
+TICK_SIZE = 14
+"""Tick labels, at least 14 px."""
+
+
 def base_layout(fig: go.Figure, height: int = 560, **extra) -> go.Figure:
-    """Large readable fonts, white background, room for the animation controls."""
+    """Large readable fonts in dark text, white background, room for the epoch slider."""
     fig.update_layout(template="plotly_white", font=FONT, height=height,
                       margin=dict(l=60, r=30, t=110, b=125), hoverlabel=dict(font_size=14),
                       legend=dict(orientation="h", yanchor="bottom", y=1.07, x=0,
-                                  font=dict(size=13)), **extra)
+                                  font=dict(size=14)),
+                      title_subtitle_font=dict(size=14, color="#334155"), **extra)
+    fig.update_xaxes(tickfont=dict(size=TICK_SIZE, color=FONT["color"]),
+                     title_font=dict(size=16, color=FONT["color"]))
+    fig.update_yaxes(tickfont=dict(size=TICK_SIZE, color=FONT["color"]),
+                     title_font=dict(size=16, color=FONT["color"]))
+    # make_subplots' titles: paper-anchored annotations sitting on top of their panels
+    fig.update_annotations(selector=dict(xref="paper", yref="paper", yanchor="bottom"),
+                           font=dict(size=TITLE_SIZE, color=FONT["color"]))
     return fig
 
 
 def animation_controls(fig: go.Figure, labels: list[str], redraw: bool,
                        prefix: str = "Epoch ", active: int | None = None,
                        drop: float = 0.0) -> go.Figure:
-    """Play / pause buttons and an epoch slider driving ``fig.frames`` (one step a frame).
+    """An epoch slider driving ``fig.frames`` (one step a frame); playback itself (play,
+    pause, step, speed, keys) is the page's playback bar (``explorer.ui.playback``), so the
+    figure carries no buttons of its own.
 
-    ``redraw`` must be True when a heatmap, contour or surface changes between frames;
-    without it those traces vanish on play. ``drop`` moves the controls further down (in
-    plot heights), below an x-axis title centred under the whole figure.
+    ``labels``: what the slider shows for each frame after ``prefix`` (the current frame's
+    numbers, so they change as the animation plays). ``redraw`` must be True when a 3-D
+    surface changes between frames. ``active``: the frame shown first (default the last).
+    ``drop`` moves the slider further down (in plot heights), below a centred x-axis title.
     """
     names = [f.name for f in fig.frames]
-    play = dict(frame=dict(duration=FRAME_MS, redraw=redraw), transition=dict(duration=0),
-                fromcurrent=True, mode="immediate")
-    restart = dict(play, fromcurrent=False)
-    pause = dict(frame=dict(duration=0, redraw=False), mode="immediate",
-                 transition=dict(duration=0))
     steps = [dict(method="animate", label=label,
                   args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
                                      transition=dict(duration=0))])
              for name, label in zip(names, labels)]
     fig.update_layout(
-        updatemenus=[dict(
-            type="buttons", direction="left", showactive=False, x=0.0, y=-0.17 - drop,
-            xanchor="left", yanchor="top", pad=dict(t=0, r=10),
-            buttons=[dict(label="Play", method="animate", args=[None, restart]),
-                     dict(label="Pause", method="animate", args=[[None], pause]),
-                     dict(label="Resume", method="animate", args=[None, play])],
-        )],
         sliders=[dict(
             active=len(steps) - 1 if active is None else active, steps=steps,
-            x=0.3, len=0.7, y=-0.12 - drop, yanchor="top", pad=dict(t=0, b=0),
-            currentvalue=dict(prefix=prefix, font=dict(size=15, color="#0f172a"),
-                              visible=True,
-                              xanchor="left"),
+            x=0.0, len=1.0, y=-0.15 - drop, yanchor="top", pad=dict(t=0, b=0),
+            currentvalue=dict(prefix=prefix, font=dict(size=16, color="#0f172a"),
+                              visible=True, xanchor="left"),
             transition=dict(duration=0), ticklen=0, tickcolor="rgba(0,0,0,0)",
             font=dict(size=1, color="rgba(0,0,0,0)"),
         )],

@@ -117,9 +117,20 @@ def _forward_chunks(network, thetas, points, chunk):
 
 
 def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
-                    log_scale: bool = False, loss_label: str = "loss",
-                    threshold: float = 0.5, target_label: str = "y") -> go.Figure:
-    """Boundary/fit (left) with loss (top right) and metric (bottom right), one slider."""
+                    log_scale: bool | None = None, loss_label: str = "loss",
+                    threshold: float = 0.5, target_label: str = "y",
+                    start_at_first: bool = False, height: int = 600,
+                    presenting: bool = False) -> go.Figure:
+    """Boundary/fit (left) with loss (top right) and metric (bottom right), one slider.
+
+    The slider shows each frame's epoch with its train and validation loss and metric, so
+    the numbers follow the animation. ``log_scale`` None: log when the loss spans more than
+    ``LOG_DECADES`` decades (``loss_spans_decades``). ``start_at_first``: open on epoch 0
+    (for a replay that starts by itself) instead of the final frame. ``presenting``: the
+    compact layout of presenting mode (legend inside, less margin, larger type).
+    """
+    if log_scale is None:
+        log_scale = loss_spans_decades(history)
     metric = metrics.names(problem)[0]
     left_title = {"probability": "Model output over the input plane",
                   "classes": "Predicted class (shade = confidence)",
@@ -151,8 +162,14 @@ def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
         for s, epoch in enumerate(frames.epochs)
     ]
     fig._validate = True
-    style.base_layout(fig, height=600)
-    style.animation_controls(fig, [str(int(e)) for e in frames.epochs], redraw=False)
+    style.base_layout(fig, height=height)
+    style.animation_controls(fig, frame_labels(history, frames.epochs, metric), redraw=False,
+                             active=0 if start_at_first else None)
+    if presenting:
+        # the slider sits below the input-plane axis title
+        fig.update_layout(margin=dict(l=60, r=20, t=70, b=95), font=dict(size=16),
+                          legend=dict(y=1.08, font=dict(size=15)))
+        fig.update_layout(sliders=[dict(fig.layout.sliders[0].to_plotly_json(), y=-0.14)])
     _axes(fig, frames, data, history, problem, metric, log_scale, target_label)
     divergence = history.attrs.get("divergence")
     if divergence:
@@ -162,6 +179,69 @@ def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
                            xref="x2", yref="y2 domain", y=0.95, showarrow=False,
                            xanchor="right", font=dict(color="#dc2626"))
     return fig
+
+
+def snapshot_figure(frames: Frames, data, problem: str, epoch: int,
+                    height: int = 380) -> go.Figure:
+    """One still picture of the latest snapshot (the last of ``frames``) while a long run
+    is still training: the boundary or fit over the data, nothing animated."""
+    fig = make_subplots(rows=1, cols=1)
+    last = len(frames.epochs) - 1
+    fig.add_trace(_left_trace(frames, last, problem, frames.threshold), row=1, col=1)
+    if frames.kind != "curve":
+        fig.add_layout_image(frames.image(last))
+    _add_points(fig, frames, data, problem)
+    style.base_layout(fig, height=height)
+    fig.update_layout(margin=dict(l=50, r=20, t=50, b=40), showlegend=False,
+                      title=dict(text=f"Still training: the model after epoch {epoch}",
+                                 x=0.0, font=dict(size=17)))
+    if frames.kind == "curve":
+        fig.update_xaxes(range=list(padded_range(data.X_train[:, 0], 0.02)))
+    else:
+        fig.update_xaxes(range=[frames.grid_x[0], frames.grid_x[-1]], showgrid=False,
+                         zeroline=False)
+        fig.update_yaxes(range=[frames.grid_y[0], frames.grid_y[-1]], showgrid=False,
+                         zeroline=False)
+    return fig
+
+
+LOG_DECADES = 1.5
+
+
+def loss_spans_decades(history: pd.DataFrame, decades: float = LOG_DECADES) -> bool:
+    """True when the (positive) loss spans more than ``decades`` decades: a linear axis
+    would flatten everything after the first epochs."""
+    values = history[[c for c in ("loss", "val_loss") if c in history]].to_numpy(float)
+    finite = values[np.isfinite(values)]
+    return bool(finite.size and finite.min() > 0
+                and np.log10(finite.max() / finite.min()) > decades)
+
+
+def frame_labels(history: pd.DataFrame, epochs, metric: str) -> list[str]:
+    """The slider's text for each frame: epoch, then train/validation loss and metric."""
+    by_epoch = history.set_index("epoch")
+    label = metrics.LABELS[metric].lower() if metric != "accuracy" else "accuracy"
+    texts = []
+    for epoch in np.asarray(epochs).astype(int):
+        if epoch == 0 or epoch not in by_epoch.index:
+            texts.append(f"{epoch} (initial weights)")
+            continue
+        row = by_epoch.loc[epoch]
+        parts = [f"loss {_number(row['loss'])}"]
+        if "val_loss" in row:
+            parts[0] += f" (validation {_number(row['val_loss'])})"
+        value = _number(row[metric], metric)
+        if "val_" + metric in row:
+            value += f" (validation {_number(row['val_' + metric], metric)})"
+        parts.append(f"{label} {value}")
+        texts.append(f"{epoch}   ·   " + "   ·   ".join(parts))
+    return texts
+
+
+def _number(value, metric: str = "") -> str:
+    if not np.isfinite(value):
+        return "—"
+    return f"{value:.1%}" if metric == "accuracy" else f"{value:.3g}"
 
 
 def _left_trace(frames: Frames, s: int, problem: str, threshold: float) -> go.Scatter:
@@ -304,7 +384,9 @@ def _axes(fig, frames: Frames, data, history, problem, metric, log_scale, target
         fig.update_yaxes(title_text=f"{names[1]} (standardized)" if len(names) > 1 else "x₂",
                          range=[frames.grid_y[0] - half_y, frames.grid_y[-1] + half_y],
                          showgrid=False, zeroline=False, row=1, col=1)
-    fig.update_xaxes(title_text="epoch", range=[0, epochs], row=1, col=2)
+    # one "epoch" title under the two curves (same range) is enough: a second one would
+    # sit on the metric panel's title
+    fig.update_xaxes(range=[0, epochs], row=1, col=2)
     fig.update_xaxes(title_text="epoch", range=[0, epochs], row=2, col=2)
     _loss_axis(fig, history, log_scale)
     values = history[[c for c in (metric, "val_" + metric) if c in history]].to_numpy(float)
@@ -313,7 +395,7 @@ def _axes(fig, frames: Frames, data, history, problem, metric, log_scale, target
         fig.update_yaxes(range=[min(0.4, float(values.min()) - 0.02) if values.size else 0,
                                 1.02], title_text="accuracy", row=2, col=2)
     else:
-        top = float(np.percentile(values, 99.5)) * 1.08 + 1e-9 if values.size else 1.0
+        top = float(values.max()) * 1.08 + 1e-9 if values.size else 1.0
         fig.update_yaxes(range=[0, top], title_text=metrics.LABELS[metric], row=2, col=2)
 
 
@@ -327,14 +409,15 @@ def _loss_axis(fig, history: pd.DataFrame, log_scale: bool) -> None:
         lo, hi = np.log10(finite.min()), np.log10(finite.max())
         pad = max((hi - lo) * 0.05, 0.05)
         fig.update_yaxes(type="log", range=[lo - pad, hi + pad], title_text="loss (log scale)",
-                         row=1, col=2)
+                         dtick=1 if hi - lo > 1.5 else None, row=1, col=2)
         return
     title = "loss (linear: values ≤ 0)" if log_scale and finite.size else "loss"
     if not finite.size:
         fig.update_yaxes(title_text=title, row=1, col=2)
         return
-    lo = min(0.0, float(np.percentile(finite, 0.5)))
-    hi = max(0.0, float(np.percentile(finite, 99.5)))
+    # the whole range, first epochs included: they are the story
+    lo = min(0.0, float(finite.min()))
+    hi = max(0.0, float(finite.max()))
     pad = 0.08 * (hi - lo) + 1e-9
     fig.update_yaxes(range=[lo - pad if lo < 0 else 0.0, hi + pad], title_text=title,
                      row=1, col=2)

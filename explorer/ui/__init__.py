@@ -5,11 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import config as cfg
-from explorer.ui import compute, sidebar, state, upload, views
+from explorer import experiment
+from explorer.ui import compute, playback, sidebar, state, upload, views
 
 
 def main() -> None:
     state.init_from_url()
+    presenting = state.presenting()
+    playback.page_style(presenting)
     sidebar.draw()
     config, notices = state.read_config()
     for notice in notices:
@@ -26,11 +29,16 @@ def main() -> None:
                     "columns to train on your own data.", icon=":material/upload_file:")
         views.run_complete_marker(config)
         return
+    if not _may_train(config):
+        views.run_complete_marker(config)
+        return
     run = compute.train_with_progress(config)
-    views.headline_numbers(run)
-    views.mismatch_notice(run)
-    view = st.radio("View", state.VIEWS, key=state.VIEW, horizontal=True,
-                    label_visibility="collapsed")
+    if not presenting:
+        views.headline_numbers(run)
+        views.mismatch_notice(run)
+        st.radio("View", state.VIEWS, key=state.VIEW, horizontal=True,
+                 label_visibility="collapsed")
+    view = st.session_state[state.VIEW]
     if view == "Train":
         views.train_view(run)
     elif view == "Error surface":
@@ -41,5 +49,28 @@ def main() -> None:
         views.compare_view(run)
     else:
         views.learn_view(run)
-    views.pair_panel(run)
+    if not presenting:
+        views.pair_panel(run)
     views.run_complete_marker(config)
+
+
+def _may_train(config: cfg.Config) -> bool:
+    """False (and why, in the page) when the run is over the work budget or was cancelled."""
+    rows = None
+    if config.dataset == cfg.UPLOAD:
+        table = compute.UPLOADS.get(compute.current_upload())
+        rows = len(table.X) if table is not None else None
+    too_big = experiment.over_budget(config, rows)
+    if too_big:
+        st.sidebar.error(f"**Nothing was trained.** {too_big}", icon=":material/timer_off:")
+        st.info(f"**Nothing was trained.** {too_big} The message sits in the sidebar next to "
+                "the training settings.", icon=":material/timer_off:")
+        return False
+    if st.session_state.get(state.CANCELLED) == config.key():
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.info("**Training cancelled.** Change a setting, or train this run again.",
+                  icon=":material/stop_circle:")
+        right.button("Train again", key="train_again", icon=":material/play_arrow:",
+                     on_click=state.resume_training, width="stretch")
+        return False
+    return True

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from explorer import activations, anatomy, experiment, losses, surfaces, tabular
+from explorer import activations, anatomy, experiment, export, losses, surfaces, tabular
 from explorer import config as cfg
 from explorer.figures import anatomy as anatomy_figures
 from explorer.figures import compare as compare_figures_module
 from explorer.figures import surface as surface_figures
 from explorer.figures import training as training_figures
+from explorer.ui import state
 
 PROGRESS_AFTER_S = 0.4
 CACHE_ENTRIES = 24
@@ -100,11 +101,11 @@ class RunCache(LRU):
     def __init__(self, max_entries: int = CACHE_ENTRIES, max_bytes: float = CACHE_BYTES):
         super().__init__(max_entries, max_bytes, run_bytes)
 
-    def get_or_train(self, key: RunKey, progress=None) -> experiment.Run:
+    def get_or_train(self, key: RunKey, progress=None, watch=None) -> experiment.Run:
         run = self.get(key)
         if run is None:
             table = UPLOADS.get(key.upload) if key.upload else None
-            run = experiment.run(key.config, progress=progress, table=table)
+            run = experiment.run(key.config, progress=progress, table=table, watch=watch)
             self.put(key, run)
         return run
 
@@ -137,7 +138,8 @@ def training_frames(key: RunKey) -> training_figures.Frames:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def training_figure(key: RunKey, log_scale: bool):
+def training_figure(key: RunKey, log_scale: bool | None, start_at_first: bool = False,
+                    presenting: bool = False):
     run = train(key)
     frames = training_frames(key)
     target = "count" if run.config.problem == "counts" else (
@@ -145,27 +147,82 @@ def training_figure(key: RunKey, log_scale: bool):
     fig = training_figures.training_figure(
         frames, run.history, run.data, run.config.problem, log_scale=log_scale,
         loss_label=losses.get(run.config.loss).label, threshold=run.model.threshold,
-        target_label=target)
+        target_label=target, start_at_first=start_at_first,
+        height=PRESENTING_HEIGHT if presenting else 600, presenting=presenting)
     fig.update_layout(meta=run.config.key())
     return fig
 
 
+PRESENTING_HEIGHT = 520
+"""The Train figure in presenting mode: with the one-line header and the playback bar it
+fits a 1280 x 720 projector without scrolling."""
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def animation_html(key: RunKey) -> str:
+    """The Train view's animated figure as one offline HTML page."""
+    run = train(key)
+    fig = training_figure(key, None)
+    return export.animation_html(fig, f"{pair_name(run.config)}: {run.config.dataset}")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def animation_gif(key: RunKey) -> bytes:
+    """The Train view as an animated GIF (every other snapshot)."""
+    run = train(key)
+    return export.animation_gif(training_frames(key), run.history, run.data,
+                                run.config.problem, pair_name(run.config))
+
+
+PREVIEW_EVERY_S = 2.5
+"""A long run redraws its partial picture this often."""
+
+
 def train_with_progress(config: cfg.Config) -> experiment.Run:
-    """Train (or fetch from the cache); a progress bar appears if it takes a while."""
-    slot = st.empty()
+    """Train (or fetch from the cache). A run that takes a while shows a progress bar with
+    the time left, a Cancel button, and its latest snapshot every few seconds."""
+    run_key = key(config)
+    cached = RUNS.get(run_key)
+    if cached is not None:
+        return cached
+    # three separate slots: updating the bar must not re-create the Cancel button
+    # (a button replaced while it is being clicked never receives the click)
+    slots = [st.empty(), st.empty(), st.empty()]
     started = time.perf_counter()
-    bar = {}
+    shown: dict = {}
 
     def progress(epoch: int, epochs: int) -> None:
-        if time.perf_counter() - started < PROGRESS_AFTER_S:
+        elapsed = time.perf_counter() - started
+        if elapsed < PROGRESS_AFTER_S:
             return
-        if "bar" not in bar:
-            bar["bar"] = slot.progress(0.0, text="Training…")
-        bar["bar"].progress(epoch / epochs, text=f"Training… epoch {epoch} of {epochs}")
+        if "bar" not in shown:
+            slots[1].button("Cancel", key="cancel_training", icon=":material/stop_circle:",
+                            on_click=state.cancel_training, args=(config.key(),),
+                            help="Stop this run. Changing a setting trains again.")
+            shown["drawn"] = -PREVIEW_EVERY_S
+        left = elapsed * (epochs - epoch) / max(epoch, 1)
+        shown["bar"] = slots[0].progress(epoch / epochs,
+                                         text=f"Training… epoch {epoch} of {epochs}, "
+                                              f"about {_seconds(left)} left")
 
-    run = RUNS.get_or_train(key(config), progress=progress)
-    slot.empty()
+    def watch(epoch: int, model, data) -> None:
+        elapsed = time.perf_counter() - started
+        if "bar" not in shown or elapsed - shown["drawn"] < PREVIEW_EVERY_S:
+            return
+        shown["drawn"] = elapsed
+        frames = training_figures.compute_frames(model, data.X_train, data.y_train)
+        slots[2].plotly_chart(
+            training_figures.snapshot_figure(frames, data, config.problem, epoch),
+            width="stretch", config={"staticPlot": True})
+
+    run = RUNS.get_or_train(run_key, progress=progress, watch=watch)
+    for slot in slots:
+        slot.empty()
     return run
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value < 90 else f"{value / 60:.1f} min"
 
 
 def key(config: cfg.Config, upload: str | None = None) -> RunKey:

@@ -10,15 +10,25 @@ from explorer import datasets, demonstration, presets
 INITIALIZED = "_initialized"
 NOTICES = "_notices"
 ACTIVE_PRESET = "_active_preset"
+LAST_URL = "_last_url"
 VIEW = "view"
 VIEWS = ("Train", "Error surface", "Loss anatomy", "Compare", "Learn")
+PRESENT = "present"
+"""Presenting mode: one view, compact, readable from the back of a room (``?present=1``)."""
+AUTOPLAY = "autoplay"
+"""Replay a new run by itself as soon as it is ready (``?autoplay=0`` turns it off)."""
+CANCELLED = "_cancelled_run"
 
 
 def init_from_url() -> None:
-    """On a session's first run, load the scenario from the URL (or the default)."""
-    if st.session_state.get(INITIALIZED):
+    """Load the scenario from the URL on a session's first run, and again whenever the URL
+    is not the one this session last wrote: the browser's Back or Forward button moved it
+    (Streamlit reruns with the URL of that history entry)."""
+    if st.session_state.get(INITIALIZED) and _current_url() == st.session_state.get(LAST_URL):
         return
     params = {key: st.query_params.get_all(key) for key in st.query_params}
+    st.session_state[PRESENT] = _flag(params.pop(PRESENT, None), False)
+    st.session_state[AUTOPLAY] = _flag(params.pop(AUTOPLAY, None), True)
     notices: list[str] = []
     preset_key = cfg._last(params.pop("preset", None))
     view = cfg._last(params.pop(VIEW, None))
@@ -35,6 +45,7 @@ def init_from_url() -> None:
             config, extra = cfg.from_query(params)
             notices += extra
     else:
+        st.session_state[ACTIVE_PRESET] = None
         config, extra = cfg.from_query(params)
         notices += extra
     if config.dataset == cfg.UPLOAD:
@@ -47,6 +58,21 @@ def init_from_url() -> None:
     st.session_state[VIEW] = view or VIEWS[0]
     st.session_state[NOTICES] = notices
     st.session_state[INITIALIZED] = True
+
+
+def _flag(values, default: bool) -> bool:
+    value = cfg._last(values)
+    if value is None:
+        return default
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _current_url() -> dict[str, str]:
+    return {key: st.query_params.get(key) for key in st.query_params}
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get(PRESENT, False))
 
 
 def write_config(config: cfg.Config) -> None:
@@ -82,9 +108,23 @@ def sync_url(config: cfg.Config) -> None:
     preset, unchanged = lesson(config)
     named = {"preset": preset.key} if preset is not None and unchanged else {}
     wanted = {**named, **config.to_query(), VIEW: st.session_state.get(VIEW, VIEWS[0])}
-    current = {key: st.query_params.get(key) for key in st.query_params}
-    if current != wanted:
+    if presenting():
+        wanted[PRESENT] = "1"
+    if not st.session_state.get(AUTOPLAY, True):
+        wanted[AUTOPLAY] = "0"
+    if _current_url() != wanted:
         st.query_params.from_dict(wanted)
+    st.session_state[LAST_URL] = wanted
+
+
+def cancel_training(run_key: str) -> None:
+    """The Cancel button's callback: the rerun it causes stops the training, and this run
+    is not started again until the person asks (``resume_training``)."""
+    st.session_state[CANCELLED] = run_key
+
+
+def resume_training() -> None:
+    st.session_state[CANCELLED] = None
 
 
 def on_problem_change() -> None:

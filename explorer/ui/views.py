@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import activations, demonstration, losses, metrics, pairing, presets, tabular
+from explorer import activations, demonstration, export, losses, metrics, pairing, presets, tabular
 from explorer import config as cfg
 from explorer.experiment import Run
-from explorer.ui import compute, state
+from explorer.ui import compute, playback, state
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
@@ -24,7 +24,13 @@ def run_complete_marker(config) -> None:
 
 
 def header(config: cfg.Config) -> None:
-    st.title("Loss Function Explorer")
+    if state.presenting():
+        compact_header(config)
+        return
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    left.markdown("## Loss Function Explorer")
+    right.toggle("Presenting", key=state.PRESENT, help="One view, large type, no sidebar: "
+                 "for a projector. The link keeps it (present=1).")
     st.caption("Many standard losses are the negative log-likelihood of a model of the "
                "targets, so the output activation and the loss come as a pair. Pick one, "
                "train a small network, and watch what the pair does to learning.")
@@ -32,6 +38,18 @@ def header(config: cfg.Config) -> None:
     for notice in st.session_state.pop(state.NOTICES, []):
         st.warning(notice, icon=":material/link:")
     lesson_banner(config)
+
+
+def compact_header(config: cfg.Config) -> None:
+    """Presenting mode's one line: the app, the pair and its verdict, a way out."""
+    act = activations.get(config.output_activation)
+    loss = losses.get(config.loss)
+    verdict = pairing.check(config.problem, config.output_activation, config.loss)
+    left, middle, right = st.columns([5, 2.2, 1.1], vertical_alignment="center")
+    left.markdown(f"##### {act.label} + {loss.label} &nbsp; {VERDICT_ICON[verdict.verdict]} "
+                  f"{verdict.verdict}")
+    middle.selectbox("View", state.VIEWS, key=state.VIEW, label_visibility="collapsed")
+    right.toggle("Presenting", key=state.PRESENT)
 
 
 def lesson_banner(config: cfg.Config) -> None:
@@ -183,14 +201,33 @@ def _fmt(value, name: str = "") -> str:
     return f"{value:.4g}"
 
 
+LOSS_AXES = {"auto": "Loss axis: auto", "linear": "Linear", "log": "Log"}
+
+
 def train_view(run: Run) -> None:
-    top = st.columns([1, 3])
-    log_scale = top[0].toggle("Log-scale loss", key="log_scale",
-                              help="Plateaus and tiny late improvements show up on a log axis.")
-    fig = compute.training_figure(compute.key(run.config), log_scale)
-    st.plotly_chart(fig, width="stretch", key="train_chart", config=PLOT_CONFIG)
-    st.caption("Press Play to replay training; drag the slider to scrub through epochs. "
-               "Filled points are training data, rings are validation data. "
+    presenting = state.presenting()
+    if not presenting:
+        left, middle, _ = st.columns([1.6, 1.4, 2], vertical_alignment="center")
+        left.segmented_control(
+            "Loss axis", list(LOSS_AXES), key="loss_axis", format_func=LOSS_AXES.get,
+            default="auto", label_visibility="collapsed",
+            help="Loss axis. Auto: a log axis when the loss spans more than 1.5 decades, so "
+                 "the first epochs and the late ones both show.")
+        middle.toggle("Play when ready", key=state.AUTOPLAY,
+                      help="Replay each new run from epoch 0 as soon as it is trained.")
+    axis = st.session_state.get("loss_axis") or "auto"
+    autoplay = bool(st.session_state.get(state.AUTOPLAY, True))
+    run_key = compute.key(run.config)
+    fig = compute.training_figure(run_key, None if axis == "auto" else axis == "log",
+                                  start_at_first=autoplay, presenting=presenting)
+    st.plotly_chart(fig, width="stretch", height="stretch" if presenting else "content",
+                    key="train_chart", config=PLOT_CONFIG)
+    playback.bar("train_chart", run.config.key(), autoplay=autoplay)
+    if presenting:
+        return
+    st.caption("Play replays training (space bar too); Step moves one snapshot (← →); drag "
+               "the slider to scrub. Snapshots are dense where the loss moves fast. Filled "
+               "points are training data, rings are validation data. "
                + _left_caption(run))
     _downloads(run)
 
@@ -213,12 +250,29 @@ def _left_caption(run: Run) -> str:
 
 
 def _downloads(run: Run) -> None:
-    c1, c2, _ = st.columns([1, 1, 3])
-    c1.download_button("History (CSV)", run.history.to_csv(index=False),
-                       file_name="history.csv", mime="text/csv", key="download_history")
-    c2.download_button("Configuration (JSON)",
-                       json.dumps(run.config.to_query(), indent=2), file_name="config.json",
-                       mime="application/json", key="download_config")
+    run_key = compute.key(run.config)
+    cols = st.columns(5)
+    cols[0].download_button("History (CSV)", run.history.to_csv(index=False),
+                            file_name="history.csv", mime="text/csv", key="download_history",
+                            icon=":material/table_view:", on_click="ignore")
+    cols[1].download_button("Configuration (JSON)",
+                            json.dumps(run.config.to_dict(), indent=2), file_name="config.json",
+                            mime="application/json", key="download_config",
+                            icon=":material/settings:", on_click="ignore")
+    cols[2].download_button("Weights (NPZ)",
+                            lambda: export.weights_npz(run.model, run.config.to_dict()),
+                            file_name="weights.npz", mime="application/octet-stream",
+                            key="download_weights", icon=":material/memory:",
+                            on_click="ignore")
+    cols[3].download_button("Animation (HTML)", lambda: compute.animation_html(run_key),
+                            file_name="training.html", mime="text/html",
+                            key="download_html", icon=":material/slideshow:",
+                            on_click="ignore",
+                            help="One file that plays offline: Plotly is inside.")
+    cols[4].download_button("Animation (GIF)", lambda: compute.animation_gif(run_key),
+                            file_name="training.gif", mime="image/gif", key="download_gif",
+                            icon=":material/gif_box:", on_click="ignore",
+                            help="Every other snapshot, for a slide.")
 
 
 IDEAS = [
@@ -325,6 +379,8 @@ def surface_view(run: Run) -> None:
         option = (int(seed), float(span))
     fig = compute.surface_figure(compute.key(run.config), kind, option, mode, scale)
     st.plotly_chart(fig, width="stretch", key="surface_chart", config=PLOT_CONFIG)
+    playback.bar("surface_chart", f"{run.config.key()}:{kind}:{option}:{mode}",
+                 redraw=mode == "3d")
     line = compute.interpolation_figure(compute.key(run.config))
     st.plotly_chart(line, width="stretch", key="line_chart", config=PLOT_CONFIG)
     st.caption("The loss and the reported metric along the straight line θ(t) = (1 − t)·θ₀ "
@@ -379,6 +435,7 @@ def anatomy_view(run: Run) -> None:
         return
     hist = compute.gradient_histogram(compute.key(config))
     st.plotly_chart(hist, width="stretch", key="gradient_chart", config=PLOT_CONFIG)
+    playback.bar("gradient_chart", f"{config.key()}:gradients")
     st.caption(GRADIENT_CAPTION + (" " + GRADIENT_CONTRAST if config.problem in (
         "binary", "multiclass") else ""))
 

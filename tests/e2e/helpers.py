@@ -82,8 +82,25 @@ def frames_played(page, chart: str = CHART) -> None:
         " g.on('plotly_animatingframe', e => window.__played.push(e.name)); }", chart)
 
 
+def bar(page, chart: str = CHART):
+    """The playback bar of the chart (the first one for the generic selector)."""
+    key = chart.split(" ")[0] if chart.startswith(".st-key-") else None
+    selector = f".lfe-playback[data-target='{key}']" if key else ".lfe-playback"
+    page.wait_for_selector(selector + "[data-ready='1']", state="attached")
+    return page.locator(selector).first
+
+
 def click_play(page, chart: str = CHART) -> None:
-    page.locator(chart).locator(".updatemenu-button").filter(has_text="Play").first.click()
+    """Start the replay (a run may already be playing by itself: then leave it)."""
+    playback = bar(page, chart)
+    if playback.get_attribute("data-playing") != "1":
+        playback.locator("button[data-act=toggle]").click()
+
+
+def click_pause(page, chart: str = CHART) -> None:
+    playback = bar(page, chart)
+    if playback.get_attribute("data-playing") == "1":
+        playback.locator("button[data-act=toggle]").click()
 
 
 def screenshot(page, path: Path) -> None:

@@ -1,0 +1,181 @@
+"""The stage: presenting mode, playback bar, Back/Forward, long runs, take-aways.
+AppTest for the page logic, plain unit tests for the exports."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from explorer import config as cfg
+from explorer import experiment, export
+from explorer.figures import playback
+from explorer.figures import training as training_figures
+from explorer.ui import compute, state
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def bars(at: AppTest) -> list[str]:
+    return [h.proto.body for h in at.get("html") if "lfe-playback" in h.proto.body]
+
+
+def query(at: AppTest, key: str):
+    value = at.query_params.get(key)
+    return value[0] if isinstance(value, list) else value
+
+
+def test_presenting_mode_shows_one_view_compactly_and_keeps_it_in_the_link():
+    at = ok(app(present="1"))
+    assert query(at, "present") == "1"
+    assert not at.metric  # the numbers live in the figure's slider
+    assert not [m for m in at.markdown if "Why this pair" in m.value]
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.spec)
+    assert spec["layout"]["height"] == compute.PRESENTING_HEIGHT
+    assert spec["layout"]["font"]["size"] >= 16
+    assert any("display: none" in h.proto.body for h in at.get("html"))  # sidebar hidden
+    assert len(bars(at)) == 1
+    # leaving presenting mode brings the page back
+    at.toggle(key=state.PRESENT).set_value(False).run()
+    ok(at)
+    assert query(at, "present") is None and at.metric
+
+
+def test_the_playback_bar_drives_the_train_chart_and_plays_new_runs_by_itself():
+    at = ok(app())
+    (bar,) = bars(at)
+    assert 'data-target=".st-key-train_chart"' in bar and 'data-autoplay="1"' in bar
+    for label in ("Play", "Step back", "Step forward", "Restart", "0.5×", "1×", "2×"):
+        assert f">{label}</button>" in bar
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["sliders"][0]["active"] == 0  # opens on epoch 0, then plays
+    at.toggle(key=state.AUTOPLAY).set_value(False).run()
+    ok(at)
+    assert query(at, "autoplay") == "0" and 'data-autoplay="0"' in bars(at)[0]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    steps = spec["layout"]["sliders"][0]["steps"]
+    assert spec["layout"]["sliders"][0]["active"] == len(steps) - 1
+
+
+def test_back_and_forward_load_the_configuration_in_the_url():
+    at = ok(app(seed="3"))
+    assert at.session_state["seed"] == 3
+    at.number_input(key="seed").set_value(4).run()
+    assert query(ok(at), "seed") == "4"
+    # the browser's Back button: Streamlit reruns with the previous entry's URL
+    at.query_params["seed"] = "3"
+    at.run()
+    ok(at)
+    assert at.session_state["seed"] == 3 and query(at, "seed") == "3"
+    # an ordinary rerun keeps what the widgets say
+    at.number_input(key="seed").set_value(5).run()
+    assert ok(at).session_state["seed"] == 5 and query(at, "seed") == "5"
+
+
+def test_a_run_over_the_work_budget_trains_nothing_and_says_what_to_lower():
+    calls = []
+    original = experiment.run
+    experiment.run = lambda *a, **k: calls.append(1) or original(*a, **k)
+    try:
+        at = ok(app(n_samples="5000", epochs="3000", batch_size="8", hidden="64,64,64,64"))
+    finally:
+        experiment.run = original
+    assert not calls and not at.get("plotly_chart")
+    (error,) = at.sidebar.error
+    assert "Nothing was trained" in error.value and "lower the epochs" in error.value
+
+
+def test_a_cancelled_run_stays_stopped_until_asked_again():
+    at = ok(app(epochs="40"))
+    config = cfg.DEFAULT.replace(epochs=40)
+    compute.RUNS.clear()
+    at.session_state[state.CANCELLED] = config.key()
+    at.run()
+    ok(at)
+    assert not at.get("plotly_chart")
+    assert any("Training cancelled" in i.value for i in at.info)
+    at.button(key="train_again").click().run()
+    ok(at)
+    assert at.get("plotly_chart") and at.session_state[state.CANCELLED] is None
+
+
+def test_downloads_for_slides():
+    at = ok(app(epochs="40"))
+    keys = {b.key for b in at.get("download_button")}
+    assert {"download_history", "download_config", "download_weights", "download_html",
+            "download_gif"} <= keys
+
+
+@pytest.fixture(scope="module")
+def run():
+    return experiment.run(cfg.DEFAULT.replace(epochs=60))
+
+
+def test_the_gif_has_one_frame_per_chosen_snapshot_and_decodes(run):
+    frames = training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    data = export.animation_gif(frames, run.history, run.data, "binary", "Sigmoid + BCE")
+    image = Image.open(io.BytesIO(data))
+    picks = export.gif_frames(len(frames.epochs))
+    assert image.format == "GIF" and image.n_frames == len(picks)
+    assert picks[0] == 0 and picks[-1] == len(frames.epochs) - 1
+    assert image.size == export.GIF_SIZE
+    # frames differ: the boundary moves
+    image.seek(0)
+    first = np.asarray(image.convert("RGB"))
+    image.seek(image.n_frames - 1)
+    last = np.asarray(image.convert("RGB"))
+    assert np.mean(np.any(first != last, axis=-1)) > 0.02
+
+
+def test_the_html_embeds_plotly_and_the_playback_bar(run):
+    frames = training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    fig = training_figures.training_figure(frames, run.history, run.data, "binary")
+    text = export.animation_html(fig, "Sigmoid + BCE")
+    assert text.startswith("<!DOCTYPE html>") and "<title>Sigmoid + BCE</title>" in text
+    assert "<script src=" not in text and "Plotly.newPlot" in text  # no script to fetch
+    assert 'data-target="#chart"' in text and playback.script() in text
+    assert len(text) > 3_000_000  # plotly.js itself is inside
+
+
+def test_the_weights_file_holds_the_layers_and_the_configuration(run):
+    data = export.weights_npz(run.model, run.config.to_dict())
+    saved = np.load(io.BytesIO(data))
+    np.testing.assert_array_equal(saved["theta"], run.model.theta)
+    layers = run.model.network.layers(run.model.theta)
+    np.testing.assert_array_equal(saved["W1"], layers[0][0])
+    np.testing.assert_array_equal(saved["b3"], layers[2][1])
+    assert json.loads(str(saved["config"]))["loss"] == "bce"
+    assert list(saved["sizes"]) == [2, 16, 16, 1]
+
+
+def test_a_long_run_can_be_watched_while_it_trains():
+    seen = []
+    experiment.run(cfg.DEFAULT.replace(epochs=50),
+                   watch=lambda epoch, model, data: seen.append((epoch, model, data)))
+    epochs = [epoch for epoch, _, _ in seen]
+    assert epochs == sorted(epochs) and epochs[-1] == 50
+    epoch, model, data = seen[len(seen) // 2]
+    # the model holds that epoch's weights, not the final ones
+    final = seen[-1][1]
+    assert not np.array_equal(model.theta, final.theta)
+    frames = training_figures.compute_frames(model, data.X_train, data.y_train)
+    fig = training_figures.snapshot_figure(frames, data, "binary", epoch)
+    assert f"after epoch {epoch}" in fig.layout.title.text
+    assert fig.layout.images  # the map of that snapshot
