@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import config as cfg
-from explorer.ui import compute, sidebar, state, upload, views
+from explorer.ui import compute, estimates, sidebar, state, upload, views
 
 
 def main() -> None:
@@ -33,10 +33,13 @@ def main() -> None:
                     label_visibility="collapsed")
     if view == "Train":
         views.train_view(run)
+        estimates.fit_panel(run)
     elif view == "Error surface":
         views.surface_view(run)
     elif view == "Loss anatomy":
         views.anatomy_view(run)
+    elif view == "Calibration":
+        estimates.calibration_view(run)
     elif view == "Compare":
         views.compare_view(run)
     else:

@@ -11,7 +11,7 @@ INITIALIZED = "_initialized"
 NOTICES = "_notices"
 ACTIVE_PRESET = "_active_preset"
 VIEW = "view"
-VIEWS = ("Train", "Error surface", "Loss anatomy", "Compare", "Learn")
+VIEWS = ("Train", "Error surface", "Loss anatomy", "Calibration", "Compare", "Learn")
 
 
 def init_from_url() -> None:
