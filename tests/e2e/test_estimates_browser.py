@@ -41,8 +41,13 @@ def test_calibration_view_plays_over_training(server, page, artifacts):
     chart_eval(page, suffix, "(Array.from(g.querySelectorAll('.updatemenu-button'))"
                              ".find(b => b.textContent.includes('Play'))"
                              ".dispatchEvent(new MouseEvent('click', {bubbles: true})), true)")
+    ece_path = ("(() => { const i = g.data.findIndex(t => t.name === 'ECE (validation)');"
+                " const p = g.querySelectorAll('.scatterlayer .trace')[i]"
+                ".querySelector('.js-line'); return p ? (p.getAttribute('d') || '') : ''; })()")
+    lengths = []
     for k in range(4):
         page.wait_for_function(f"() => window.__played.length >= {5 + 10 * k}")
+        lengths.append(len(chart_eval(page, suffix, ece_path)))
         # every trace stays on the page while playing (an empty scatter would drop them)
         assert chart_eval(page, suffix,
                           "g.querySelectorAll('.scatterlayer .trace').length") == traces
@@ -50,6 +55,7 @@ def test_calibration_view_plays_over_training(server, page, artifacts):
                                         ".trace .js-fill')).filter(p => (p.getAttribute('d')"
                                         " || '').length > 10).length")
         assert bars >= 2, "the observed bars and the bin counts are drawn"
+    assert lengths[-1] > lengths[0], "the ECE curve grows with the epochs as it plays"
     played = [int(name) for name in page.evaluate("() => window.__played")]
     assert played == sorted(played) and played[0] == 0
     label = chart_eval(page, suffix, "Array.from(g.querySelectorAll('.slider-container text'))"
