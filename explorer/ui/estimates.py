@@ -276,8 +276,11 @@ def estimates_panel(key: compute.RunKey, trio: bool, band: bool):
     if tau is not None:
         below = calibration.quantile_coverage(y_val, _prediction(run, X_val[:, 0]))
         coverage.append((f"{part} targets below this run's fit", below, tau))
-    if config.loss == "gaussian_nll" and run.divergence is None:
-        mean, sigma = np.asarray(run.model.predict(grid[:, None]), float).T
+    with np.errstate(all="ignore"):
+        learned = (np.asarray(run.model.predict(grid[:, None]), float).T
+                   if config.loss == "gaussian_nll" else None)
+    if learned is not None and np.isfinite(learned).all():
+        mean, sigma = learned
         bands.append(figures.Band("mean ± 2σ (learned σ)", mean - 2 * sigma, mean + 2 * sigma,
                                   SIGMA_COLOR))
         m_val, s_val = np.asarray(run.model.predict(X_val), float).T
@@ -364,10 +367,13 @@ def fit_panel(run: Run) -> None:
              "them."
              if config.dataset in TRUE_DATASETS else "Solid lines are fits at the final "
              "weights."]
-    if config.loss == "gaussian_nll":
+    if any("mean ± 2σ" in label for label, _, _ in coverage):
         notes.append("The shaded band is mean ± 2σ with the σ the network predicts for each "
                      "input (its second output unit): a Gaussian puts 95.4 % of targets "
                      "inside.")
+    elif config.loss == "gaussian_nll":
+        notes.append("No σ band: the learned σ is not a finite number everywhere (the run "
+                     "blew up; try a smaller learning rate).")
     if band:
         notes.append("The 80 % band runs from the τ = 0.1 fit to the τ = 0.9 fit: nominally "
                      "10 % of targets below it and 10 % above.")
