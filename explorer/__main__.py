@@ -94,6 +94,12 @@ def build_parser() -> Parser:
                        help="Huber's delta (default 1)")
     train.add_argument("--gamma", type=setting("gamma"), default=2.0,
                        help="focal loss's gamma (default 2)")
+    train.add_argument("--tau", type=setting("tau"), default=0.5,
+                       help="the pinball loss's quantile level (default 0.5, the median)")
+    train.add_argument("--alpha", type=setting("alpha"), default=0.0,
+                       help="class weight of class 1 for bce and focal (default 0: none)")
+    train.add_argument("--threshold", type=setting("threshold"), default=0.5,
+                       help="decision threshold of a binary probability output (default 0.5)")
     train.add_argument("--init-scale", type=setting("init_scale"), default=1.0,
                        help="multiplies the He/Glorot initial weights (large: saturated start)")
     train.add_argument("--optimizer", choices=tuple(optimizers.OPTIMIZERS), default="adam")
@@ -169,7 +175,8 @@ def scenario(args) -> Config:
                   loss=loss_key, hidden=args.hidden, hidden_activation=args.hidden_activation,
                   init_scale=args.init_scale, optimizer=args.optimizer, lr=args.lr,
                   momentum=args.momentum, batch_size=args.batch_size, epochs=args.epochs,
-                  l2=args.l2, n_classes=args.n_classes, delta=args.delta, gamma=args.gamma)
+                  l2=args.l2, n_classes=args.n_classes, delta=args.delta, gamma=args.gamma,
+                  tau=args.tau, alpha=args.alpha, threshold=args.threshold)
 
 
 def train(args) -> int:
@@ -245,7 +252,7 @@ def summary(settings: Config, run: experiment.Run, verdict: pairing.Pairing,
     lines = [
         f"{settings.dataset} ({settings.problem}): {len(run.data.X_train)} train / "
         f"{len(run.data.X_val)} validation points; {settings.output_activation} + "
-        f"{settings.loss}; hidden {hidden} {settings.hidden_activation}; "
+        f"{settings.loss}{_loss_settings(settings)}; hidden {hidden} {settings.hidden_activation}; "
         f"{settings.optimizer} lr {settings.lr:g}, batch {batch}, {settings.epochs} epochs",
     ]
     columns = [c for c in history.columns if c != "grad_norm"]
@@ -272,6 +279,14 @@ def summary(settings: Config, run: experiment.Run, verdict: pairing.Pairing,
         lines.append(f"diverged at epoch {divergence['epoch']} ({divergence['reason']}): "
                      f"{divergence['message']}")
     return "\n".join(lines)
+
+
+def _loss_settings(settings: Config) -> str:
+    """' (tau 0.9, threshold 0.3)': the loss's parameters and a moved threshold, if any."""
+    parts = [f"{key} {value:g}" for key, value in settings.loss_params().items()]
+    if settings.decision_threshold() is not None:
+        parts.append(f"threshold {settings.decision_threshold():g}")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _number(value) -> str:

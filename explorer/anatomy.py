@@ -274,3 +274,28 @@ def _wrongness(model: Model, objective: Objective, out: Array) -> tuple[Array, A
 def _problem_of(loss: losses.Loss) -> str:
     """The problem a loss's anatomy is drawn for (its first)."""
     return loss.problems[0] if len(loss.problems) < len(losses.PROBLEMS) else "regression"
+
+
+SCALE_S = np.linspace(-4.0, 4.0, 321)
+"""The scale unit s = log σ² over which ``scale_curves`` runs: σ from 0.14 to 7.4."""
+
+
+def scale_curves(loss: str = "gaussian_nll", residuals=(0.5, 1.0, 2.0),
+                 s: Array | None = None) -> tuple[Array, Array, Array]:
+    """(s (m,), per-sample loss (R, m), dL/ds (R, m)) of a learned-scale loss against its
+    scale unit s, for targets a residual y − p away from the location (one row a residual),
+    computed as the trainer does (``output_gradient``). The minimum over s of each row is at
+    s = log (y − p)²: the scale unit learns the squared error it sees."""
+    s = SCALE_S if s is None else np.asarray(s, dtype=float)
+    loss_obj = losses.get(loss)
+    if loss_obj.outputs_per_target != 2:
+        raise ValueError(f"{loss_obj.label} has no scale unit; choose a loss with a learned "
+                         "variance (gaussian_nll)")
+    values, grads = np.empty((len(residuals), len(s))), np.empty((len(residuals), len(s)))
+    for row, r in enumerate(residuals):
+        objective = Objective.build("regression", "linear", loss_obj,
+                                    np.full((len(s), 1), float(r)))
+        z = np.column_stack([np.zeros(len(s)), s])  # location 0, so y − p = r
+        values[row], dz = output_gradient(objective, z)
+        grads[row] = dz[:, 1]
+    return s, values, grads

@@ -311,3 +311,43 @@ def interval_coverage(y, lower, upper) -> float:
 
 def _flat(values) -> Array:
     return np.asarray(values, dtype=float).reshape(-1)
+
+
+# ----------------------------------------------------------------------------------------
+# One model, summed up; what a regression loss estimates
+
+
+def scores(model: Model, X, y) -> dict[str, float] | None:
+    """{"ECE": ..., "Brier": ...} of a classifier's final outputs on (X, y), or None when its
+    outputs are not probabilities (``applies``) or not finite (a run that broke)."""
+    ok, _ = applies(model.problem, model.network.output_activation, model.loss,
+                    model.loss_params)
+    if not ok or len(X) == 0:
+        return None
+    objective = model.objective(y)
+    with np.errstate(all="ignore"):
+        p = objective.outputs(model.network.pre_activations(model.theta,
+                                                            np.asarray(X, dtype=float)))
+    try:
+        return {"ECE": expected_calibration_error(p, objective.labels),
+                "Brier": brier_score(p, objective.labels)}
+    except ValueError:
+        return None
+
+
+def estimand(loss: str, loss_params: dict | None = None) -> tuple[str, float | None]:
+    """What the optimum of a regression loss estimates, as (name, τ).
+
+    ("mean", None) for MSE, Poisson and the Gaussian NLL's location; ("median", 0.5) for MAE;
+    ("0.9-quantile", 0.9) for pinball with τ = 0.9 (("median", 0.5) at τ = 0.5); ("", None)
+    for the others (Huber and log-cosh land between the mean and the median, MSLE on a mean
+    of log(1 + y)).
+    """
+    if loss in ("mse", "poisson", "gaussian_nll"):
+        return "mean", None
+    if loss == "mae":
+        return "median", 0.5
+    if loss == "pinball":
+        tau = float(losses.get(loss, **(loss_params or {})).params["tau"])
+        return ("median", 0.5) if tau == 0.5 else (f"{tau:g}-quantile", tau)
+    return "", None

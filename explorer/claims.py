@@ -205,5 +205,5 @@ def train_from(r: Run, initial_params=None, loss_params: dict | None = None, **c
         loss=c.loss, optimizer=c.optimizer, lr=c.lr, epochs=c.epochs,
         batch_size=c.effective_batch_size, l2=c.l2, seed=c.seed, validation_data=validation,
         snapshots=2, n_classes=d.n_classes, loss_params={**c.loss_params(), **(loss_params or {})},
-        init_scale=c.init_scale,
+        init_scale=c.init_scale, threshold=c.decision_threshold(),
         initial_params=None if initial_params is None else np.asarray(initial_params, float))

@@ -48,6 +48,12 @@ class Config:
     minority_share: float = 0.1
     delta: float = 1.0
     gamma: float = 2.0
+    tau: float = 0.5
+    """The pinball loss's quantile level τ."""
+    alpha: float = 0.0
+    """The class weight α of BCE and focal loss (the weight of class 1); 0 means none."""
+    threshold: float = 0.5
+    """The decision threshold of a binary probability output (see ``decision_threshold``)."""
 
     def to_query(self) -> dict[str, str]:
         """Every setting as a URL-safe string, keyed by its query/widget name."""
@@ -81,9 +87,21 @@ class Config:
         return {}
 
     def loss_params(self) -> dict:
-        """Huber's delta or focal's gamma, when the chosen loss has one."""
-        return {"huber": {"delta": self.delta}, "focal": {"gamma": self.gamma}}.get(self.loss,
-                                                                                  {})
+        """The chosen loss's parameters: Huber's delta, focal's gamma, pinball's tau, and the
+        class weight alpha of BCE and focal loss when one is set (alpha 0 means none)."""
+        weight = {"alpha": self.alpha} if self.alpha > 0 else {}
+        return {"huber": {"delta": self.delta}, "focal": {"gamma": self.gamma, **weight},
+                "bce": weight, "pinball": {"tau": self.tau}}.get(self.loss, {})
+
+    def decision_threshold(self) -> float | None:
+        """The threshold to train and report with, or None for the loss's own.
+
+        Only a binary problem whose loss reads probabilities takes one (a margin loss
+        decides by the sign of its score, threshold 0); 0.5, the default, is None."""
+        if (self.problem != "binary" or self.threshold == 0.5
+                or losses.get(self.loss).decision_threshold != 0.5):
+            return None
+        return self.threshold
 
 
 @dataclass(frozen=True)
@@ -172,6 +190,9 @@ FIELDS: tuple[Field, ...] = (
     _number("minority_share", float, 0.01, 0.5, 0.01),
     _number("delta", float, 0.05, 10.0, 0.05),
     _number("gamma", float, 0.0, 5.0, 0.25),
+    _number("tau", float, 0.01, 0.99, 0.01),
+    _number("alpha", float, 0.0, 0.99, 0.01),
+    _number("threshold", float, 0.01, 0.99, 0.01),
 )
 FIELD_KEYS = tuple(f.key for f in FIELDS)
 FIELD = {f.key: f for f in FIELDS}

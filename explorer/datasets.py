@@ -287,6 +287,34 @@ def skewed_mean(x, noise: float) -> np.ndarray:
     return SKEW_SLOPE * x + SKEW_INTERCEPT + _skew_scale(x, noise)
 
 
+def true_mean(key: str, x, noise: float) -> np.ndarray | None:
+    """The true mean of y given x for a 1-D regression dataset whose noise is known exactly
+    (sine, growing noise, skewed noise); None for the others."""
+    x = np.asarray(x, dtype=float)
+    if key == "skewed":
+        return skewed_mean(x, noise)
+    if key == "heteroscedastic":
+        return 0.6 * x
+    if key == "sine":
+        return 2.0 * np.sin(2.0 * x)
+    return None
+
+
+def true_quantile(key: str, x, tau: float, noise: float) -> np.ndarray | None:
+    """The true τ-quantile of y given x for the datasets ``true_mean`` knows; None for the
+    others. The Gaussian ones (sine, growing noise) have their median on the mean."""
+    x = np.asarray(x, dtype=float)
+    if key == "skewed":
+        return skewed_quantile(x, tau, noise)
+    if key == "heteroscedastic":
+        return heteroscedastic_quantile(x, tau, noise)
+    if key == "sine":
+        if not 0.0 < tau < 1.0:
+            raise ValueError(f"tau must be between 0 and 1; got {tau}")
+        return 2.0 * np.sin(2.0 * x) + noise * NormalDist().inv_cdf(tau)
+    return None
+
+
 def plane(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A tilted plane, X (n, 2), y (n,) float64.
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from explorer import datasets, pairing
+from explorer import datasets, losses, pairing
 from explorer.config import UPLOAD, Config
 from explorer.network import Model
 from explorer.tabular import Table
@@ -73,7 +73,8 @@ def work_units(config: Config, n_rows: int | None = None) -> float:
     n_train = max(1, round(n * (1.0 - config.val_share)))
     batch = config.batch_size or n_train
     batches = -(-n_train // min(batch, n_train))
-    k = config.n_classes if config.problem == "multiclass" else 1
+    k = (config.n_classes if config.problem == "multiclass" else 1) * \
+        losses.get(config.loss).outputs_per_target
     sizes = (2, *config.hidden, k)
     params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     return float(config.epochs) * (batches * BATCH_UNITS + n_train * params)
@@ -126,7 +127,7 @@ def run(config: Config, progress: Callable[[int, int], None] | None = None,
         momentum=config.momentum if config.optimizer == "momentum" else None,
         batch_size=config.effective_batch_size, l2=config.l2, seed=config.seed,
         validation_data=validation, snapshots=snapshots, n_classes=data.n_classes,
-        loss_params=config.loss_params(),
+        loss_params=config.loss_params(), threshold=config.decision_threshold(),
         progress=progress, watch=look if watch is not None else None)
     return Run(config, data, model, history,
                pairing.check(config.problem, config.output_activation, config.loss))

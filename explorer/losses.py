@@ -507,7 +507,7 @@ LOSSES: dict[str, Loss] = {
              _elements=_pinball, params={"tau": 0.5}),
         LocationScaleLoss(
              key="gaussian_nll", label="Gaussian NLL (learned variance)",
-             formula=r"\tfrac12\left(s + (y - p)^2 e^{-s}\right),\quad \sigma^2 = e^{s}",
+             formula=r"\tfrac12\left(s + (y - p)^2 e^{-s}\right)",
              grad_formula=r"(p - y)\,e^{-s}",
              scale_grad_formula=r"\tfrac12\left(1 - (y - p)^2 e^{-s}\right)",
              likelihood="Gaussian targets with mean p and a variance σ² = e^s that the "

@@ -103,8 +103,8 @@ LINKS: tuple[Link, ...] = (
          grad_z=r"\begin{cases} -\tau & y > p \\ 1 - \tau & y < p\end{cases}",
          estimates="the conditional τ-quantile of y (τ = 0.5: the median)"),
     Link(problem="regression", activation="linear", loss="gaussian_nll",
-         grad_z=r"(p - y)\,e^{-s}\ \text{(mean unit)},\quad \tfrac12\left(1 - (y - p)^2 "
-                r"e^{-s}\right)\ \text{(scale unit } s = \log\sigma^2)",
+         grad_z=r"\begin{pmatrix} (p - y)\,e^{-s} \\ \tfrac12\left(1 - (y - p)^2 e^{-s}"
+                r"\right) \end{pmatrix}",
          estimates="the conditional mean of y and, through the second unit, its variance"),
 )
 _LINKS = {(link.problem, link.activation, link.loss): link for link in LINKS}

@@ -214,3 +214,29 @@ def test_momentum_reaches_the_optimizer(tmp_path):
     high = json.loads(out.read_text())
     assert half["config"]["momentum"] == 0.5 and high["config"]["momentum"] == 0.95
     assert half["history"][-1]["loss"] != high["history"][-1]["loss"]
+
+
+def test_train_takes_tau_alpha_and_threshold(capsys):
+    code, out, _ = run(capsys, "train", "--problem", "regression", "--dataset", "skewed",
+                       "--loss", "pinball", "--tau", "0.9", "--epochs", "10", *FAST)
+    assert code == 0 and "linear + pinball (tau 0.9)" in out
+    code, out, _ = run(capsys, "train", "--problem", "binary", "--dataset", "imbalanced",
+                       "--loss", "focal", "--alpha", "0.8", "--threshold", "0.3",
+                       "--epochs", "10", *FAST)
+    assert code == 0 and "sigmoid + focal (gamma 2, alpha 0.8, threshold 0.3)" in out
+
+
+@pytest.mark.parametrize("flag,value", [("--tau", "1"), ("--alpha", "1.5"),
+                                        ("--threshold", "0")])
+def test_out_of_range_new_settings_are_refused(capsys, flag, value):
+    code, _, err = run(capsys, "train", flag, value, "--epochs", "10", *FAST)
+    assert code == 2 and flag.lstrip("-") in err
+
+
+def test_losses_lists_the_estimate_losses(capsys):
+    code, out, _ = run(capsys, "losses", "--problem", "regression")
+    assert code == 0
+    catalogue = out.split("pairing for regression")[0]
+    rows = {line.split()[0]: line for line in catalogue.splitlines() if line.strip()}
+    assert "Pinball (quantile)" in rows["pinball"]
+    assert "Gaussian NLL (learned variance)" in rows["gaussian_nll"]

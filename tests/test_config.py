@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -84,3 +85,76 @@ def test_any_query_gives_a_valid_config(query):
     assert c.problem in losses.get(c.loss).problems
     assert math.isfinite(c.lr) and c.lr > 0
     assert isinstance(notices, list)
+
+
+# -- the settings of issue 11: tau, alpha, the decision threshold ---------------------------
+
+
+def test_new_settings_round_trip_through_the_url():
+    c = cfg.default_for("regression").replace(loss="pinball", tau=0.9)
+    query = c.to_query()
+    assert query["tau"] == "0.9" and query["alpha"] == "0" and query["threshold"] == "0.5"
+    assert cfg.from_query(query) == (c, [])
+    b = cfg.DEFAULT.replace(loss="focal", alpha=0.75, threshold=0.3)
+    back, notices = cfg.from_query(b.to_query())
+    assert (back.alpha, back.threshold, back.loss) == (0.75, 0.3, "focal") and not notices
+
+
+@pytest.mark.parametrize("key,bad", [("tau", "0"), ("tau", "1"), ("tau", "nan"),
+                                     ("alpha", "1"), ("alpha", "-0.1"), ("threshold", "0"),
+                                     ("threshold", "1.2"), ("threshold", "x")])
+def test_out_of_range_new_settings_fall_back_with_a_notice(key, bad):
+    c, notices = cfg.from_query({key: bad})
+    assert getattr(c, key) == getattr(cfg.DEFAULT, key)
+    assert len(notices) == 1 and key in notices[0]
+
+
+def test_new_settings_carry_their_bounds_for_the_widgets():
+    assert (cfg.FIELD["tau"].lo, cfg.FIELD["tau"].hi) == (0.01, 0.99)
+    assert (cfg.FIELD["alpha"].lo, cfg.FIELD["alpha"].hi) == (0.0, 0.99)
+    assert (cfg.FIELD["threshold"].lo, cfg.FIELD["threshold"].hi) == (0.01, 0.99)
+    assert cfg.FIELD_KEYS[-3:] == ("tau", "alpha", "threshold")
+
+
+@pytest.mark.parametrize("changes,expected", [
+    (dict(loss="bce"), {}),
+    (dict(loss="bce", alpha=0.8), {"alpha": 0.8}),
+    (dict(loss="focal", gamma=1.5), {"gamma": 1.5}),
+    (dict(loss="focal", gamma=1.5, alpha=0.25), {"gamma": 1.5, "alpha": 0.25}),
+    (dict(loss="hinge", alpha=0.8), {}),
+    (dict(problem="regression", loss="pinball", tau=0.1), {"tau": 0.1}),
+    (dict(problem="regression", loss="huber", delta=2.0, tau=0.1), {"delta": 2.0}),
+    (dict(problem="regression", loss="gaussian_nll", tau=0.1), {}),
+])
+def test_loss_params_return_the_chosen_losss_settings(changes, expected):
+    assert cfg.DEFAULT.replace(**changes).loss_params() == expected
+
+
+@pytest.mark.parametrize("changes,expected", [
+    (dict(), None), (dict(threshold=0.3), 0.3), (dict(threshold=0.3, loss="focal"), 0.3),
+    (dict(threshold=0.3, loss="mse"), 0.3),
+    (dict(threshold=0.3, output_activation="linear", loss="hinge"), None),  # sign of a score
+    (dict(threshold=0.3, problem="multiclass", dataset="spiral", output_activation="softmax",
+          loss="cce"), None),
+])
+def test_decision_threshold_applies_to_binary_probabilities_only(changes, expected):
+    assert cfg.DEFAULT.replace(**changes).decision_threshold() == expected
+
+
+def test_a_run_trains_with_the_settings():
+    from explorer import experiment
+
+    base = cfg.DEFAULT.replace(dataset="imbalanced", noise=0.6, epochs=20, hidden=())
+    moved = experiment.run(base.replace(threshold=0.2))
+    plain = experiment.run(base)
+    assert moved.model.threshold == 0.2 and plain.model.threshold == 0.5
+    # same weights (the threshold does not enter the loss), different reported accuracy
+    assert np.array_equal(moved.model.theta, plain.model.theta)
+    p = moved.model.predict(moved.data.X_val)
+    expected = np.mean((p > 0.2) == (moved.data.y_val == 1))
+    assert moved.history["val_accuracy"].iloc[-1] == pytest.approx(expected)
+    weighted = experiment.run(base.replace(loss="bce", alpha=0.9))
+    assert weighted.model.loss_params == {"alpha": 0.9}
+    quantile = experiment.run(cfg.default_for("regression").replace(loss="pinball", tau=0.9,
+                                                                    epochs=20))
+    assert quantile.model.loss_params == {"tau": 0.9}

@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from explorer import losses
 from explorer.anatomy import AnatomyCurves
 from explorer.figures import style
 
@@ -103,7 +104,10 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
                      "cross-entropy's 1/p does.")
     if chosen.invalid or (matched is not None and matched.invalid):
         notes.append(INVALID_TEXT)
-    if chosen.n_classes > 1:
+    if losses.get(chosen.loss).outputs_per_target > 1:
+        notes.append("Two output units: the mean unit's z varies; the scale unit stays at "
+                     "s = 0 (σ = 1).")
+    elif chosen.n_classes > 1:
         notes.append(f"Multi-class: the output z of one of {chosen.n_classes} classes "
                      "varies, the others stay at 0.")
     style.base_layout(fig, height=height)

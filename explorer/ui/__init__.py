@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer import config as cfg
 from explorer import experiment
-from explorer.ui import compute, playback, sidebar, state, upload, views
+from explorer.ui import compute, estimates, playback, sidebar, state, upload, views
 
 
 def main() -> None:
@@ -41,10 +41,14 @@ def main() -> None:
     view = st.session_state[state.VIEW]
     if view == "Train":
         views.train_view(run)
+        if not presenting:
+            estimates.fit_panel(run)
     elif view == "Error surface":
         views.surface_view(run)
     elif view == "Loss anatomy":
         views.anatomy_view(run)
+    elif view == "Calibration":
+        estimates.calibration_view(run)
     elif view == "Compare":
         views.compare_view(run)
     else:

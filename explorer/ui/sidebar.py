@@ -8,7 +8,7 @@ import streamlit as st
 from explorer import activations, datasets, losses, optimizers, pairing, presets
 from explorer import config as cfg
 from explorer.network import MAX_LAYERS, MAX_UNITS
-from explorer.ui import state, upload
+from explorer.ui import estimates, state, upload
 
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 INIT_SCALES = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -103,6 +103,7 @@ def draw() -> None:
     elif loss_now == "focal":
         _slider(sb, "Focal γ", "gamma",
                 help="γ = 0 is plain cross-entropy; larger γ ignores easy points more.")
+    estimates.sidebar_settings(sb, _slider)
     matched = [losses.get(k).label for k in losses.for_problem(problem)
                if pairing.check(problem, activation_now, k).verdict == "matched"]
     sb.caption(f"Matched with {activations.get(activation_now).label}: "

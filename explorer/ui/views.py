@@ -11,7 +11,7 @@ import streamlit as st
 from explorer import activations, demonstration, export, losses, metrics, pairing, presets, tabular
 from explorer import config as cfg
 from explorer.experiment import Run
-from explorer.ui import compute, playback, state
+from explorer.ui import compute, estimates, playback, state
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
@@ -305,6 +305,15 @@ IDEAS = [
      "±1 labels and a linear score; focal loss down-weights easy, confident examples of "
      "both classes; Poisson fits counts whose noise grows with the mean.",
      "imbalanced_focal"),
+    ("A loss estimates something",
+     "MSE's optimum is the conditional mean, MAE's the median, the pinball loss's a "
+     "τ-quantile (τ = 0.1 and 0.9 together give an 80% band); the Gaussian NLL with a "
+     "learned variance gives a mean and a noise level.", "skewed_estimates"),
+    ("Calibrated probabilities",
+     "On 0/1 labels cross-entropy and MSE are proper scoring rules: their optimum is the "
+     "class probability, so among the points given 0.8, about 80% should be class 1. The "
+     "Calibration view bins the outputs and checks, over training; a long run on noisy "
+     "data grows overconfident.", "calibrated_bce_mse"),
 ]
 
 
@@ -431,6 +440,7 @@ def anatomy_view(run: Run) -> None:
                "unless the loss's own slope explodes to compensate, which is exactly what "
                "cross-entropy's 1/p does for a sigmoid. Dashed curves are the problem's "
                "matched pair, for comparison.")
+    estimates.anatomy_note(run)
     if len(run.model.snapshots) < 2:
         return
     hist = compute.gradient_histogram(compute.key(config))
@@ -482,6 +492,7 @@ def compare_view(run: Run) -> None:
     if not configs:
         return
     race, maps, table = compute.compare_figures(tuple(configs))
+    table = estimates.compare_columns(table, tuple(configs))
     saturated_race_note(config, table)
     st.plotly_chart(race, width="stretch", key="race_chart", config=PLOT_CONFIG)
     st.caption("Losses of different pairs are not on one scale, so the race is judged on the "
