@@ -48,6 +48,9 @@ class Config:
     minority_share: float = 0.1
     delta: float = 1.0
     gamma: float = 2.0
+    formula: str = "(p - y)**2"
+    """The typed loss of ``loss="custom"`` (``formula.DEFAULT_FORMULA`` by default; that module
+    is not imported here, so SymPy loads only when a formula is read)."""
 
     def to_query(self) -> dict[str, str]:
         """Every setting as a URL-safe string, keyed by its query/widget name."""
@@ -81,9 +84,10 @@ class Config:
         return {}
 
     def loss_params(self) -> dict:
-        """Huber's delta or focal's gamma, when the chosen loss has one."""
-        return {"huber": {"delta": self.delta}, "focal": {"gamma": self.gamma}}.get(self.loss,
-                                                                                  {})
+        """Huber's delta, focal's gamma or the typed formula, when the chosen loss has one."""
+        params: dict[str, dict] = {"huber": {"delta": self.delta}, "focal": {"gamma": self.gamma},
+                                   losses.CUSTOM: {"formula": self.formula}}
+        return params.get(self.loss, {})
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,20 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(","))
 
 
+def parse_formula(text: str) -> str:
+    """A typed loss formula, checked and normalised; ``formula.FormulaError`` (a ValueError)
+    with one line saying why not."""
+    from explorer import formula  # here: SymPy loads only when a formula is read
+
+    try:
+        return formula.parse(text).text
+    except ValueError:
+        raise
+    except Exception as error:  # a link must never raise anything else
+        raise formula.FormulaError(f"the formula cannot be read ({type(error).__name__})") \
+            from None
+
+
 def _hidden_ok(value: tuple[int, ...]) -> bool:
     return len(value) <= MAX_LAYERS and all(1 <= h <= MAX_UNITS for h in value)
 
@@ -156,7 +174,7 @@ FIELDS: tuple[Field, ...] = (
     _number("seed", int, 0, 99999, 1),
     _number("val_share", float, 0.0, 0.5, 0.05),
     _option("output_activation", activations.OUTPUT_ACTIVATIONS),
-    Field("loss", str, _choice(losses.LOSSES), hint="a loss key"),
+    Field("loss", str, _choice({*losses.LOSSES, losses.CUSTOM}), hint="a loss key"),
     Field("hidden", parse_hidden, _hidden_ok, lambda v: ",".join(map(str, v)) or "none",
           f"up to {MAX_LAYERS} comma-separated sizes of 1 to {MAX_UNITS}"),
     _option("hidden_activation", activations.HIDDEN_ACTIVATIONS),
@@ -172,6 +190,9 @@ FIELDS: tuple[Field, ...] = (
     _number("minority_share", float, 0.01, 0.5, 0.01),
     _number("delta", float, 0.05, 10.0, 0.05),
     _number("gamma", float, 0.0, 5.0, 0.25),
+    Field("formula", parse_formula, lambda value: isinstance(value, str),
+          hint="a loss in y and p of at most 200 characters, with numbers, + - * / ** and "
+               "abs, log, log1p, exp, sqrt, minimum, maximum, where"),
 )
 FIELD_KEYS = tuple(f.key for f in FIELDS)
 FIELD = {f.key: f for f in FIELDS}
@@ -229,6 +250,8 @@ def make_consistent(config: Config, notices: list[str] | None = None) -> tuple[C
         notices.append(f"The loss {config.loss!r} does not serve "
                        f"{pairing.PROBLEM_LABELS[problem].lower()}; using {loss!r}.")
         config = config.replace(loss=loss)
+    if config.loss != losses.CUSTOM and config.formula != Config.formula:
+        config = config.replace(formula=Config.formula)  # unused: one key per run
     return config, notices
 
 

@@ -44,6 +44,7 @@ class Run:
     model: Model
     history: pd.DataFrame
     pairing: pairing.Pairing
+    """The table's verdict; for a typed formula an ``AnsweredPairing`` (``pairing.judge``)."""
 
     @property
     def divergence(self) -> dict | None:
@@ -116,4 +117,5 @@ def run(config: Config, progress: Callable[[int, int], None] | None = None,
         loss_params=config.loss_params(),
         progress=progress)
     return Run(config, data, model, history,
-               pairing.check(config.problem, config.output_activation, config.loss))
+               pairing.verdict(config.problem, config.output_activation, config.loss,
+                               config.loss_params()))

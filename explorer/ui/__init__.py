@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import config as cfg
-from explorer.ui import compute, sidebar, state, upload, views
+from explorer.ui import compute, custom, sidebar, state, upload, views
 
 
 def main() -> None:
     state.init_from_url()
     sidebar.draw()
-    config, notices = state.read_config()
+    config, notices = custom.settle(*state.read_config())
     for notice in notices:
         st.sidebar.warning(notice)
     state.sync_url(config)
