@@ -287,3 +287,8 @@ def test_a_typed_formula_is_drawn_for_the_problem_not_guessed_from_the_loss():
     classes, _ = anatomy.compare_pairs("multiclass", "softmax", "custom",
                                        {"formula": "-y*log(p)"})
     assert classes.n_classes == 3 and classes.target_labels[0] == "true class"
+    typed = losses.custom("-y*log(p)")
+    for problem in ("binary", "counts"):  # targets read as the problem reads them
+        objective = anatomy._objective(activations.get("sigmoid"), typed, 1.0, 4, 1, False,
+                                       problem)
+        assert objective.problem == problem
