@@ -1,6 +1,7 @@
 """Command line: train a configuration headlessly, print or save its history, list the catalogue.
 
     python -m explorer train --problem binary --dataset moons --loss bce --epochs 300
+    python -m explorer train --problem regression --dataset outliers --formula "abs(y - p)**3"
     python -m explorer losses [--problem binary]
     python -m explorer datasets [--problem regression]
 
@@ -82,8 +83,12 @@ def build_parser() -> Parser:
     train.add_argument("--val-share", type=setting("val_share"), default=0.25)
     train.add_argument("--output-activation", choices=activations.OUTPUT_ACTIVATIONS,
                        help="default: the problem's matched activation")
-    train.add_argument("--loss", choices=tuple(losses.LOSSES),
-                       help="default: the problem's matched loss")
+    train.add_argument("--loss", choices=(*losses.LOSSES, losses.CUSTOM),
+                       help="default: the problem's matched loss; custom: --formula")
+    train.add_argument("--formula", metavar="TEXT",
+                       help="your own loss in y (target) and p (prediction), e.g. "
+                            "'log(1 + (y - p)**2)', with numbers, + - * / ** and abs, log, "
+                            "log1p, exp, sqrt, minimum, maximum, where; implies --loss custom")
     train.add_argument("--hidden", type=setting("hidden"), default=(16, 16),
                        help="units per hidden layer, e.g. '16,16'; 'none' for no hidden layer")
     train.add_argument("--hidden-activation", choices=activations.HIDDEN_ACTIVATIONS,
@@ -121,7 +126,8 @@ def build_parser() -> Parser:
 
     catalogue = commands.add_parser("losses", help="list the loss catalogue",
                                     description="List the losses; with --problem, also the "
-                                    "pairing verdict of every output activation.")
+                                    "pairing verdict of every output activation. Any other "
+                                    "loss can be typed: train --loss custom --formula TEXT.")
     catalogue.add_argument("--problem", choices=losses.PROBLEMS)
 
     data = commands.add_parser("datasets", help="list the datasets")
@@ -133,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 bad arguments)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_formula_value_attached(sys.argv[1:] if argv is None
+                                                         else argv))
         if args.command is None:
             raise UsageError("choose a command: train, losses or datasets (see --help)")
         if args.command == "train":
@@ -154,13 +161,30 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _formula_value_attached(argv: list[str]) -> list[str]:
+    """'--formula', '-y*log(p)' as '--formula=-y*log(p)': argparse would read a formula
+    starting with a minus sign as an option."""
+    argv = list(argv)
+    for i, arg in enumerate(argv[:-1]):
+        if arg == "--formula":
+            argv[i:i + 2] = [f"--formula={argv[i + 1]}"]
+            break
+    return argv
+
+
 # --- train -------------------------------------------------------------------------------------
 
 def scenario(args) -> Config:
     """The command line's settings as the app's Config (the same validation as a URL)."""
     problem = args.problem
     default_activation, default_loss = pairing.DEFAULT_PAIR[problem]
-    loss_key = args.loss or default_loss
+    loss_key = args.loss or (losses.CUSTOM if args.formula is not None else default_loss)
+    if args.formula is not None and loss_key != losses.CUSTOM:
+        raise UsageError(f"--formula is the loss of --loss custom, not of --loss {loss_key}")
+    try:
+        text = Config.formula if args.formula is None else config.parse_formula(args.formula)
+    except ValueError as error:
+        raise UsageError(f"--formula: {error}") from None
     if problem not in losses.get(loss_key).problems:
         raise UsageError(f"loss {loss_key!r} does not serve {problem} problems; choose one of: "
                          f"{', '.join(losses.for_problem(problem))}")
@@ -176,7 +200,8 @@ def scenario(args) -> Config:
                   init_scale=args.init_scale, optimizer=args.optimizer, lr=args.lr,
                   momentum=args.momentum, batch_size=args.batch_size, epochs=args.epochs,
                   l2=args.l2, n_classes=args.n_classes, delta=args.delta, gamma=args.gamma,
-                  tau=args.tau, alpha=args.alpha, threshold=args.threshold)
+                  tau=args.tau, alpha=args.alpha, threshold=args.threshold,
+                  formula=text)
 
 
 def train(args) -> int:
@@ -198,7 +223,7 @@ def train(args) -> int:
                 "history": _records(history),
                 "divergence": divergence,
                 "pairing": {"verdict": verdict.verdict, "headline": verdict.headline,
-                            "reason": verdict.reason},
+                            "reason": verdict.reason, **_answers(verdict)},
             }, indent=2, allow_nan=False, ensure_ascii=False, default=_plain) + "\n"
         if destination == "-":
             sys.stdout.write(text)
@@ -249,10 +274,12 @@ def summary(settings: Config, run: experiment.Run, verdict: pairing.Pairing,
     history = run.history
     hidden = ",".join(map(str, settings.hidden)) or "none"
     batch = settings.batch_size or "full"
+    loss = (f"custom loss {settings.formula}" if settings.loss == losses.CUSTOM
+            else settings.loss)
     lines = [
         f"{settings.dataset} ({settings.problem}): {len(run.data.X_train)} train / "
         f"{len(run.data.X_val)} validation points; {settings.output_activation} + "
-        f"{settings.loss}{_loss_settings(settings)}; hidden {hidden} {settings.hidden_activation}; "
+        f"{loss}{_loss_settings(settings)}; hidden {hidden} {settings.hidden_activation}; "
         f"{settings.optimizer} lr {settings.lr:g}, batch {batch}, {settings.epochs} epochs",
     ]
     columns = [c for c in history.columns if c != "grad_norm"]
@@ -275,6 +302,9 @@ def summary(settings: Config, run: experiment.Run, verdict: pairing.Pairing,
     else:
         lines.append("final loss n/a (no epoch completed)")
     lines.append(f"pairing: {verdict.verdict} - {verdict.headline}")
+    for number, (question, sentence) in enumerate(_answers(verdict).get("answers", {}).items(),
+                                                  start=1):
+        lines.append(f"  {number}. {question}: {sentence}")
     if divergence:
         lines.append(f"diverged at epoch {divergence['epoch']} ({divergence['reason']}): "
                      f"{divergence['message']}")
@@ -287,6 +317,18 @@ def _loss_settings(settings: Config) -> str:
     if settings.decision_threshold() is not None:
         parts.append(f"threshold {settings.decision_threshold():g}")
     return f" ({', '.join(parts)})" if parts else ""
+
+
+QUESTIONS = ("optimum", "defined", "gradient")
+"""The pairing rule's three questions, as a typed formula's verdict answers them."""
+
+
+def _answers(verdict: pairing.Pairing) -> dict:
+    """{"answers": {question: sentence}} for a verdict read off the three answers, else {}."""
+    answers = getattr(verdict, "answers", None)
+    if answers is None:
+        return {}
+    return {"answers": dict(zip(QUESTIONS, answers.sentences, strict=True))}
 
 
 def _number(value) -> str:
@@ -344,7 +386,8 @@ def list_losses(problem: str | None) -> int:
                 mark += "*" if (act, key) == default else ""
                 cells.append(mark.center(len(act)))
             lines.append((key.ljust(width) + "  " + "  ".join(cells)).rstrip())
-        lines.append("legend: ✓ matched, ~ works but mismatched, ✗ invalid (breaks with NaN)")
+        lines.append("legend: ✓ matched, ~ works but mismatched, ✗ invalid (breaks with NaN); "
+                     "any other loss: train --formula TEXT")
         _print("\n".join(lines), sys.stdout)
     return 0
 

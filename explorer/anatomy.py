@@ -76,14 +76,17 @@ def _is_multiclass(act: activations.Activation, loss: losses.Loss) -> bool:
 
 
 def loss_vs_preactivation(activation, loss, target=(1.0, 0.0), z: Array | None = None,
-                          loss_params: dict | None = None, n_classes: int = 3) -> AnatomyCurves:
+                          loss_params: dict | None = None, n_classes: int = 3,
+                          problem: str | None = None) -> AnatomyCurves:
     """Per-sample loss, prediction and dL/dz over a range of the output pre-activation z.
 
     activation, loss: registry keys or objects. target: one value or several (binary: 1 and
     0; regression: any value; multi-class: 1 = the varied logit's class is the true one, 0 =
     it is not). z defaults to 401 points on [-8, 8]. dL/dz is ``activation.vjp`` of
     ``loss.grad`` (rescaled from the batch mean to one sample), or the fused logit gradient
-    for the pairs the trainer fuses; see ``output_gradient``.
+    for the pairs the trainer fuses; see ``output_gradient``. ``problem`` says how to read
+    the targets; without it, it is guessed from the loss (which a typed formula, serving
+    every problem, cannot tell).
     """
     act = activations.get(activation) if isinstance(activation, str) else activation
     loss_obj = losses.get(loss) if isinstance(loss, str) else loss
@@ -91,7 +94,7 @@ def loss_vs_preactivation(activation, loss, target=(1.0, 0.0), z: Array | None =
         loss_obj = loss_obj.with_params(**loss_params)
     z = DEFAULT_Z if z is None else np.asarray(z, dtype=float)
     targets = tuple(float(t) for t in np.atleast_1d(target))
-    multiclass = _is_multiclass(act, loss_obj)
+    multiclass = _is_multiclass(act, loss_obj) if problem is None else problem == "multiclass"
     # a learned-scale loss gets its scale unit too, held at s = 0 (σ = 1)
     k = n_classes if multiclass else loss_obj.outputs_per_target
     m = len(z)
@@ -101,7 +104,7 @@ def loss_vs_preactivation(activation, loss, target=(1.0, 0.0), z: Array | None =
     with np.errstate(all="ignore"):
         p = act.forward(Z)
         for row, t in enumerate(targets):
-            objective = _objective(act, loss_obj, t, m, k, multiclass)
+            objective = _objective(act, loss_obj, t, m, k, multiclass, problem)
             values[row], dz = output_gradient(objective, Z)
             grads[row] = dz[:, 0]
         slope = _slope(act, Z)
@@ -114,7 +117,8 @@ def loss_vs_preactivation(activation, loss, target=(1.0, 0.0), z: Array | None =
         grad=grads, slope=slope, saturated=saturated_regions(z, slope),
         invalid=bool(np.isnan(values).any() or np.isnan(grads).any()), n_classes=k,
         loss_formula=loss_obj.formula, grad_p_formula=loss_obj.grad_formula,
-        grad_z_formula=pairing.gradient_at_z(act.key, loss_obj.key, _problem_of(loss_obj)),
+        grad_z_formula=pairing.gradient_at_z(act.key, loss_obj,
+                                             problem or _problem_of(loss_obj)),
         likelihood=loss_obj.likelihood_sentence)
 
 
@@ -126,13 +130,13 @@ def output_gradient(objective: Objective, z: Array) -> tuple[Array, Array]:
 
 
 def _objective(act: activations.Activation, loss: losses.Loss, t: float, m: int, k: int,
-               multiclass: bool) -> Objective:
+               multiclass: bool, problem: str | None = None) -> Objective:
     """The objective of m samples that all have target t (multi-class: 1 = the varied unit's
     class 0 is true, 0 = class 1 is)."""
     if multiclass:
         labels = np.full(m, 0 if t >= 0.5 else 1, dtype=np.int64)
         return Objective.build("multiclass", act.key, loss, labels, n_classes=k)
-    problem = _problem_of(loss)
+    problem = problem or _problem_of(loss)
     targets = np.full(m, int(t)) if problem == "binary" else np.full((m, 1), t)
     return Objective.build(problem, act.key, loss, targets)
 
@@ -188,9 +192,9 @@ def compare_pairs(problem: str, activation: str, loss: str, loss_params: dict | 
     """
     target = default_targets(problem) if target is None else target
     z = default_z(problem) if z is None else z
-    chosen = loss_vs_preactivation(activation, loss, target, z, loss_params)
+    chosen = loss_vs_preactivation(activation, loss, target, z, loss_params, problem=problem)
     m_act, m_loss = pairing.DEFAULT_PAIR[problem]
-    matched = loss_vs_preactivation(m_act, m_loss, target, z)
+    matched = loss_vs_preactivation(m_act, m_loss, target, z, problem=problem)
     return chosen, matched
 
 

@@ -54,6 +54,9 @@ class Config:
     """The class weight α of BCE and focal loss (the weight of class 1); 0 means none."""
     threshold: float = 0.5
     """The decision threshold of a binary probability output (see ``decision_threshold``)."""
+    formula: str = "(p - y)**2"
+    """The typed loss of ``loss="custom"`` (``formula.DEFAULT_FORMULA`` by default; that module
+    is not imported here, so SymPy loads only when a formula is read)."""
 
     def to_query(self) -> dict[str, str]:
         """Every setting as a URL-safe string, keyed by its query/widget name."""
@@ -87,11 +90,15 @@ class Config:
         return {}
 
     def loss_params(self) -> dict:
-        """The chosen loss's parameters: Huber's delta, focal's gamma, pinball's tau, and the
-        class weight alpha of BCE and focal loss when one is set (alpha 0 means none)."""
+        """The chosen loss's parameters: Huber's delta, focal's gamma, pinball's tau, the
+        typed formula, and the class weight alpha of BCE and focal loss when one is set
+        (alpha 0 means none)."""
         weight = {"alpha": self.alpha} if self.alpha > 0 else {}
-        return {"huber": {"delta": self.delta}, "focal": {"gamma": self.gamma, **weight},
-                "bce": weight, "pinball": {"tau": self.tau}}.get(self.loss, {})
+        params: dict[str, dict] = {
+            "huber": {"delta": self.delta}, "focal": {"gamma": self.gamma, **weight},
+            "bce": weight, "pinball": {"tau": self.tau},
+            losses.CUSTOM: {"formula": self.formula}}
+        return params.get(self.loss, {})
 
     def decision_threshold(self) -> float | None:
         """The threshold to train and report with, or None for the loss's own.
@@ -99,7 +106,7 @@ class Config:
         Only a binary problem whose loss reads probabilities takes one (a margin loss
         decides by the sign of its score, threshold 0); 0.5, the default, is None."""
         if (self.problem != "binary" or self.threshold == 0.5
-                or losses.get(self.loss).decision_threshold != 0.5):
+                or losses.get(self.loss, **self.loss_params()).decision_threshold != 0.5):
             return None
         return self.threshold
 
@@ -139,6 +146,20 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(","))
 
 
+def parse_formula(text: str) -> str:
+    """A typed loss formula, checked and normalised; ``formula.FormulaError`` (a ValueError)
+    with one line saying why not."""
+    from explorer import formula  # here: SymPy loads only when a formula is read
+
+    try:
+        return formula.parse(text).text
+    except ValueError:
+        raise
+    except Exception as error:  # a link must never raise anything else
+        raise formula.FormulaError(f"the formula cannot be read ({type(error).__name__})") \
+            from None
+
+
 def _hidden_ok(value: tuple[int, ...]) -> bool:
     return len(value) <= MAX_LAYERS and all(1 <= h <= MAX_UNITS for h in value)
 
@@ -174,7 +195,7 @@ FIELDS: tuple[Field, ...] = (
     _number("seed", int, 0, 99999, 1),
     _number("val_share", float, 0.0, 0.5, 0.05),
     _option("output_activation", activations.OUTPUT_ACTIVATIONS),
-    Field("loss", str, _choice(losses.LOSSES), hint="a loss key"),
+    Field("loss", str, _choice({*losses.LOSSES, losses.CUSTOM}), hint="a loss key"),
     Field("hidden", parse_hidden, _hidden_ok, lambda v: ",".join(map(str, v)) or "none",
           f"up to {MAX_LAYERS} comma-separated sizes of 1 to {MAX_UNITS}"),
     _option("hidden_activation", activations.HIDDEN_ACTIVATIONS),
@@ -193,6 +214,9 @@ FIELDS: tuple[Field, ...] = (
     _number("tau", float, 0.01, 0.99, 0.01),
     _number("alpha", float, 0.0, 0.99, 0.01),
     _number("threshold", float, 0.01, 0.99, 0.01),
+    Field("formula", parse_formula, lambda value: isinstance(value, str),
+          hint="a loss in y and p of at most 200 characters, with numbers, + - * / ** and "
+               "abs, log, log1p, exp, sqrt, minimum, maximum, where"),
 )
 FIELD_KEYS = tuple(f.key for f in FIELDS)
 FIELD = {f.key: f for f in FIELDS}
@@ -250,6 +274,8 @@ def make_consistent(config: Config, notices: list[str] | None = None) -> tuple[C
         notices.append(f"The loss {config.loss!r} does not serve "
                        f"{pairing.PROBLEM_LABELS[problem].lower()}; using {loss!r}.")
         config = config.replace(loss=loss)
+    if config.loss != losses.CUSTOM and config.formula != Config.formula:
+        config = config.replace(formula=Config.formula)  # unused: one key per run
     return config, notices
 
 

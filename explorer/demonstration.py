@@ -57,8 +57,11 @@ def failure_kind(problem: str, activation: str, loss: str) -> str | None:
     regression, a bounded one for counts, a never-negative score for a ±1 margin).
     'saturation': a saturating output whose gradient vanishes when confidently wrong (small
     initial weights rarely start there). 'other': anything else (wrong noise model, a
-    ReLU's dead zone). Read off ``pairing.failure_kinds``.
+    ReLU's dead zone). Read off ``pairing.failure_kinds``; None for a typed formula (no
+    table row: its three answers speak for it).
     """
+    if loss == losses.CUSTOM:
+        return None
     kinds = pairing.failure_kinds(problem, activation, loss)
     if not kinds:
         return None

@@ -44,6 +44,7 @@ class Run:
     model: Model
     history: pd.DataFrame
     pairing: pairing.Pairing
+    """The table's verdict; for a typed formula an ``AnsweredPairing`` (``pairing.judge``)."""
 
     @property
     def divergence(self) -> dict | None:
@@ -130,4 +131,5 @@ def run(config: Config, progress: Callable[[int, int], None] | None = None,
         loss_params=config.loss_params(), threshold=config.decision_threshold(),
         progress=progress, watch=look if watch is not None else None)
     return Run(config, data, model, history,
-               pairing.check(config.problem, config.output_activation, config.loss))
+               pairing.verdict(config.problem, config.output_activation, config.loss,
+                               config.loss_params()))

@@ -489,7 +489,7 @@ def _parse(text: str) -> CustomLoss:
     derivative = sympy.diff(expression, P)
     compiled = compile_pair(expression, derivative)
     return CustomLoss(
-        key=KEY, label="Custom loss", formula=_latex(expression),
+        key=KEY, label="Your formula", formula=_latex(expression),
         grad_formula=_latex(derivative), likelihood=None,
         why_not_likelihood="a typed formula is not checked for being a likelihood",
         problems=losses.PROBLEMS,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -906,3 +906,67 @@ def matrix(problem: str) -> dict[tuple[str, str], Pairing]:
     """Verdicts for every (output activation, loss) serving ``problem``."""
     return {(a, key): check(problem, a, key)
             for a in activations.OUTPUT_ACTIVATIONS for key in losses.for_problem(problem)}
+
+
+# ----------------------------------------------------------------------------------------
+# A verdict for a loss the table has no row for (a typed formula), read off the three answers
+
+
+@dataclass(frozen=True)
+class AnsweredPairing(Pairing):
+    """A ``Pairing`` decided by the three answers (``judge``), which it carries."""
+
+    answers: RuleAnswers | None = None
+
+
+def judge(answers: RuleAnswers) -> AnsweredPairing:
+    """The verdict the three answers give, for a loss the table does not list.
+
+    - matched: all three answers are what a matched pair gives;
+    - invalid: question 2 fails (the loss or its gradient is NaN or infinite for outputs the
+      activation produces, so a run stops there), or no confidently wrong answer gets any
+      gradient at all (nothing to learn from);
+    - mismatched: it trains, but its optimum is not what the problem asks for (question 1)
+      or its gradient vanishes or points the wrong way when confidently wrong (question 3).
+
+    On the built-in triples this agrees with the table except where the table knows more:
+    linear + MSE on labels or counts (the wrong noise model, which no answer measures) and
+    sigmoid + categorical cross-entropy (the table calls its every-output-to-1 optimum
+    degenerate, the answers see a wrong optimum and a vanishing gradient).
+    """
+    act = activations.get(answers.activation)
+    reason = " ".join(answers.sentences)
+    if answers.holds:
+        return AnsweredPairing("matched", "All three answers are what a matched pair gives",
+                               reason, answers)
+    if not answers.defined.ok:
+        return AnsweredPairing(
+            "invalid", f"Not defined on the whole range of the {act.label.lower()} output",
+            reason, answers)
+    if all(case.gradient == 0 for case in answers.gradient.cases):
+        return AnsweredPairing("invalid", "No gradient at all where the answer is wrong: "
+                               "nothing to learn from", reason, answers)
+    failed = []
+    if not answers.optimum.ok:
+        failed.append(f"its optimum is not {ESTIMATES[answers.problem]}")
+    if any(case.vanishes for case in answers.gradient.cases):
+        failed.append("the gradient vanishes when confidently wrong")
+    elif not answers.gradient.ok:
+        failed.append("the gradient points the wrong way when confidently wrong")
+    headline = "; ".join(failed)
+    return AnsweredPairing("mismatched", headline[:1].upper() + headline[1:], reason, answers)
+
+
+@lru_cache(maxsize=256)
+def formula_pairing(problem: str, activation: str, formula: str) -> AnsweredPairing:
+    """``judge`` of a typed formula's three answers, cached by (problem, activation, text)."""
+    loss = losses.get(losses.CUSTOM, formula=formula)
+    return judge(rule_answers(problem, activation, loss))
+
+
+def verdict(problem: str, activation: str, loss: str, loss_params: dict | None = None) -> Pairing:
+    """The table's verdict, or for a typed formula (``loss_params["formula"]``) the answers'."""
+    if loss == losses.CUSTOM:
+        return formula_pairing(problem, activation, (loss_params or {}).get(
+            "formula", losses.get(losses.CUSTOM).params["formula"]))
+    return check(problem, activation, loss)

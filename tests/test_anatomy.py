@@ -270,3 +270,27 @@ def test_regression_outliers_are_flagged():
     result = anatomy.per_point_output_gradients(model, X, y)
     assert result.confidently_wrong.tolist() == [i == 3 for i in range(30)]
     assert result.grads[0, 3] == pytest.approx(40.0)
+
+
+def test_a_typed_formula_is_drawn_for_the_problem_not_guessed_from_the_loss():
+    """A typed formula serves every problem: the anatomy must read the problem (one sigmoid
+    unit with 0/1 targets), never guess three classes from its summed reduction."""
+    typed_bce = {"formula": "-(y*log(p) + (1 - y)*log(1 - p))"}
+    chosen, matched = anatomy.compare_pairs("binary", "sigmoid", "custom", typed_bce)
+    assert chosen.n_classes == 1 and chosen.target_labels == ("target y = 1", "target y = 0")
+    np.testing.assert_allclose(chosen.grad, matched.grad, atol=1e-12)  # the same as BCE
+    assert chosen.label == "Sigmoid + Your formula"
+    assert chosen.grad_z_formula == (r"\left(\frac{1 - y}{1 - p} - \frac{y}{p}\right)"
+                                     r"\cdot p(1 - p)")
+    counts, _ = anatomy.compare_pairs("counts", "exp", "custom", {"formula": "p - y*log(p)"},
+                                      target=(3.0,))
+    exp_z = np.exp(anatomy.COUNT_Z)
+    np.testing.assert_allclose(counts.grad[0], exp_z - 3.0, rtol=1e-9)  # p - y, by hand
+    classes, _ = anatomy.compare_pairs("multiclass", "softmax", "custom",
+                                       {"formula": "-y*log(p)"})
+    assert classes.n_classes == 3 and classes.target_labels[0] == "true class"
+    typed = losses.custom("-y*log(p)")
+    for problem in ("binary", "counts"):  # targets read as the problem reads them
+        objective = anatomy._objective(activations.get("sigmoid"), typed, 1.0, 4, 1, False,
+                                       problem)
+        assert objective.problem == problem

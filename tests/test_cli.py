@@ -240,3 +240,54 @@ def test_losses_lists_the_estimate_losses(capsys):
     rows = {line.split()[0]: line for line in catalogue.splitlines() if line.strip()}
     assert "Pinball (quantile)" in rows["pinball"]
     assert "Gaussian NLL (learned variance)" in rows["gaussian_nll"]
+
+
+# --- a typed formula (issue 12) ----------------------------------------------------------------
+
+def test_a_typed_formula_trains_like_the_loss_it_spells(tmp_path):
+    out = tmp_path / "h.json"
+    common = ["train", "--problem", "regression", "--dataset", "outliers", "--epochs", "15",
+              *FAST, "--output", str(out)]
+    assert main([*common, "--formula", "abs(p - y)"]) == 0
+    typed = json.loads(out.read_text())
+    assert main([*common, "--loss", "mae"]) == 0
+    builtin = json.loads(out.read_text())
+    assert typed["config"]["loss"] == "custom" and typed["config"]["formula"] == "abs(p - y)"
+    np.testing.assert_allclose([r["loss"] for r in typed["history"]],
+                               [r["loss"] for r in builtin["history"]], rtol=1e-12)
+    pairing = typed["pairing"]
+    assert pairing["verdict"] == "matched" and set(pairing["answers"]) == {
+        "optimum", "defined", "gradient"}
+    assert "median" in pairing["answers"]["optimum"]
+    assert "answers" not in builtin["pairing"]
+
+
+def test_the_summary_names_the_formula_and_its_three_answers(capsys):
+    code, out, _ = run(capsys, "train", "--loss", "custom", "--formula", "-y*log(p)",
+                       "--epochs", "10", *FAST)
+    assert code == 0
+    assert "sigmoid + custom loss -y*log(p);" in out.splitlines()[0]
+    assert "pairing: mismatched - Its optimum is not the probability of class 1" in out
+    answers = [line for line in out.splitlines() if line[:5] in ("  1. ", "  2. ", "  3. ")]
+    assert [a.split(":")[0] for a in answers] == ["  1. optimum", "  2. defined",
+                                                  "  3. gradient"]
+    assert "0 at z = 8 (y = 0): it vanishes" in answers[2]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--formula", "__import__('os').system('id')"],
+     "error: --formula: attribute access (a.b) is not allowed"),
+    (["--formula", "p ^ 2"], "error: --formula: ^ is not a power here: write ** (p**2)"),
+    (["--loss", "bce", "--formula", "abs(p - y)"],
+     "error: --formula is the loss of --loss custom, not of --loss bce"),
+])
+def test_a_bad_formula_is_one_error_line(capsys, argv, message):
+    code, out, err = run(capsys, "train", *argv, "--epochs", "10", *FAST)
+    assert (code, out, err.strip()) == (2, "", message)
+
+
+def test_the_catalogue_mentions_typed_formulas(capsys):
+    code, out, _ = run(capsys, "losses", "--problem", "regression")
+    assert code == 0 and out.splitlines()[-1].endswith("any other loss: train --formula TEXT")
+    assert main(["losses", "--help"]) == 0
+    assert "--loss custom --formula TEXT" in " ".join(capsys.readouterr().out.split())

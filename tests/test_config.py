@@ -113,7 +113,7 @@ def test_new_settings_carry_their_bounds_for_the_widgets():
     assert (cfg.FIELD["tau"].lo, cfg.FIELD["tau"].hi) == (0.01, 0.99)
     assert (cfg.FIELD["alpha"].lo, cfg.FIELD["alpha"].hi) == (0.0, 0.99)
     assert (cfg.FIELD["threshold"].lo, cfg.FIELD["threshold"].hi) == (0.01, 0.99)
-    assert cfg.FIELD_KEYS[-3:] == ("tau", "alpha", "threshold")
+    assert cfg.FIELD_KEYS[-4:] == ("tau", "alpha", "threshold", "formula")
 
 
 @pytest.mark.parametrize("changes,expected", [
@@ -158,3 +158,39 @@ def test_a_run_trains_with_the_settings():
     quantile = experiment.run(cfg.default_for("regression").replace(loss="pinball", tau=0.9,
                                                                     epochs=20))
     assert quantile.model.loss_params == {"tau": 0.9}
+
+
+# ----------------------------------------------------------------------------------------
+# The typed formula (loss=custom&formula=...)
+
+
+def test_a_typed_formula_is_a_setting_of_its_own():
+    config, notices = cfg.from_query({"problem": "counts", "loss": "custom",
+                                      "formula": "p − y·log(p)"})
+    assert notices == [] and (config.problem, config.loss) == ("counts", "custom")
+    assert config.formula == "p - y*log(p)"  # normalised: the typographic minus and dot
+    assert config.loss_params() == {"formula": "p - y*log(p)"}
+    assert cfg.Config().formula == "(p - y)**2" == losses.custom().params["formula"]
+    assert config.to_query()["formula"] == "p - y*log(p)"
+    assert cfg.from_query(config.to_query()) == (config, [])
+
+
+@pytest.mark.parametrize("problem", losses.PROBLEMS)
+def test_every_problem_takes_a_typed_formula(problem):
+    config, notices = cfg.from_query({"problem": problem, "loss": "custom"})
+    assert notices == [] and config.loss == "custom" and config.formula == "(p - y)**2"
+
+
+@pytest.mark.parametrize("text", ["__import__('os').system('id')", "p.__class__", "p ^ 2",
+                                  "x" * 500, "exp(exp(exp(p)))**999", ""])
+def test_a_bad_formula_in_a_link_falls_back_with_a_notice(text):
+    config, notices = cfg.from_query({"loss": "custom", "formula": text})
+    assert config.loss == "custom" and config.formula == "(p - y)**2"
+    (notice,) = notices
+    assert notice.startswith("Ignored formula=") and notice.endswith("using (p - y)**2.")
+
+
+def test_an_unused_formula_does_not_split_one_run_into_two():
+    bce, _ = cfg.from_query({"loss": "bce", "formula": "abs(p - y)"})
+    assert bce.formula == "(p - y)**2" and bce.key() == cfg.DEFAULT.key()
+    assert bce.loss_params() == {}

@@ -359,3 +359,70 @@ def test_new_regression_losses_probe_and_reasons():
     for loss in ("pinball", "gaussian_nll"):
         for problem in ("binary", "multiclass", "counts"):
             assert pairing.check(problem, "linear", loss).verdict == "invalid"
+
+
+# ----------------------------------------------------------------------------------------
+# A typed formula's verdict, read off the three answers (pairing.judge)
+
+SERVED = [(problem, activation, key) for problem in losses.PROBLEMS
+          for activation in activations.OUTPUT_ACTIVATIONS
+          for key in losses.for_problem(problem)]
+TABLE_KNOWS_MORE = {
+    # the wrong noise model: no answer measures it
+    ("binary", "linear", "mse"): ("mismatched", "matched"),
+    ("multiclass", "linear", "mse"): ("mismatched", "matched"),
+    ("counts", "linear", "mse"): ("mismatched", "matched"),
+    # the table calls the every-output-to-1 optimum degenerate
+    ("multiclass", "sigmoid", "cce"): ("invalid", "mismatched"),
+    ("multiclass", "sigmoid", "sparse_cce"): ("invalid", "mismatched"),
+    ("multiclass", "sigmoid", "kld"): ("invalid", "mismatched"),
+}
+
+
+def test_the_answers_verdict_agrees_with_the_table_except_where_it_knows_more():
+    disagree = {}
+    for triple in SERVED:
+        table = pairing.check(*triple).verdict
+        answered = pairing.judge(pairing.rule_answers(*triple)).verdict
+        if table != answered:
+            disagree[triple] = (table, answered)
+    assert disagree == TABLE_KNOWS_MORE
+    assert len(SERVED) == 161
+
+
+@pytest.mark.parametrize(("problem", "activation", "text", "verdict", "headline"), [
+    ("binary", "sigmoid", "-(y*log(p) + (1 - y)*log(1 - p))", "matched",
+     "All three answers are what a matched pair gives"),
+    ("binary", "sigmoid", "(p - y)**2", "mismatched",
+     "The gradient vanishes when confidently wrong"),
+    ("binary", "sigmoid", "-y*log(p)", "mismatched",
+     "Its optimum is not the probability of class 1; the gradient vanishes when confidently "
+     "wrong"),
+    ("regression", "linear", "abs(y - p)**3", "mismatched",
+     "Its optimum is not the conditional mean of y"),
+    ("regression", "linear", "log(p - y)", "invalid",
+     "Not defined on the whole range of the linear (identity) output"),
+    ("binary", "softmax", "(p - y)**2", "invalid",
+     "No gradient at all where the answer is wrong: nothing to learn from"),
+    ("multiclass", "softmax", "-y*log(p)", "matched",
+     "All three answers are what a matched pair gives"),
+])
+def test_a_typed_formula_is_judged_by_its_answers(problem, activation, text, verdict,
+                                                   headline):
+    result = pairing.verdict(problem, activation, losses.CUSTOM, {"formula": text})
+    assert isinstance(result, pairing.AnsweredPairing)
+    assert (result.verdict, result.headline) == (verdict, headline)
+    assert result.reason == " ".join(result.answers.sentences)
+    assert result.answers.loss == losses.CUSTOM
+
+
+def test_formula_verdicts_are_cached_and_built_ins_keep_their_table():
+    pairing.formula_pairing.cache_clear()
+    first = pairing.formula_pairing("regression", "linear", "abs(p - y)")
+    assert pairing.formula_pairing("regression", "linear", "abs(p - y)") is first
+    assert pairing.formula_pairing.cache_info().hits == 1
+    assert pairing.verdict("binary", "sigmoid", "bce") is pairing.check("binary", "sigmoid",
+                                                                        "bce")
+    # the default formula, when none is given
+    assert pairing.verdict("regression", "linear", losses.CUSTOM).answers.optimum.estimates \
+        == "the conditional mean"

@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer import config as cfg
 from explorer import experiment
-from explorer.ui import compute, estimates, playback, sidebar, state, upload, views
+from explorer.ui import compute, custom, estimates, playback, sidebar, state, upload, views
 
 
 def main() -> None:
@@ -14,7 +14,7 @@ def main() -> None:
     presenting = state.presenting()
     playback.page_style(presenting)
     sidebar.draw()
-    config, notices = state.read_config()
+    config, notices = custom.settle(*state.read_config())
     for notice in notices:
         st.sidebar.warning(notice)
     state.sync_url(config)

@@ -307,4 +307,5 @@ def compare_figures(keys: tuple[RunKey, ...]):
 
 
 def pair_name(config: cfg.Config) -> str:
-    return f"{activations.get(config.output_activation).label} + {losses.get(config.loss).label}"
+    loss = "your formula" if config.loss == losses.CUSTOM else losses.get(config.loss).label
+    return f"{activations.get(config.output_activation).label} + {loss}"

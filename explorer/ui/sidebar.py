@@ -8,7 +8,7 @@ import streamlit as st
 from explorer import activations, datasets, losses, optimizers, pairing, presets
 from explorer import config as cfg
 from explorer.network import MAX_LAYERS, MAX_UNITS
-from explorer.ui import estimates, state, upload
+from explorer.ui import custom, estimates, state, upload
 
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 INIT_SCALES = (0.1, 0.3, 1.0, 3.0, 10.0)
@@ -90,12 +90,15 @@ def draw() -> None:
                  format_func=lambda a: _starred(activations.get(a).label,
                                                 a == default_activation),
                  help="★ marks this problem's default (matched) output.")
-    sb.selectbox("Loss", losses.for_problem(problem), key="loss",
+    sb.selectbox("Loss", [*losses.for_problem(problem), losses.CUSTOM], key="loss",
                  on_change=state.on_loss_change,
-                 format_func=lambda k: _starred(losses.get(k).label, k == default_loss),
+                 format_func=lambda k: custom.LABEL if k == losses.CUSTOM else
+                 _starred(losses.get(k).label, k == default_loss),
                  help="Every loss for this problem; mismatched and invalid ones stay "
                       "selectable so you can watch what goes wrong.")
     activation_now, loss_now = st.session_state["output_activation"], st.session_state["loss"]
+    if loss_now == losses.CUSTOM:
+        custom.draw_formula(sb, problem, activation_now)
     if loss_now == "huber":
         _slider(sb, "Huber δ", "delta",
                 help="Errors smaller than δ are squared, larger ones count linearly. δ is in "
@@ -108,9 +111,13 @@ def draw() -> None:
                if pairing.check(problem, activation_now, k).verdict == "matched"]
     sb.caption(f"Matched with {activations.get(activation_now).label}: "
                f"{', '.join(matched) if matched else 'none for this problem'}.")
-    verdict = pairing.check(problem, activation_now, loss_now)
-    box = {"matched": sb.success, "mismatched": sb.warning, "invalid": sb.error}[verdict.verdict]
-    box(f"**{verdict.verdict.capitalize()}: {verdict.headline}.**  \n{verdict.reason}")
+    if loss_now == losses.CUSTOM:
+        custom.draw_verdict(sb, problem, activation_now)
+    else:
+        verdict = pairing.check(problem, activation_now, loss_now)
+        box = {"matched": sb.success, "mismatched": sb.warning,
+               "invalid": sb.error}[verdict.verdict]
+        box(f"**{verdict.verdict.capitalize()}: {verdict.headline}.**  \n{verdict.reason}")
 
     sb.header("4 · Network")
     sb.text_input("Hidden layers", key="hidden",

@@ -11,7 +11,7 @@ import streamlit as st
 from explorer import activations, demonstration, export, losses, metrics, pairing, presets, tabular
 from explorer import config as cfg
 from explorer.experiment import Run
-from explorer.ui import compute, estimates, playback, state
+from explorer.ui import compute, custom, estimates, playback, state
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
@@ -36,7 +36,7 @@ def header(config: cfg.Config) -> None:
                "train a small network, and watch what the pair does to learning.")
     # shown once, on the run that read the link; the next interaction clears them
     for notice in st.session_state.pop(state.NOTICES, []):
-        st.warning(notice, icon=":material/link:")
+        st.warning(custom.literal(notice), icon=":material/link:")
     lesson_banner(config)
 
 
@@ -72,6 +72,8 @@ def lesson_banner(config: cfg.Config) -> None:
 
 def pair_panel(run: Run) -> None:
     """Why this pair: likelihood, formula, gradient at the output's pre-activation."""
+    if run.config.loss == losses.CUSTOM:
+        return custom.pair_panel(run)
     config, verdict = run.config, run.pairing
     loss = losses.get(config.loss)
     act = activations.get(config.output_activation)
@@ -93,6 +95,8 @@ def pair_panel(run: Run) -> None:
 
 def likelihood_sentence(loss: losses.Loss) -> str:
     """'Negative log-likelihood of: …', or 'Not a likelihood: …' (margin losses, focal)."""
+    if loss.key == losses.CUSTOM:
+        return custom.literal(loss.likelihood_sentence)  # not checked either way
     if loss.likelihood is None:
         return f"**Not a likelihood:** {loss.why_not_likelihood}."
     return f"**Negative log-likelihood of:** {loss.likelihood}."
@@ -421,7 +425,7 @@ def anatomy_view(run: Run) -> None:
                            key="anatomy_target")
     fig = compute.anatomy_figure(compute.key(config), target)
     st.plotly_chart(fig, width="stretch", key="anatomy_chart", config=PLOT_CONFIG)
-    loss = losses.get(config.loss)
+    loss = losses.get(config.loss, **config.loss_params())
     act = activations.get(config.output_activation)
     c1, c2, c3 = st.columns(3)
     with c1:
@@ -432,8 +436,10 @@ def anatomy_view(run: Run) -> None:
         st.latex(rf"\frac{{\partial L}}{{\partial p}} = {loss.grad_formula}")
     with c3:
         st.markdown(f"**Through the {act.label.lower()} output, in z**")
-        st.latex(rf"\frac{{\partial L}}{{\partial z}} = "
-                 rf"{pairing.gradient_at_z(act.key, loss.key)}")
+        chain, *parts = pairing.gradient_at_z(act.key, loss, config.problem).split(r",\quad ")
+        st.latex(rf"\frac{{\partial L}}{{\partial z}} = {chain}")
+        for part in parts:  # softmax: the sum, then dL/dp_k on a line of its own
+            st.latex(part)
     st.caption("z is the output unit's pre-activation, p = a(z) its output. Shaded bands are "
                "where the activation is flat (|a′(z)| below 1% of its peak): there the "
                "gradient reaching the network is dL/dp times almost nothing, so it vanishes "
@@ -454,14 +460,17 @@ def compare_view(run: Run) -> None:
     """Race a few (activation, loss) pairs on the same data, initial weights and batches."""
     config = run.config
     problem = config.problem
+    typed = custom.compare_options(config)
     options = [f"{a}|{k}" for a in activations.OUTPUT_ACTIVATIONS
-               for k in losses.for_problem(problem)]
+               for k in losses.for_problem(problem)] + list(typed)
     key = f"compare_pairs_{problem}"
     if key not in st.session_state:  # set here, not as default=, so a callback may set it
         st.session_state[key] = [f"{a}|{k}" for a, k in pairing.rivals(
             problem, config.output_activation, config.loss)]
 
     def label(option: str) -> str:
+        if option in typed:
+            return typed[option]
         a, k = option.split("|")
         verdict = pairing.check(problem, a, k).verdict
         return f"{activations.get(a).label} + {losses.get(k).label} ({verdict})"
@@ -478,7 +487,8 @@ def compare_view(run: Run) -> None:
     configs, refused = [], []
     for option in chosen:
         a, k = option.split("|")
-        contestant = config.replace(output_activation=a, loss=k)
+        contestant = (custom.contestant(config, a) if k == losses.CUSTOM
+                      else config.replace(output_activation=a, loss=k))
         if (table_now is not None and table_now.target_standardized
                 and not tabular.standardizes_target(problem, k)):
             refused.append(f"{activations.get(a).label} + {losses.get(k).label}")
