@@ -313,7 +313,8 @@ def summary(settings: Config, run: experiment.Run, verdict: pairing.Pairing,
 
 def _loss_settings(settings: Config) -> str:
     """' (tau 0.9, threshold 0.3)': the loss's parameters and a moved threshold, if any."""
-    parts = [f"{key} {value:g}" for key, value in settings.loss_params().items()]
+    parts = [f"{key} {value:g}" for key, value in settings.loss_params().items()
+             if isinstance(value, (int, float))]  # a typed formula is named with the loss
     if settings.decision_threshold() is not None:
         parts.append(f"threshold {settings.decision_threshold():g}")
     return f" ({', '.join(parts)})" if parts else ""
