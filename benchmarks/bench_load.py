@@ -31,8 +31,12 @@ server or a load balancer. The server processes are found from the URL's port (t
 listening on it; for nginx, the upstream ports in the config file of its ``-c`` argument, as
 written by ``deploy/run-local.sh``), or given with ``--server-pids``.
 
-Throughput only measures the server when the server is the bottleneck: with 30 students and
-a long think time the students are. The defaults keep the server busy on a 2-core machine.
+Before measuring, each server opens the link once, not counted (``--no-warmup`` skips it): a
+class clicks a link the teacher opened before. Throughput only measures the server when the
+server is the bottleneck: with 30 students and a long think time the students are. The
+defaults keep the server busy on a 2-core machine. ``--profile DIR`` records the servers with
+py-spy (``pip install py-spy``) and prints where their CPU goes: training, prediction frames,
+PNG encoding, figure building, ``st.cache_data`` copies, figure JSON, Streamlit serialisation.
 
 Run by hand (not part of the tests; bounded by ``--timeout`` per interaction)::
 
@@ -51,6 +55,8 @@ import json
 import os
 import random
 import re
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -327,24 +333,26 @@ def upstream_ports(nginx_conf: Path) -> list[int]:
     return ports
 
 
-def resolve_servers(port: int) -> tuple[list[int], list[int]]:
-    """(app server pids, proxy pids) behind a local port."""
+def resolve_servers(port: int) -> tuple[list[int], list[int], list[int]]:
+    """(app server pids, proxy pids, app server ports) behind a local port."""
     pids = pids_listening(port)
     nginx = [pid for pid in pids if _comm(pid) == "nginx"]
     if not nginx:
-        return pids, []
+        return pids, [], [port] if pids else []
     masters = {pid if _comm(_ppid(pid)) != "nginx" else _ppid(pid) for pid in nginx}
-    proxies, servers = set(nginx) | masters, []
+    proxies, servers, ports = set(nginx) | masters, [], []
     for master in masters:
         # nginx rewrites its title: "nginx: master process /usr/sbin/nginx -c <file> ..."
         argv = " ".join(_cmdline(master)).split()
         conf = Path(argv[argv.index("-c") + 1]) if "-c" in argv else Path("/etc/nginx/nginx.conf")
         with contextlib.suppress(OSError):
             for upstream in upstream_ports(conf):
-                servers += pids_listening(upstream)
+                found = pids_listening(upstream)
+                servers += found
+                ports += [upstream] if found else []
         proxies |= {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
                     and _ppid(int(p.name)) == master}
-    return sorted(set(servers)), sorted(proxies)
+    return sorted(set(servers)), sorted(proxies), ports
 
 
 def cpu_seconds(pid: int) -> float:
@@ -442,6 +450,95 @@ def own_server() -> Iterator[tuple[str, subprocess.Popen]]:
             proc.wait()
 
 
+# ---------------------------------------------------------------- where the CPU goes (py-spy)
+
+
+SPECIFIC = [
+    ("training (explorer.fit)", r"^(fit|run) \(explorer/(training|experiment)\.py"),
+    ("prediction frames (grid forward passes)",
+     r"^compute_frames \(explorer/figures/training\.py"),
+    ("PNG encoding and colour maps",
+     r"^(png_data_uri|colorize|grid_image) \(explorer/figures/raster\.py"),
+    ("boundary iso-lines", r"^iso_lines \(explorer/figures/raster\.py"),
+    ("error surfaces, anatomy", r"\(explorer/(surfaces|anatomy)\.py"),
+    ("st.cache_data: pickling a new result", r"^DataCache\.(write_result|_pickle_result)"),
+    ("st.cache_data: unpickling a hit (figures re-validated)", r"^DataCache\.read_result "),
+    ("st.plotly_chart: figure to JSON to proto", r"\(streamlit/elements/plotly_chart\.py"),
+    ("Streamlit message hashing and serialisation",
+     r"\(streamlit/runtime/(forward_msg_cache|runtime_util)\.py"),
+]
+GENERIC = [
+    ("figure building (Plotly objects)", r"\(explorer/(figures/|ui/compute\.py)"),
+    ("st.cache_data: hashing arguments", r"\(streamlit/runtime/caching/"),
+    ("event loop, websocket sends", r"\((asyncio|uvicorn|starlette|websockets)/"),
+]
+"""Each sample goes to the deepest frame matching a rule; a generic rule never overrides a
+specific one above it (figure building inside a cached function is figure building)."""
+
+
+def categorize(frames: list[str]) -> str:
+    best, specific = None, False
+    for frame in frames:
+        for name, pattern in SPECIFIC:
+            if re.search(pattern, frame):
+                best, specific = name, True
+                break
+        else:
+            for name, pattern in GENERIC:
+                if re.search(pattern, frame) and not specific:
+                    best = name
+                    break
+    if best is None:
+        scripted = any("scriptrunner" in frame for frame in frames)
+        best = ("other script-run work (widgets, deltas, state)" if scripted
+                else "other server threads")
+    return best
+
+
+def breakdown(raw_files: list[Path]) -> dict[str, float]:
+    """Share of the samples by category, from py-spy's raw (collapsed stack) output."""
+    counts: dict[str, int] = {}
+    for path in raw_files:
+        with contextlib.suppress(OSError):
+            for line in path.read_text().splitlines():
+                stack, _, n = line.rpartition(" ")
+                if stack and n.isdigit():
+                    name = categorize(stack.split(";"))
+                    counts[name] = counts.get(name, 0) + int(n)
+    total = sum(counts.values())
+    return {k: v / total for k, v in sorted(counts.items(), key=lambda kv: -kv[1])} if total else {}
+
+
+class Profiler:
+    """py-spy on each server process while the students run (``--profile DIR``).
+
+    ``--gil`` samples only the thread holding the GIL: Python's CPU time, which is nearly all
+    of it here (the matrices are tiny); ``--nonblocking`` does not pause the server."""
+
+    def __init__(self, pids: list[int], out: Path, rate: int = 50):
+        exe = Path(sys.executable).with_name("py-spy")
+        spy = str(exe) if exe.exists() else shutil.which("py-spy")
+        if spy is None:
+            raise SystemExit("--profile needs py-spy (pip install py-spy)")
+        out.mkdir(parents=True, exist_ok=True)
+        self.files = [out / f"py-spy-{pid}.txt" for pid in pids]
+        self.procs = [subprocess.Popen(
+            [spy, "record", "--pid", str(pid), "--gil", "--nonblocking", "--rate", str(rate),
+             "--format", "raw", "--output", str(path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for pid, path in zip(pids, self.files)]
+
+    def stop(self) -> dict[str, float]:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGINT)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        return breakdown(self.files)
+
+
 # ---------------------------------------------------------------- the run and its report
 
 
@@ -455,23 +552,42 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-async def run_students(args, servers: list[int], proxies: list[int]) -> dict:
+async def warm_up(args, urls: list[str]) -> None:
+    """Open the link once on each server directly (not counted): a classroom server has
+    imported the app and trained the shared link's scenario before the class clicks it."""
+    warm: list[Interaction] = []
+    await asyncio.gather(*(student(-1, argparse.Namespace(**{
+        **vars(args), "url": url, "changes": 0, "ramp": 0.0, "assets": False}),
+        random.Random(0), warm) for url in urls))
+    for r in warm:
+        if r.error:
+            print(f"warning: warm-up failed: {r.error}", file=sys.stderr)
+
+
+async def run_students(args, servers: list[int], proxies: list[int],
+                       warm_urls: list[str]) -> dict:
+    if args.warmup:
+        await warm_up(args, warm_urls)
     results: list[Interaction] = []
     rng = random.Random(args.rng_seed)
     sampler = Sampler(servers)
     proxy_cpu0 = {pid: cpu_seconds(pid) for pid in proxies}
+    profiler = Profiler(servers, args.profile) if args.profile and servers else None
     sampling = asyncio.create_task(sampler.run())
     started = time.perf_counter()
     await asyncio.gather(*(student(i, args, random.Random(rng.random()), results)
                            for i in range(args.students)))
     wall = time.perf_counter() - started
     sampling.cancel()
+    profile = profiler.stop() if profiler else {}
     per_server = sampler.finish()
     proxy_cpu = 0.0
     for pid, cpu0 in proxy_cpu0.items():
         with contextlib.suppress(OSError):
             proxy_cpu += cpu_seconds(pid) - cpu0
-    return summarize(args, results, wall, per_server, proxy_cpu, sampler.peak_total / 1024)
+    summary = summarize(args, results, wall, per_server, proxy_cpu, sampler.peak_total / 1024)
+    summary["cpu_breakdown"] = profile
+    return summary
 
 
 def summarize(args, results, wall, per_server, proxy_cpu, peak_total_mb) -> dict:
@@ -528,6 +644,11 @@ def print_report(s: dict) -> None:
     print(f"peak RSS of all servers together: {s['peak_rss_total_mb']:.0f} MB")
     print(f"received {s['received_mb']:.1f} MB over the websockets; "
           f"{s['cached_refs']} messages sent as cache references")
+    if s.get("cpu_breakdown"):
+        per = s["cpu_per_interaction_s"]
+        print("where the servers' Python CPU goes (py-spy --gil samples; s per interaction):")
+        for name, share in s["cpu_breakdown"].items():
+            print(f"  {100 * share:5.1f}%  {share * per:6.3f} s  {name}")
 
 
 def parse_args(argv=None):
@@ -550,23 +671,31 @@ def parse_args(argv=None):
     p.add_argument("--server-pids", default="",
                    help="comma-separated pids to measure (default: found from the URL)")
     p.add_argument("--rng-seed", type=int, default=0, help="seed of the students' choices")
+    p.add_argument("--no-warmup", dest="warmup", action="store_false",
+                   help="measure from a cold server (by default each server first opens the "
+                        "link once, not counted, as a teacher would before class)")
     p.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
+    p.add_argument("--profile", type=Path, metavar="DIR",
+                   help="record the servers with py-spy into DIR and print where the CPU goes")
     return p.parse_args(argv)
 
 
 def measure(args) -> dict:
     wait_healthy(args.url.rstrip("/"), timeout=10)
+    warm_urls = [args.url]
     if args.server_pids:
         servers = [int(p) for p in args.server_pids.split(",") if p.strip()]
         proxies: list[int] = []
     else:
         port = urllib.parse.urlsplit(args.url).port or 80
-        servers, proxies = resolve_servers(port)
+        servers, proxies, ports = resolve_servers(port)
+        if proxies and ports:  # behind nginx: warm each replica directly
+            warm_urls = [f"http://127.0.0.1:{p}" for p in ports]
         if not servers:
             print("warning: no server process found behind the URL (not local, or not "
                   "readable): CPU and memory are not measured; pass --server-pids",
                   file=sys.stderr)
-    return asyncio.run(run_students(args, servers, proxies))
+    return asyncio.run(run_students(args, servers, proxies, warm_urls))
 
 
 def main(argv=None) -> int:
