@@ -85,7 +85,7 @@ if [ -z "${NGINX:-}" ]; then
     NGINX="$(command -v nginx || true)"
     [ -n "$NGINX" ] || NGINX=/usr/sbin/nginx
 fi
-[ -x "$NGINX" ] || { echo "nginx not found (apt-get install nginx-light, or set NGINX)" >&2; exit 1; }
+[ -x "$NGINX" ] || { echo "nginx not found (apt-get install nginx, or set NGINX)" >&2; exit 1; }
 HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-90}"
 
 RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/lfe-run-local.XXXXXX")"

@@ -117,7 +117,7 @@ DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
 
 def require_nginx():
     if not Path(NGINX).exists():
-        message = "nginx is missing: apt-get install nginx-light (scripts/test.sh does)"
+        message = "nginx is missing: apt-get install nginx"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

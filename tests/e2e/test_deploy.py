@@ -29,7 +29,7 @@ BENCH = ROOT / "benchmarks" / "bench_load.py"
 def _require_nginx() -> None:
     if not (Path(NGINX).exists() or any(
             (Path(d) / "nginx").exists() for d in os.environ.get("PATH", "").split(":"))):
-        message = "nginx is missing: apt-get install nginx-light (scripts/test.sh does)"
+        message = "nginx is missing: apt-get install nginx"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
