@@ -94,6 +94,8 @@ class Interaction:
     error: str | None = None
     received_bytes: int = 0
     cached_refs: int = 0
+    server_cpu_s: float | None = None
+    """Server CPU during this interaction (measured only with one student)."""
 
 
 @dataclass
@@ -146,9 +148,14 @@ def change_widget(session: Session, kind: str, rng: random.Random) -> str:
     return described
 
 
+CPU_PROBE: list = []
+"""With one student: a function returning the servers' CPU seconds so far."""
+
+
 async def rerun(ws, session: Session, url: str, timeout: float, kind: str,
                 student: int) -> Interaction:
     """Send one rerun_script and read until script_finished."""
+    cpu_before = CPU_PROBE[0]() if CPU_PROBE else None
     msg = BackMsg()
     client = msg.rerun_script
     client.query_string = session.query
@@ -170,7 +177,10 @@ async def rerun(ws, session: Session, url: str, timeout: float, kind: str,
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             raise TimeoutError(f"no script_finished within {timeout:g} s")
-        data = await asyncio.wait_for(ws.recv(), remaining)
+        try:
+            data = await asyncio.wait_for(ws.recv(), remaining)
+        except TimeoutError:
+            raise TimeoutError(f"no script_finished within {timeout:g} s") from None
         result.received_bytes += len(data)
         fwd = ForwardMsg()
         fwd.ParseFromString(data)
@@ -206,6 +216,9 @@ async def rerun(ws, session: Session, url: str, timeout: float, kind: str,
                 problem = problem or f"script finished with status {status}"
             break
     result.seconds = time.perf_counter() - started
+    if cpu_before is not None:
+        await asyncio.sleep(0.05)  # let the server finish sending (its CPU counts too)
+        result.server_cpu_s = CPU_PROBE[0]() - cpu_before
     if problem:
         result.error = problem
     session.elements = elements
@@ -263,7 +276,7 @@ async def student(number: int, args, rng: random.Random, out: list[Interaction])
                                       user_agent_header=None) as ws:
             out.append(await rerun(ws, session, page_url, args.timeout, kind, number))
             for k in range(args.changes):
-                kind = CHANGES[k % len(CHANGES)]
+                kind = args.kinds[k % len(args.kinds)]
                 await asyncio.sleep(args.think * rng.uniform(0.5, 1.5))
                 change_widget(session, kind, rng)
                 out.append(await rerun(ws, session, page_url, args.timeout, kind, number))
@@ -572,6 +585,9 @@ async def run_students(args, servers: list[int], proxies: list[int],
     rng = random.Random(args.rng_seed)
     sampler = Sampler(servers)
     proxy_cpu0 = {pid: cpu_seconds(pid) for pid in proxies}
+    if args.students == 1 and servers:
+        CPU_PROBE.append(lambda: sum(cpu_seconds(pid) for pid in servers))
+    client_cpu0 = time.process_time()
     profiler = Profiler(servers, args.profile) if args.profile and servers else None
     sampling = asyncio.create_task(sampler.run())
     started = time.perf_counter()
@@ -587,6 +603,7 @@ async def run_students(args, servers: list[int], proxies: list[int],
             proxy_cpu += cpu_seconds(pid) - cpu0
     summary = summarize(args, results, wall, per_server, proxy_cpu, sampler.peak_total / 1024)
     summary["cpu_breakdown"] = profile
+    summary["client_cpu_s"] = time.process_time() - client_cpu0
     return summary
 
 
@@ -594,15 +611,20 @@ def summarize(args, results, wall, per_server, proxy_cpu, peak_total_mb) -> dict
     done = [r for r in results if r.seconds is not None]
     errors = [r for r in results if r.error]
     ok = [r for r in done if not r.error]
+    timeouts = [r for r in results if r.error and r.error.startswith("TimeoutError")]
+    served = len(done) + len(timeouts)  # reruns the servers worked on (timed-out ones too)
     server_cpu = sum(p["cpu_s"] for p in per_server.values())
     planned = args.students * (1 + args.changes)
     by_kind = {}
-    for kind in ("all", "load", *CHANGES):
+    for kind in ("all", "load", *args.kinds):
         times = [r.seconds for r in ok if kind in ("all", r.kind)]
+        cpu = [r.server_cpu_s for r in ok if kind in ("all", r.kind)
+               and r.server_cpu_s is not None]
         by_kind[kind] = {"n": len(times), "p50": percentile(times, 50),
                          "p95": percentile(times, 95),
                          "max": max(times) if times else float("nan"),
-                         "mean": statistics.fmean(times) if times else float("nan")}
+                         "mean": statistics.fmean(times) if times else float("nan"),
+                         "server_cpu_mean": statistics.fmean(cpu) if cpu else None}
     return {
         "url": args.url, "students": args.students, "changes": args.changes,
         "think": args.think, "planned": planned, "completed": len(ok), "errors": len(errors),
@@ -612,7 +634,8 @@ def summarize(args, results, wall, per_server, proxy_cpu, peak_total_mb) -> dict
         "times": by_kind,
         "server_pids": list(per_server), "servers": per_server,
         "server_cpu_s": server_cpu,
-        "cpu_per_interaction_s": server_cpu / len(done) if done else float("nan"),
+        "timeouts": len(timeouts),
+        "cpu_per_interaction_s": server_cpu / served if served else float("nan"),
         "proxy_cpu_s": proxy_cpu,
         "peak_rss_total_mb": peak_total_mb,
         "received_mb": sum(r.received_bytes for r in results) / 1e6,
@@ -625,17 +648,23 @@ def print_report(s: dict) -> None:
           f"think {s['think']:g} s, {s['url']}")
     print(f"server processes: {', '.join(map(str, s['server_pids'])) or 'none found'}")
     print(f"interactions: {s['completed']} ok of {s['planned']} planned, "
-          f"{s['errors']} errors, {s['not_attempted']} not attempted after an error, "
+          f"{s['errors']} errors ({s['timeouts']} timeouts), "
+          f"{s['not_attempted']} not attempted after an error, "
           f"wall {s['wall_s']:.1f} s, "
           f"throughput {s['throughput_per_s']:.2f} interactions/s")
     for message in s["error_messages"]:
         print(f"  error: {message}")
-    print("time to script_finished (s)    p50     p95     max      n")
+    single = any(t["server_cpu_mean"] is not None for t in s["times"].values())
+    print("time to script_finished (s)    p50     p95     max      n"
+          + ("   server CPU s (mean)" if single else ""))
     for kind, t in s["times"].items():
-        print(f"  {kind:<26} {t['p50']:7.2f} {t['p95']:7.2f} {t['max']:7.2f} {t['n']:6d}")
+        cpu = t["server_cpu_mean"]
+        print(f"  {kind:<26} {t['p50']:7.2f} {t['p95']:7.2f} {t['max']:7.2f} {t['n']:6d}"
+              + (f"   {cpu:7.3f}" if cpu is not None else ""))
     per = ", ".join(f"{pid}: {p['cpu_s']:.1f} s" for pid, p in s["servers"].items())
     print(f"server CPU: {s['server_cpu_s']:.1f} s = {s['cpu_per_interaction_s']:.3f} s per "
-          f"interaction ({per}); proxy CPU {s['proxy_cpu_s']:.1f} s")
+          f"interaction served, timed-out ones included ({per}); "
+          f"proxy CPU {s['proxy_cpu_s']:.1f} s")
     for pid, p in s["servers"].items():
         if not p.get("gone"):
             print(f"server {pid} RSS: start {p['rss_start_mb']:.0f} MB, peak "
@@ -643,7 +672,8 @@ def print_report(s: dict) -> None:
                   f"(VmHWM {p['vmhwm_mb']:.0f} MB)")
     print(f"peak RSS of all servers together: {s['peak_rss_total_mb']:.0f} MB")
     print(f"received {s['received_mb']:.1f} MB over the websockets; "
-          f"{s['cached_refs']} messages sent as cache references")
+          f"{s['cached_refs']} messages sent as cache references; "
+          f"client CPU {s['client_cpu_s']:.1f} s")
     if s.get("cpu_breakdown"):
         per = s["cpu_per_interaction_s"]
         print("where the servers' Python CPU goes (py-spy --gil samples; s per interaction):")
@@ -658,6 +688,8 @@ def parse_args(argv=None):
     p.add_argument("--students", type=int, default=30)
     p.add_argument("--changes", type=int, default=3,
                    help="changes per student after the first load (cycling loss, seed, view)")
+    p.add_argument("--kinds", type=lambda text: tuple(text.split(",")), default=CHANGES,
+                   help="the changes to cycle through (default loss,seed,view)")
     p.add_argument("--think", type=float, default=1.0,
                    help="mean think time between changes, seconds (each is 0.5-1.5x this)")
     p.add_argument("--timeout", type=float, default=60.0,
@@ -681,6 +713,9 @@ def parse_args(argv=None):
 
 
 def measure(args) -> dict:
+    unknown = set(args.kinds) - set(CHANGES)
+    if unknown:
+        raise SystemExit(f"unknown change kinds {sorted(unknown)}; known: {', '.join(CHANGES)}")
     wait_healthy(args.url.rstrip("/"), timeout=10)
     warm_urls = [args.url]
     if args.server_pids:

@@ -44,6 +44,8 @@ write_config() {
         echo "    uwsgi_temp_path \"$dir/uwsgi\";"
         echo "    scgi_temp_path \"$dir/scgi\";"
         echo "    include \"$DEPLOY/nginx/maps.conf\";"
+        echo "    proxy_cache_path \"$dir/static-cache\" keys_zone=lfe_static:10m max_size=200m"
+        echo "                     inactive=1d use_temp_path=off;"
         echo "    upstream streamlit {"
         echo "        hash \$lfe_affinity consistent;"
         for replica in "$@"; do
@@ -163,8 +165,10 @@ EOF
 cd "$ROOT"
 for ((i = 0; i < N; i++)); do
     p="${REPLICA_PORTS[$i]}"
-    "$PYTHON" -m streamlit run app.py --server.headless true --server.address 127.0.0.1 \
-        --server.port "$p" --browser.gatherUsageStats false --server.fileWatcherType none \
+    # the flags of deploy/Dockerfile's CMD (tests/test_deploy.py checks they agree)
+    "$PYTHON" -m streamlit run app.py --server.address 127.0.0.1 --server.port "$p" \
+        --server.headless true --browser.gatherUsageStats false \
+        --server.fileWatcherType none --runner.postScriptGC false \
         > "$RUN_DIR/replica-$((i + 1)).log" 2>&1 &
     PIDS+=("$!")
 done

@@ -184,6 +184,14 @@ def test_sessions_are_sticky_on_a_cookie_not_the_client_address():
     assert "add_header Set-Cookie $lfe_affinity_set_cookie always;" in LOCATIONS
 
 
+def test_static_assets_are_cached_by_nginx():
+    static = re.search(r"location /static/ \{(.*?)\}", LOCATIONS, re.S)
+    assert static and "proxy_cache lfe_static;" in static.group(1)
+    assert "add_header" not in static.group(1), "would drop the server-level Set-Cookie"
+    for text in (NGINX_CONF, generated_config(2, 18600)):
+        assert re.search(r"proxy_cache_path \S+ keys_zone=lfe_static:", text)
+
+
 def generated_config(replicas: int, port: int, directory: Path | None = None) -> str:
     import tempfile
 
@@ -215,11 +223,13 @@ def test_nginx_accepts_the_generated_config(tmp_path):
 
 
 def test_nginx_accepts_the_compose_config(tmp_path):
-    """deploy/nginx/nginx.conf as the container sees it, with its includes and temp paths
-    pointed here and the Compose service name replaced by loopback."""
+    """deploy/nginx/nginx.conf as the container sees it, with its includes, temp and cache
+    paths pointed here and the Compose service name replaced by loopback."""
     require_nginx()
     text = NGINX_CONF.replace("/etc/nginx/lfe/", f"{DEPLOY}/nginx/")
     text = text.replace("server app:8501", "server 127.0.0.1:8501")
+    text = text.replace("/var/cache/nginx/", f"{tmp_path}/cache/")  # exists in nginx's image
+    (tmp_path / "cache").mkdir()
     temp = "".join(f"    {kind}_temp_path {tmp_path}/{kind};\n"
                    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     text = text.replace("http {\n", "http {\n" + temp, 1)
@@ -248,6 +258,23 @@ def test_dockerfile_builds_a_non_root_streamlit_image():
     assert cmd[cmd.index("--server.port") + 1] == str(APP_PORT)
     assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
     assert re.search(rf"(?m)^EXPOSE {APP_PORT}\s*$", DOCKERFILE)
+
+
+def _flags(argv: list[str]) -> dict[str, str]:
+    return {argv[i]: argv[i + 1] for i in range(len(argv) - 1) if argv[i].startswith("--")}
+
+
+def test_local_replicas_start_like_the_container():
+    cmd = json.loads(re.search(r"(?ms)^CMD (\[.*?\])\s*$",
+                               DOCKERFILE.replace("\\\n", "")).group(1))
+    script = (DEPLOY / "run-local.sh").read_text().replace("\\\n", " ")
+    line = re.search(r'"\$PYTHON" -m streamlit run app\.py ([^>]*)>', script).group(1)
+    local = _flags(line.split())
+    container = _flags(cmd)
+    for where in (local, container):
+        where.pop("--server.address"), where.pop("--server.port")
+    assert local == container
+    assert container["--runner.postScriptGC"] == "false"
 
 
 def test_dockerfile_copies_what_exists_and_the_ignore_file_lets_it_through():
