@@ -1,0 +1,373 @@
+"""deploy/ checked without Docker or Kubernetes: the files parse, agree with each other and
+with .streamlit/config.toml, and nginx accepts the config deploy/run-local.sh generates."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+APP_PORT = 8501
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import bench_load  # noqa: E402
+
+# ---------------------------------------------------------------- a small YAML reader
+
+
+def parse_yaml(text: str):
+    """The block-style YAML subset the files in deploy/ use: nested mappings and sequences,
+    plain or quoted scalars, JSON-style flow lists. Cross-checked with PyYAML when present."""
+    lines = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        assert "\t" not in raw, f"line {number}: a tab in YAML"
+        lines.append([len(raw) - len(raw.lstrip(" ")), raw.strip()])
+    value, end = _block(lines, 0, lines[0][0])
+    assert end == len(lines), f"unparsed YAML from: {lines[end][1]!r}"
+    return value
+
+
+def _scalar(text: str):
+    if text.startswith(("[", '"')):
+        return json.loads(text)
+    if text.startswith("'") and text.endswith("'"):
+        return text[1:-1]
+    if text in ("true", "false"):
+        return text == "true"
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    return text
+
+
+def _is_pair(text: str) -> bool:
+    return re.match(r"^[\w.\-/]+:( |$)", text) is not None
+
+
+def _block(lines, i, indent):
+    if lines[i][1].startswith("- "):
+        items = []
+        while i < len(lines) and lines[i][0] == indent and lines[i][1].startswith("- "):
+            item = lines[i][1][2:].strip()
+            if _is_pair(item):  # "- name: x" opens a mapping two columns in
+                lines[i] = [indent + 2, item]
+                value, i = _block(lines, i, indent + 2)
+            else:
+                value, i = _scalar(item), i + 1
+            items.append(value)
+        return items, i
+    mapping = {}
+    while i < len(lines) and lines[i][0] == indent and not lines[i][1].startswith("- "):
+        assert _is_pair(lines[i][1]), f"not a key: {lines[i][1]!r}"
+        key, _, rest = lines[i][1].partition(":")
+        rest = rest.strip()
+        if rest:
+            mapping[key], i = _scalar(rest), i + 1
+        elif i + 1 < len(lines) and lines[i + 1][0] > indent:
+            mapping[key], i = _block(lines, i + 1, lines[i + 1][0])
+        else:
+            mapping[key], i = None, i + 1
+    return mapping, i
+
+
+def load_yaml(path: Path):
+    text = path.read_text()
+    parsed = parse_yaml(text)
+    try:
+        import yaml
+    except ImportError:
+        return parsed
+    assert parsed == yaml.safe_load(text), f"{path.name}: the small reader disagrees with PyYAML"
+    return parsed
+
+
+# ---------------------------------------------------------------- shared facts
+
+
+def streamlit_config() -> dict:
+    return tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+
+
+def nginx_directive(text: str, name: str) -> list[str]:
+    code = re.sub(r"#[^\n]*", "", text)
+    return [m.strip() for m in re.findall(rf"(?m)^\s*{name}\s+([^;]+);", code)]
+
+
+def megabytes(size: str) -> float:
+    number, unit = re.fullmatch(r"(\d+)([kKmMgG]?)", size).groups()
+    return int(number) / {"k": 1024, "m": 1, "g": 1 / 1024, "": 2**20}[unit.lower()]
+
+
+LOCATIONS = (DEPLOY / "nginx" / "locations.conf").read_text()
+MAPS = (DEPLOY / "nginx" / "maps.conf").read_text()
+NGINX_CONF = (DEPLOY / "nginx" / "nginx.conf").read_text()
+DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
+
+
+def require_nginx():
+    if not Path(NGINX).exists():
+        message = "nginx is missing: apt-get install nginx"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+# ---------------------------------------------------------------- Streamlit settings
+
+
+def test_streamlit_settings_suit_a_shared_deployment():
+    conf = streamlit_config()
+    server, client = conf["server"], conf["client"]
+    assert 1 <= server["maxUploadSize"] <= 10, "a small upload limit for a class"
+    assert server["enableXsrfProtection"] is True
+    assert server["fileWatcherType"] == "none"
+    assert server["headless"] is True
+    assert client["showErrorDetails"] in ("none", "type"), "no tracebacks for students"
+    assert client["toolbarMode"] == "minimal"
+    assert conf["theme"]["base"] == "light" and conf["theme"]["primaryColor"] == "#2563eb"
+
+
+def test_show_error_details_is_a_value_streamlit_knows():
+    from streamlit.config import ShowErrorDetailsConfigOptions
+
+    valid = {option.value for option in ShowErrorDetailsConfigOptions}
+    assert streamlit_config()["client"]["showErrorDetails"] in valid
+
+
+# ---------------------------------------------------------------- nginx
+
+
+def test_upload_limit_of_nginx_matches_streamlit():
+    # Streamlit accepts a body of maxUploadSize plus 1 MB of multipart framing
+    (size,) = nginx_directive(LOCATIONS, "client_max_body_size")
+    assert megabytes(size) == streamlit_config()["server"]["maxUploadSize"] + 1
+
+
+def test_websocket_route_upgrades_and_stays_open():
+    stream = re.search(r"location /_stcore/stream \{(.*?)\}", LOCATIONS, re.S)
+    assert stream, "a location for Streamlit's websocket"
+    assert "proxy_http_version 1.1" in LOCATIONS
+    assert "proxy_set_header Upgrade $http_upgrade" in LOCATIONS
+    assert "proxy_set_header Connection $connection_upgrade" in LOCATIONS
+    assert re.search(r"map \$http_upgrade \$connection_upgrade \{[^}]*default upgrade;", MAPS)
+    timeouts = re.findall(r"proxy_read_timeout (\d+)s", stream.group(1))
+    assert timeouts and int(timeouts[0]) >= 3600
+
+
+def test_host_header_keeps_the_port():
+    # Streamlit compares Origin with Host for the websocket: $host would drop the port
+    assert "proxy_set_header Host $http_host;" in LOCATIONS
+
+
+def test_health_is_routed():
+    assert re.search(r"location = /_stcore/health \{[^}]*proxy_pass http://streamlit;",
+                     LOCATIONS)
+
+
+def test_sessions_are_sticky_on_a_cookie_not_the_client_address():
+    for text in (NGINX_CONF, generated_config(2, 18600)):
+        upstream = re.search(r"upstream streamlit \{(.*?)\}", text, re.S).group(1)
+        assert "hash $lfe_affinity consistent;" in upstream
+        assert "ip_hash" not in re.sub(r"#[^\n]*", "", upstream)
+    assert re.search(r"map \$cookie_lfe_affinity \$lfe_affinity \{", MAPS)
+    assert "add_header Set-Cookie $lfe_affinity_set_cookie always;" in LOCATIONS
+
+
+def test_static_assets_are_cached_by_nginx():
+    static = re.search(r"location /static/ \{(.*?)\}", LOCATIONS, re.S)
+    assert static and "proxy_cache lfe_static;" in static.group(1)
+    assert "add_header" not in static.group(1), "would drop the server-level Set-Cookie"
+    for text in (NGINX_CONF, generated_config(2, 18600)):
+        assert re.search(r"proxy_cache_path \S+ keys_zone=lfe_static:", text)
+
+
+def generated_config(replicas: int, port: int, directory: Path | None = None) -> str:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = directory or Path(tmp)
+        subprocess.run(["bash", str(DEPLOY / "run-local.sh"), "--config", str(replicas),
+                        str(port), str(target)], check=True, timeout=30)
+        return (target / "nginx.conf").read_text()
+
+
+def test_generated_config_lists_each_replica_and_the_loopback_listener(tmp_path):
+    text = generated_config(3, 18600, tmp_path)
+    assert bench_load.upstream_ports(tmp_path / "nginx.conf") == [18601, 18602, 18603]
+    assert "listen 127.0.0.1:18600;" in text
+    assert "daemon off;" in text
+    for directive in ("pid", "error_log", "client_body_temp_path", "proxy_temp_path"):
+        assert str(tmp_path) in nginx_directive(text, directive)[0]
+    assert f'include "{DEPLOY}/nginx/maps.conf";' in text
+    assert f'include "{DEPLOY}/nginx/locations.conf";' in text
+
+
+def test_nginx_accepts_the_generated_config(tmp_path):
+    require_nginx()
+    generated_config(2, 18600, tmp_path)
+    result = subprocess.run(
+        [NGINX, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path),
+         "-e", str(tmp_path / "error.log")], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+
+
+def test_nginx_accepts_the_compose_config(tmp_path):
+    """deploy/nginx/nginx.conf as the container sees it, with its includes, temp and cache
+    paths pointed here and the Compose service name replaced by loopback."""
+    require_nginx()
+    text = NGINX_CONF.replace("/etc/nginx/lfe/", f"{DEPLOY}/nginx/")
+    text = text.replace("server app:8501", "server 127.0.0.1:8501")
+    text = text.replace("/var/cache/nginx/", f"{tmp_path}/cache/")  # exists in nginx's image
+    (tmp_path / "cache").mkdir()
+    temp = "".join(f"    {kind}_temp_path {tmp_path}/{kind};\n"
+                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    text = text.replace("http {\n", "http {\n" + temp, 1)
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    result = subprocess.run(
+        [NGINX, "-t", "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "error.log"),
+         "-g", f"pid {tmp_path}/nginx.pid;"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------- Dockerfile and Compose
+
+
+def test_dockerfile_builds_a_non_root_streamlit_image():
+    assert re.search(r"(?m)^FROM python:3\.11-slim\s*$", DOCKERFILE)
+    assert re.search(r"(?m)^COPY requirements\.txt ", DOCKERFILE)
+    assert re.search(r"(?m)^RUN .*pip install -r requirements\.txt", DOCKERFILE)
+    users = re.findall(r"(?m)^USER (\S+)", DOCKERFILE)
+    assert users and users[-1] not in ("root", "0")
+    assert "/_stcore/health" in re.search(r"(?ms)^HEALTHCHECK .*?\n(?=\S|\Z)",
+                                          DOCKERFILE).group(0)
+    cmd = json.loads(re.search(r"(?ms)^CMD (\[.*?\])\s*$",
+                               DOCKERFILE.replace("\\\n", "")).group(1))
+    assert cmd[:5] == ["python", "-m", "streamlit", "run", "app.py"]
+    assert cmd[cmd.index("--server.port") + 1] == str(APP_PORT)
+    assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
+    assert re.search(rf"(?m)^EXPOSE {APP_PORT}\s*$", DOCKERFILE)
+
+
+def _flags(argv: list[str]) -> dict[str, str]:
+    return {argv[i]: argv[i + 1] for i in range(len(argv) - 1) if argv[i].startswith("--")}
+
+
+def test_local_replicas_start_like_the_container():
+    cmd = json.loads(re.search(r"(?ms)^CMD (\[.*?\])\s*$",
+                               DOCKERFILE.replace("\\\n", "")).group(1))
+    script = (DEPLOY / "run-local.sh").read_text().replace("\\\n", " ")
+    line = re.search(r'"\$PYTHON" -m streamlit run app\.py ([^>]*)>', script).group(1)
+    local = _flags(line.split())
+    container = _flags(cmd)
+    for where in (local, container):
+        where.pop("--server.address"), where.pop("--server.port")
+    assert local == container
+    assert container["--runner.postScriptGC"] == "false"
+
+
+def test_dockerfile_copies_what_exists_and_the_ignore_file_lets_it_through():
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
+    for source in re.findall(r"(?m)^COPY (?:--\S+ )*(\S+) ", DOCKERFILE):
+        assert (ROOT / source).exists(), source
+        assert f"!{source.rstrip('/')}" in {line.rstrip("/") for line in ignore}, source
+
+
+def test_compose_runs_replicas_behind_nginx():
+    compose = load_yaml(DEPLOY / "compose.yaml")
+    app, nginx = compose["services"]["app"], compose["services"]["nginx"]
+    assert app["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
+    assert re.fullmatch(r"\$\{REPLICAS:-[2-9]\}|[2-9]", str(app["deploy"]["replicas"]))
+    assert str(APP_PORT) in app["expose"]
+    assert "/_stcore/health" in " ".join(app["healthcheck"]["test"])
+    assert nginx["depends_on"]["app"]["condition"] == "service_healthy"
+    mounts = {v.split(":")[1]: (DEPLOY / v.split(":")[0]).resolve() for v in nginx["volumes"]}
+    assert mounts["/etc/nginx/nginx.conf"] == DEPLOY / "nginx" / "nginx.conf"
+    for included in re.findall(r"include (/etc/nginx/lfe/\S+);", NGINX_CONF):
+        assert mounts[included].exists(), included
+    assert f"server app:{APP_PORT}" in NGINX_CONF
+
+
+# ---------------------------------------------------------------- Kubernetes
+
+
+def k8s(name: str) -> dict:
+    return load_yaml(DEPLOY / "k8s" / name)
+
+
+def test_deployment_probes_health_and_runs_as_non_root():
+    deployment = k8s("deployment.yaml")
+    assert deployment["apiVersion"] == "apps/v1" and deployment["kind"] == "Deployment"
+    spec = deployment["spec"]
+    assert spec["replicas"] >= 2
+    assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+    pod = spec["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    assert [p["containerPort"] for p in container["ports"]] == [APP_PORT]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/_stcore/health"
+
+
+def test_service_keeps_client_affinity_and_selects_the_pods():
+    service, deployment = k8s("service.yaml"), k8s("deployment.yaml")
+    assert service["kind"] == "Service"
+    assert service["spec"]["sessionAffinity"] == "ClientIP"
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert service["spec"]["selector"].items() <= labels.items()
+    port_names = {p["name"] for p in deployment["spec"]["template"]["spec"]["containers"][0]
+                  ["ports"]}
+    assert service["spec"]["ports"][0]["targetPort"] in port_names
+
+
+def test_ingress_has_cookie_affinity_and_the_proxy_limits():
+    ingress, service = k8s("ingress.yaml"), k8s("service.yaml")
+    notes = ingress["metadata"]["annotations"]
+    prefix = "nginx.ingress.kubernetes.io/"
+    assert notes[prefix + "affinity"] == "cookie"
+    assert notes[prefix + "session-cookie-name"]
+    assert megabytes(notes[prefix + "proxy-body-size"]) == \
+        streamlit_config()["server"]["maxUploadSize"] + 1
+    assert int(notes[prefix + "proxy-read-timeout"]) >= 3600
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend["name"] == service["metadata"]["name"]
+    assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
+
+
+def test_kustomization_lists_every_manifest():
+    listed = set(k8s("kustomization.yaml")["resources"])
+    assert listed == {p.name for p in (DEPLOY / "k8s").glob("*.yaml")} - {"kustomization.yaml"}
+
+
+# ---------------------------------------------------------------- run-local.sh and the bench
+
+
+def test_run_local_script_is_valid_bash_and_rejects_bad_arguments():
+    subprocess.run(["bash", "-n", str(DEPLOY / "run-local.sh")], check=True, timeout=30)
+    for args in ([], ["two", "8600"], ["2"], ["0", "8600"], ["2", "99999"]):
+        result = subprocess.run(["bash", str(DEPLOY / "run-local.sh"), *args],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode == 2 and "usage" in result.stderr, args
+    script = (DEPLOY / "run-local.sh").read_text()
+    assert "trap cleanup EXIT" in script and "trap 'exit 143' TERM" in script
+
+
+def test_bench_percentiles_and_profile_categories():
+    assert bench_load.percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert bench_load.percentile([5.0], 95) == 5.0
+    stack = ["main (explorer/ui/__init__.py:24)", "training_figure (explorer/ui/compute.py:150)",
+             "training_figure (explorer/figures/training.py:120)",
+             "png_data_uri (explorer/figures/raster.py:50)"]
+    assert bench_load.categorize(stack) == "PNG encoding and colour maps"
+    assert bench_load.categorize(stack[:3]) == "figure building (Plotly objects)"
