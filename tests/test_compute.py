@@ -50,3 +50,28 @@ def test_a_single_entry_larger_than_the_bound_is_still_kept():
 def test_keys_are_the_frozen_config_and_the_upload():
     assert key() == key() and hash(key()) == hash(key())
     assert RunKey(cfg.DEFAULT, "abc") != RunKey(cfg.DEFAULT, "abd")
+
+
+def test_students_opening_the_same_new_link_at_once_train_it_once(monkeypatch):
+    import threading
+
+    from explorer import experiment
+
+    calls = []
+    original = experiment.run
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "run", counted)
+    cache = RunCache(max_entries=4)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_train(key(seed=9))))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and len(results) == 4
+    assert all(run is results[0] for run in results)

@@ -100,13 +100,28 @@ class RunCache(LRU):
 
     def __init__(self, max_entries: int = CACHE_ENTRIES, max_bytes: float = CACHE_BYTES):
         super().__init__(max_entries, max_bytes, run_bytes)
+        self._locks: dict = {}
+        self._locks_guard = threading.Lock()
+
+    def _key_lock(self, key) -> threading.Lock:
+        with self._locks_guard:
+            if len(self._locks) > 4 * self.max_entries:
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            return self._locks.setdefault(key, threading.Lock())
 
     def get_or_train(self, key: RunKey, progress=None, watch=None) -> experiment.Run:
         run = self.get(key)
-        if run is None:
-            table = UPLOADS.get(key.upload) if key.upload else None
-            run = experiment.run(key.config, progress=progress, table=table, watch=watch)
-            self.put(key, run)
+        if run is not None:
+            return run
+        # one training per key: students opening the same new link at once wait for the
+        # first one's run instead of each training it again
+        with self._key_lock(key):
+            run = self.get(key)
+            if run is None:
+                table = UPLOADS.get(key.upload) if key.upload else None
+                run = experiment.run(key.config, progress=progress, table=table,
+                                     watch=watch)
+                self.put(key, run)
         return run
 
 
