@@ -45,7 +45,8 @@ def bar_html(target: str, run_key: str, redraw: bool = False, autoplay: bool = F
     ``autoplay``); ``redraw`` as for the figure's frames (True for 3-D surfaces).
     """
     speeds = "".join(
-        f'<button type="button" data-speed="{value}" aria-pressed="{value == "1"}">'
+        f'<button type="button" data-speed="{value}" '
+        f'aria-pressed="{str(value == "1").lower()}">'
         f"{text}</button>" for value, text in SPEEDS)
     attrs = (f'data-target="{html.escape(target)}" data-run="{html.escape(run_key)}" '
              f'data-redraw="{int(redraw)}" data-autoplay="{int(autoplay)}" data-speed="1"')

@@ -16,7 +16,7 @@ from explorer import anatomy, calibration, datasets, losses, metrics, pairing
 from explorer import config as cfg
 from explorer.experiment import Run
 from explorer.figures import calibration as figures
-from explorer.ui import compute, state
+from explorer.ui import compute, playback, state
 
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 NOMINAL_BAND = 0.8
@@ -89,6 +89,24 @@ def calibration_figure(key: compute.RunKey):
     return fig
 
 
+def _calibration_numbers(r, train, part: str) -> None:
+    """ECE, Brier score and overconfidence at the last epoch, and the training ECE."""
+    cols = st.columns(4)
+    cols[0].metric(f"ECE, {part}", f"{r.ece[-1]:.3f}",
+                   help="Expected calibration error: the count-weighted mean gap between "
+                        "the observed share and the mean prediction over 10 bins. 0 is "
+                        "perfectly calibrated.")
+    cols[1].metric(f"Brier score, {part}", f"{r.brier[-1]:.3f}",
+                   help="Mean squared error of the probabilities (for several classes "
+                        "summed over classes): lower is better, calibration and "
+                        "sharpness together.")
+    cols[2].metric(f"Overconfidence, {part}", f"{round(r.overconfidence[-1], 3) + 0.0:+.3f}",
+                   help="Mean confidence in the predicted class minus accuracy: above 0 "
+                        "the model claims more than it delivers.")
+    if train is not None:
+        cols[3].metric("ECE, training", f"{train.ece[-1]:.3f}")
+
+
 def calibration_view(run: Run) -> None:
     """The reliability diagram over training, ECE and Brier; precision and recall (binary)."""
     config = run.config
@@ -105,27 +123,22 @@ def calibration_view(run: Run) -> None:
                 "says why.", icon=":material/info:")
     else:
         r, train, part = _reliability(compute.key(config))
-        cols = st.columns(4)
-        cols[0].metric(f"ECE, {part}", f"{r.ece[-1]:.3f}",
-                       help="Expected calibration error: the count-weighted mean gap between "
-                            "the observed share and the mean prediction over 10 bins. 0 is "
-                            "perfectly calibrated.")
-        cols[1].metric(f"Brier score, {part}", f"{r.brier[-1]:.3f}",
-                       help="Mean squared error of the probabilities (for several classes "
-                            "summed over classes): lower is better, calibration and "
-                            "sharpness together.")
-        cols[2].metric(f"Overconfidence, {part}", f"{round(r.overconfidence[-1], 3) + 0.0:+.3f}",
-                       help="Mean confidence in the predicted class minus accuracy: above 0 "
-                            "the model claims more than it delivers.")
-        if train is not None:
-            cols[3].metric("ECE, training", f"{train.ece[-1]:.3f}")
+        presenting = state.presenting()
+        if not presenting:  # on stage the chart takes the room; its slider shows the epoch
+            _calibration_numbers(r, train, part)
         st.plotly_chart(calibration_figure(compute.key(config)), width="stretch",
+                        height="stretch" if presenting else "content",
                         key="calibration_chart", config=PLOT_CONFIG)
+        playback.bar("calibration_chart", f"{config.key()}:calibration",
+                     autoplay=bool(st.session_state.get(state.AUTOPLAY, True)))
+        if presenting:
+            return
         kind, share = (("the predicted probability of class 1", "that really are class 1")
                        if r.kind == "binary" else
                        ("the confidence in the top class (top-label calibration)",
                         "whose top class is right"))
-        st.caption(f"Press Play to replay training. Each bar is one bin of {kind}: its height "
+        st.caption(f"Press Play (or space) to replay training. Each bar is one bin of {kind}: "
+                   "its height "
                    f"is the share of those points {share}, the red part the gap to the bin's "
                    "mean prediction. A calibrated model keeps the bars on the diagonal. "
                    f"{reason}")

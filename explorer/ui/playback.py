@@ -21,6 +21,7 @@ header[data-testid="stHeader"] { display: none !important; }
   padding-bottom: 0.2rem !important; max-width: 100% !important; }
 /* the chart fills the window under the one-line header, above the playback bar */
 .st-key-train_chart, .st-key-surface_chart { height: max(380px, calc(100vh - 150px)); }
+.st-key-calibration_chart { height: max(380px, calc(100vh - 150px)); }
 </style>
 """
 
