@@ -213,6 +213,11 @@ def applies(problem: str, activation: str, loss: str,
         return False, (f"{loss_obj.label} is a margin loss: its optimum is a score beyond the "
                        "margin, not the probability of a class, so squeezing it through "
                        f"{activation} does not give calibrated probabilities.")
+    if loss == "focal":
+        return True, ("Focal loss is not a proper scoring rule, with or without α: (1 − p_t)^γ "
+                      "discounts confident answers, so its optimum lies between the true "
+                      "frequency and 0.5, and a class weight α shifts it further. The outputs "
+                      "are probabilities, but not calibrated by design.")
     alpha = loss_obj.params.get("alpha")
     if alpha == 0.5:
         return True, ("α = 0.5 weighs both classes alike (it halves the loss): the optimum, "
@@ -223,10 +228,6 @@ def applies(problem: str, activation: str, loss: str,
                       "frequency q to αq / (αq + (1 − α)(1 − q)): the outputs are "
                       f"probabilities of a reweighted problem, {side} the observed "
                       "frequencies (remove_class_weight undoes it for cross-entropy).")
-    if loss == "focal":
-        return True, ("Focal loss is not a proper scoring rule: (1 − p_t)^γ discounts "
-                      "confident answers, so its optimum lies between the true frequency and "
-                      "0.5. The outputs are probabilities, but under-confident by design.")
     if loss_obj.proper:
         what = ("the Brier score" if loss == "mse" else "the negative log-likelihood")
         return True, (f"{loss_obj.label} on {wanted} outputs is {what}, a proper scoring "

@@ -27,7 +27,7 @@ SATURATION_SHOWN = frozenset({
 the test trains each on several seeds. A pair not listed gets no promise in the app."""
 
 OUTPUT_SLOPE = {"sigmoid": ("p(1 − p)", 0.25), "tanh": ("1 − p²", 1.0),
-                "softmax": ("p(1 − p) of each class", 0.25)}
+                "softmax": ("p_j(δ_jk − p_k) (the softmax's Jacobian)", 0.25)}
 """The factor a saturating output multiplies every gradient by (its derivative), and its
 largest value (at z = 0)."""
 

@@ -558,8 +558,9 @@ EXAMPLES: tuple[Example, ...] = (
             formula="-(y*log(p) + (1 - y)*log(1 - p))", problem="binary",
             activation="sigmoid", dataset="moons",
             lesson="Typed by hand it trains exactly like the built-in binary cross-entropy "
-                   "(the same history to about 1e-12), as long as p stays inside "
-                   "[1e-7, 1 − 1e-7], where the built-in's clipping is inactive."),
+                   "(the same history to about 1e-12) as long as the sigmoid's output does "
+                   "not round to exactly 0 or 1, where the typed log(p) becomes infinite "
+                   "(the built-in works from z and never does)."),
 )
 
 

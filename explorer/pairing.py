@@ -72,9 +72,11 @@ LINKS: tuple[Link, ...] = (
          grad_z=r"\operatorname{sign}(p - y)", estimates="the conditional median"),
     Link(problem="regression", activation="linear", loss="huber",
          grad_z=r"\operatorname{clip}(p - y, -\delta, \delta)",
-         estimates="a centre between the conditional mean and median"),
+         estimates="a robust centre (an M-estimate): the mean and median for symmetric "
+                   "noise, usually between them for skewed noise"),
     Link(problem="regression", activation="linear", loss="log_cosh", grad_z=r"\tanh(p - y)",
-         estimates="a centre between the conditional mean and median"),
+         estimates="a robust centre (an M-estimate): the mean and median for symmetric "
+                   "noise, usually between them for skewed noise"),
     Link(problem="binary", activation="sigmoid", loss="bce", grad_z=r"p - y",
          estimates="the probability of class 1", canonical=True, default=True),
     Link(problem="binary", activation="sigmoid", loss="focal",
@@ -94,7 +96,8 @@ LINKS: tuple[Link, ...] = (
          estimates="the probability of each class", canonical=True),
     Link(problem="multiclass", activation="linear", loss="categorical_hinge",
          grad_z=r"[\text{margin violated}]\,(e_{j^*} - e_{y})",
-         estimates="the class, as the highest score"),
+         estimates="the class, as the highest score, where one class has more than half "
+                   "the probability (with no majority its minimum is at equal scores)"),
     Link(problem="counts", activation="exp", loss="poisson", grad_z=r"p - y",
          estimates="the mean count", canonical=True, default=True),
     Link(problem="counts", activation="softplus", loss="poisson",
@@ -210,8 +213,15 @@ def probe(problem: str, activation: str, loss: str | losses.Loss,
         _, dz, _ = objective.value_and_dz(z[[0, -1]], _repeat(y, 2))
     grads = np.abs(dz[:, 0]) * 2  # the batch mean over 2 samples back to one sample
     defined = bool(np.all(np.isfinite(values)))
-    # classes: the true class's unit at z = -8; numbers: both ends
-    wrong = [0] if problem in ("binary", "multiclass") else [0, 1]
+    # classes: the true class's unit at z = -8; numbers: the ends whose prediction is far
+    # from the target (a bounded output's upper end may sit right on it: not wrong there)
+    if problem in ("binary", "multiclass"):
+        wrong = [0]
+    else:
+        with np.errstate(all="ignore"):
+            ends = objective.outputs(z[[0, -1]])[:, 0]
+        far = np.abs(ends - PROBE_TARGETS[problem]) >= 0.5
+        wrong = [i for i in (0, 1) if far[i]] or [0, 1]
     grads = np.where(np.isfinite(grads), grads, 0.0)
     index = min(wrong, key=lambda i: grads[i])
     target = PROBE_TARGETS.get(problem, 1.0)
@@ -616,7 +626,7 @@ def _gradient(base: Objective) -> GradientAnswer:
                     "way: gradient descent pushes the output further from the answer.")
     else:
         sentence = (f"Where the answer is confidently wrong |dL/dz| = {shown}: it does not "
-                    "vanish, so the worst mistakes are corrected fastest.")
+                    "vanish, so the worst mistakes keep being corrected.")
     ok = not any(c.vanishes or c.wrong_way for c in cases)
     return GradientAnswer(ok, tuple(cases), sentence)
 
@@ -698,9 +708,13 @@ def _matched_reason(row: Link, act, loss) -> str:
     if row.canonical:
         gradient = (f"${row.grad_z}$: proportional to the error, largest exactly where the "
                     "prediction is most wrong")
+    elif loss.margin and loss.key == "squared_hinge":
+        gradient = (f"${row.grad_z}$: a push proportional to the margin violation, which "
+                    "shrinks to 0 once a point's score is at least 1 on its own side")
     elif loss.margin:
         gradient = (f"${row.grad_z}$: a constant push until a point is beyond the margin "
-                    "(score at least 1 on its own side), then nothing")
+                    "(its score at least 1 on its own side, for several classes at least 1 "
+                    "above every other class and above 0), then nothing")
     else:
         measured = probe(row.problem, row.activation, row.loss)
         gradient = (f"${row.grad_z}$, which stays large where the prediction is confidently "
@@ -749,9 +763,9 @@ def _margin_failure(problem, act, loss):
     if problem == "binary" and act.key in NON_NEGATIVE:
         return (f"{act.label} never reaches the −1 side of the margin",
                 f"{loss.label} reads the labels as −1 and +1 and classifies by the sign of "
-                f"the output, but {act.label} outputs are never negative: class 0 is only "
-                "predicted by a tie at 0 and its loss never drops below 1. Use a linear "
-                "output.")
+                f"the output, but {act.label} outputs are never negative: class 0 is never "
+                "predicted (a ReLU only by an output of exactly 0) and its loss never drops "
+                "below 1. Use a linear output.")
     if act.key in SATURATING:
         unreachable = ("the true class's probability can never beat another's by 1"
                        if act.key == "softmax" else
@@ -812,22 +826,27 @@ def _alternative(problem: str, loss: str) -> tuple[str, str]:
 def _noise_failure(problem, act, loss):
     if problem in ("binary", "multiclass") and loss.key == "mse":
         labels = "0/1 labels" if problem == "binary" else "one-hot labels"
-        if act.output_range[1] <= 1 and act.output_range[0] >= 0:
+        brier = ("the Brier score" if problem == "binary"
+                 else "the Brier score divided by the number of classes")
+        probabilities = (act.key == "sigmoid" and problem == "binary") or act.key == "softmax"
+        if probabilities:
+            optimum = ("its optimum is still the class probability, so a well-fitted output "
+                       "is calibrated")
             cost = ("a confidently wrong point costs at most 1 per output, where "
                     "cross-entropy charges without bound")
-        elif act.output_range[0] >= 0:
-            cost = ("outputs above 1 are not probabilities, and a confident correct answer "
-                    "that overshoots the label is punished")
         else:
-            cost = ("outputs are not confined to [0, 1], and a confident correct answer that "
-                    "overshoots the label (p = 1.5 for y = 1) is punished as much as a wrong "
-                    "one (p = 0.5)")
+            optimum = (f"its optimum is still the class probability, but {_a(act.label)} "
+                       f"output in {act.range_text} is a score, not a probability")
+            cost = ({"linear": "a confident correct answer that overshoots the label "
+                               "(p = 1.5 for y = 1) costs as much as an undecided p = 0.5",
+                     "tanh": "outputs can be negative: p = −0.5 for y = 0 costs as much "
+                             "as p = 0.5"}.get(act.key, "outputs above 1 are punished like "
+                                               "mistakes although they overshoot the right "
+                                               "label"))
         likelihood = "Bernoulli" if problem == "binary" else "categorical"
         return (f"Works, but MSE is not the {likelihood} likelihood",
-                f"On {labels} MSE is the Brier score, a proper scoring rule: its optimum is "
-                "still the class probability, so where training converges the outputs are "
-                "calibrated probabilities. But it treats the labels as real numbers with "
-                f"Gaussian noise, and {cost}.")
+                f"On {labels} MSE is {brier}, a proper scoring rule: {optimum}. But it treats "
+                f"the labels as real numbers with Gaussian noise, and {cost}.")
     if problem == "counts" and loss.key in NUMERIC_LOSSES + ("msle",):
         what = {"mae": "MAE estimates the median count, not the mean",
                 "msle": "MSLE fits log(1 + y), so it estimates a geometric-mean-like "
@@ -857,8 +876,10 @@ def _domain_reason(act, loss, problem) -> str:
         need = "a probability in [0, 1], because it takes log p and log(1 − p)"
     else:
         need = "a non-negative prediction, because it takes log p"
+    lo, hi = loss.prediction_range
+    span = f"[{lo:g}, {hi:g}]" if np.isfinite(hi) else f"[{lo:g}, ∞)"
     return (f"{loss.label} needs {need}. {_a(act.label)} output lies in {act.range_text}, so "
-            f"as soon as one prediction leaves that range the loss is undefined and training "
+            f"as soon as one prediction leaves {span} the loss is undefined and training "
             f"stops with NaN. Use {_use(loss.key, problem)}.")
 
 

@@ -941,7 +941,7 @@ PRESETS: dict[str, Preset] = {
             "validation points, with an expected calibration error (ECE) under 0.04 and "
             "within 0.02 of each other, and a Brier score under 0.05. Focal loss is not "
             "proper: from the same start it ends under-confident, its mean confidence below "
-            "its accuracy. MAE is offered for regression only, and here is why: on labels "
+            "its accuracy. MAE is not offered for classification, and here is why: on labels "
             "with 30% ones the constant that minimises MAE is 0, not 0.3, while MSE and "
             "cross-entropy pick 0.3.",
             _CALIBRATED, "Calibration",

@@ -29,6 +29,7 @@ def main() -> None:
                     "columns to train on your own data.", icon=":material/upload_file:")
         views.run_complete_marker(config)
         return
+    st.session_state[state.PAGE_RUN] = config.key()
     if not _may_train(config):
         views.run_complete_marker(config)
         return

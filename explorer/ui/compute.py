@@ -211,8 +211,11 @@ def train_with_progress(config: cfg.Config) -> experiment.Run:
         if elapsed < PROGRESS_AFTER_S:
             return
         if "bar" not in shown:
-            slots[1].button("Cancel", key="cancel_training", icon=":material/stop_circle:",
-                            on_click=state.cancel_training, args=(config.key(),),
+            # several runs may train in one page (Compare, the fit panel's companions): each
+            # gets its own button, and each cancels the page's scenario
+            slots[1].button("Cancel", key=f"cancel_training_{config.key()}",
+                            icon=":material/stop_circle:", on_click=state.cancel_training,
+                            args=(st.session_state.get(state.PAGE_RUN, config.key()),),
                             help="Stop this run. Changing a setting trains again.")
             shown["drawn"] = -PREVIEW_EVERY_S
         left = elapsed * (epochs - epoch) / max(epoch, 1)

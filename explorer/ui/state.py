@@ -18,6 +18,8 @@ PRESENT = "present"
 AUTOPLAY = "autoplay"
 """Replay a new run by itself as soon as it is ready (``?autoplay=0`` turns it off)."""
 CANCELLED = "_cancelled_run"
+PAGE_RUN = "_page_run"
+"""The config key of the scenario the page shows: what a Cancel button stops."""
 
 
 def init_from_url() -> None:

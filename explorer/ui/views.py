@@ -86,7 +86,7 @@ def pair_panel(run: Run) -> None:
             st.markdown(f"**{verdict.headline}.** {verdict.reason}")
         with right:
             st.markdown(f"{likelihood_sentence(loss)}  \n"
-                        f"**Targets:** {loss.target_encoding}." + _brier_note(config))
+                        f"**Targets:** {loss.target_encoding}.")
             st.latex(rf"L(p, y) = {loss.formula}")
             st.latex(rf"p = {act.formula}")
             st.latex(rf"\frac{{\partial L}}{{\partial z}} = "
@@ -100,15 +100,6 @@ def likelihood_sentence(loss: losses.Loss) -> str:
     if loss.likelihood is None:
         return f"**Not a likelihood:** {loss.why_not_likelihood}."
     return f"**Negative log-likelihood of:** {loss.likelihood}."
-
-
-def _brier_note(config: cfg.Config) -> str:
-    if config.loss != "mse" or config.problem not in ("binary", "multiclass"):
-        return ""
-    return ("  \nOn 0/1 labels MSE is the Brier score, a proper scoring rule: it is minimised "
-            "by the true class probabilities, so a sigmoid (or softmax) trained with it is "
-            "calibrated too. Its weakness is optimisation: the gradient through a saturated "
-            "output vanishes.")
 
 
 POISSON_NOTE = ("The Poisson loss p − y log p leaves out the constant log y! of the negative "
@@ -294,9 +285,10 @@ IDEAS = [
      "With the canonical link (linear + MSE, sigmoid + BCE, softmax + CE, exp + Poisson) the "
      "gradient at the output's pre-activation is p − y (2(p − y) for MSE). Sigmoid + MSE "
      "multiplies it by p(1 − p), which vanishes when the unit saturates, even on a "
-     "confidently wrong answer. On 0/1 labels MSE is the Brier score, so its probabilities "
-     "are calibrated: the trouble is optimisation. The lesson starts from large initial "
-     "weights, because from small ones the output rarely saturates.", "why_not_mse"),
+     "confidently wrong answer. On 0/1 labels MSE is the Brier score, a proper scoring rule, "
+     "so a well-fitted sigmoid output is calibrated: the trouble is optimisation. The lesson "
+     "starts from large initial weights, because from small ones the output rarely "
+     "saturates.", "why_not_mse"),
     ("A loss outside its domain breaks",
      "Cross-entropy takes log p and log(1 − p); a linear output can leave (0, 1) and the loss "
      "is undefined.", "linear_bce_breaks"),
