@@ -217,7 +217,7 @@ def applies(problem: str, activation: str, loss: str,
         return True, ("Focal loss is not a proper scoring rule, with or without α: (1 − p_t)^γ "
                       "discounts confident answers, so its optimum lies between the true "
                       "frequency and 0.5, and a class weight α shifts it further. The outputs "
-                      "are probabilities, but not calibrated by design.")
+                      "are probabilities, but under-confident by design, not calibrated.")
     alpha = loss_obj.params.get("alpha")
     if alpha == 0.5:
         return True, ("α = 0.5 weighs both classes alike (it halves the loss): the optimum, "

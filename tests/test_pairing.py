@@ -164,7 +164,10 @@ def test_chain_formulas_put_the_activation_derivative_in_parentheses():
 def test_known_verdicts_say_what_is_true():
     sigmoid_mse = pairing.check("binary", "sigmoid", "mse")
     assert "vanish" in sigmoid_mse.headline and "saturates" in sigmoid_mse.reason
-    assert "Brier" in sigmoid_mse.reason and "calibrated probabilities" in sigmoid_mse.reason
+    assert "Brier" in sigmoid_mse.reason
+    assert "well-fitted output is calibrated" in sigmoid_mse.reason
+    linear_mse = pairing.check("binary", "linear", "mse").reason
+    assert "is a score, not a probability" in linear_mse and "calibrated" not in linear_mse
     assert "not calibrated" not in sigmoid_mse.reason
     assert r"p(1 - p)" in sigmoid_mse.reason  # the factor that vanishes, as a formula
     linear_bce = pairing.check("binary", "linear", "bce")
