@@ -179,3 +179,22 @@ def test_a_long_run_can_be_watched_while_it_trains():
     fig = training_figures.snapshot_figure(frames, data, "binary", epoch)
     assert f"after epoch {epoch}" in fig.layout.title.text
     assert fig.layout.images  # the map of that snapshot
+
+
+def test_a_bad_hidden_layers_entry_is_explained_under_its_box_once():
+    at = ok(app(epochs="20"))
+    at.text_input(key="hidden").set_value("8,100").run()
+    ok(at)
+    (error,) = at.sidebar.error
+    assert error.value.startswith("Hidden layers: “8,100” is not usable")
+    assert "Training uses 16,16" in error.value and "hidden=" not in error.value
+    assert not at.sidebar.warning  # not repeated at the bottom of the sidebar
+    at.text_input(key="hidden").set_value("8").run()
+    assert not ok(at).sidebar.error
+
+
+def test_a_run_that_stops_in_its_first_epoch_shows_no_replay():
+    at = ok(app(preset="linear_bce_breaks"))
+    assert any("Training stopped at epoch 1" in e.value for e in at.error)
+    assert not at.get("plotly_chart") and not bars(at)
+    assert any("Nothing to replay" in i.value for i in at.info)

@@ -16,7 +16,10 @@ def main() -> None:
     sidebar.draw()
     config, notices = custom.settle(*state.read_config())
     for notice in notices:
-        st.sidebar.warning(notice)
+        # a typed setting's mistake is already explained under its own box
+        inline = st.session_state.get(sidebar.INLINE_ERRORS, set())
+        if not any(notice.startswith(f"Ignored {key}=") for key in inline):
+            st.sidebar.warning(notice)
     state.sync_url(config)
     views.header(config)
     if config.dataset == cfg.UPLOAD and compute.current_upload() is None:

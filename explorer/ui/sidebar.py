@@ -37,6 +37,27 @@ def _number(container, label: str, key: str, **kwargs):
                                   key=key, **kwargs)
 
 
+INLINE_ERRORS = "_inline_errors"
+"""Keys of typed settings whose mistake is explained under their own box on this run."""
+
+
+def _inline_error(sb, key: str, label: str) -> None:
+    """Explain, under the box, why what was typed is not used (and what is used instead)."""
+    field = cfg.FIELD[key]
+    text = str(st.session_state.get(key, ""))
+    try:
+        ok = field.check(field.parse(text))
+    except (TypeError, ValueError):
+        ok = False
+    shown = st.session_state.setdefault(INLINE_ERRORS, set())
+    shown.discard(key)
+    if not ok:
+        shown.add(key)
+        used = field.dump(getattr(cfg.DEFAULT, key))
+        sb.error(f"{label}: “{cfg._short(text)}” is not usable; expected {field.hint}. "
+                 f"Training uses {used} until it is fixed.", icon=":material/error:")
+
+
 def _dataset_label(key: str) -> str:
     return "Your CSV file…" if key == cfg.UPLOAD else datasets.get(key).label
 
@@ -124,6 +145,7 @@ def draw() -> None:
                   help="Units per hidden layer, comma-separated: 16,16 is two layers of 16. "
                        "Empty or 0 for none (a single neuron per output). Up to "
                        f"{MAX_LAYERS} layers of 1 to {MAX_UNITS} units.")
+    _inline_error(sb, "hidden", "Hidden layers")
     sb.selectbox("Hidden activation", list(activations.HIDDEN_ACTIVATIONS),
                  key="hidden_activation", format_func=lambda a: activations.get(a).label)
 

@@ -200,6 +200,10 @@ LOSS_AXES = {"auto": "Loss axis: auto", "linear": "Linear", "log": "Log"}
 
 
 def train_view(run: Run) -> None:
+    if not len(run.history):
+        st.info("Nothing to replay: the run stopped in its first epoch (the message above says "
+                "why). Pick a valid pair, or lower the learning rate.", icon=":material/info:")
+        return
     presenting = state.presenting()
     if not presenting:
         left, middle, _ = st.columns([1.6, 1.4, 2], vertical_alignment="center")

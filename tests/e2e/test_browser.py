@@ -57,7 +57,7 @@ def test_default_page_then_change_problem_activation_and_loss(server, page, arti
 
 
 def test_play_advances_the_animation(server, page, artifacts):
-    page.goto(server + "/?problem=multiclass")
+    page.goto(server + "/?problem=multiclass&autoplay=0")
     wait_idle(page)
     assert painted_fraction(page) > 0.9
     assert_background_stays_while_playing(page)

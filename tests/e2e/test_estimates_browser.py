@@ -5,7 +5,14 @@ import re
 
 import pytest
 
-from tests.e2e.helpers import current_key, no_exception, screenshot, wait_idle
+from tests.e2e.helpers import (
+    click_pause,
+    click_play,
+    current_key,
+    no_exception,
+    screenshot,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +34,7 @@ def chart_eval(page, suffix: str, body: str):
 
 
 def test_calibration_view_plays_over_training(server, page, artifacts):
-    page.goto(server + "/?preset=overconfident")
+    page.goto(server + "/?preset=overconfident&autoplay=0")
     wait_idle(page, chart=False)
     suffix = current_key(page) + ":calibration"
     wait_for_chart(page, suffix, animated=True)
@@ -38,9 +45,7 @@ def test_calibration_view_plays_over_training(server, page, artifacts):
     traces = chart_eval(page, suffix, "g.querySelectorAll('.scatterlayer .trace').length")
     chart_eval(page, suffix, "(window.__played = [], g.on('plotly_animatingframe',"
                              " e => window.__played.push(e.name)), true)")
-    chart_eval(page, suffix, "(Array.from(g.querySelectorAll('.updatemenu-button'))"
-                             ".find(b => b.textContent.includes('Play'))"
-                             ".dispatchEvent(new MouseEvent('click', {bubbles: true})), true)")
+    click_play(page, ".st-key-calibration_chart .js-plotly-plot")
     ece_path = ("(() => { const i = g.data.findIndex(t => t.name === 'ECE (validation)');"
                 " const p = g.querySelectorAll('.scatterlayer .trace')[i]"
                 ".querySelector('.js-line'); return p ? (p.getAttribute('d') || '') : ''; })()")
@@ -61,9 +66,7 @@ def test_calibration_view_plays_over_training(server, page, artifacts):
     label = chart_eval(page, suffix, "Array.from(g.querySelectorAll('.slider-container text'))"
                                      ".map(t => t.textContent).join(' ')")
     assert re.search(r"Epoch \d+", label)
-    chart_eval(page, suffix, "(Array.from(g.querySelectorAll('.updatemenu-button'))"
-                             ".find(b => b.textContent.includes('Pause'))"
-                             ".dispatchEvent(new MouseEvent('click', {bubbles: true})), true)")
+    click_pause(page, ".st-key-calibration_chart .js-plotly-plot")
     screenshot(page, artifacts / "estimates-01-calibration-playing.png")
 
 
