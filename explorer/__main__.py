@@ -68,7 +68,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> Parser:
+def build_parser() -> Parser:  # one declaration per option: long, but a flat list
     parser = Parser(prog="python -m explorer",
                     description="Loss Function Explorer on the command line.")
     commands = parser.add_subparsers(dest="command", metavar="{train,losses,datasets}")

@@ -240,11 +240,11 @@ def from_query(params: Mapping[str, Any], base: Config = DEFAULT) -> tuple[Confi
     """
     notices: list[str] = []
     values: dict[str, Any] = {}
-    problem_text = _last(params.get("problem"))
+    problem_text = last(params.get("problem"))
     if problem_text is not None and problem_text in losses.PROBLEMS:
         base = default_for(problem_text)
     for f in FIELDS:
-        raw = _last(params.get(f.key))
+        raw = last(params.get(f.key))
         if raw is None:
             continue
         try:
@@ -252,7 +252,7 @@ def from_query(params: Mapping[str, Any], base: Config = DEFAULT) -> tuple[Confi
         except (ValueError, TypeError):
             value = None
         if value is None or not f.check(value):
-            notices.append(f"Ignored {f.key}={_short(raw)!r} (expected {f.hint}); "
+            notices.append(f"Ignored {f.key}={shorten(raw)!r} (expected {f.hint}); "
                            f"using {f.dump(getattr(base, f.key))}.")
             continue
         values[f.key] = value
@@ -279,12 +279,12 @@ def make_consistent(config: Config, notices: list[str] | None = None) -> tuple[C
     return config, notices
 
 
-def _last(value):
+def last(value):
     if isinstance(value, (list, tuple)):
         return value[-1] if value else None
     return value
 
 
-def _short(value) -> str:
+def shorten(value) -> str:
     text = str(value)
     return text if len(text) <= 40 else text[:37] + "..."

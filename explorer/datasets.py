@@ -13,7 +13,8 @@ from statistics import NormalDist
 
 import numpy as np
 
-PROBLEMS = ("regression", "binary", "multiclass", "counts")
+from explorer.losses import PROBLEMS
+
 MIN_SAMPLES = 10
 MAX_SAMPLES = 100_000
 MAX_CLASSES = 10

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 from explorer import losses
+from explorer.datasets import MAX_CLASSES
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 5000
 MIN_ROWS = 10
-MAX_CLASSES = 10
 @dataclass(frozen=True)
 class Table:
     """A prepared upload: standardized features and encoded targets, plus what was done."""

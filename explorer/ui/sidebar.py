@@ -54,7 +54,7 @@ def _inline_error(sb, key: str, label: str) -> None:
     if not ok:
         shown.add(key)
         used = field.dump(getattr(cfg.DEFAULT, key))
-        sb.error(f"{label}: “{cfg._short(text)}” is not usable; expected {field.hint}. "
+        sb.error(f"{label}: “{cfg.shorten(text)}” is not usable; expected {field.hint}. "
                  f"Training uses {used} until it is fixed.", icon=":material/error:")
 
 

@@ -32,8 +32,8 @@ def init_from_url() -> None:
     st.session_state[PRESENT] = _flag(params.pop(PRESENT, None), False)
     st.session_state[AUTOPLAY] = _flag(params.pop(AUTOPLAY, None), True)
     notices: list[str] = []
-    preset_key = cfg._last(params.pop("preset", None))
-    view = cfg._last(params.pop(VIEW, None))
+    preset_key = cfg.last(params.pop("preset", None))
+    view = cfg.last(params.pop(VIEW, None))
     if preset_key is not None:
         try:
             preset = presets.get(preset_key)
@@ -42,7 +42,7 @@ def init_from_url() -> None:
             st.session_state[ACTIVE_PRESET] = preset.key
             view = view or preset.view
         except ValueError:
-            notices.append(f"Unknown preset {cfg._short(preset_key)!r}; showing the default "
+            notices.append(f"Unknown preset {cfg.shorten(preset_key)!r}; showing the default "
                            "scenario instead.")
             config, extra = cfg.from_query(params)
             notices += extra
@@ -54,7 +54,7 @@ def init_from_url() -> None:
         notices.append("This link was made with an uploaded CSV, and a link cannot carry a "
                        "file: upload it again in the sidebar, or pick a built-in dataset.")
     if view is not None and view not in VIEWS:
-        notices.append(f"Unknown view {cfg._short(view)!r}; showing Train.")
+        notices.append(f"Unknown view {cfg.shorten(view)!r}; showing Train.")
         view = None
     write_config(config)
     st.session_state[VIEW] = view or VIEWS[0]
@@ -63,7 +63,7 @@ def init_from_url() -> None:
 
 
 def _flag(values, default: bool) -> bool:
-    value = cfg._last(values)
+    value = cfg.last(values)
     if value is None:
         return default
     return str(value).strip().lower() in ("1", "true", "yes", "on")
