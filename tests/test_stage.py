@@ -198,3 +198,34 @@ def test_a_run_that_stops_in_its_first_epoch_shows_no_replay():
     assert any("Training stopped at epoch 1" in e.value for e in at.error)
     assert not at.get("plotly_chart") and not bars(at)
     assert any("Nothing to replay" in i.value for i in at.info)
+
+
+def test_ten_classes_take_one_legend_entry_per_part_and_compare_titles_wrap():
+    run = experiment.run(cfg.default_for("multiclass").replace(n_classes=10, epochs=20,
+                                                               dataset="blobs"))
+    frames = training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    fig = training_figures.training_figure(frames, run.history, run.data, "multiclass")
+    shown = [t.name for t in fig.data if t.showlegend is not False and t.name
+             and "points" in t.name]
+    assert shown == ["train points (colour = class)", "validation points (colour = class)"]
+    from explorer.figures import compare
+    maps = compare.final_maps_figure([("Softmax + Categorical cross-entropy", frames)],
+                                     run.data, "multiclass")
+    assert maps.layout.annotations[0].text == "Softmax<br>+ Categorical cross-entropy"
+
+
+def test_a_stopped_run_shows_a_dash_not_none_in_the_compare_table():
+    at = ok(app(view="Compare", epochs="20"))
+    at.multiselect(key="compare_pairs_binary").set_value(["sigmoid|bce", "linear|bce"]).run()
+    ok(at)
+    (table,) = at.dataframe
+    frame = table.value
+    stopped = frame[frame["pair"].str.startswith("Linear")]
+    assert stopped["stopped"].iloc[0].startswith("NaN at epoch")
+    # the displayed cells (the styler's display values, an Arrow table) show a dash
+    import pyarrow as pa
+
+    raw = table.proto.arrow_data.styler.display_values
+    shown = pa.ipc.open_stream(raw).read_all().to_pandas()
+    cells = shown.astype(str).to_numpy().ravel().tolist()
+    assert "—" in cells and "None" not in cells and "nan" not in cells

@@ -74,8 +74,9 @@ def race_figure(entries: list[tuple[str, pd.DataFrame]], problem: str) -> go.Fig
 def final_maps_figure(entries: list[tuple[str, Frames]], data, problem: str) -> go.Figure:
     """One small panel per contestant: its final boundary or fit, with the training data."""
     n = len(entries)
+    # "Activation + Loss" on two lines, so four titles side by side do not run together
     fig = make_subplots(rows=1, cols=n, horizontal_spacing=0.04,
-                        subplot_titles=[name for name, _ in entries])
+                        subplot_titles=[name.replace(" + ", "<br>+ ", 1) for name, _ in entries])
     X, y = data.X_train, data.y_train
     for i, (_, frames) in enumerate(entries, start=1):
         last = len(frames.epochs) - 1

@@ -343,11 +343,16 @@ def _add_points(fig, frames: Frames, data, problem: str):
                 name=part, marker=dict(marker, color=color, opacity=0.6)), row=1, col=1)
             continue
         if problem in ("binary", "multiclass"):
-            for c in np.unique(y):
+            classes = np.unique(y)
+            many = len(classes) > 3  # one legend entry per part, not ten rows of classes
+            for index, c in enumerate(classes):
                 sel = y == c
+                name = (f"{part} points (colour = class)" if many
+                        else f"{_class_name(data, c)} ({part})")
                 fig.add_trace(go.Scatter(
                     x=X[sel, 0].astype(np.float32), y=X[sel, 1].astype(np.float32),
-                    mode="markers", name=f"{_class_name(data, c)} ({part})", legendgroup=part,
+                    mode="markers", name=name, legendgroup=part,
+                    showlegend=not many or index == 0,
                     marker=dict(marker, color=style.CLASS_COLORS[int(c) % 10])),
                     row=1, col=1)
         else:

@@ -504,10 +504,10 @@ def compare_view(run: Run) -> None:
     st.caption("Losses of different pairs are not on one scale, so the race is judged on the "
                "reported metric (left); each loss is shown relative to its first epoch "
                "(right). A cross labelled NaN marks a run that stopped on NaN.")
-    st.dataframe(table, hide_index=True, width="stretch", key="race_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.4g")
-                                for c in table.columns if c not in ("pair", "verdict",
-                                                                    "stopped")})
+    numbers = [c for c in table.columns if c not in ("pair", "verdict", "stopped")]
+    # a run that stopped has no final numbers: a dash, never the word None
+    st.dataframe(table.style.format("{:.4g}", subset=numbers, na_rep="—"), hide_index=True,
+                 width="stretch", key="race_table")
     st.plotly_chart(maps, width="stretch", key="race_maps", config=PLOT_CONFIG)
     st.caption("Each pair's model after the last epoch, on the same training data.")
 
