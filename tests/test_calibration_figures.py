@@ -51,7 +51,8 @@ def test_reliability_figure_draws_each_snapshot_as_a_frame_with_its_own_bars():
     slider = fig.layout.sliders[0]
     assert [s.args[0][0] for s in slider.steps] == ["0", "50"]
     assert slider.active == 1  # the final model is shown first
-    assert fig.layout.updatemenus[0].buttons[0].args[1]["frame"]["redraw"] is False
+    assert all(s.args[1]["frame"]["redraw"] is False for s in slider.steps)
+    assert not fig.layout.updatemenus  # playback is the page's bar
     assert {t.type for t in fig.data} == {"scatter"}
     bars = _index(fig, "observed share per bin")
     gaps = _index(fig, "gap to the bin's mean prediction")
