@@ -74,9 +74,12 @@ def test_play_advances_the_animation(server, page, artifacts):
 
 def test_diverging_run_is_explained_in_the_page(server, page, artifacts):
     page.goto(server + "/?preset=linear_bce_breaks")
-    wait_idle(page)
+    wait_idle(page, chart=False)  # a run that stops in epoch 1 has nothing to replay
     no_exception(page)
     assert page.get_by_text(re.compile("Training stopped at epoch 1")).first.is_visible()
+    assert page.get_by_text("Nothing to replay").first.is_visible()
+    assert page.locator(".st-key-train_chart").count() == 0
+    assert page.locator(".lfe-playback").count() == 0
     screenshot(page, artifacts / "04-linear-bce-breaks.png")
 
 
