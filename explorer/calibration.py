@@ -197,6 +197,9 @@ def applies(problem: str, activation: str, loss: str,
     a reweighted problem). False for scores (linear, tanh, margin losses), for outputs that
     are not a distribution, for regression and counts, and for invalid pairs.
     """
+    if loss == losses.CUSTOM:
+        return False, ("A typed formula is not known to be a proper scoring rule, so its "
+                       "outputs are not read as calibrated probabilities here.")
     loss_obj = losses.get(loss, **(loss_params or {}))
     verdict = pairing.check(problem, activation, loss)
     if problem not in PROBABILITY_OUTPUT:

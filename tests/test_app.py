@@ -88,7 +88,9 @@ def test_invalid_pair_explains_where_it_breaks_without_exception():
     assert any("Invalid" in e.value for e in at.sidebar.error)
     message = " ".join(str(e.value) for e in at.main.error)
     assert "epoch 1" in message.lower() and "Binary cross-entropy" in message
-    assert specs(at), "the (short) figure is still drawn"
+    # nothing to replay: no chart, no playback bar, no fake epoch axis
+    assert not specs(at)
+    assert any("Nothing to replay" in i.value for i in at.main.info)
 
 
 def test_overflowing_learning_rate_is_explained():
@@ -134,7 +136,10 @@ def test_bad_hidden_text_keeps_the_old_network_with_a_notice():
     at = ok(app())
     at.text_input(key="hidden").input("16,abc").run()
     ok(at)
-    assert any("hidden" in w.value for w in at.sidebar.warning)
+    # explained right under the box, once, in words (not the query key "hidden=")
+    assert any(e.value.startswith("Hidden layers: “16,abc” is not usable")
+               for e in at.sidebar.error)
+    assert not any("hidden=" in w.value for w in at.sidebar.warning)
 
 
 def test_switching_views_does_not_retrain(monkeypatch):

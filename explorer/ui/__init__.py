@@ -11,6 +11,7 @@ from explorer.ui import compute, custom, estimates, playback, sidebar, state, up
 
 def main() -> None:
     state.init_from_url()
+    state.restore_hidden_settings()
     presenting = state.presenting()
     playback.page_style(presenting)
     sidebar.draw()

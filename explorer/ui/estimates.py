@@ -47,7 +47,7 @@ def sidebar_settings(sb, slider) -> None:
     if loss in ("bce", "focal"):
         field = cfg.FIELD["alpha"]
         options = sorted({0.0, field.hi, *np.round(np.arange(0.05, 0.951, 0.05), 2).tolist(),
-                          st.session_state["alpha"]})
+                          st.session_state.get("alpha", 0.0)})
         sb.select_slider("Class weight α", options, key="alpha",
                          format_func=lambda v: "none" if v == 0 else f"{v:g}",
                          help="α weighs the class-1 terms, 1 − α the class-0 terms (Lin et "

@@ -85,6 +85,25 @@ def write_config(config: cfg.Config) -> None:
         st.session_state[field.key] = text if field.key == "hidden" else field.parse(text)
 
 
+def restore_hidden_settings() -> None:
+    """Streamlit forgets a widget's value when the widget is not drawn in a run (τ while the
+    loss is not pinball, α while it is not BCE or focal, …). Put back the value the URL last
+    carried, so a setting that comes back shows what it had, not its slider's minimum."""
+    last = st.session_state.get(LAST_URL) or {}
+    for field in cfg.FIELDS:
+        if field.key in st.session_state:
+            continue
+        text = last.get(field.key)
+        try:
+            value = field.parse(text) if text is not None else None
+        except (TypeError, ValueError):
+            value = None
+        if value is None or not field.check(value):
+            value = getattr(cfg.DEFAULT, field.key)
+            text = field.dump(value)
+        st.session_state[field.key] = text if field.key == "hidden" else value
+
+
 def read_config() -> tuple[cfg.Config, list[str]]:
     """The config the widgets currently describe (validated the same way as a URL)."""
     params = {}
