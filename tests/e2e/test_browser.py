@@ -103,7 +103,7 @@ def test_surface_slices_and_3d_in_the_page(server, page, artifacts):
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(g =>"
         " JSON.stringify(g.layout).includes('projection'))")
-    page.get_by_text("3-D surface").click()
+    page.get_by_text("3-D surface").first.click()  # a rerun may briefly show two
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(g =>"
         " g.data && g.data[0] && g.data[0].type === 'surface')")
