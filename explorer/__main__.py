@@ -107,13 +107,17 @@ def build_parser() -> Parser:  # one declaration per option: long, but a flat li
                        help="decision threshold of a binary probability output (default 0.5)")
     train.add_argument("--init-scale", type=setting("init_scale"), default=1.0,
                        help="multiplies the He/Glorot initial weights (large: saturated start)")
-    train.add_argument("--optimizer", choices=tuple(optimizers.OPTIMIZERS), default="adam")
-    train.add_argument("--lr", type=setting("lr"), default=0.01)
+    recipe = "default: the problem's own (" + "; ".join(
+        f"{problem} " + " ".join(f"{value:g}" if isinstance(value, float) else str(value)
+                                 for value in config.default_training(problem).values())
+        for problem in losses.PROBLEMS) + ")"
+    train.add_argument("--optimizer", choices=tuple(optimizers.OPTIMIZERS), help=recipe)
+    train.add_argument("--lr", type=setting("lr"), help=recipe)
     train.add_argument("--momentum", type=setting("momentum"), default=0.9,
                        help="momentum of --optimizer momentum (default 0.9)")
-    train.add_argument("--batch-size", type=setting("batch_size"), default=32,
-                       help="0 for full batch")
-    train.add_argument("--epochs", type=setting("epochs"), default=300)
+    train.add_argument("--batch-size", type=setting("batch_size"),
+                       help="0 for full batch; " + recipe)
+    train.add_argument("--epochs", type=setting("epochs"), help=recipe)
     train.add_argument("--l2", type=setting("l2"), default=0.0)
     train.add_argument("--seed", type=setting("seed"), default=0)
     train.add_argument("--snapshots", type=positive_int, default=100,
@@ -193,12 +197,15 @@ def scenario(args) -> Config:
         raise UsageError(f"dataset {dataset!r} does not serve {problem} problems; choose one "
                          f"of: {', '.join(datasets.for_problem(problem))}")
     noise = datasets.get(dataset).default_noise if args.noise is None else args.noise
+    recipe = config.default_training(problem)
+    chosen = {key: getattr(args, key) for key in config.TRAINING_KEYS
+              if getattr(args, key) is not None}
+    training = {**recipe, **chosen}
     return Config(problem=problem, dataset=dataset, n_samples=args.n_samples, noise=noise,
                   seed=args.seed, val_share=args.val_share,
                   output_activation=args.output_activation or default_activation,
                   loss=loss_key, hidden=args.hidden, hidden_activation=args.hidden_activation,
-                  init_scale=args.init_scale, optimizer=args.optimizer, lr=args.lr,
-                  momentum=args.momentum, batch_size=args.batch_size, epochs=args.epochs,
+                  init_scale=args.init_scale, momentum=args.momentum, **training,
                   l2=args.l2, n_classes=args.n_classes, delta=args.delta, gamma=args.gamma,
                   tau=args.tau, alpha=args.alpha, threshold=args.threshold,
                   formula=text)

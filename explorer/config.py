@@ -222,12 +222,31 @@ FIELD_KEYS = tuple(f.key for f in FIELDS)
 FIELD = {f.key: f for f in FIELDS}
 
 
+TRAINING_KEYS = ("optimizer", "lr", "batch_size", "epochs")
+"""The training recipe: the settings a problem's default scenario may choose for itself."""
+OPENING_TRAINING: dict[str, dict[str, Any]] = {
+    "binary": dict(optimizer="sgd", lr=0.2, batch_size=64, epochs=100)}
+"""Where a problem's default scenario trains differently from ``Config``'s defaults (Adam at
+0.01, batches of 32, 300 epochs). Two moons, the app's opening scenario, uses plain SGD: with
+Adam its boundary settles within about 20 of 300 epochs and the rest of the replay stands
+still, while with SGD it keeps bending into shape until the last tenth of the replay (seeds 0
+to 5), reaches the same validation accuracy, and trains in 500 steps instead of 3,000."""
+
+
 def default_for(problem: str) -> Config:
-    """The problem's default scenario: its first dataset and its matched pair."""
+    """The problem's default scenario: its first dataset, its matched pair and its training
+    recipe (``OPENING_TRAINING``)."""
     activation, loss = pairing.DEFAULT_PAIR[problem]
     dataset = datasets.for_problem(problem)[0]
     return Config(problem=problem, dataset=dataset, output_activation=activation, loss=loss,
-                  noise=datasets.get(dataset).default_noise)
+                  noise=datasets.get(dataset).default_noise,
+                  **OPENING_TRAINING.get(problem, {}))
+
+
+def default_training(problem: str) -> dict[str, Any]:
+    """The problem's training recipe: ``TRAINING_KEYS`` of its default scenario."""
+    config = default_for(problem)
+    return {key: getattr(config, key) for key in TRAINING_KEYS}
 
 
 DEFAULT = default_for("binary")

@@ -12,7 +12,7 @@ from explorer import activations, datasets, losses, pairing
 from explorer.config import Config, default_for
 
 SATURATED_START = {"init_scale": 10.0, "optimizer": "sgd", "lr": 0.5, "hidden": (16,),
-                   "epochs": 100}
+                   "epochs": 100, "batch_size": 32}
 """Large initial weights put the output unit on its flat ends; plain SGD (no per-parameter
 rescaling as in Adam) and one hidden layer of 16 keep the matched pair able to recover."""
 

@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from explorer import metrics
 from explorer.figures import playback, style
@@ -23,12 +24,13 @@ GIF_FRAME_MS = 120
 TEXT = "#0f172a"
 
 
-def animation_html(fig: go.Figure, title: str) -> str:
-    """One self-contained HTML page that plays ``fig`` offline: Plotly's JavaScript is
-    embedded (no network), with the same playback bar as the app."""
-    chart = fig.to_html(include_plotlyjs=True, full_html=False, div_id="chart",
-                        config={"displaylogo": False, "responsive": True})
-    bar = playback.bar_html("#chart", run_key=str(fig.layout.meta or "figure"),
+def animation_html(fig: go.Figure | dict, title: str) -> str:
+    """One self-contained HTML page that plays ``fig`` (a figure or its plain dict) offline:
+    Plotly's JavaScript is embedded (no network), with the same playback bar as the app."""
+    spec = fig if isinstance(fig, dict) else fig.to_dict()
+    chart = pio.to_html(spec, include_plotlyjs=True, full_html=False, div_id="chart",
+                        config={"displaylogo": False, "responsive": True}, validate=False)
+    bar = playback.bar_html("#chart", run_key=str(spec["layout"].get("meta") or "figure"),
                             redraw=False, autoplay=False)
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title>"

@@ -74,6 +74,21 @@ def test_switching_problem_resets_to_the_matched_pair(problem):
     assert any("Matched" in s.value for s in at.sidebar.success)
 
 
+def test_a_new_problem_brings_its_recipe_unless_the_person_chose_one():
+    at = ok(app(epochs="20"))
+    at.selectbox(key="problem").set_value("counts").run()
+    recipe = [at.session_state[k] for k in ("optimizer", "lr", "batch_size", "epochs")]
+    assert recipe == ["sgd", 0.2, 64, 20]  # epochs were chosen: nothing moves
+    at = ok(app())
+    at.selectbox(key="problem").set_value("counts").run()
+    recipe = [at.session_state[k] for k in ("optimizer", "lr", "batch_size", "epochs")]
+    assert recipe == ["adam", 0.01, 32, 300]  # plain SGD at 0.2 would blow Poisson up
+    at.selectbox(key="problem").set_value("binary").run()
+    recipe = [at.session_state[k] for k in ("optimizer", "lr", "batch_size", "epochs")]
+    assert recipe == ["sgd", 0.2, 64, 100]
+    ok(at)
+
+
 def test_mismatched_pair_shows_its_verdict_and_still_trains():
     at = ok(app())
     at.selectbox(key="loss").set_value("mse").run()
@@ -115,7 +130,7 @@ def test_tampered_url_falls_back_with_a_visible_notice():
     notices = " ".join(w.value for w in at.main.warning)
     for word in ("lr", "hidden", "loss", "preset", "view"):
         assert word in notices
-    assert at.session_state["lr"] == 0.01 and at.session_state["hidden"] == "16,16"
+    assert at.session_state["lr"] == 0.2 and at.session_state["hidden"] == "16,16"
 
 
 def test_preset_link_loads_the_lesson():

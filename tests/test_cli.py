@@ -203,6 +203,15 @@ def test_the_cli_reproduces_the_apps_run_for_the_same_settings(tmp_path):
     cli = pd.DataFrame(json.loads(out.read_text())["history"])
     app = experiment.run(config.DEFAULT.replace(epochs=15)).history
     np.testing.assert_allclose(cli["val_loss"], app["val_loss"])
+    # each problem trains with its own default recipe unless told otherwise
+    assert main(["train", "--problem", "counts", "--epochs", "10", "--quiet", "--output",
+                 str(out)]) == 0
+    counts = json.loads(out.read_text())["config"]
+    assert (counts["optimizer"], counts["lr"], counts["batch_size"]) == ("adam", 0.01, 32)
+    assert main(["train", "--lr", "0.05", "--epochs", "10", "--quiet", "--output",
+                 str(out)]) == 0
+    binary = json.loads(out.read_text())["config"]
+    assert (binary["optimizer"], binary["lr"], binary["batch_size"]) == ("sgd", 0.05, 64)
 
 
 def test_momentum_reaches_the_optimizer(tmp_path):

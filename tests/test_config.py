@@ -13,7 +13,15 @@ def test_default_is_the_matched_binary_scenario():
     c = cfg.DEFAULT
     assert (c.problem, c.dataset, c.output_activation, c.loss) == ("binary", "moons", "sigmoid",
                                                                    "bce")
-    assert c.epochs == 300 and c.n_samples == 400
+    assert c.n_samples == 400
+    # the opening scenario trains with plain SGD, 100 epochs of 5 batches (see
+    # test_training_figures.test_the_opening_story_unfolds_over_the_whole_replay)
+    assert (c.optimizer, c.lr, c.batch_size, c.epochs) == ("sgd", 0.2, 64, 100)
+    # the other problems keep Adam's recipe: plain SGD at 0.2 makes Poisson counts explode
+    for problem in ("multiclass", "regression", "counts"):
+        other = cfg.default_for(problem)
+        assert (other.optimizer, other.lr, other.batch_size, other.epochs) == (
+            "adam", 0.01, 32, 300)
 
 
 @pytest.mark.parametrize("problem", losses.PROBLEMS)

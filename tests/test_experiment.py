@@ -8,7 +8,7 @@ from explorer import config, experiment, presets
 
 
 def test_work_grows_with_epochs_points_layers_and_batches():
-    base = config.DEFAULT
+    base = config.DEFAULT.replace(batch_size=32, epochs=300)
     work = experiment.work_units(base)
     # 300 train points, 2-16-16-1 (337 parameters), 10 batches of 32, 300 epochs
     assert work == pytest.approx(300 * (10 * experiment.BATCH_UNITS + 300 * 337))

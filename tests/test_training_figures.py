@@ -201,7 +201,7 @@ def test_the_slider_shows_each_frames_numbers():
 
 
 def test_the_loss_axis_keeps_the_first_epochs_and_goes_log_by_itself():
-    run = experiment.run(config.DEFAULT)
+    run = experiment.run(config.DEFAULT.replace(optimizer="adam", lr=0.01, epochs=300))
     frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
     loss = run.history[["loss", "val_loss"]].to_numpy()
     assert loss.max() / loss.min() > 100  # two moons: the loss spans decades
@@ -213,3 +213,37 @@ def test_the_loss_axis_keeps_the_first_epochs_and_goes_log_by_itself():
                                       log_scale=False)
     assert linear.layout.yaxis2.type != "log"
     assert linear.layout.yaxis2.range[1] >= loss.max()  # the first epochs stay on screen
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_opening_story_unfolds_over_the_whole_replay(seed):
+    """The default scenario's boundary keeps visibly moving until late in the replay and
+    ends as good as Adam's (issue 9: a story that is over at once teaches nothing)."""
+    run = experiment.run(config.DEFAULT.replace(seed=seed))
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    assert len(frames.epochs) >= 80  # about one a epoch (epochs that barely move merge)
+    side = frames.values.reshape(len(frames.epochs), -1) > 0.5
+    flipped = np.mean(side[1:] != side[:-1], axis=1)  # share of the map changing class
+    moving = np.nonzero(flipped > 0.003)[0]
+    assert (moving[-1] + 1) / len(flipped) > 0.8
+    assert len(moving) / len(flipped) > 0.55
+    assert run.history["val_accuracy"].iloc[-1] >= 0.97
+
+
+def test_the_sent_spec_is_what_plotly_checks():
+    """The app sends ``training_spec`` as it is; Plotly, checking every frame, accepts it
+    and would send the same JSON."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    run = experiment.run(config.DEFAULT.replace(epochs=30))
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    spec = training.training_spec(frames, run.history, run.data, "binary")
+    sent = json.loads(pio.to_json(spec, validate=False))
+    assert sent == json.loads(go.Figure(spec).to_json())
+    # frame arrays travel as float32 typed arrays, decoded to the model's own numbers
+    update = sent["frames"][3]["data"][1]
+    assert update["y"]["dtype"] == "f4"
+    loss = np.frombuffer(base64.b64decode(update["y"]["bdata"]), "<f4")
+    shown = run.history[run.history["epoch"] <= int(sent["frames"][3]["name"])]
+    np.testing.assert_array_equal(loss, shown["loss"].to_numpy(np.float32))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+
+import numpy as np
 import plotly.graph_objects as go
 
 CLASS_COLORS = ("#2563eb", "#ea580c", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04",
@@ -55,31 +58,49 @@ def base_layout(fig: go.Figure, height: int = 560, **extra) -> go.Figure:
     return fig
 
 
+def typed_arrays(spec: dict) -> dict:
+    """``spec`` with its NumPy arrays (top level) as plotly.js typed arrays: base64 of the
+    little-endian bytes, as Plotly's own ``to_dict`` sends them. float32 stays float32 (half
+    the bytes of float64, and the screen needs no more); 64-bit integers become int32."""
+    out = {}
+    for key, value in spec.items():
+        if isinstance(value, np.ndarray) and value.size:
+            if value.dtype.kind in "iu" and value.dtype.itemsize == 8:
+                value = value.astype(np.int32)
+            value = np.ascontiguousarray(value, value.dtype.newbyteorder("<"))
+            value = {"dtype": value.dtype.str[1:], "bdata": base64.b64encode(value).decode()}
+        out[key] = value
+    return out
+
+
 def animation_controls(fig: go.Figure, labels: list[str], redraw: bool,
                        prefix: str = "Epoch ", active: int | None = None,
                        drop: float = 0.0) -> go.Figure:
     """An epoch slider driving ``fig.frames`` (one step a frame); playback itself (play,
     pause, step, speed, keys) is the page's playback bar (``explorer.ui.playback``), so the
-    figure carries no buttons of its own.
+    figure carries no buttons of its own. See ``slider`` for the arguments."""
+    fig.update_layout(sliders=[slider([f.name for f in fig.frames], labels, redraw, prefix,
+                                      active, drop)])
+    return fig
+
+
+def slider(names: list[str], labels: list[str], redraw: bool, prefix: str = "Epoch ",
+           active: int | None = None, drop: float = 0.0) -> dict:
+    """The epoch slider as plain data: one step per frame ``names[i]``.
 
     ``labels``: what the slider shows for each frame after ``prefix`` (the current frame's
     numbers, so they change as the animation plays). ``redraw`` must be True when a 3-D
     surface changes between frames. ``active``: the frame shown first (default the last).
     ``drop`` moves the slider further down (in plot heights), below a centred x-axis title.
     """
-    names = [f.name for f in fig.frames]
     steps = [dict(method="animate", label=label,
                   args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
                                      transition=dict(duration=0))])
              for name, label in zip(names, labels)]
-    fig.update_layout(
-        sliders=[dict(
-            active=len(steps) - 1 if active is None else active, steps=steps,
-            x=0.0, len=1.0, y=-0.15 - drop, yanchor="top", pad=dict(t=0, b=0),
-            currentvalue=dict(prefix=prefix, font=dict(size=16, color="#0f172a"),
-                              visible=True, xanchor="left"),
-            transition=dict(duration=0), ticklen=0, tickcolor="rgba(0,0,0,0)",
-            font=dict(size=1, color="rgba(0,0,0,0)"),
-        )],
-    )
-    return fig
+    return dict(
+        active=len(steps) - 1 if active is None else active, steps=steps,
+        x=0.0, len=1.0, y=-0.15 - drop, yanchor="top", pad=dict(t=0, b=0),
+        currentvalue=dict(prefix=prefix, font=dict(size=16, color="#0f172a"),
+                          visible=True, xanchor="left"),
+        transition=dict(duration=0), ticklen=0, tickcolor="rgba(0,0,0,0)",
+        font=dict(size=1, color="rgba(0,0,0,0)"))

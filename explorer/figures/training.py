@@ -117,11 +117,22 @@ def _forward_chunks(network, thetas, points, chunk):
 
 
 def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
-                    log_scale: bool | None = None, loss_label: str = "loss",
-                    threshold: float = 0.5, target_label: str = "y",
-                    start_at_first: bool = False, height: int = 600,
-                    presenting: bool = False) -> go.Figure:
+                    **options) -> go.Figure:
+    """``training_spec`` as a checked Plotly figure (for tests and for code that edits it);
+    the app sends the spec itself."""
+    return go.Figure(training_spec(frames, history, data, problem, **options))
+
+
+def training_spec(frames: Frames, history: pd.DataFrame, data, problem: str,
+                  log_scale: bool | None = None, loss_label: str = "loss",
+                  threshold: float = 0.5, target_label: str = "y",
+                  start_at_first: bool = False, height: int = 600,
+                  presenting: bool = False) -> dict:
     """Boundary/fit (left) with loss (top right) and metric (bottom right), one slider.
+
+    Returned as Plotly's plain dict: the still part is built and checked by Plotly, the
+    frames and slider steps are added as plain data (checking 100 frames costs more than
+    training the default scenario; ``training_figure`` checks them all, and the tests use it).
 
     The slider shows each frame's epoch with its train and validation loss and metric, so
     the numbers follow the animation. ``log_scale`` None: log when the loss spans more than
@@ -142,34 +153,18 @@ def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
         subplot_titles=(left_title, f"Loss ({loss_label})", metrics.LABELS[metric]))
     final = len(frames.epochs) - 1
     fig.add_trace(_left_trace(frames, final, problem, threshold), row=1, col=1)
-    if frames.kind != "curve":
-        fig.add_layout_image(frames.image(final))
-        if frames.kind != "classes":
-            fig.add_trace(_colorbar_trace(frames), row=1, col=1)
+    if frames.kind not in ("curve", "classes"):
+        fig.add_trace(_colorbar_trace(frames), row=1, col=1)
     _add_points(fig, frames, data, problem)
-    curves = _curve_traces(history, metric, frames.epochs[final])
+    curve_history = _curve_arrays(_thin(history), metric)
+    curves = _curve_traces(curve_history, metric, frames.epochs[final])
     for trace, row in zip(curves, [1, 1, 2, 2]):
         fig.add_trace(trace, row=row, col=2)
     curve_idx = list(range(len(fig.data) - len(curves), len(fig.data)))
-
-    curve_history = _thin(history)
-    fig._validate = False  # frames are plain dicts of arrays; validating 100 of them is slow
-    fig.frames = [
-        dict(name=str(int(epoch)),
-             data=[_left_update(frames, s), *_curve_updates(curve_history, metric, epoch)],
-             traces=[0, *curve_idx],
-             **({} if frames.kind == "curve" else {"layout": {"images": [frames.image(s)]}}))
-        for s, epoch in enumerate(frames.epochs)
-    ]
-    fig._validate = True
     style.base_layout(fig, height=height)
-    style.animation_controls(fig, frame_labels(history, frames.epochs, metric), redraw=False,
-                             active=0 if start_at_first else None)
     if presenting:
-        # the slider sits below the input-plane axis title
         fig.update_layout(margin=dict(l=60, r=20, t=70, b=95), font=dict(size=16),
                           legend=dict(y=1.08, font=dict(size=15)))
-        fig.update_layout(sliders=[dict(fig.layout.sliders[0].to_plotly_json(), y=-0.14)])
     _axes(fig, frames, data, history, problem, metric, log_scale, target_label)
     divergence = history.attrs.get("divergence")
     if divergence:
@@ -178,7 +173,23 @@ def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
         fig.add_annotation(text=f"NaN at epoch {divergence['epoch']}", x=divergence["epoch"],
                            xref="x2", yref="y2 domain", y=0.95, showarrow=False,
                            xanchor="right", font=dict(color="#dc2626"))
-    return fig
+
+    spec = fig.to_dict()
+    if frames.kind != "curve":
+        spec["layout"]["images"] = [frames.image(final)]
+    spec["frames"] = [
+        dict(name=str(int(epoch)),
+             data=[style.typed_arrays(update) for update in
+                   (_left_update(frames, s), *_curve_updates(curve_history, metric, epoch))],
+             traces=[0, *curve_idx],
+             **({} if frames.kind == "curve" else {"layout": {"images": [frames.image(s)]}}))
+        for s, epoch in enumerate(frames.epochs)
+    ]
+    # in presenting mode the slider sits just below the input-plane axis title
+    spec["layout"]["sliders"] = [style.slider(
+        [f["name"] for f in spec["frames"]], frame_labels(history, frames.epochs, metric),
+        redraw=False, active=0 if start_at_first else None, drop=-0.01 if presenting else 0.0)]
+    return spec
 
 
 def snapshot_figure(frames: Frames, data, problem: str, epoch: int,
@@ -308,21 +319,28 @@ def _curve_columns(metric: str):
             ("val_" + metric, f"validation {metrics.LABELS[metric]}", style.VAL_COLOR, "dash"))
 
 
-def _curve_updates(history: pd.DataFrame, metric: str, epoch: int) -> list[dict]:
-    shown = history[history["epoch"] <= epoch]
-    x = shown["epoch"].to_numpy(np.float32)
-    return [_scatter_update(x, shown[c].to_numpy(np.float32)) if c in shown
+def _curve_arrays(history: pd.DataFrame, metric: str) -> dict[str, np.ndarray]:
+    """The curves' columns as float32 arrays ("epoch" and each column the history has)."""
+    names = ["epoch", *(c for c, *_ in _curve_columns(metric) if c in history)]
+    return {c: history[c].to_numpy(np.float32) for c in names}
+
+
+def _curve_updates(curves: dict[str, np.ndarray], metric: str, epoch: int) -> list[dict]:
+    """Each curve up to ``epoch`` (``curves`` from ``_curve_arrays``)."""
+    shown = int(np.searchsorted(curves["epoch"], epoch, side="right"))
+    x = curves["epoch"][:shown]
+    return [_scatter_update(x, curves[c][:shown]) if c in curves
             else _scatter_update(x[:0], x[:0])
             for c, *_ in _curve_columns(metric)]
 
 
-def _curve_traces(history: pd.DataFrame, metric: str, epoch: int) -> list[go.Scatter]:
+def _curve_traces(curves: dict[str, np.ndarray], metric: str, epoch: int) -> list[go.Scatter]:
     """The curve traces as first drawn: the frame updates plus their names and styles."""
     return [go.Scatter(x=update["x"], y=update["y"], mode="lines", name=name,
                        line=dict(color=color, width=3, dash=dash),
                        showlegend=column in ("loss", "val_loss"))
             for update, (column, name, color, dash)
-            in zip(_curve_updates(history, metric, epoch), _curve_columns(metric))]
+            in zip(_curve_updates(curves, metric, epoch), _curve_columns(metric))]
 
 
 def _add_points(fig, frames: Frames, data, problem: str):

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import activations, anatomy, experiment, export, losses, surfaces, tabular
@@ -154,18 +155,36 @@ def training_frames(key: RunKey) -> training_figures.Frames:
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def training_figure(key: RunKey, log_scale: bool | None, start_at_first: bool = False,
-                    presenting: bool = False):
+                    presenting: bool = False) -> dict:
+    """The Train view's animated figure as a plain Plotly dict (see ``views.chart``): the
+    cache stores it pickled, and a dict unpickles without Plotly checking it again."""
     run = train(key)
     frames = training_frames(key)
     target = "count" if run.config.problem == "counts" else (
         "class" if run.config.problem == "binary" else "target y")
-    fig = training_figures.training_figure(
+    spec = training_figures.training_spec(
         frames, run.history, run.data, run.config.problem, log_scale=log_scale,
         loss_label=losses.get(run.config.loss).label, threshold=run.model.threshold,
         target_label=target, start_at_first=start_at_first,
         height=PRESENTING_HEIGHT if presenting else 600, presenting=presenting)
-    fig.update_layout(meta=run.config.key())
-    return fig
+    spec["layout"]["meta"] = run.config.key()
+    return spec
+
+
+class Checked(go.Figure):
+    """A figure's plain dict, already checked by Plotly (``training_spec``), for
+    ``st.plotly_chart`` to send as it is.
+
+    ``st.plotly_chart`` checks a plain dict by building a Figure from it (about half a
+    second for 100 frames), but takes a Figure's ``to_dict()`` as it is; this Figure's
+    ``to_dict()`` is the dict."""
+
+    def __init__(self, spec: dict):
+        super().__init__()
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
 
 
 PRESENTING_HEIGHT = 520

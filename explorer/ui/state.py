@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import config as cfg
-from explorer import datasets, demonstration, presets
+from explorer import datasets, demonstration, losses, presets
 
 INITIALIZED = "_initialized"
 NOTICES = "_notices"
@@ -156,8 +156,18 @@ def on_problem_change() -> None:
     keys = ["output_activation", "loss"]
     if st.session_state.get("dataset") != cfg.UPLOAD:
         keys += ["dataset", "noise"]
+    if _untouched_training():
+        keys += cfg.TRAINING_KEYS
     for key in keys:
         st.session_state[key] = getattr(config, key)
+
+
+def _untouched_training() -> bool:
+    """Whether the training settings are still some problem's default recipe: then a new
+    problem brings its own (plain SGD suits two moons, not Poisson counts); settings the
+    person chose stay."""
+    current = {key: st.session_state.get(key) for key in cfg.TRAINING_KEYS}
+    return any(current == cfg.default_training(problem) for problem in losses.PROBLEMS)
 
 
 def on_dataset_change() -> None:

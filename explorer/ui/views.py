@@ -219,8 +219,9 @@ def train_view(run: Run) -> None:
     run_key = compute.key(run.config)
     fig = compute.training_figure(run_key, None if axis == "auto" else axis == "log",
                                   start_at_first=autoplay, presenting=presenting)
-    st.plotly_chart(fig, width="stretch", height="stretch" if presenting else "content",
-                    key="train_chart", config=PLOT_CONFIG)
+    st.plotly_chart(compute.Checked(fig), width="stretch",
+                    height="stretch" if presenting else "content", key="train_chart",
+                    config=PLOT_CONFIG)
     playback.bar("train_chart", run.config.key(), autoplay=autoplay)
     if presenting:
         return
