@@ -75,3 +75,13 @@ def test_students_opening_the_same_new_link_at_once_train_it_once(monkeypatch):
         thread.join()
     assert len(calls) == 1 and len(results) == 4
     assert all(run is results[0] for run in results)
+
+
+def test_the_imports_are_out_of_the_garbage_collectors_sight():
+    """Streamlit collects garbage after every run; the modules' objects are frozen so that
+    walking them does not cost every click (see explorer/ui/__init__.py)."""
+    import gc
+
+    import explorer.ui  # noqa: F401
+
+    assert gc.get_freeze_count() > 50_000

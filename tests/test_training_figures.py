@@ -247,3 +247,37 @@ def test_the_sent_spec_is_what_plotly_checks():
     loss = np.frombuffer(base64.b64decode(update["y"]["bdata"]), "<f4")
     shown = run.history[run.history["epoch"] <= int(sent["frames"][3]["name"])]
     np.testing.assert_array_equal(loss, shown["loss"].to_numpy(np.float32))
+
+
+@pytest.mark.parametrize("scale", ["Viridis", "probability"])
+def test_the_colour_table_is_within_one_unit_of_exact_interpolation(scale):
+    from explorer.figures import style
+
+    colorscale = style.PROBABILITY_SCALE if scale == "probability" else scale
+    values = np.random.default_rng(0).uniform(-0.2, 1.2, (50, 60))
+    positions, colors = raster._stops(colorscale)
+    t = np.clip(values, 0, 1)
+    exact = np.stack([np.interp(t, positions, colors[:, c]) for c in range(3)], axis=-1)
+    got = raster.colorize(values, colorscale, 0.0, 1.0).astype(float)
+    assert np.abs(got - exact).max() <= 1.0
+
+
+def test_iso_lines_of_many_grids_keep_each_grids_own_segments():
+    x, y = np.linspace(-1, 1, 30), np.linspace(-1, 1, 20)
+    xx, yy = np.meshgrid(x, y)
+    grids = np.stack([xx ** 2 + yy ** 2, np.zeros_like(xx), np.sin(3 * xx) * yy, xx + 0.1])
+    many = raster.iso_lines_many(x, y, grids, 0.25)
+    assert len(many) == 4 and len(many[1][0]) == 0  # a flat grid has no boundary
+    for Z, (xs, ys) in zip(grids, many):
+        points = np.isfinite(xs)
+        # every end point lies on its own grid's level set (bilinear along the edge)
+        values = [Z[np.argmin(abs(y - py)), np.argmin(abs(x - px))]
+                  for px, py in zip(xs[points], ys[points])]
+        assert len(xs) % 3 == 0 and np.all(np.isnan(xs[2::3]))
+        if len(values):
+            assert np.abs(np.array(values) - 0.25).max() < 0.3
+    circle = many[0]
+    radius = np.hypot(circle[0], circle[1])
+    np.testing.assert_allclose(radius[np.isfinite(radius)], 0.5, atol=0.02)
+    line = many[3][0]
+    np.testing.assert_allclose(line[np.isfinite(line)], 0.15, atol=1e-9)

@@ -8,6 +8,8 @@ it stays put while only the path moves (no redraw), and a PNG is small.
 from __future__ import annotations
 
 import base64
+import functools
+import json
 import struct
 import zlib
 
@@ -32,13 +34,26 @@ def hex_rgb(color: str) -> tuple[int, int, int]:
     return tuple(hex_to_rgb(color))
 
 
+LEVELS = 1024
+"""Colour-map resolution: values are looked up in a table of this many colours, each within
+one unit of 8-bit colour of the exact interpolation for the scales used here (no banding)."""
+
+
+@functools.lru_cache(maxsize=16)
+def _table(scale_key: str) -> Array:
+    """(LEVELS, 3) float RGB of the colorscale stored as JSON in ``scale_key``."""
+    positions, colors = _stops(json.loads(scale_key))
+    t = np.linspace(0.0, 1.0, LEVELS)
+    return np.stack([np.interp(t, positions, colors[:, c]) for c in range(3)], axis=-1)
+
+
 def colorize(values: Array, colorscale, lo: float, hi: float) -> Array:
     """Values (h, w) -> RGB uint8 (h, w, 3) through a Plotly colorscale; NaN -> MISSING."""
-    positions, colors = _stops(colorscale)
+    table = _table(json.dumps(colorscale))
     t = (np.asarray(values, float) - lo) / (hi - lo if hi > lo else 1.0)
     finite = np.isfinite(t)
-    t = np.clip(np.where(finite, t, 0.0), 0.0, 1.0)
-    rgb = np.stack([np.interp(t, positions, colors[:, c]) for c in range(3)], axis=-1)
+    index = np.rint(np.clip(np.where(finite, t, 0.0), 0.0, 1.0) * (LEVELS - 1)).astype(np.intp)
+    rgb = table[index]
     rgb[~finite] = MISSING
     return np.round(rgb).astype(np.uint8)
 
@@ -46,14 +61,16 @@ def colorize(values: Array, colorscale, lo: float, hi: float) -> Array:
 def png_data_uri(rgb: Array) -> str:
     """An RGB uint8 image (h, w, 3), first row at the top, as a data: URI of a PNG."""
     h, w, _ = rgb.shape
-    raw = b"".join(b"\x00" + np.ascontiguousarray(rgb[r]).tobytes() for r in range(h))
+    # each row starts with its filter byte, 0 (none)
+    raw = np.zeros((h, 1 + 3 * w), np.uint8)
+    raw[:, 1:] = np.asarray(rgb, np.uint8).reshape(h, 3 * w)
 
     def chunk(tag: bytes, data: bytes) -> bytes:
         return (struct.pack(">I", len(data)) + tag + data
                 + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
 
     png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+           + chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)) + chunk(b"IEND", b""))
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
@@ -76,39 +93,49 @@ def iso_lines(x: Array, y: Array, Z: Array, level: float) -> tuple[Array, Array]
     Z has shape (len(y), len(x)). Each crossed cell contributes one segment (two for a
     saddle), with end points linearly interpolated along the cell's edges.
     """
-    Z = np.asarray(Z, float)
+    return iso_lines_many(x, y, np.asarray(Z)[None], level)[0]
+
+
+def iso_lines_many(x: Array, y: Array, Zs: Array, level: float) -> list[tuple[Array, Array]]:
+    """``iso_lines`` of each grid Zs[s] (shape (S, len(y), len(x))), all at once: only the
+    cells the curve crosses are visited."""
+    Z = np.asarray(Zs, float)
+    count = len(Z)
     above = Z > level
     with np.errstate(invalid="ignore", divide="ignore"):
-        # crossing points on horizontal edges (between columns) and vertical edges (rows)
-        th = (level - Z[:, :-1]) / (Z[:, 1:] - Z[:, :-1])
-        tv = (level - Z[:-1, :]) / (Z[1:, :] - Z[:-1, :])
-    hx = x[:-1] + th * (x[1:] - x[:-1])
-    vy = y[:-1, None] + tv * (y[1:] - y[:-1])[:, None]
-    cross_h = (above[:, :-1] != above[:, 1:]) & np.isfinite(th)
-    cross_v = (above[:-1, :] != above[1:, :]) & np.isfinite(tv)
+        # where each horizontal edge (between columns) and vertical edge (between rows) is
+        # crossed, as a fraction of the edge
+        th = (level - Z[:, :, :-1]) / (Z[:, :, 1:] - Z[:, :, :-1])
+        tv = (level - Z[:, :-1, :]) / (Z[:, 1:, :] - Z[:, :-1, :])
+    cross_h = (above[:, :, :-1] != above[:, :, 1:]) & np.isfinite(th)
+    cross_v = (above[:, :-1, :] != above[:, 1:, :]) & np.isfinite(tv)
     # the four edges of cell (r, c): bottom, right, top, left
-    edges = [
-        (cross_h[:-1, :], hx[:-1, :], np.broadcast_to(y[:-1, None], hx[:-1, :].shape)),
-        (cross_v[:, 1:], np.broadcast_to(x[None, 1:], vy[:, 1:].shape), vy[:, 1:]),
-        (cross_h[1:, :], hx[1:, :], np.broadcast_to(y[1:, None], hx[1:, :].shape)),
-        (cross_v[:, :-1], np.broadcast_to(x[None, :-1], vy[:, :-1].shape), vy[:, :-1]),
-    ]
-    hit = np.stack([e[0] for e in edges], axis=-1)
-    px = np.stack([e[1] for e in edges], axis=-1)
-    py = np.stack([e[2] for e in edges], axis=-1)
-    xs, ys = [], []
-    for count in (2, 4):
-        cells = hit.sum(axis=-1) == count
-        if not cells.any():
+    hit = np.stack([cross_h[:, :-1, :], cross_v[:, :, 1:], cross_h[:, 1:, :],
+                    cross_v[:, :, :-1]], axis=-1)
+    hits = hit.sum(axis=-1)
+    pieces: list[list[tuple[Array, Array]]] = [[] for _ in range(count)]
+    for crossings in (2, 4):
+        s, r, c = np.nonzero(hits == crossings)
+        if not len(s):
             continue
-        order = np.argsort(~hit[cells], axis=-1, kind="stable")[:, :count]
-        cx = np.take_along_axis(px[cells], order, axis=-1)
-        cy = np.take_along_axis(py[cells], order, axis=-1)
-        for start in range(0, count, 2):
-            xs.append(np.column_stack([cx[:, start], cx[:, start + 1],
-                                       np.full(len(cx), np.nan)]).ravel())
-            ys.append(np.column_stack([cy[:, start], cy[:, start + 1],
-                                       np.full(len(cy), np.nan)]).ravel())
-    if not xs:
-        return np.zeros(0), np.zeros(0)
-    return np.concatenate(xs), np.concatenate(ys)
+        hx_bottom = x[c] + th[s, r, c] * (x[c + 1] - x[c])
+        hx_top = x[c] + th[s, r + 1, c] * (x[c + 1] - x[c])
+        vy_right = y[r] + tv[s, r, c + 1] * (y[r + 1] - y[r])
+        vy_left = y[r] + tv[s, r, c] * (y[r + 1] - y[r])
+        px = np.column_stack([hx_bottom, x[c + 1], hx_top, x[c]])
+        py = np.column_stack([y[r], vy_right, y[r + 1], vy_left])
+        cell_hit = hit[s, r, c]
+        order = np.argsort(~cell_hit, axis=-1, kind="stable")[:, :crossings]
+        cx = np.take_along_axis(px, order, axis=-1)
+        cy = np.take_along_axis(py, order, axis=-1)
+        breaks = np.full(len(cx), np.nan)
+        bounds = np.searchsorted(s, np.arange(count + 1))
+        present = np.flatnonzero(np.diff(bounds))  # the grids with such cells
+        for start in range(0, crossings, 2):
+            xs = np.column_stack([cx[:, start], cx[:, start + 1], breaks])
+            ys = np.column_stack([cy[:, start], cy[:, start + 1], breaks])
+            for k in present:
+                rows = slice(bounds[k], bounds[k + 1])
+                pieces[k].append((xs[rows].ravel(), ys[rows].ravel()))
+    return [(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+            if parts else (np.zeros(0), np.zeros(0)) for parts in pieces]

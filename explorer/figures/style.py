@@ -59,12 +59,14 @@ def base_layout(fig: go.Figure, height: int = 560, **extra) -> go.Figure:
 
 
 def typed_arrays(spec: dict) -> dict:
-    """``spec`` with its NumPy arrays (top level) as plotly.js typed arrays: base64 of the
-    little-endian bytes, as Plotly's own ``to_dict`` sends them. float32 stays float32 (half
-    the bytes of float64, and the screen needs no more); 64-bit integers become int32."""
+    """``spec`` with its NumPy arrays (in nested dicts too) as plotly.js typed arrays: base64
+    of the little-endian bytes, as Plotly's own ``to_dict`` sends them. float32 stays float32
+    (half the bytes of float64, and the screen needs no more); 64-bit integers become int32."""
     out = {}
     for key, value in spec.items():
-        if isinstance(value, np.ndarray) and value.size:
+        if isinstance(value, dict):
+            value = typed_arrays(value)
+        elif isinstance(value, np.ndarray) and value.size:
             if value.dtype.kind in "iu" and value.dtype.itemsize == 8:
                 value = value.astype(np.int32)
             value = np.ascontiguousarray(value, value.dtype.newbyteorder("<"))

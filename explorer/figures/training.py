@@ -8,6 +8,8 @@ them, while it redraws frames; images and scatter traces animate with no redraw 
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,7 +70,12 @@ class Frames:
     def boundary(self, s: int) -> tuple[np.ndarray, np.ndarray]:
         if self.kind != "probability":
             return np.zeros(0), np.zeros(0)
-        return raster.iso_lines(self.grid_x, self.grid_y, self.values[s], self.threshold)
+        return self._boundaries[s]
+
+    @functools.cached_property
+    def _boundaries(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every snapshot's decision boundary (output = threshold), found in one pass."""
+        return raster.iso_lines_many(self.grid_x, self.grid_y, self.values, self.threshold)
 
 
 def padded_range(values: np.ndarray, pad: float = 0.1) -> tuple[float, float]:
@@ -130,9 +137,10 @@ def training_spec(frames: Frames, history: pd.DataFrame, data, problem: str,
                   presenting: bool = False) -> dict:
     """Boundary/fit (left) with loss (top right) and metric (bottom right), one slider.
 
-    Returned as Plotly's plain dict: the still part is built and checked by Plotly, the
-    frames and slider steps are added as plain data (checking 100 frames costs more than
-    training the default scenario; ``training_figure`` checks them all, and the tests use it).
+    Returned as Plotly's plain dict, built without Plotly's objects: the panels and fonts
+    come from a layout Plotly builds once per set of titles (``_skeleton``), the traces,
+    axes and 100 frames are plain data with float32 typed arrays. Checking all of it costs
+    more than training the default scenario; ``training_figure`` does, and the tests use it.
 
     The slider shows each frame's epoch with its train and validation loss and metric, so
     the numbers follow the animation. ``log_scale`` None: log when the loss spans more than
@@ -147,37 +155,32 @@ def training_spec(frames: Frames, history: pd.DataFrame, data, problem: str,
                   "classes": "Predicted class (shade = confidence)",
                   "value": "Prediction over the input plane",
                   "curve": "Fitted curve over the data"}[frames.kind]
-    fig = make_subplots(
-        rows=2, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.2,
-        vertical_spacing=0.22, specs=[[{"rowspan": 2}, {}], [None, {}]],
-        subplot_titles=(left_title, f"Loss ({loss_label})", metrics.LABELS[metric]))
+    layout = json.loads(_skeleton(left_title, f"Loss ({loss_label})", metrics.LABELS[metric],
+                                  height, presenting))
     final = len(frames.epochs) - 1
-    fig.add_trace(_left_trace(frames, final, problem, threshold), row=1, col=1)
+    traces = [_left_trace(frames, final, problem, threshold)]
     if frames.kind not in ("curve", "classes"):
-        fig.add_trace(_colorbar_trace(frames), row=1, col=1)
-    _add_points(fig, frames, data, problem)
+        traces.append(_colorbar_trace(frames))
+    traces += _point_traces(frames, data, problem)
     curve_history = _curve_arrays(_thin(history), metric)
     curves = _curve_traces(curve_history, metric, frames.epochs[final])
-    for trace, row in zip(curves, [1, 1, 2, 2]):
-        fig.add_trace(trace, row=row, col=2)
-    curve_idx = list(range(len(fig.data) - len(curves), len(fig.data)))
-    style.base_layout(fig, height=height)
-    if presenting:
-        fig.update_layout(margin=dict(l=60, r=20, t=70, b=95), font=dict(size=16),
-                          legend=dict(y=1.08, font=dict(size=15)))
-    _axes(fig, frames, data, history, problem, metric, log_scale, target_label)
+    for trace, axes in zip(curves, ["2", "2", "3", "3"]):
+        trace.update(xaxis="x" + axes, yaxis="y" + axes)
+    curve_idx = list(range(len(traces), len(traces) + len(curves)))
+    traces += curves
+    _axes(layout, frames, data, history, problem, metric, log_scale, target_label)
     divergence = history.attrs.get("divergence")
     if divergence:
-        fig.add_vline(x=divergence["epoch"], line=dict(color="#dc2626", dash="dash"),
-                      row=1, col=2)
-        fig.add_annotation(text=f"NaN at epoch {divergence['epoch']}", x=divergence["epoch"],
-                           xref="x2", yref="y2 domain", y=0.95, showarrow=False,
-                           xanchor="right", font=dict(color="#dc2626"))
-
-    spec = fig.to_dict()
+        epoch = divergence["epoch"]
+        layout.setdefault("shapes", []).append(dict(
+            type="line", x0=epoch, x1=epoch, xref="x2", y0=0, y1=1, yref="y2 domain",
+            line=dict(color="#dc2626", dash="dash")))
+        layout["annotations"].append(dict(
+            text=f"NaN at epoch {epoch}", x=epoch, xref="x2", yref="y2 domain", y=0.95,
+            showarrow=False, xanchor="right", font=dict(color="#dc2626")))
     if frames.kind != "curve":
-        spec["layout"]["images"] = [frames.image(final)]
-    spec["frames"] = [
+        layout["images"] = [frames.image(final)]
+    frame_list = [
         dict(name=str(int(epoch)),
              data=[style.typed_arrays(update) for update in
                    (_left_update(frames, s), *_curve_updates(curve_history, metric, epoch))],
@@ -186,10 +189,39 @@ def training_spec(frames: Frames, history: pd.DataFrame, data, problem: str,
         for s, epoch in enumerate(frames.epochs)
     ]
     # in presenting mode the slider sits just below the input-plane axis title
-    spec["layout"]["sliders"] = [style.slider(
-        [f["name"] for f in spec["frames"]], frame_labels(history, frames.epochs, metric),
+    layout["sliders"] = [style.slider(
+        [f["name"] for f in frame_list], frame_labels(history, frames.epochs, metric),
         redraw=False, active=0 if start_at_first else None, drop=-0.01 if presenting else 0.0)]
-    return spec
+    return dict(data=[style.typed_arrays(t) for t in traces], layout=layout,
+                frames=frame_list)
+
+
+@functools.lru_cache(maxsize=32)
+def _skeleton(left_title: str, loss_title: str, metric_title: str, height: int,
+              presenting: bool) -> str:
+    """The Train figure's layout without data (panels, titles, fonts, margins, template),
+    built by Plotly once per set of titles, as JSON (each figure loads its own copy).
+
+    Axes: x/y the input plane (left, both rows), x2/y2 the loss, x3/y3 the metric."""
+    fig = make_subplots(
+        rows=2, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.2,
+        vertical_spacing=0.22, specs=[[{"rowspan": 2}, {}], [None, {}]],
+        subplot_titles=(left_title, loss_title, metric_title))
+    style.base_layout(fig, height=height)
+    if presenting:
+        fig.update_layout(margin=dict(l=60, r=20, t=70, b=95), font=dict(size=16),
+                          legend=dict(y=1.08, font=dict(size=15)))
+    return json.dumps(fig.to_dict()["layout"])
+
+
+def _merge(target: dict, changes: dict) -> dict:
+    """Nested update, as Plotly's ``update_*`` does: dicts merge, anything else replaces."""
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
+    return target
 
 
 def snapshot_figure(frames: Frames, data, problem: str, epoch: int,
@@ -198,10 +230,11 @@ def snapshot_figure(frames: Frames, data, problem: str, epoch: int,
     is still training: the boundary or fit over the data, nothing animated."""
     fig = make_subplots(rows=1, cols=1)
     last = len(frames.epochs) - 1
-    fig.add_trace(_left_trace(frames, last, problem, frames.threshold), row=1, col=1)
+    for trace in (_left_trace(frames, last, problem, frames.threshold),
+                  *_point_traces(frames, data, problem)):
+        fig.add_trace(trace)
     if frames.kind != "curve":
         fig.add_layout_image(frames.image(last))
-    _add_points(fig, frames, data, problem)
     style.base_layout(fig, height=height)
     fig.update_layout(margin=dict(l=50, r=20, t=50, b=40), showlegend=False,
                       title=dict(text=f"Still training: the model after epoch {epoch}",
@@ -230,20 +263,22 @@ def loss_spans_decades(history: pd.DataFrame, decades: float = LOG_DECADES) -> b
 
 def frame_labels(history: pd.DataFrame, epochs, metric: str) -> list[str]:
     """The slider's text for each frame: epoch, then train/validation loss and metric."""
-    by_epoch = history.set_index("epoch")
     label = metrics.LABELS[metric].lower() if metric != "accuracy" else "accuracy"
+    row_of = {int(e): i for i, e in enumerate(history["epoch"].to_numpy())}
+    columns = {c: history[c].to_numpy(float) for c in
+               ("loss", "val_loss", metric, "val_" + metric) if c in history}
     texts = []
     for epoch in np.asarray(epochs).astype(int):
-        if epoch == 0 or epoch not in by_epoch.index:
+        i = row_of.get(int(epoch))
+        if epoch == 0 or i is None:
             texts.append(f"{epoch} (initial weights)")
             continue
-        row = by_epoch.loc[epoch]
-        parts = [f"loss {_number(row['loss'])}"]
-        if "val_loss" in row:
-            parts[0] += f" (validation {_number(row['val_loss'])})"
-        value = _number(row[metric], metric)
-        if "val_" + metric in row:
-            value += f" (validation {_number(row['val_' + metric], metric)})"
+        parts = [f"loss {_number(columns['loss'][i])}"]
+        if "val_loss" in columns:
+            parts[0] += f" (validation {_number(columns['val_loss'][i])})"
+        value = _number(columns[metric][i], metric)
+        if "val_" + metric in columns:
+            value += f" (validation {_number(columns['val_' + metric][i], metric)})"
         parts.append(f"{label} {value}")
         texts.append(f"{epoch}   ·   " + "   ·   ".join(parts))
     return texts
@@ -255,18 +290,17 @@ def _number(value, metric: str = "") -> str:
     return f"{value:.1%}" if metric == "accuracy" else f"{value:.3g}"
 
 
-def _left_trace(frames: Frames, s: int, problem: str, threshold: float) -> go.Scatter:
+def _left_trace(frames: Frames, s: int, problem: str, threshold: float) -> dict:
     """Trace 0, the animated one: the fitted curve (1-D) or the decision boundary (2-D)."""
     if frames.kind == "curve":
         name = "predicted rate" if problem == "counts" else (
             "model output" if problem == "binary" else "prediction")
-        return go.Scatter(x=frames.grid_x.astype(np.float32), y=frames.values[s],
-                          mode="lines", line=dict(color=style.FIT_COLOR, width=3), name=name)
+        return dict(type="scatter", x=frames.grid_x.astype(np.float32), y=frames.values[s],
+                    mode="lines", line=dict(color=style.FIT_COLOR, width=3), name=name)
     line = _scatter_update(*frames.boundary(s))
-    return go.Scatter(x=line["x"], y=line["y"], mode="lines",
-                      line=dict(color=style.FIT_COLOR, width=3), hoverinfo="skip",
-                      name=f"boundary (output = {threshold:g})",
-                      showlegend=frames.kind == "probability")
+    return dict(line, mode="lines", line=dict(color=style.FIT_COLOR, width=3),
+                hoverinfo="skip", name=f"boundary (output = {threshold:g})",
+                showlegend=frames.kind == "probability")
 
 
 def _scatter_update(x: np.ndarray, y: np.ndarray) -> dict:
@@ -288,14 +322,14 @@ def _left_update(frames: Frames, s: int) -> dict:
     return _scatter_update(*frames.boundary(s))
 
 
-def _colorbar_trace(frames: Frames) -> go.Scatter:
+def _colorbar_trace(frames: Frames) -> dict:
     """An invisible point whose colour bar explains the background image."""
     lo, hi = frames.value_range
     title = frames.value_label
     scale = style.PROBABILITY_SCALE if frames.kind == "probability" else style.VALUE_SCALE
-    return go.Scatter(
-        x=[frames.grid_x[0]], y=[frames.grid_y[0]], mode="markers", hoverinfo="skip",
-        showlegend=False, name="colour scale",
+    return dict(
+        type="scatter", x=[float(frames.grid_x[0])], y=[float(frames.grid_y[0])],
+        mode="markers", hoverinfo="skip", showlegend=False, name="colour scale",
         marker=dict(size=0.1, opacity=0, color=[lo], cmin=lo, cmax=hi, colorscale=scale,
                     showscale=True, colorbar=dict(title=dict(text=title, side="right"),
                                                   x=0.435, len=0.9, thickness=14)))
@@ -334,16 +368,17 @@ def _curve_updates(curves: dict[str, np.ndarray], metric: str, epoch: int) -> li
             for c, *_ in _curve_columns(metric)]
 
 
-def _curve_traces(curves: dict[str, np.ndarray], metric: str, epoch: int) -> list[go.Scatter]:
+def _curve_traces(curves: dict[str, np.ndarray], metric: str, epoch: int) -> list[dict]:
     """The curve traces as first drawn: the frame updates plus their names and styles."""
-    return [go.Scatter(x=update["x"], y=update["y"], mode="lines", name=name,
-                       line=dict(color=color, width=3, dash=dash),
-                       showlegend=column in ("loss", "val_loss"))
+    return [dict(update, mode="lines", name=name, line=dict(color=color, width=3, dash=dash),
+                 showlegend=column in ("loss", "val_loss"))
             for update, (column, name, color, dash)
             in zip(_curve_updates(curves, metric, epoch), _curve_columns(metric))]
 
 
-def _add_points(fig, frames: Frames, data, problem: str):
+def _point_traces(frames: Frames, data, problem: str) -> list[dict]:
+    """The training and validation points on the left panel (axes x, y)."""
+    traces = []
     parts = [("train", data.X_train, data.y_train,
               dict(size=8, line=dict(width=1, color=style.POINT_OUTLINE))),
              ("validation", data.X_val, data.y_val,
@@ -356,9 +391,9 @@ def _add_points(fig, frames: Frames, data, problem: str):
             if problem == "binary":
                 yy = yy + np.random.default_rng(0).uniform(-0.03, 0.03, len(yy))
             color = style.TRAIN_COLOR if part == "train" else style.VAL_COLOR
-            fig.add_trace(go.Scatter(
-                x=X[:, 0].astype(np.float32), y=yy.astype(np.float32), mode="markers",
-                name=part, marker=dict(marker, color=color, opacity=0.6)), row=1, col=1)
+            traces.append(dict(
+                type="scatter", x=X[:, 0].astype(np.float32), y=yy.astype(np.float32),
+                mode="markers", name=part, marker=dict(marker, color=color, opacity=0.6)))
             continue
         if problem in ("binary", "multiclass"):
             classes = np.unique(y)
@@ -367,18 +402,18 @@ def _add_points(fig, frames: Frames, data, problem: str):
                 sel = y == c
                 name = (f"{part} points (colour = class)" if many
                         else f"{_class_name(data, c)} ({part})")
-                fig.add_trace(go.Scatter(
-                    x=X[sel, 0].astype(np.float32), y=X[sel, 1].astype(np.float32),
-                    mode="markers", name=name, legendgroup=part,
-                    showlegend=not many or index == 0,
-                    marker=dict(marker, color=style.CLASS_COLORS[int(c) % 10])),
-                    row=1, col=1)
+                traces.append(dict(
+                    type="scatter", x=X[sel, 0].astype(np.float32),
+                    y=X[sel, 1].astype(np.float32), mode="markers", name=name,
+                    legendgroup=part, showlegend=not many or index == 0,
+                    marker=dict(marker, color=style.CLASS_COLORS[int(c) % 10])))
         else:
-            fig.add_trace(go.Scatter(
-                x=X[:, 0].astype(np.float32), y=X[:, 1].astype(np.float32), mode="markers",
-                name=part, marker=dict(marker, color=y.astype(np.float32),
-                                       colorscale=style.VALUE_SCALE, cmin=frames.value_range[0],
-                                       cmax=frames.value_range[1])), row=1, col=1)
+            traces.append(dict(
+                type="scatter", x=X[:, 0].astype(np.float32), y=X[:, 1].astype(np.float32),
+                mode="markers", name=part,
+                marker=dict(marker, color=y.astype(np.float32), colorscale=style.VALUE_SCALE,
+                            cmin=frames.value_range[0], cmax=frames.value_range[1])))
+    return traces
 
 
 def _class_name(data, c) -> str:
@@ -386,43 +421,50 @@ def _class_name(data, c) -> str:
     return names[int(c)] if int(c) < len(names) else f"class {c}"
 
 
-def _axes(fig, frames: Frames, data, history, problem, metric, log_scale, target_label):
+def _axes(layout: dict, frames: Frames, data, history, problem, metric, log_scale,
+          target_label):
+    """Ranges and titles of the three panels (axes named as in ``_skeleton``)."""
     X_all = np.vstack([data.X_train, data.X_val]) if len(data.X_val) else data.X_train
     epochs = max(int(frames.epochs[-1]), 1)
     names: tuple[str, ...] = tuple(getattr(data, "feature_names", ()) or ())
     if frames.kind == "curve":
         x_title = f"{names[0]} (standardized)" if names else "input x"
-        fig.update_xaxes(title_text=x_title, range=list(padded_range(X_all[:, 0], 0.02)),
-                         row=1, col=1)
+        _merge(layout["xaxis"], dict(title=dict(text=x_title),
+                                     range=list(padded_range(X_all[:, 0], 0.02))))
         y_all = np.concatenate([data.y_train, data.y_val]).astype(float)
         lo, hi = padded_range(y_all, 0.08)
         target_name = getattr(data, "target_name", "")
-        fig.update_yaxes(title_text=target_name or target_label, range=[lo, hi], row=1, col=1)
+        _merge(layout["yaxis"], dict(title=dict(text=target_name or target_label),
+                                     range=[lo, hi]))
     else:
-        half_x = (frames.grid_x[1] - frames.grid_x[0]) / 2
-        half_y = (frames.grid_y[1] - frames.grid_y[0]) / 2
-        fig.update_xaxes(title_text=f"{names[0]} (standardized)" if names else "x₁",
-                         range=[frames.grid_x[0] - half_x, frames.grid_x[-1] + half_x],
-                         showgrid=False, zeroline=False, row=1, col=1)
-        fig.update_yaxes(title_text=f"{names[1]} (standardized)" if len(names) > 1 else "x₂",
-                         range=[frames.grid_y[0] - half_y, frames.grid_y[-1] + half_y],
-                         showgrid=False, zeroline=False, row=1, col=1)
+        half_x = float(frames.grid_x[1] - frames.grid_x[0]) / 2
+        half_y = float(frames.grid_y[1] - frames.grid_y[0]) / 2
+        _merge(layout["xaxis"], dict(
+            title=dict(text=f"{names[0]} (standardized)" if names else "x₁"),
+            range=[float(frames.grid_x[0]) - half_x, float(frames.grid_x[-1]) + half_x],
+            showgrid=False, zeroline=False))
+        _merge(layout["yaxis"], dict(
+            title=dict(text=f"{names[1]} (standardized)" if len(names) > 1 else "x₂"),
+            range=[float(frames.grid_y[0]) - half_y, float(frames.grid_y[-1]) + half_y],
+            showgrid=False, zeroline=False))
     # one "epoch" title under the two curves (same range) is enough: a second one would
     # sit on the metric panel's title
-    fig.update_xaxes(range=[0, epochs], row=1, col=2)
-    fig.update_xaxes(title_text="epoch", range=[0, epochs], row=2, col=2)
-    _loss_axis(fig, history, log_scale)
+    layout["xaxis2"]["range"] = [0, epochs]
+    _merge(layout["xaxis3"], dict(title=dict(text="epoch"), range=[0, epochs]))
+    _loss_axis(layout["yaxis2"], history, log_scale)
     values = history[[c for c in (metric, "val_" + metric) if c in history]].to_numpy(float)
     values = values[np.isfinite(values)]
     if metric == "accuracy":
-        fig.update_yaxes(range=[min(0.4, float(values.min()) - 0.02) if values.size else 0,
-                                1.02], title_text="accuracy", row=2, col=2)
+        _merge(layout["yaxis3"], dict(
+            range=[min(0.4, float(values.min()) - 0.02) if values.size else 0, 1.02],
+            title=dict(text="accuracy")))
     else:
         top = float(values.max()) * 1.08 + 1e-9 if values.size else 1.0
-        fig.update_yaxes(range=[0, top], title_text=metrics.LABELS[metric], row=2, col=2)
+        _merge(layout["yaxis3"], dict(range=[0, top],
+                                      title=dict(text=metrics.LABELS[metric])))
 
 
-def _loss_axis(fig, history: pd.DataFrame, log_scale: bool) -> None:
+def _loss_axis(axis: dict, history: pd.DataFrame, log_scale: bool) -> None:
     """The loss axis, always titled. A loss can be negative (Poisson leaves out log y!):
     the range then reaches below 0, and a log scale, impossible there, falls back to linear
     with the reason in the title."""
@@ -431,16 +473,16 @@ def _loss_axis(fig, history: pd.DataFrame, log_scale: bool) -> None:
     if log_scale and finite.size and finite.min() > 0:
         lo, hi = np.log10(finite.min()), np.log10(finite.max())
         pad = max((hi - lo) * 0.05, 0.05)
-        fig.update_yaxes(type="log", range=[lo - pad, hi + pad], title_text="loss (log scale)",
-                         dtick=1 if hi - lo > 1.5 else None, row=1, col=2)
+        _merge(axis, dict(type="log", range=[float(lo - pad), float(hi + pad)],
+                          title=dict(text="loss (log scale)"),
+                          **({"dtick": 1} if hi - lo > 1.5 else {})))
         return
     title = "loss (linear: values ≤ 0)" if log_scale and finite.size else "loss"
     if not finite.size:
-        fig.update_yaxes(title_text=title, row=1, col=2)
+        _merge(axis, dict(title=dict(text=title)))
         return
     # the whole range, first epochs included: they are the story
     lo = min(0.0, float(finite.min()))
     hi = max(0.0, float(finite.max()))
     pad = 0.08 * (hi - lo) + 1e-9
-    fig.update_yaxes(range=[lo - pad if lo < 0 else 0.0, hi + pad], title_text=title,
-                     row=1, col=2)
+    _merge(axis, dict(range=[lo - pad if lo < 0 else 0.0, hi + pad], title=dict(text=title)))
