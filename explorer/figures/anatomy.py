@@ -120,8 +120,15 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
     return fig
 
 
-def gradient_histogram_figure(grads, epochs, confidently_wrong=None, bins: int = 40,
-                              floor: float = GRADIENT_FLOOR, height: int = 520) -> go.Figure:
+def gradient_histogram_figure(grads, epochs, confidently_wrong=None, **options) -> go.Figure:
+    """``gradient_histogram_spec`` as a checked Plotly figure holding NumPy arrays (the
+    tests use it)."""
+    spec = gradient_histogram_spec(grads, epochs, confidently_wrong, **options)
+    return go.Figure(style.numpy_arrays(spec))
+
+
+def gradient_histogram_spec(grads, epochs, confidently_wrong=None, bins: int = 40,
+                            floor: float = GRADIENT_FLOOR, height: int = 520) -> dict:
     """Histogram of log10 |dL/dz| over the training points, animated over the snapshots.
 
     grads (S, n): per-point gradient magnitudes (``anatomy.per_point_output_gradients``);
@@ -152,14 +159,7 @@ def gradient_histogram_figure(grads, epochs, confidently_wrong=None, bins: int =
                              marker=dict(color=color, line=dict(width=0)),
                              hovertemplate="|dL/dz| ≈ 10^%{x:.2f}<br>%{y} points"
                                            "<extra></extra>"))
-    fig._validate = False
-    fig.frames = [dict(name=str(int(epoch)),
-                       data=[dict(type="bar", y=_f32(counts[s, g])) for g in range(len(groups))],
-                       traces=list(range(len(groups))))
-                  for s, epoch in enumerate(epochs)]
-    fig._validate = True
     style.base_layout(fig, height=height, barmode="stack", bargap=0.05)
-    style.animation_controls(fig, [str(int(e)) for e in epochs], redraw=False, drop=0.1)
     ticks = np.arange(np.ceil(lo), np.floor(hi) + 1)
     fig.update_xaxes(title_text="|dL/dz| per training point (log scale)", range=[lo, hi],
                      tickvals=ticks, ticktext=[f"1e{int(t)}" for t in ticks])
@@ -172,4 +172,9 @@ def gradient_histogram_figure(grads, epochs, confidently_wrong=None, bins: int =
         text="How hard each training point pulls on the output", x=0.0,
         subtitle=dict(text=f"Per-sample gradient at the output pre-activation; values below "
                            f"{floor:g} counted at {floor:g}.")))
-    return fig
+    frames = [dict(name=str(int(epoch)),
+                   data=[dict(type="bar", y=_f32(counts[s, g])) for g in range(len(groups))],
+                   traces=list(range(len(groups))))
+              for s, epoch in enumerate(epochs)]
+    return style.animated_spec(fig, frames, [str(int(e)) for e in epochs], redraw=False,
+                               drop=0.1)

@@ -79,13 +79,20 @@ def _curve_updates(r: ReliabilityOverTraining, train: ReliabilityOverTraining | 
 
 def reliability_figure(r: ReliabilityOverTraining, train: ReliabilityOverTraining | None = None,
                        part: str = "validation") -> go.Figure:
+    """``reliability_spec`` as a checked Plotly figure holding NumPy arrays (the tests use it)."""
+    return go.Figure(style.numpy_arrays(reliability_spec(r, train, part)))
+
+
+def reliability_spec(r: ReliabilityOverTraining, train: ReliabilityOverTraining | None = None,
+                     part: str = "validation") -> dict:
     """The reliability diagram of ``r`` (one dataset's snapshots) and its numbers over epochs.
 
     Left: observed frequency per bin of predicted probability (bars), the gap to the bin's
     mean prediction (red), the diagonal of perfect calibration, and below, how many points
     fall in each bin. Right: ECE and Brier score over the snapshots (``train``'s ECE dashed,
-    when given) and overconfidence, mean confidence minus accuracy. One slider and one play
-    button drive every panel. ``part`` names the points of ``r`` in titles and legends.
+    when given) and overconfidence, mean confidence minus accuracy. One slider drives every
+    panel. ``part`` names the points of ``r`` in titles and legends. A plain dict with plain
+    frames (``style.animated_spec``).
     """
     binary = r.kind == "binary"
     x_title = "predicted probability of class 1" if binary else "confidence (top class)"
@@ -134,13 +141,7 @@ def reliability_figure(r: ReliabilityOverTraining, train: ReliabilityOverTrainin
                                          line=dict(width=2, color="white"))), row=1, col=2)
     animated.append(len(fig.data) - 1)
 
-    fig._validate = False  # frames are plain dicts of arrays; validating 100 is slow
-    fig.frames = [dict(name=str(int(epoch)), traces=animated,
-                       data=[*_diagram_updates(r, s), *_curve_updates(r, train, s)])
-                  for s, epoch in enumerate(r.epochs)]
-    fig._validate = True
     style.base_layout(fig, height=640)
-    style.animation_controls(fig, [str(int(e)) for e in r.epochs], redraw=False)
     # the bottom panels share the top ones' x quantity: one axis title each, at the bottom
     fig.update_xaxes(range=[0, 1], row=1, col=1)
     fig.update_yaxes(title_text=y_title, range=[0, 1.02], row=1, col=1)
@@ -159,7 +160,10 @@ def reliability_figure(r: ReliabilityOverTraining, train: ReliabilityOverTrainin
     hi = max(0.02, float(over.max()) * 1.1) if over.size else 0.1
     fig.update_yaxes(title_text="conf. − acc.", range=[lo, hi], zeroline=True,
                      zerolinecolor="#475569", row=2, col=2)
-    return fig
+    frames = [dict(name=str(int(epoch)), traces=animated,
+                   data=[*_diagram_updates(r, s), *_curve_updates(r, train, s)])
+              for s, epoch in enumerate(r.epochs)]
+    return style.animated_spec(fig, frames, [str(int(e)) for e in r.epochs], redraw=False)
 
 
 # ----------------------------------------------------------------------------------------

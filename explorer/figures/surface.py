@@ -39,8 +39,14 @@ def _wrap(text: str, width: int = 110) -> str:
 
 
 def surface_figure(surface: Surface, history: pd.DataFrame | None = None,
-                   mode: str = "contour", scale: str = "auto",
-                   loss_curve: bool = True, height: int = 620) -> go.Figure:
+                   **options) -> go.Figure:
+    """``surface_spec`` as a checked Plotly figure holding NumPy arrays (the tests use it)."""
+    return go.Figure(style.numpy_arrays(surface_spec(surface, history, **options)))
+
+
+def surface_spec(surface: Surface, history: pd.DataFrame | None = None,
+                 mode: str = "contour", scale: str = "auto",
+                 loss_curve: bool = True, height: int = 620) -> dict:
     """Contour map (mode 'contour') or 3-D surface (mode '3d') with the animated path.
 
     One frame per snapshot (named by its epoch), each updating only the path traces; a play
@@ -82,20 +88,17 @@ def surface_figure(surface: Surface, history: pd.DataFrame | None = None,
     animated = path.add_traces(fig, cell)
     if loss_curve:
         animated.append(_add_loss_curve(fig, surface, history, path.epochs, scaled.scale))
-    fig._validate = False  # frames are plain dicts of float32 arrays; validation is slow
-    fig.frames = [dict(name=str(int(epoch)), data=path.frame(s, loss_curve), traces=animated)
-                  for s, epoch in enumerate(path.epochs)]
-    fig._validate = True
-
     style.base_layout(fig, height=height)
-    # the contour map is a layout image (see _add_background): only 3-D needs a redraw
-    style.animation_controls(fig, [str(int(e)) for e in path.epochs], redraw=three_d)
     _surface_axes(fig, surface, scaled.label, three_d, cell)
     note = surface.note + (" " + INVALID_TEXT if scaled.invalid else "")
     fig.update_layout(margin=dict(t=150, b=90), title=dict(
         text=title if not loss_curve else "Error surface", x=0.0, xanchor="left", y=0.98,
         subtitle=dict(text=_wrap(note, 130))))
-    return fig
+    frames = [dict(name=str(int(epoch)), data=path.frame(s, loss_curve), traces=animated)
+              for s, epoch in enumerate(path.epochs)]
+    # the contour map is a layout image (see _add_background): only 3-D needs a redraw
+    return style.animated_spec(fig, frames, [str(int(e)) for e in path.epochs],
+                               redraw=three_d)
 
 
 class _Path:

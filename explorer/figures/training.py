@@ -125,9 +125,9 @@ def _forward_chunks(network, thetas, points, chunk):
 
 def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
                     **options) -> go.Figure:
-    """``training_spec`` as a checked Plotly figure (for tests and for code that edits it);
+    """``training_spec`` as a checked Plotly figure holding NumPy arrays (the tests use it);
     the app sends the spec itself."""
-    return go.Figure(training_spec(frames, history, data, problem, **options))
+    return go.Figure(style.numpy_arrays(training_spec(frames, history, data, problem, **options)))
 
 
 def training_spec(frames: Frames, history: pd.DataFrame, data, problem: str,

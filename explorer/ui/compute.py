@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import activations, anatomy, experiment, export, losses, surfaces, tabular
@@ -25,7 +24,7 @@ from explorer.figures import anatomy as anatomy_figures
 from explorer.figures import compare as compare_figures_module
 from explorer.figures import surface as surface_figures
 from explorer.figures import training as training_figures
-from explorer.ui import state
+from explorer.ui import charts, state
 
 PROGRESS_AFTER_S = 0.4
 CACHE_ENTRIES = 24
@@ -156,8 +155,7 @@ def training_frames(key: RunKey) -> training_figures.Frames:
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def training_figure(key: RunKey, log_scale: bool | None, start_at_first: bool = False,
                     presenting: bool = False) -> dict:
-    """The Train view's animated figure as a plain Plotly dict (see ``views.chart``): the
-    cache stores it pickled, and a dict unpickles without Plotly checking it again."""
+    """The Train view's animated figure as a plain Plotly dict (see ``charts``)."""
     run = train(key)
     frames = training_frames(key)
     target = "count" if run.config.problem == "counts" else (
@@ -169,22 +167,6 @@ def training_figure(key: RunKey, log_scale: bool | None, start_at_first: bool = 
         height=PRESENTING_HEIGHT if presenting else 600, presenting=presenting)
     spec["layout"]["meta"] = run.config.key()
     return spec
-
-
-class Checked(go.Figure):
-    """A figure's plain dict, already checked by Plotly (``training_spec``), for
-    ``st.plotly_chart`` to send as it is.
-
-    ``st.plotly_chart`` checks a plain dict by building a Figure from it (about half a
-    second for 100 frames), but takes a Figure's ``to_dict()`` as it is; this Figure's
-    ``to_dict()`` is the dict."""
-
-    def __init__(self, spec: dict):
-        super().__init__()
-        self._spec = spec
-
-    def to_dict(self) -> dict:
-        return self._spec
 
 
 PRESENTING_HEIGHT = 520
@@ -288,10 +270,10 @@ def default_surface_parameters(key: RunKey) -> tuple[int, int]:
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def surface_figure(key: RunKey, kind: str, option, mode: str, scale: str):
     run = train(key)
-    fig = surface_figures.surface_figure(_surface(key, kind, option), run.history,
-                                         mode=mode, scale=scale)
-    fig.update_layout(meta=run.config.key())
-    return fig
+    spec = surface_figures.surface_spec(_surface(key, kind, option), run.history,
+                                        mode=mode, scale=scale)
+    spec["layout"]["meta"] = run.config.key()
+    return spec
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -300,7 +282,7 @@ def interpolation_figure(key: RunKey):
     X, y = surfaces.surface_data(run.data.X_train, run.data.y_train)
     fig = surface_figures.interpolation_figure(surfaces.interpolation_line(run.model, X, y))
     fig.update_layout(meta=run.config.key() + ":line")
-    return fig
+    return charts.plain(fig)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -312,7 +294,7 @@ def anatomy_figure(key: RunKey, target):
                                             target=None if target is None else (target,))
     fig = anatomy_figures.anatomy_figure(chosen, matched)
     fig.update_layout(meta=c.key() + ":anatomy")
-    return fig
+    return charts.plain(fig)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -320,10 +302,10 @@ def gradient_histogram(key: RunKey):
     run = train(key)
     X, y = surfaces.surface_data(run.data.X_train, run.data.y_train)
     points = anatomy.per_point_output_gradients(run.model, X, y)
-    fig = anatomy_figures.gradient_histogram_figure(points.grads, points.epochs,
-                                                    points.confidently_wrong)
-    fig.update_layout(meta=run.config.key() + ":gradients")
-    return fig
+    spec = anatomy_figures.gradient_histogram_spec(points.grads, points.epochs,
+                                                   points.confidently_wrong)
+    spec["layout"]["meta"] = run.config.key() + ":gradients"
+    return spec
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -340,7 +322,7 @@ def compare_figures(keys: tuple[RunKey, ...]):
     table = compare_figures_module.summary_table(
         [(name, run.pairing.verdict, run.history) for name, run in zip(names, runs)], problem)
     race.update_layout(meta=runs[0].config.key() + ":race")
-    return race, maps, table
+    return charts.plain(race), charts.plain(maps), table
 
 
 def pair_name(config: cfg.Config) -> str:

@@ -16,9 +16,8 @@ from explorer import anatomy, calibration, datasets, losses, metrics, pairing
 from explorer import config as cfg
 from explorer.experiment import Run
 from explorer.figures import calibration as figures
-from explorer.ui import compute, playback, state
+from explorer.ui import charts, compute, playback, state
 
-PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 NOMINAL_BAND = 0.8
 BAND_TAUS = (0.1, 0.9)
 TRIO = (("mse", None), ("mae", None), ("pinball", 0.9))
@@ -84,9 +83,9 @@ def _reliability(key: compute.RunKey):
 @st.cache_data(max_entries=compute.CACHE_ENTRIES, show_spinner=False)
 def calibration_figure(key: compute.RunKey):
     r, train, part = _reliability(key)
-    fig = figures.reliability_figure(r, train, part)
-    fig.update_layout(meta=key.config.key() + ":calibration")
-    return fig
+    spec = figures.reliability_spec(r, train, part)
+    spec["layout"]["meta"] = key.config.key() + ":calibration"
+    return spec
 
 
 def _calibration_numbers(r, train, part: str) -> None:
@@ -126,9 +125,8 @@ def calibration_view(run: Run) -> None:
         presenting = state.presenting()
         if not presenting:  # on stage the chart takes the room; its slider shows the epoch
             _calibration_numbers(r, train, part)
-        st.plotly_chart(calibration_figure(compute.key(config)), width="stretch",
-                        height="stretch" if presenting else "content",
-                        key="calibration_chart", config=PLOT_CONFIG)
+        charts.chart(calibration_figure(compute.key(config)), "calibration_chart",
+                     height="stretch" if presenting else "content")
         playback.bar("calibration_chart", f"{config.key()}:calibration",
                      autoplay=bool(st.session_state.get(state.AUTOPLAY, True)))
         if presenting:
@@ -202,7 +200,7 @@ def imbalance_numbers(key: compute.RunKey):
         precision, recall, _sweep(scores, y, probability), marks, float(np.mean(y == 1)),
         "threshold on p(class 1)" if probability else "threshold on the output", part)
     fig.update_layout(meta=config.key() + ":precision-recall")
-    return table, fig, model.threshold
+    return table, charts.plain(fig), model.threshold
 
 
 REPORT_COLUMNS = {"accuracy": "accuracy", "precision": "precision", "recall": "recall",
@@ -232,7 +230,7 @@ def imbalance_section(run: Run) -> None:
         st.caption("No precision–recall curve: the outputs are not finite, or there is no "
                    "class-1 point to find.")
         return
-    st.plotly_chart(fig, width="stretch", key="precision_recall_chart", config=PLOT_CONFIG)
+    charts.chart(fig, "precision_recall_chart")
     st.caption("Left: every threshold at once; the diamond is the threshold this run reports "
                "with. Right: the four numbers as the threshold moves. Three levers to compare "
                "in the sidebar: the decision threshold (no retraining), the class weight α "
@@ -338,7 +336,7 @@ def estimates_panel(key: compute.RunKey, trio: bool, band: bool):
         x_title=f"{names[0]} (standardized)" if names else "input x",
         y_title=run.data.target_name or "target y")
     fig.update_layout(meta=config.key() + f":estimates:{int(trio)}{int(band)}")
-    return fig, coverage
+    return charts.plain(fig), coverage
 
 
 def fit_panel(run: Run) -> None:
@@ -368,7 +366,7 @@ def fit_panel(run: Run) -> None:
         for t in BAND_TAUS:
             compute.train_with_progress(_companion(config, "pinball", t))
     fig, coverage = estimates_panel(compute.key(config), trio, band)
-    st.plotly_chart(fig, width="stretch", key="estimates_chart", config=PLOT_CONFIG)
+    charts.chart(fig, "estimates_chart")
     if coverage:
         cols = st.columns(len(coverage))
         for col, (label, value, nominal) in zip(cols, coverage):
@@ -402,7 +400,7 @@ def _scale_figure(loss: str):
     s, values, grads = anatomy.scale_curves(loss)
     fig = figures.scale_anatomy_figure(s, (0.5, 1.0, 2.0), values, grads)
     fig.update_layout(meta=f"{loss}:scale")
-    return fig
+    return charts.plain(fig)
 
 
 def anatomy_note(run: Run) -> None:
@@ -423,8 +421,7 @@ def anatomy_note(run: Run) -> None:
     scale_formula = getattr(loss, "scale_grad_formula", "")
     if scale_formula:
         st.latex(rf"\frac{{\partial L}}{{\partial s}} = {scale_formula}")
-    st.plotly_chart(_scale_figure(loss.key), width="stretch", key="scale_chart",
-                    config=PLOT_CONFIG)
+    charts.chart(_scale_figure(loss.key), "scale_chart")
     st.caption("Dotted lines mark s = log (y − p)² for each error: the minimum of the loss "
                "and the zero of its gradient.")
 

@@ -11,9 +11,8 @@ import streamlit as st
 from explorer import activations, demonstration, export, losses, metrics, pairing, presets, tabular
 from explorer import config as cfg
 from explorer.experiment import Run
-from explorer.ui import compute, custom, estimates, playback, state
+from explorer.ui import charts, compute, custom, estimates, playback, state
 
-PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
                 "mismatched": ":orange[:material/warning:]", "invalid": ":red[:material/block:]"}
 
@@ -219,9 +218,7 @@ def train_view(run: Run) -> None:
     run_key = compute.key(run.config)
     fig = compute.training_figure(run_key, None if axis == "auto" else axis == "log",
                                   start_at_first=autoplay, presenting=presenting)
-    st.plotly_chart(compute.Checked(fig), width="stretch",
-                    height="stretch" if presenting else "content", key="train_chart",
-                    config=PLOT_CONFIG)
+    charts.chart(fig, "train_chart", height="stretch" if presenting else "content")
     playback.bar("train_chart", run.config.key(), autoplay=autoplay)
     if presenting:
         return
@@ -388,11 +385,11 @@ def surface_view(run: Run) -> None:
                                value=1.0, key="surface_span")
         option = (int(seed), float(span))
     fig = compute.surface_figure(compute.key(run.config), kind, option, mode, scale)
-    st.plotly_chart(fig, width="stretch", key="surface_chart", config=PLOT_CONFIG)
+    charts.chart(fig, "surface_chart")
     playback.bar("surface_chart", f"{run.config.key()}:{kind}:{option}:{mode}",
                  redraw=mode == "3d")
     line = compute.interpolation_figure(compute.key(run.config))
-    st.plotly_chart(line, width="stretch", key="line_chart", config=PLOT_CONFIG)
+    charts.chart(line, "line_chart")
     st.caption("The loss and the reported metric along the straight line θ(t) = (1 − t)·θ₀ "
                "+ t·θ₁ from the initial (t = 0) to the final weights (t = 1), extended a "
                "little beyond both ends (Goodfellow et al., 2015). A monotone descent from "
@@ -421,7 +418,7 @@ def anatomy_view(run: Run) -> None:
                            value=2.0 if config.problem == "counts" else 1.0,
                            key="anatomy_target")
     fig = compute.anatomy_figure(compute.key(config), target)
-    st.plotly_chart(fig, width="stretch", key="anatomy_chart", config=PLOT_CONFIG)
+    charts.chart(fig, "anatomy_chart")
     loss = losses.get(config.loss, **config.loss_params())
     act = activations.get(config.output_activation)
     c1, c2, c3 = st.columns(3)
@@ -447,7 +444,7 @@ def anatomy_view(run: Run) -> None:
     if len(run.model.snapshots) < 2:
         return
     hist = compute.gradient_histogram(compute.key(config))
-    st.plotly_chart(hist, width="stretch", key="gradient_chart", config=PLOT_CONFIG)
+    charts.chart(hist, "gradient_chart")
     playback.bar("gradient_chart", f"{config.key()}:gradients")
     st.caption(GRADIENT_CAPTION + (" " + GRADIENT_CONTRAST if config.problem in (
         "binary", "multiclass") else ""))
@@ -501,7 +498,7 @@ def compare_view(run: Run) -> None:
     race, maps, table = compute.compare_figures(tuple(configs))
     table = estimates.compare_columns(table, tuple(configs))
     saturated_race_note(config, table)
-    st.plotly_chart(race, width="stretch", key="race_chart", config=PLOT_CONFIG)
+    charts.chart(race, "race_chart")
     st.caption("Losses of different pairs are not on one scale, so the race is judged on the "
                "reported metric (left); each loss is shown relative to its first epoch "
                "(right). A cross labelled NaN marks a run that stopped on NaN.")
@@ -509,7 +506,7 @@ def compare_view(run: Run) -> None:
     # a run that stopped has no final numbers: a dash, never the word None
     st.dataframe(table.style.format("{:.4g}", subset=numbers, na_rep="—"), hide_index=True,
                  width="stretch", key="race_table")
-    st.plotly_chart(maps, width="stretch", key="race_maps", config=PLOT_CONFIG)
+    charts.chart(maps, "race_maps")
     st.caption("Each pair's model after the last epoch, on the same training data.")
 
 
