@@ -68,14 +68,24 @@ class Frames:
         return raster.colorize(self.values[s], scale, *self.value_range)
 
     def boundary(self, s: int) -> tuple[np.ndarray, np.ndarray]:
+        """Snapshot s's decision boundary (output = threshold), from ``boundaries`` once
+        they were traced."""
         if self.kind != "probability":
             return np.zeros(0), np.zeros(0)
-        return self._boundaries[s]
+        traced = self.__dict__.get("_boundaries")
+        if traced is not None:
+            return traced[s]
+        return raster.iso_lines(self.grid_x, self.grid_y, self.values[s], self.threshold)
 
-    @functools.cached_property
-    def _boundaries(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Every snapshot's decision boundary (output = threshold), found in one pass."""
-        return raster.iso_lines_many(self.grid_x, self.grid_y, self.values, self.threshold)
+    def boundaries(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Every snapshot's decision boundary, traced in one pass and kept."""
+        if "_boundaries" not in self.__dict__:
+            count = len(self.epochs)
+            traced = (raster.iso_lines_many(self.grid_x, self.grid_y, self.values,
+                                            self.threshold) if self.kind == "probability"
+                      else [(np.zeros(0), np.zeros(0))] * count)
+            object.__setattr__(self, "_boundaries", traced)
+        return self.__dict__["_boundaries"]
 
 
 def padded_range(values: np.ndarray, pad: float = 0.1) -> tuple[float, float]:
@@ -180,6 +190,7 @@ def training_spec(frames: Frames, history: pd.DataFrame, data, problem: str,
             showarrow=False, xanchor="right", font=dict(color="#dc2626")))
     if frames.kind != "curve":
         layout["images"] = [frames.image(final)]
+    frames.boundaries()  # all at once, for the frames below
     frame_list = [
         dict(name=str(int(epoch)),
              data=[style.typed_arrays(update) for update in

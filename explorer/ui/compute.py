@@ -8,6 +8,7 @@ RunKey and their own options.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import time
@@ -150,6 +151,15 @@ def training_frames(key: RunKey) -> training_figures.Frames:
     both settings of the log-scale toggle."""
     run = train(key)
     return training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def final_frames(key: RunKey) -> training_figures.Frames:
+    """The last snapshot's map or curve only (Compare draws no other)."""
+    run = train(key)
+    model = dataclasses.replace(run.model, snapshots=run.model.snapshots[-1:],
+                                snapshot_epochs=run.model.snapshot_epochs[-1:])
+    return training_figures.compute_frames(model, run.data.X_train, run.data.y_train)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -317,7 +327,7 @@ def compare_figures(keys: tuple[RunKey, ...]):
     race = compare_figures_module.race_figure(
         [(name, run.history) for name, run in zip(names, runs)], problem)
     maps = compare_figures_module.final_maps_figure(
-        [(name, training_frames(key)) for name, key in zip(names, keys)],
+        [(name, final_frames(key)) for name, key in zip(names, keys)],
         runs[0].data, problem)
     table = compare_figures_module.summary_table(
         [(name, run.pairing.verdict, run.history) for name, run in zip(names, runs)], problem)
