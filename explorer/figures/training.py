@@ -17,9 +17,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer import demonstration, metrics
+from explorer import activations, demonstration, metrics
 from explorer.figures import raster, style
-from explorer.network import Model
+from explorer.network import Model, Workspace
 
 GRID = 64
 CLASS_GRID = 80
@@ -128,9 +128,15 @@ def compute_frames(model: Model, X: np.ndarray, y: np.ndarray, resolution: int |
 
 
 def _forward_chunks(network, thetas, points, chunk):
+    """Outputs of every snapshot on the points, ``chunk`` snapshots per stacked pass, in one
+    reused workspace (each chunk's outputs copied out of it)."""
+    workspace = Workspace()
+    output = activations.get(network.output_activation)
     with np.errstate(all="ignore"):
-        return np.concatenate([network.forward_many(thetas[i:i + chunk], points)
-                               for i in range(0, len(thetas), chunk)])
+        return np.concatenate([
+            np.array(output.forward(network.pre_activations(thetas[i:i + chunk], points,
+                                                            workspace=workspace)))
+            for i in range(0, len(thetas), chunk)])
 
 
 def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
