@@ -8,11 +8,14 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import streamlit as st  # noqa: E402
+# A training worker process (EXPLORER_TRAINING_WORKERS, explorer/ui/compute.py) loads this
+# file as "__mp_main__", because Streamlit makes it the main module: there is no page there.
+if __name__ != "__mp_main__":
+    import streamlit as st
 
-st.set_page_config(page_title="Loss Function Explorer", page_icon="📉", layout="wide",
-                   initial_sidebar_state="expanded")
+    st.set_page_config(page_title="Loss Function Explorer", page_icon="📉", layout="wide",
+                       initial_sidebar_state="expanded")
 
-from explorer.ui import main  # noqa: E402  (page config must come first)
+    from explorer.ui import main  # page config must come first
 
-main()
+    main()

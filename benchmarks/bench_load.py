@@ -22,8 +22,8 @@ browser (so 30 of them cost the client little CPU):
 It reports p50/p95/max time to ``script_finished`` (all, and by kind of interaction), errors
 (connection failures, timeouts, exceptions shown in the app, a script that did not finish
 successfully), throughput (interactions per second of wall time), the server processes' CPU
-seconds per interaction (``/proc/<pid>/stat`` utime+stime before and after) and their RSS
-(sampled during the run, and VmHWM).
+seconds per interaction (``/proc/<pid>/stat`` utime+stime before and after, training worker
+processes included) and their RSS (sampled during the run, and VmHWM; workers included).
 
 Targets: without ``--url`` it starts its own ``streamlit run app.py`` on a free loopback port
 and stops it at the end. With ``--url`` it measures whatever listens there: one Streamlit
@@ -368,17 +368,44 @@ def resolve_servers(port: int) -> tuple[list[int], list[int], list[int]]:
     return sorted(set(servers)), sorted(proxies), ports
 
 
+def family(pid: int) -> list[int]:
+    """The process and its living descendants (a server's training workers, see
+    EXPLORER_TRAINING_WORKERS): their work is the server's."""
+    pids, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        pids.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):  # the thread ended meanwhile
+                queue += [int(c) for c in children.read_text().split()]
+    return pids
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime (fields 14 and 15)
+    """User + system CPU time so far of a process, its living descendants and the children
+    they waited for."""
+    total = 0.0
+    for member in family(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        # utime, stime, cutime, cstime (fields 14 to 17)
+        total += sum(int(f) for f in fields[11:15]) / CLK_TCK
+    return total
 
 
 def status_kb(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return 0
+    """A /proc status value (kB) summed over the process and its living descendants."""
+    total = 0
+    for member in family(pid):
+        try:
+            lines = Path(f"/proc/{member}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in lines if line.startswith(key + ":")),
+                      0)
+    return total
 
 
 class Sampler:

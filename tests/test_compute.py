@@ -1,6 +1,7 @@
 """The shared run cache behind the app (no browser, no script run needed)."""
 
 from explorer import config as cfg
+from explorer.ui import compute
 from explorer.ui.compute import LRU, RunCache, RunKey, run_bytes
 
 
@@ -85,3 +86,46 @@ def test_the_imports_are_out_of_the_garbage_collectors_sight():
     import explorer.ui  # noqa: F401
 
     assert gc.get_freeze_count() > 50_000
+
+
+def test_small_runs_can_train_in_worker_processes_and_give_the_same_run(monkeypatch):
+    import os
+
+    import pandas as pd
+
+    from explorer import experiment
+
+    trainers = compute.Trainers(workers=1)
+    try:
+        assert trainers.pool().submit(os.getpid).result() != os.getpid()
+        small = cfg.DEFAULT.replace(epochs=20)
+        seen = []
+        run = trainers.run(small, None, progress=lambda *args: seen.append(args))
+        assert seen == []  # trained in the worker, which reports no progress
+        pd.testing.assert_frame_equal(run.history, experiment.run(small).history)
+        # a run above POOL_WORK stays on the script's thread, with its progress bar
+        monkeypatch.setattr(compute, "POOL_WORK", experiment.work_units(small) / 2)
+        trainers.run(small, None, progress=lambda *args: seen.append(args))
+        assert seen and seen[-1] == (20, 20)
+    finally:
+        if trainers._pool is not None:
+            trainers._pool.shutdown()
+
+
+def test_a_broken_worker_pool_falls_back_to_the_script_thread(monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    class Broken:
+        def submit(self, *args, **kwargs):
+            raise BrokenProcessPool("a worker died")
+
+    trainers = compute.Trainers(workers=2)
+    monkeypatch.setattr(trainers, "pool", lambda: Broken())
+    run = trainers.run(cfg.DEFAULT.replace(epochs=10), None)
+    assert len(run.history) == 10
+
+
+def test_the_worker_count_comes_from_the_environment(monkeypatch):
+    for text, count in (("", 0), ("3", 3), ("-1", 0), ("two", 0), (" 2 ", 2)):
+        monkeypatch.setenv(compute.WORKERS_VARIABLE, text)
+        assert compute._workers() == count

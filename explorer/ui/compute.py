@@ -9,11 +9,15 @@ RunKey and their own options.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import os
 import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +32,10 @@ from explorer.figures import training as training_figures
 from explorer.ui import charts, state
 
 PROGRESS_AFTER_S = 0.4
+WORKERS_VARIABLE = "EXPLORER_TRAINING_WORKERS"
+POOL_WORK = experiment.WORK_BUDGET / 30
+"""Runs estimated below this (about half a second here) may train in a worker process; they
+end before a progress bar would show, so they need no progress, preview or Cancel."""
 CACHE_ENTRIES = 24
 """How many runs (and figures of each kind) the server keeps, shared by every session."""
 CACHE_BYTES = 400 * 2**20
@@ -120,10 +128,52 @@ class RunCache(LRU):
             run = self.get(key)
             if run is None:
                 table = UPLOADS.get(key.upload) if key.upload else None
-                run = experiment.run(key.config, progress=progress, table=table,
-                                     watch=watch)
+                run = TRAINERS.run(key.config, table, progress, watch)
                 self.put(key, run)
         return run
+
+
+class Trainers:
+    """Where runs train: on the script's thread, or, with ``EXPLORER_TRAINING_WORKERS`` = N
+    > 0, small runs in a pool of N worker processes.
+
+    One Streamlit process runs Python on one core at a time (the GIL): with workers, the
+    training of several students' clicks runs on other cores while the server draws pages.
+    The other way to use every core is N replicas behind nginx (``deploy/``); use one or
+    the other, not both. Long runs stay on the script's thread, where they show progress,
+    a preview and Cancel. A broken pool (a worker killed) is replaced; that run trains on
+    the thread.
+    """
+
+    def __init__(self, workers: int = 0):
+        self.workers = workers
+        self._pool = None
+        self._guard = threading.Lock()
+
+    def run(self, config: cfg.Config, table, progress=None, watch=None) -> experiment.Run:
+        if self.workers > 0 and experiment.work_units(
+                config, None if table is None else len(table.X)) < POOL_WORK:
+            try:
+                return self.pool().submit(experiment.run, config, table=table).result()
+            except BrokenProcessPool:
+                with self._guard:
+                    self._pool = None
+        return experiment.run(config, progress=progress, table=table, watch=watch)
+
+    def pool(self) -> ProcessPoolExecutor:
+        with self._guard:
+            if self._pool is None:
+                # not fork: the server has threads running, and a forked copy of them
+                # can deadlock
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("forkserver"))
+            return self._pool
+
+
+def _workers() -> int:
+    """``EXPLORER_TRAINING_WORKERS`` as a count (0 when unset or not a whole number >= 0)."""
+    text = os.environ.get(WORKERS_VARIABLE, "").strip()
+    return int(text) if text.isdigit() else 0
 
 
 class Uploads(LRU):
@@ -138,6 +188,7 @@ class Uploads(LRU):
 
 UPLOADS = Uploads()
 RUNS = RunCache()
+TRAINERS = Trainers(_workers())
 
 
 def train(key: RunKey) -> experiment.Run:
