@@ -506,7 +506,9 @@ class Line:
 
 
 def interpolation_line(model: Model, X, y, n_points: int = 101, extend: float = 0.25) -> Line:
-    """Loss and reported metric along the straight line from initial to final weights."""
+    """Loss and reported metric along the straight line from initial to final weights, at
+    about ``n_points`` evenly spaced t over [-extend, 1 + extend]: the step divides [0, 1]
+    evenly, so t = 0 and t = 1 are among them exactly (101 asked, 102 given by default)."""
     theta0 = np.asarray(model.snapshots[0], dtype=float)
     theta1 = np.asarray(model.theta, dtype=float)
     steps = max(1, round((n_points - 1) / (1.0 + 2.0 * extend)))
