@@ -233,3 +233,13 @@ def test_every_problem_offers_your_formula(problem):
     assert "by the three answers" in sidebar_text(at)
     assert specs(at)[0]["layout"]["meta"] == cfg.default_for(problem).replace(
         loss="custom", epochs=20).key()
+
+
+def test_a_lesson_leaves_the_typed_formula_in_its_box():
+    at = custom_run()
+    at.selectbox(key="preset_pick").set_value("why_not_mse").run()
+    ok(at)
+    assert at.session_state["loss"] == "mse"
+    at.selectbox(key="loss").set_value(losses.CUSTOM).run()
+    assert at.text_input(key="formula").value == NO_NEGATIVES
+    assert query(ok(at), "formula") == NO_NEGATIVES

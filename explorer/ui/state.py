@@ -181,7 +181,11 @@ def on_loss_change() -> None:
 
 def apply_preset(key: str) -> None:
     preset = presets.get(key)
+    typed = st.session_state.get("formula")
     write_config(preset.config)
+    if preset.config.loss != losses.CUSTOM and typed is not None:
+        # a lesson without a typed loss leaves the person's formula in its box
+        st.session_state["formula"] = typed
     st.session_state[ACTIVE_PRESET] = key
     st.session_state[VIEW] = preset.view
 
