@@ -271,14 +271,14 @@ def test_compare_view_races_the_usual_rivals(problem):
     assert len(chosen) == 3 and chosen[0] == "|".join(pairing.DEFAULT_PAIR[problem])
     race, maps = specs(at)
     assert len({t["name"] for t in race["data"] if t.get("showlegend", True)}) == 3
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["pair"])[0].startswith(
         activations.get(pairing.DEFAULT_PAIR[problem][0]).label)
 
 
 def test_compare_shows_the_saturated_mse_run_losing_to_cross_entropy():
     at = ok(app(preset="why_not_mse", view="Compare"))
-    table = at.dataframe[0].value.set_index("verdict")
+    table = at.table[0].value.set_index("verdict")
     assert table.loc["matched"].iloc[0]["validation Accuracy"] > 0.95
     assert table.loc["mismatched", "validation Accuracy"] < 0.85
 
@@ -372,7 +372,7 @@ def test_saturating_mismatch_offers_a_race_from_a_saturated_start():
     assert at.multiselect(key="compare_pairs_binary").value == ["sigmoid|mse", "sigmoid|bce"]
     assert (at.session_state["init_scale"], at.session_state["optimizer"],
             at.session_state["lr"], at.session_state["hidden"]) == (10.0, "sgd", 0.5, "16")
-    table = at.dataframe[0].value.set_index("pair")
+    table = at.table[0].value.set_index("pair")
     mse = table.loc["Sigmoid + Mean squared error", "validation Accuracy"]
     bce = table.loc["Sigmoid + Binary cross-entropy", "validation Accuracy"]
     assert bce - mse > 0.1

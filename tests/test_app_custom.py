@@ -175,7 +175,7 @@ def test_your_formula_races_the_built_in_losses():
     pairs = at.multiselect(key="compare_pairs_binary")
     assert pairs.value[:1] == ["sigmoid|custom"]
     assert f"Sigmoid + your formula {NO_NEGATIVES}" in pairs.options
-    table = at.dataframe[0].value.set_index("pair")
+    table = at.table[0].value.set_index("pair")
     row = table.loc["Sigmoid + your formula"]
     assert row["verdict"] == "mismatched"
     assert table.loc["Sigmoid + Binary cross-entropy", "verdict"] == "matched"
@@ -185,7 +185,7 @@ def test_your_formula_races_the_built_in_losses():
     at.selectbox(key="loss").set_value("bce").run()
     ok(at)
     assert "sigmoid|custom" in at.multiselect(key="compare_pairs_binary").value
-    again = at.dataframe[0].value.set_index("pair").loc["Sigmoid + your formula"]
+    again = at.table[0].value.set_index("pair").loc["Sigmoid + your formula"]
     assert again["validation Accuracy"] == row["validation Accuracy"]
 
 

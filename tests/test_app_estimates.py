@@ -287,7 +287,7 @@ def test_anatomy_explains_the_scale_unit_of_the_gaussian_nll():
 
 def test_compare_table_has_ece_and_brier_where_they_apply():
     at = app(view="Compare", epochs="30")
-    table = at.dataframe[0].value.set_index("pair")
+    table = at.table[0].value.set_index("pair")
     assert {"validation ECE", "validation Brier"} <= set(table.columns)
     assert np.isnan(table.loc["Linear (identity) + Hinge", "validation ECE"])
     run = experiment.run(cfg.DEFAULT.replace(epochs=30))

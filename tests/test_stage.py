@@ -218,7 +218,7 @@ def test_a_stopped_run_shows_a_dash_not_none_in_the_compare_table():
     at = ok(app(view="Compare", epochs="20"))
     at.multiselect(key="compare_pairs_binary").set_value(["sigmoid|bce", "linear|bce"]).run()
     ok(at)
-    (table,) = at.dataframe
+    (table,) = at.table
     frame = table.value
     stopped = frame[frame["pair"].str.startswith("Linear")]
     assert stopped["stopped"].iloc[0].startswith("NaN at epoch")

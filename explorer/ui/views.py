@@ -503,9 +503,11 @@ def compare_view(run: Run) -> None:
                "reported metric (left); each loss is shown relative to its first epoch "
                "(right). A cross labelled NaN marks a run that stopped on NaN.")
     numbers = [c for c in table.columns if c not in ("pair", "verdict", "stopped")]
-    # a run that stopped has no final numbers: a dash, never the word None
-    st.dataframe(table.style.format("{:.4g}", subset=numbers, na_rep="—"), hide_index=True,
-                 width="stretch", key="race_table")
+    # a run that stopped (or a score, for ECE) has no number: a dash, never the word None.
+    # A static table: it wraps to the page's width (an interactive one scrolled sideways at
+    # 1280 px), and it shows the formatted cells (an interactive one shows a missing value
+    # as "None" whatever the format says).
+    st.table(table.style.format("{:.4g}", subset=numbers, na_rep="—").hide(axis="index"))
     charts.chart(maps, "race_maps")
     st.caption("Each pair's model after the last epoch, on the same training data.")
 

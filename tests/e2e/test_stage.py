@@ -164,3 +164,26 @@ def test_the_html_take_away_plays_offline(server, browser, page, tmp_path):
         assert all(url.startswith(("file:", "data:", "about:")) for url in requests)
     finally:
         context.close()
+
+
+def test_the_compare_table_fits_1280_and_shows_a_dash_for_a_missing_number(
+        server, browser, artifacts):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        # the usual rivals include linear + hinge: a score, so no ECE or Brier for it
+        page.goto(f"{server}/?view=Compare&epochs=30")
+        page.locator(".st-key-race_maps .js-plotly-plot").wait_for()
+        wait_idle(page, chart=False)
+        no_exception(page)
+        table = page.locator("[data-testid='stTable']").first
+        table.scroll_into_view_if_needed()
+        text = table.inner_text()
+        assert "Linear (identity) + Hinge" in text and "—" in text
+        assert "None" not in text and "nan" not in text.lower().replace("nan at", "")
+        width, client = table.evaluate("t => [t.scrollWidth, t.clientWidth]")
+        assert width <= client + 1, "the table scrolls sideways"
+        page.screenshot(path=str(artifacts / "stage-compare-table-1280.png"))
+    finally:
+        context.close()
