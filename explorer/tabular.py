@@ -407,6 +407,10 @@ def prepare(frame: pd.DataFrame, features: list[str], target: str, problem: str,
     standardized X (n, len(features)) and encoded y (n,) (see ``standardizes_target``), all
     finite."""
     features = list(features)
+    if not features and target in frame.columns and set(numeric_columns(frame)) <= {target}:
+        for name in frame.columns:  # nothing to choose from: say why the others are not
+            if name != target:
+                _require_numbers(frame[name], name, "feature")
     if not 1 <= len(features) <= 2:
         raise ValueError("Choose one or two feature columns (the views draw 1-D and 2-D "
                          "inputs).")

@@ -622,3 +622,10 @@ def test_a_quote_left_open_at_the_end_is_found_and_a_closed_one_is_not(tail, mat
         refused(data, match)
     else:
         assert len(tabular.read_csv(data)) == 31
+
+
+def test_with_no_number_column_besides_the_target_the_message_says_why():
+    data = frame(x=np.where(X % 2, np.inf, X), word=LABELS, y=X % 2)
+    refused_choice(data, [], "y", "binary", "The feature “x” cannot be used: 20 of its 40")
+    refused_choice(data.assign(z=X), [], "y", "binary", "Choose one or two feature columns")
+    refused_choice(data, [], "nope", "binary", "Choose one or two feature columns")

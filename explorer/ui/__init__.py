@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import config as cfg
-from explorer import experiment
+from explorer import experiment, tabular
 from explorer.ui import compute, custom, estimates, playback, sidebar, state, upload, views
 
 
@@ -27,7 +27,7 @@ def main() -> None:
         problem = st.session_state.get(upload.PROBLEM)
         if problem:
             st.warning(f"**The uploaded file cannot be trained on with these settings.** "
-                       f"{problem}", icon=":material/error:")
+                       f"{tabular.literal(problem)}", icon=":material/error:")
         else:
             st.info("Upload a CSV file in the sidebar and choose its feature and target "
                     "columns to train on your own data.", icon=":material/upload_file:")
