@@ -84,9 +84,10 @@ def quoted(text, limit: int = 40) -> str:
     return f"“{plain(text, limit)}”"
 
 
-MARKDOWN = set("\\`*_{}[]<>()#+-.!|$~:/&=")
+MARKDOWN = set("\\`*_{}[]<>()#+-.!|$~:/&")
 """Characters Streamlit's Markdown may read as syntax (emphasis, links, LaTeX, colours,
-:material/icons:, HTML entities, headings)."""
+:material/icons: and :emoji:, HTML entities); ``literal`` puts text on one line, so no
+"===" underline can make a heading."""
 WORD_JOINER = "\u2060"
 
 

@@ -9,10 +9,12 @@ handful of hand-picked hostile links run through the whole app with AppTest.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
 
 from explorer import activations, datasets, losses, optimizers, presets
 from explorer import config as cfg
@@ -123,3 +125,64 @@ def test_a_precise_number_in_a_link_round_trips_exactly(text, expected):
     assert config.lr == expected and notices == []
     assert cfg.from_query(config.to_query())[0].lr == expected
     assert cfg.DEFAULT.to_query()["lr"] == "0.01" and cfg.DEFAULT.to_query()["alpha"] == "0"
+
+
+# ----------------------------------------------------------------------------------------
+# Hostile links through the whole app
+
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+QUICK = {"n_samples": "50", "epochs": "10", "hidden": "4"}
+
+
+def run_link(query: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in {**QUICK, **query}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def shown(at: AppTest) -> str:
+    """Every alert on the page, as the reader sees it (Markdown escapes removed)."""
+    alerts = [*at.warning, *at.error, *at.info]
+    return " ".join(a.value for a in alerts).replace("\\", "").replace("\u2060", "")
+
+
+def raw_alerts(at: AppTest) -> str:
+    return " ".join(a.value for a in [*at.warning, *at.error, *at.info])
+
+
+@pytest.mark.parametrize("query,phrase", [
+    pytest.param({"epochs": "1e999"}, "Ignored epochs='1e999' (expected 10 to 3000); using",
+                 id="epochs-overflow"),
+    pytest.param({"hidden": "9999999"}, "Ignored hidden='9999999'", id="hidden-huge"),
+    pytest.param({"loss": "__import__"}, "Ignored loss='__import__' (expected a loss key)",
+                 id="loss-import"),
+    pytest.param({"loss": "custom", "formula": "__import__('os').system('id')"},
+                 "Ignored formula=", id="formula-import"),
+    pytest.param({"problem": "multiclass", "loss": "poisson"},
+                 "The loss 'poisson' does not serve multi-class", id="loss-for-another-problem"),
+    pytest.param({"dataset": "upload"}, "a link cannot carry a file: upload it again",
+                 id="upload-without-a-file"),
+    pytest.param({"preset": "nonexistent"}, "Unknown preset 'nonexistent'", id="unknown-preset"),
+    pytest.param({"present": "1", "view": "nonsense"}, "Unknown view 'nonsense'; showing Train",
+                 id="presenting-unknown-view"),
+    pytest.param({"lr": "9" * 10_000}, "Ignored lr='99999999", id="ten-kilobyte-value"),
+    pytest.param({"seed": "-1", "batch_size": "-5"}, "Ignored batch_size='-5'",
+                 id="negative-numbers"),
+    pytest.param({"noise": "nan", "n_samples": "inf"}, "Ignored noise='nan'", id="nan-and-inf"),
+    pytest.param({"threshold": ["0.3", "2"]}, "Ignored threshold='2'", id="repeated-key"),
+    pytest.param({"loss": "[click](http://evil.example)"}, "Ignored loss='[click](http://evil",
+                 id="markdown-link"),
+    pytest.param({"view": "<script>alert(1)</script>"}, "Unknown view '<script>alert(1)</script>'",
+                 id="script-view"),
+    pytest.param({"epoch": "50", "__proto__": "x"}, "Ignored epoch=", id="unknown-keys"),
+])
+def test_a_hostile_link_is_explained_and_never_breaks_the_page(query, phrase):
+    at = run_link(query)
+    assert phrase in shown(at), shown(at)
+    text = raw_alerts(at)
+    for raw in ("[click]", "://", "<script>", "$x$"):
+        assert raw not in text, text  # shown as typed, not as Markdown
