@@ -84,6 +84,12 @@ def quoted(text, limit: int = 40) -> str:
     return f"“{plain(text, limit)}”"
 
 
+def chart_text(text, limit: int = 40) -> str:
+    """Text from the file as a Plotly title or legend entry shows it as typed: ``plain``,
+    with the HTML Plotly renders (<a href>, <b>, <br>, entities) escaped."""
+    return plain(text, limit).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 MARKDOWN = set("\\`*_{}[]<>()#+-.!|$~:/&")
 """Characters Streamlit's Markdown may read as syntax (emphasis, links, LaTeX, colours,
 :material/icons: and :emoji:, HTML entities); ``literal`` puts text on one line, so no

@@ -629,3 +629,17 @@ def test_with_no_number_column_besides_the_target_the_message_says_why():
     refused_choice(data, [], "y", "binary", "The feature “x” cannot be used: 20 of its 40")
     refused_choice(data.assign(z=X), [], "y", "binary", "Choose one or two feature columns")
     refused_choice(data, [], "nope", "binary", "Choose one or two feature columns")
+
+
+def test_names_from_the_file_reach_the_figures_as_text_not_plotly_html():
+    from explorer import config as cfg
+    from explorer import experiment
+
+    link = "<a href='https://evil.example'>click</a>"
+    table = tabular.prepare(frame(**{link: X, "<b>t</b>": np.where(X % 2, "<br>x", "y&amp;")}),
+                            [link], "<b>t</b>", "binary")
+    data = experiment.make_data(cfg.DEFAULT.replace(dataset=cfg.UPLOAD), table)
+    assert data.feature_names == ("&lt;a href='https://evil.example'&gt;click&lt;/a&gt;",)
+    assert data.target_name == "&lt;b&gt;t&lt;/b&gt;"
+    assert data.class_names == ("&lt;br&gt;x", "y&amp;amp;")
+    assert table.feature_names == (link,)  # the table keeps the real names
