@@ -35,6 +35,9 @@ MAX_COLUMNS = 1000
 """More columns than anyone picks two features from (the pickers would be unusable)."""
 MAX_FIELD = 131_072
 """The longest cell Python's csv module reads: longer is nearly always an unclosed quote."""
+MAX_COUNT = 2.0 ** 53
+"""Above this not every whole number is a float, so "whole number" says nothing (and a
+Poisson fit to 1e308 overflows in its first step)."""
 NUMERIC_SHARE = 0.9
 """A column is numeric when at least this share of its filled cells are finite numbers."""
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
@@ -523,6 +526,10 @@ def _encode_target(values, name: str, problem: str, notes: list[str], loss: str 
         if np.any(y < 0) or np.any(y != np.round(y)):
             raise ValueError("Counts must be whole numbers ≥ 0; this target has negative or "
                              "fractional values, so use regression instead.")
+        if y.max() > MAX_COUNT:
+            raise ValueError(f"{what} has counts up to {y.max():.3g}, above the "
+                             f"{MAX_COUNT:.2g} a count may reach here; use regression instead, "
+                             "which standardizes the target.")
         return y, ()
     if not standardizes_target(problem, loss):
         if y.max() == y.min():

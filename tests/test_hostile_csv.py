@@ -355,10 +355,13 @@ def test_the_same_value_in_every_row_is_refused():
                    "The target “t” has the same value", loss="msle")
 
 
-def test_counts_of_huge_whole_numbers_are_kept_in_their_own_units():
-    table = tabular.prepare(frame(x=X, n=np.where(X % 2, 1e308, 0.0)), ["x"], "n", "counts")
+def test_counts_are_kept_in_their_own_units_up_to_the_largest_exact_whole_number():
+    table = tabular.prepare(frame(x=X, n=np.where(X % 2, 2.0**53, 0.0)), ["x"], "n", "counts")
     assert_valid_table(table, 1)
-    assert table.y.max() == 1e308
+    assert table.y.max() == 2.0**53
+    refused_choice(frame(x=X, n=np.where(X % 2, 1e308, 0.0)), ["x"], "n", "counts",
+                   r"The target “n” has counts up to 1e\+308, above the 9e\+15 a count may "
+                   r"reach here; use regression instead, which standardizes the target\.")
 
 
 # ----------------------------------------------------------------------------------------
