@@ -473,7 +473,7 @@ def prepare(frame: pd.DataFrame, features: list[str], target: str, problem: str,
     y, class_names = _encode_target(target_values, target, problem, notes, loss)
     if not (np.isfinite(X).all() and np.isfinite(y).all()):  # pragma: no cover - a guard
         raise ValueError("The chosen columns hold values too extreme to compute with; rescale "
-                         "them (for example divide by 1000) and upload the file again.")
+                         "them by a power of ten and upload the file again.")
     return Table(X, y, tuple(features), target, problem, class_names, tuple(notes),
                  standardizes_target(problem, loss))
 
@@ -495,7 +495,8 @@ def _standardize(values: np.ndarray, name: str, role: str) -> tuple[np.ndarray, 
     if not (np.isfinite(z).all() and math.isfinite(spread) and spread > 0):
         raise ValueError(f"The {role} {quoted(name)} cannot be standardized: its values are "
                          "too large or too close together for floating-point numbers; rescale "
-                         "them (for example divide by 1000) and upload the file again.")
+                         "them by a power of ten (values near 1e-320 by 1e300, say) and upload "
+                         "the file again.")
     return z, spread
 
 

@@ -340,7 +340,7 @@ def test_values_too_close_together_for_floating_point_are_refused():
     values = np.r_[np.full(N - 1, 5e-324), 1e-323]
     refused_choice(frame(x=values, label=LABELS), ["x"], "label", "binary",
                    r"The feature “x” cannot be standardized: its values are too large or too "
-                   r"close together for floating-point numbers; rescale them \(for example")
+                   r"close together for floating-point numbers; rescale them by a power of ten")
     refused_choice(frame(x=X, t=values), ["x"], "t", "regression",
                    "The target “t” cannot be standardized")
 
