@@ -134,8 +134,9 @@ def _choice(options) -> Callable[[Any], bool]:
 
 
 def _between(lo, hi) -> Callable[[Any], bool]:
-    return lambda value: isinstance(value, (int, float)) and math.isfinite(value) \
-        and lo <= value <= hi
+    # math.isfinite(10**400) raises OverflowError: ask it of floats only
+    return lambda value: isinstance(value, (int, float)) \
+        and (isinstance(value, int) or math.isfinite(value)) and lo <= value <= hi
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -172,7 +173,10 @@ def _float(text: str) -> float:
 
 
 def _dump_float(value: float) -> str:
-    return f"{value:g}"
+    """Short ("0.01", "1e-05") when that is exact, else every digit it takes to read the same
+    float back: the link the app writes must reproduce the scenario it shows."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 def _number(key: str, kind: type, lo: float, hi: float, step: float) -> Field:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from explorer import datasets, losses, pairing
+from explorer import datasets, losses, pairing, tabular
 from explorer.config import UPLOAD, Config
 from explorer.network import Model
 from explorer.tabular import Table
@@ -33,7 +33,8 @@ class Data:
     y_val: np.ndarray
     n_classes: int | None
     feature_names: tuple[str, ...] = ()
-    """Names of the input columns (uploads); empty for the built-in datasets."""
+    """Names of the input columns (uploads), as the figures show them (``chart_text``);
+    empty for the built-in datasets."""
     class_names: tuple[str, ...] = ()
     target_name: str = ""
 
@@ -58,7 +59,10 @@ def make_data(config: Config, table: Table | None = None) -> Data:
         if table is None or table.problem != config.problem:
             raise ValueError("this scenario uses an uploaded CSV; upload it again")
         X, y = table.X, table.y
-        names, classes, target = table.feature_names, table.class_names, table.target_name
+        # names from the file reach only the figures: Plotly renders <a href>, <b> in them
+        names, classes = (tuple(map(tabular.chart_text, names))
+                          for names in (table.feature_names, table.class_names))
+        target = tabular.chart_text(table.target_name)
     else:
         X, y = datasets.make(config.dataset, config.problem, n=config.n_samples,
                              noise=config.noise, seed=config.seed, **config.dataset_options())

@@ -29,7 +29,8 @@ def test_reads_latin_1_and_a_byte_order_mark():
 
 
 @pytest.mark.parametrize("data,message", [
-    (b"", "empty"), (b"   \n  ", "empty"), (b"PK\x03\x04\x00\x00binary", "binary"),
+    (b"", "empty"), (b"   \n  ", "empty"), (b"PK\x03\x04\x00\x00binary", "ZIP archive"),
+    (b"\x00\x01\x02 x,y", "binary"),
     (b"only\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11", "two columns"),
     (b"a,b\n1,2\n3,4", "at least 10"),
     (b'a,b\n"1,2\n3,4\n' * 5, "Could not read"),

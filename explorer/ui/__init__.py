@@ -7,7 +7,7 @@ import gc
 import streamlit as st
 
 from explorer import config as cfg
-from explorer import experiment
+from explorer import experiment, tabular
 from explorer.ui import compute, custom, estimates, playback, sidebar, state, upload, views
 
 # Streamlit runs a full garbage collection after every script run (runner.postScriptGC).
@@ -35,7 +35,7 @@ def main() -> None:
         problem = st.session_state.get(upload.PROBLEM)
         if problem:
             st.warning(f"**The uploaded file cannot be trained on with these settings.** "
-                       f"{problem}", icon=":material/error:")
+                       f"{tabular.literal(problem)}", icon=":material/error:")
         else:
             st.info("Upload a CSV file in the sidebar and choose its feature and target "
                     "columns to train on your own data.", icon=":material/upload_file:")

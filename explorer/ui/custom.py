@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import activations, datasets, formula, losses, pairing
+from explorer import activations, datasets, formula, losses, pairing, tabular
 from explorer import config as cfg
 from explorer.experiment import Run
 from explorer.ui import state
@@ -97,12 +97,10 @@ def draw_formula(sb, problem: str, activation: str) -> None:
                 rf"$\displaystyle \frac{{\partial L}}{{\partial p}} = {loss.grad_formula}$")
 
 
-MARKDOWN = set("\\`*_{}[]<>()#+-.!|$~")
-
-
 def literal(text: str) -> str:
-    """Text shown as typed in Streamlit's Markdown: * _ $ and the like escaped."""
-    return "".join("\\" + c if c in MARKDOWN else c for c in text)
+    """Text shown as typed in Streamlit's Markdown (``tabular.literal``: * _ $ escaped, and
+    the :icons: and bare links that escaping alone lets through)."""
+    return tabular.literal(text)
 
 
 def _example_of(text: str) -> formula.Example | None:

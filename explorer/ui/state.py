@@ -17,6 +17,8 @@ PRESENT = "present"
 """Presenting mode: one view, compact, readable from the back of a room (``?present=1``)."""
 AUTOPLAY = "autoplay"
 """Replay a new run by itself as soon as it is ready (``?autoplay=0`` turns it off)."""
+STREAMLIT_KEYS = ("embed", "embed_options")
+"""Query keys Streamlit itself reads: not ours to complain about."""
 CANCELLED = "_cancelled_run"
 PAGE_RUN = "_page_run"
 """The config key of the scenario the page shows: what a Cancel button stops."""
@@ -34,6 +36,9 @@ def init_from_url() -> None:
     notices: list[str] = []
     preset_key = cfg.last(params.pop("preset", None))
     view = cfg.last(params.pop(VIEW, None))
+    for key in [k for k in params if k not in cfg.FIELD and k not in STREAMLIT_KEYS]:
+        notices.append(f"Ignored {cfg.shorten(key)}={cfg.shorten(cfg.last(params.pop(key)))!r}"
+                       " (not a setting of this app).")
     if preset_key is not None:
         try:
             preset = presets.get(preset_key)

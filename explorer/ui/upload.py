@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +12,7 @@ import streamlit as st
 from explorer import tabular
 from explorer.ui import compute
 
+LOG = logging.getLogger(__name__)
 DIGEST = "_upload_digest"
 PROBLEM = "_upload_problem"
 """Why the chosen file or columns cannot be trained on, for the main area to repeat."""
@@ -38,8 +40,11 @@ def draw(sb, problem: str) -> None:
     try:
         frame = _read(data)
     except ValueError as err:
-        sb.error(f"**This file cannot be used.** {err}")
-        st.session_state[PROBLEM] = str(err)
+        _refuse(sb, "This file cannot be used.", str(err))
+        return
+    except Exception:  # a file must never break the page; the log keeps the details
+        LOG.exception("reading an uploaded file failed")
+        _refuse(sb, "This file cannot be used.", UNEXPECTED)
         return
     numeric = tabular.numeric_columns(frame)
     columns = list(frame.columns)
@@ -55,13 +60,27 @@ def draw(sb, problem: str) -> None:
     try:
         table = tabular.prepare(frame, features, target, problem, loss=loss)
     except ValueError as err:
-        sb.error(f"**Cannot train on this choice.** {err}")
-        st.session_state[PROBLEM] = str(err)
+        _refuse(sb, "Cannot train on this choice.", str(err))
+        return
+    except Exception:  # as above: explain, log, never crash
+        LOG.exception("preparing an uploaded file failed")
+        _refuse(sb, "Cannot train on this choice.", UNEXPECTED)
         return
     table = dataclasses.replace(table, digest=tabular.digest(data, features, target, problem,
                                                              loss))
     compute.UPLOADS.put(table)
     st.session_state[DIGEST] = table.digest
-    sb.caption(f"{len(table.X)} rows. " + " ".join(table.notes))
+    sb.caption(tabular.literal(f"{len(table.X)} rows. " + " ".join(table.notes)))
     with sb.expander("Preview"):
         st.dataframe(frame.head(20), hide_index=True)
+
+
+UNEXPECTED = ("The app could not use this file because of an error on its side; save it as "
+              "CSV UTF-8 and upload it again, or choose a built-in dataset.")
+
+
+def _refuse(sb, title: str, message: str) -> None:
+    """Say in the sidebar why the file or the choice cannot be used (names from the file
+    shown as typed, not as Markdown); the main area repeats it (``PROBLEM``)."""
+    sb.error(f"**{title}** {tabular.literal(message)}")
+    st.session_state[PROBLEM] = message

@@ -25,6 +25,7 @@ def run_complete_marker(config) -> None:
 def header(config: cfg.Config) -> None:
     if state.presenting():
         compact_header(config)
+        link_notices()
         return
     left, right = st.columns([5, 1], vertical_alignment="center")
     left.markdown("## Loss Function Explorer")
@@ -33,10 +34,15 @@ def header(config: cfg.Config) -> None:
     st.caption("Many standard losses are the negative log-likelihood of a model of the "
                "targets, so the output activation and the loss come as a pair. Pick one, "
                "train a small network, and watch what the pair does to learning.")
-    # shown once, on the run that read the link; the next interaction clears them
+    link_notices()
+    lesson_banner(config)
+
+
+def link_notices() -> None:
+    """What the link asked for that was not used, and why (presenting too: a tampered
+    slide link must say so). Shown once, on the run that read the link."""
     for notice in st.session_state.pop(state.NOTICES, []):
         st.warning(custom.literal(notice), icon=":material/link:")
-    lesson_banner(config)
 
 
 def compact_header(config: cfg.Config) -> None:
