@@ -100,7 +100,8 @@ def run_epoch(epoch: int, X: Array, objective: Objective, step, theta: Array, gr
         value, p, z = step(X[rows], objective.y[rows])
         g2 = float(grad @ grad)
         if not (math.isfinite(value) and math.isfinite(g2)):
-            result.divergence = _diagnose(epoch, value, g2, p, z, objective, lr)
+            result.divergence = _diagnose(epoch, value, g2, p, z, objective, lr,
+                                          isinstance(opt, optimizers.Adam))
             return result
         size = len(p)
         result.loss_sum += value * size
@@ -404,7 +405,7 @@ def _initial(network: Network, rng: np.random.Generator, init_scale: float,
 
 
 def _diagnose(epoch: int, value: float, grad_sq: float, p: Array, z: Array,
-              objective: Objective, lr: float) -> Divergence:
+              objective: Objective, lr: float, adam: bool = False) -> Divergence:
     """Explain a NaN or infinity in words a student can act on."""
     loss, act = objective.loss, objective.activation
     lo, hi = loss.prediction_range
@@ -432,7 +433,8 @@ def _diagnose(epoch: int, value: float, grad_sq: float, p: Array, z: Array,
         return Divergence(
             epoch, "weights overflowed",
             f"Epoch {epoch}: the weights grew until the numbers overflowed (the learning rate "
-            f"{lr:g} is too large for this setup). Lower the learning rate, or use Adam.")
+            f"{lr:g} is too large for this setup). Lower the learning rate"
+            + ("." if adam else ", or use Adam."))
     advice = ("." if act.key in partners or not partners else
               f" or pick the matched output activation ({', '.join(partners)}).")
     return Divergence(

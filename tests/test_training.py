@@ -502,3 +502,19 @@ def test_candidates_stay_within_the_memory_budget():
     many = training.candidate_epochs(3000, 100, 20_000)
     assert len(many) <= max(4 * 100, training.SNAPSHOT_FLOATS // 20_000) + 1
     assert many[0] == 0 and many[-1] == 3000 and many[1] == 1
+
+
+def test_an_overflow_under_adam_does_not_suggest_adam():
+    import numpy as np
+
+    from explorer import training
+    from explorer.objective import Objective
+
+    objective = Objective.build("regression", "linear", "mse", np.zeros(3))
+    p = np.array([[1.0], [2.0], [3.0]])
+    z = np.array([[1.0], [np.inf], [3.0]])
+    plain = training._diagnose(4, float("inf"), 1.0, p, z, objective, 0.5)
+    adam = training._diagnose(4, float("inf"), 1.0, p, z, objective, 0.5, adam=True)
+    assert plain.reason == adam.reason == "weights overflowed"
+    assert plain.message.endswith("Lower the learning rate, or use Adam.")
+    assert adam.message.endswith("Lower the learning rate.") and "Adam" not in adam.message
