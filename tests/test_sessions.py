@@ -123,6 +123,32 @@ def test_identical_scenarios_share_one_run_and_different_ones_do_not(trainings):
     assert len(trainings) == 2  # a's rerun came from the cache
 
 
+def _fingerprint(run: experiment.Run) -> str:
+    import hashlib
+
+    h = hashlib.sha1()
+    for array in (run.model.snapshots, run.model.theta, run.data.X_train, run.data.y_train,
+                  run.data.X_val, run.data.y_val):
+        h.update(np.ascontiguousarray(array).tobytes())
+    h.update(run.history.to_csv().encode())
+    return h.hexdigest()
+
+
+def test_no_view_changes_a_cached_run_that_other_sessions_are_shown():
+    """Every session is handed the same Run object: drawing any view must not alter it."""
+    a = session(epochs="40")
+    first = train_chart(a)
+    run = compute.RUNS.get(compute.RunKey(cfg.DEFAULT.replace(epochs=40)))
+    before = _fingerprint(run)
+    for view in state.VIEWS[1:]:
+        a.radio(key=state.VIEW).set_value(view).run()
+        ok(a)
+        assert _fingerprint(run) == before, view
+    b = session(epochs="40")
+    assert compute.RUNS.get(compute.RunKey(cfg.DEFAULT.replace(epochs=40))) is run
+    assert train_chart(b) == first
+
+
 def test_a_lesson_stays_in_the_session_that_opened_it():
     lesson = presets.get(LESSON)
     a = session(preset=LESSON)
