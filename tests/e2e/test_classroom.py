@@ -282,6 +282,7 @@ def test_two_sessions_on_one_server_keep_their_upload_and_lesson_apart(
         assert rows.startswith("120 rows.")
         assert _x_title(a) == "height (standardized)"
         assert _sidebar(a).get_by_text("animals.csv").count() == 1
+        assert _sidebar(a).locator(".st-key-csv_file").count() == 1
         assert "preset" not in current_query(a)
         assert a.get_by_text(re.compile(r"^Lesson: ")).count() == 0
         assert a.get_by_text(lesson.title).count() == 0
@@ -293,7 +294,7 @@ def test_two_sessions_on_one_server_keep_their_upload_and_lesson_apart(
         assert current_query(b)["preset"] == LESSON
         assert b.get_by_text(f"Lesson: {lesson.title}.").first.is_visible()
         assert _meta(b, TRAIN) == lesson.config.key() == current_key(b)
-        assert _sidebar(b).locator("input[type='file']").count() == 0
+        assert _sidebar(b).locator(".st-key-csv_file").count() == 0
         assert b.get_by_text("animals.csv").count() == 0 and _rows_caption(b) == []
         assert "height" not in _x_title(b)
         assert "height" not in b.locator("[data-testid='stMain']").inner_text()
