@@ -95,7 +95,9 @@ def lesson_banners(at: AppTest) -> list[str]:
 
 
 def rows_captions(at: AppTest) -> list[str]:
-    return [t for t in texts(at.sidebar.caption) if t.split(" rows.")[0].isdigit()]
+    """The upload's "N rows." captions, as shown (its Markdown escapes removed)."""
+    shown = [t.replace("\\", "") for t in texts(at.sidebar.caption)]
+    return [t for t in shown if t.split(" rows.")[0].isdigit()]
 
 
 def upload_file(at: AppTest, name: str, data: bytes) -> AppTest:

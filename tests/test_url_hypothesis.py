@@ -124,7 +124,7 @@ def test_a_precise_number_in_a_link_round_trips_exactly(text, expected):
     config, notices = cfg.from_query({"lr": text, "noise": text if expected < 1.5 else "0.1"})
     assert config.lr == expected and notices == []
     assert cfg.from_query(config.to_query())[0].lr == expected
-    assert cfg.DEFAULT.to_query()["lr"] == "0.01" and cfg.DEFAULT.to_query()["alpha"] == "0"
+    assert cfg.DEFAULT.to_query()["lr"] == "0.2" and cfg.DEFAULT.to_query()["alpha"] == "0"
 
 
 # ----------------------------------------------------------------------------------------
