@@ -299,8 +299,12 @@ def switch(page, received: Received, prepare: Callable[[], Callable[[], None]],
 
 
 def with_problem(config: cfg.Config, problem: str) -> cfg.Config:
-    """What the sidebar's on_problem_change does: the problem's dataset, noise and pair."""
+    """What the sidebar's on_problem_change does: the problem's dataset, noise and pair,
+    and its training recipe while the training settings are some problem's recipe."""
     base = cfg.default_for(problem)
+    training = {key: getattr(config, key) for key in cfg.TRAINING_KEYS}
+    if any(training == cfg.default_training(p) for p in losses.PROBLEMS):
+        config = config.replace(**cfg.default_training(problem))
     return config.replace(problem=problem, dataset=base.dataset, noise=base.noise,
                           output_activation=base.output_activation, loss=base.loss)
 
@@ -415,7 +419,11 @@ def print_table(rows: list) -> None:
 
 
 def main() -> int:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--autoplay", choices=("on", "off"), default="on",
+                        help="whether each new run replays by itself, as by default (the "
+                             "replay then competes with the next click for the cores)")
+    args = parser.parse_args()
     started = time.perf_counter()
     rows: list = []
     blas = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
@@ -426,7 +434,8 @@ def main() -> int:
     port = free_port()
     proc = start_server(port)
     try:
-        browser_section(f"http://127.0.0.1:{port}", proc.pid, rows)
+        query = "" if args.autoplay == "on" else "/?autoplay=0"
+        browser_section(f"http://127.0.0.1:{port}{query}", proc.pid, rows)
     finally:
         stop_server(proc)
     print_table(rows)

@@ -78,6 +78,12 @@ def test_step_moves_exactly_one_frame_and_the_numbers_follow(server, page):
     page.locator("body").press("ArrowLeft")
     page.wait_for_function("n => document.querySelector('.lfe-playback').dataset.current"
                            " === n", arg=names[-3])
+    # the loss curve drawn ends at that frame's epoch (frames send y only; the trace keeps
+    # every epoch's x, and Plotly draws as many points as y has)
+    drawn = page.locator(TRAIN).evaluate(
+        "g => { const i = g.data.findIndex(t => t.name === 'train loss');"
+        " return g.calcdata[i].filter(p => Number.isFinite(p.y)).map(p => p.x); }")
+    assert drawn and max(drawn) <= int(names[-3]) and len(drawn) < len(names)
 
 
 def test_play_from_the_current_frame_changes_the_numbers_in_the_figure(server, page):
