@@ -20,4 +20,5 @@ fi
 
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy explorer --exclude 'explorer/ui/'
-.venv/bin/python -m pytest "$@"
+# the slowest tests are listed at the end, so a suite creeping towards CI's limit shows why
+.venv/bin/python -m pytest --durations=15 "$@"
