@@ -198,10 +198,10 @@ def _decode(data: bytes) -> tuple[str, list[str]]:
                 name = codec[:6].upper()
                 raise ValueError(f"The file starts like {name} text but is not valid "
                                  f"{name}; save it again as CSV UTF-8.") from None
-    codec = _utf16_without_mark(data)
-    if codec:
+    wide = _utf16_without_mark(data)
+    if wide:
         try:
-            return data.decode(codec), []
+            return data.decode(wide), []
         except UnicodeDecodeError:
             raise ValueError(BINARY) from None
     try:

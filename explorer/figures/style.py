@@ -76,7 +76,8 @@ def typed_arrays(spec: dict) -> dict:
             if value.dtype.kind in "iu" and value.dtype.itemsize == 8:
                 value = value.astype(np.int32)
             value = np.ascontiguousarray(value, value.dtype.newbyteorder("<"))
-            value = {"dtype": value.dtype.str[1:], "bdata": base64.b64encode(value).decode()}
+            value = {"dtype": value.dtype.str[1:],
+                     "bdata": base64.b64encode(value.tobytes()).decode()}
         out[key] = value
     return out
 
