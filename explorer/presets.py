@@ -11,6 +11,9 @@ text promises no more than those claims.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +72,33 @@ def verify(key: str, seed: int | None = None, cache: dict | None = None) -> list
     runs = Runs(preset.configs(seed), cache)
     used_seed = preset.config.seed if seed is None else seed
     return [claim.check(runs, preset.key, used_seed) for claim in preset.claims]
+
+
+def _verify_seed(seed: int, keys: list[str]) -> dict[tuple[str, int], list[ClaimResult]]:
+    """``verify`` of several lessons on one seed, sharing their runs."""
+    cache: dict = {}
+    return {(key, seed): verify(key, seed, cache) for key in keys}
+
+
+def verify_many(pairs, workers: int | None = None) -> dict[tuple[str, int], list[ClaimResult]]:
+    """``verify`` of each (lesson key, seed) in ``pairs``: the lessons of one seed share
+    their runs, and the seeds are spread over ``workers`` processes (default: one per core;
+    1 verifies here, in this process)."""
+    by_seed: dict[int, list[str]] = {}
+    for key, seed in pairs:
+        by_seed.setdefault(seed, []).append(key)
+    workers = min(workers or os.cpu_count() or 1, len(by_seed)) or 1
+    results: dict[tuple[str, int], list[ClaimResult]] = {}
+    if workers == 1:
+        for seed, keys in by_seed.items():
+            results.update(_verify_seed(seed, keys))
+        return results
+    # not fork: the calling process may have threads running
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for part in pool.map(_verify_seed, by_seed, by_seed.values()):
+            results.update(part)
+    return results
 
 
 # ----------------------------------------------------------------------------------------

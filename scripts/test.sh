@@ -20,5 +20,29 @@ fi
 
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy explorer --exclude 'explorer/ui/'
-# the slowest tests are listed at the end, so a suite creeping towards CI's limit shows why
-.venv/bin/python -m pytest --durations=15 "$@"
+# The slowest tests are listed at the end, so a suite creeping towards CI's limit shows why.
+# With test paths among the arguments, run just those. Otherwise two passes: the unit and
+# AppTest files spread over the cores (a whole file per process, so a module's fixture, such
+# as every lesson on six seeds, runs once), then the browser tests one at a time (each starts
+# servers and Chromium, which would only fight over the cores).
+filtered=false
+value=false   # the previous argument was an option that takes the next one as its value
+for arg in "$@"; do
+    if [ "$value" = true ]; then value=false; continue; fi
+    case "$arg" in
+        -m|-k) filtered=true; value=true ;;
+        -m*|-k*) filtered=true ;;
+        -n|-p|-o|-c|--maxfail|--durations|--deselect|--ignore|--rootdir|--basetemp) value=true ;;
+        -*) ;;
+        *) exec .venv/bin/python -m pytest --durations=15 "$@" ;;
+    esac
+done
+# a pass that collects nothing fails (exit 5), unless -m or -k chose the tests
+run_pass() {
+    local rc=0
+    .venv/bin/python -m pytest "$@" || rc=$?
+    if [ "$rc" -eq 5 ] && [ "$filtered" = true ]; then rc=0; fi
+    return "$rc"
+}
+run_pass -n auto --dist loadfile --durations=10 tests --ignore=tests/e2e "$@"
+run_pass --durations=10 tests/e2e "$@"

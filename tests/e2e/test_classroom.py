@@ -141,8 +141,11 @@ SESSIONS = {
     "seed": (_seed, {"seed": "7"}, SHARED.replace(seed=7), TRAIN),
     "loss": (_loss, {"loss": "mse"}, SHARED.replace(loss="mse"), TRAIN),
     "view": (_view, {"view": "Error surface"}, SHARED, SURFACE),
+    # a new problem brings its dataset and pair; the link's training settings (60 epochs)
+    # are not a problem's recipe, so they stay
     "problem": (_problem, {"problem": "regression"},
-                cfg.default_for("regression").replace(epochs=60), TRAIN),
+                SHARED.replace(**{k: getattr(cfg.default_for("regression"), k) for k in (
+                    "problem", "dataset", "noise", "output_activation", "loss")}), TRAIN),
     "present": (_present, {"present": "1"}, SHARED, TRAIN),
 }
 
@@ -151,10 +154,13 @@ def test_five_sessions_open_one_link_and_each_keeps_its_own_change(server, brows
     started = time.perf_counter()
     contexts, pages, opened, changed = [], {}, {}, {}
     try:
+        # one browser profile, five tabs: five Streamlit sessions (a session is a page's
+        # websocket), sharing the HTTP cache as a classroom's browsers share nothing but
+        # the server; five profiles made each tab compile Plotly's 4.6 MB again
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        contexts.append(context)
+        context.add_init_script(_watch_open(SHARED.key(), TRAIN))
         for name in SESSIONS:
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            contexts.append(context)
-            context.add_init_script(_watch_open(SHARED.key(), TRAIN))
             page = context.new_page()
             page.set_default_timeout(90_000)
             pages[name] = page
