@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer import config as cfg
 from explorer import experiment, tabular
-from explorer.ui import compute, custom, estimates, playback, sidebar, state, upload, views
+from explorer.ui import compute, custom, estimates, playback, sidebar, state, turns, upload, views
 
 # Streamlit runs a full garbage collection after every script run (runner.postScriptGC).
 # Walking the ~180,000 objects the imports made (Streamlit, Plotly, pandas, SymPy) cost about
@@ -18,6 +18,12 @@ gc.freeze()
 
 
 def main() -> None:
+    """One script run, in its turn (see ``turns``)."""
+    with turns.turn():
+        _run()
+
+
+def _run() -> None:
     state.init_from_url()
     state.restore_hidden_settings()
     presenting = state.presenting()

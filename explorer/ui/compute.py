@@ -29,7 +29,7 @@ from explorer.figures import anatomy as anatomy_figures
 from explorer.figures import compare as compare_figures_module
 from explorer.figures import surface as surface_figures
 from explorer.figures import training as training_figures
-from explorer.ui import charts, state
+from explorer.ui import charts, state, turns
 
 PROGRESS_AFTER_S = 0.4
 WORKERS_VARIABLE = "EXPLORER_TRAINING_WORKERS"
@@ -273,6 +273,7 @@ def train_with_progress(config: cfg.Config) -> experiment.Run:
         if elapsed < PROGRESS_AFTER_S:
             return
         if "bar" not in shown:
+            turns.give_back()  # a long run must not hold up the other students' runs
             # several runs may train in one page (Compare, the fit panel's companions): each
             # gets its own button, and each cancels the page's scenario
             slots[1].button("Cancel", key=f"cancel_training_{config.key()}",

@@ -1,0 +1,51 @@
+"""Script runs take turns (explorer/ui/turns.py): one works while the others wait, and a
+long training gives its turn back."""
+
+import threading
+import time
+
+from explorer.ui import turns
+
+
+def test_runs_take_turns_and_a_given_back_turn_frees_the_next_run():
+    order = []
+    first_inside = threading.Event()
+    let_go = threading.Event()
+
+    def first():
+        with turns.turn():
+            order.append("first in")
+            first_inside.set()
+            let_go.wait(10)
+            turns.give_back()  # a long training: the next run may start now
+            order.append("first gave back")
+            time.sleep(0.2)
+            order.append("first out")
+
+    def second():
+        first_inside.wait(10)
+        with turns.turn():
+            order.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    assert order == ["first in"]  # the second run waits its turn
+    let_go.set()
+    for t in threads:
+        t.join(10)
+    assert order.index("second in") > order.index("first gave back")
+    assert order.index("second in") < order.index("first out")  # no wait for the rest
+
+
+def test_a_turn_is_given_back_once_and_only_by_its_holder():
+    with turns.turn():
+        assert turns.holding()
+        turns.give_back()
+        turns.give_back()  # twice: no second release
+        assert not turns.holding()
+    turns.give_back()  # outside a turn: nothing happens
+    with turns.turn():  # and the turn is free again
+        assert turns.holding()
+    assert not turns.holding()
