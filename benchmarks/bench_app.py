@@ -302,8 +302,7 @@ def with_problem(config: cfg.Config, problem: str) -> cfg.Config:
     """What the sidebar's on_problem_change does: the problem's dataset, noise and pair,
     and its training recipe while the training settings are some problem's recipe."""
     base = cfg.default_for(problem)
-    training = {key: getattr(config, key) for key in cfg.TRAINING_KEYS}
-    if any(training == cfg.default_training(p) for p in losses.PROBLEMS):
+    if cfg.is_a_recipe(config.to_dict()):
         config = config.replace(**cfg.default_training(problem))
     return config.replace(problem=problem, dataset=base.dataset, noise=base.noise,
                           output_activation=base.output_activation, loss=base.loss)

@@ -253,6 +253,14 @@ def default_training(problem: str) -> dict[str, Any]:
     return {key: getattr(config, key) for key in TRAINING_KEYS}
 
 
+def is_a_recipe(training: Mapping[str, Any]) -> bool:
+    """Whether these ``TRAINING_KEYS`` values are still some problem's default recipe: then
+    a new problem brings its own (plain SGD suits two moons, not Poisson counts); settings a
+    person chose stay."""
+    current = {key: training.get(key) for key in TRAINING_KEYS}
+    return any(current == default_training(problem) for problem in losses.PROBLEMS)
+
+
 DEFAULT = default_for("binary")
 
 

@@ -202,3 +202,10 @@ def test_an_unused_formula_does_not_split_one_run_into_two():
     bce, _ = cfg.from_query({"loss": "bce", "formula": "abs(p - y)"})
     assert bce.formula == "(p - y)**2" and bce.key() == cfg.DEFAULT.key()
     assert bce.loss_params() == {}
+
+
+def test_a_recipe_is_any_problems_default_training_and_nothing_else():
+    assert cfg.is_a_recipe(cfg.DEFAULT.to_dict())
+    assert cfg.is_a_recipe(cfg.default_for("counts").to_dict())
+    assert not cfg.is_a_recipe(cfg.DEFAULT.replace(epochs=60).to_dict())
+    assert not cfg.is_a_recipe(cfg.DEFAULT.replace(optimizer="adam").to_dict())

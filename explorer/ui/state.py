@@ -161,18 +161,10 @@ def on_problem_change() -> None:
     keys = ["output_activation", "loss"]
     if st.session_state.get("dataset") != cfg.UPLOAD:
         keys += ["dataset", "noise"]
-    if _untouched_training():
+    if cfg.is_a_recipe(st.session_state):
         keys += cfg.TRAINING_KEYS
     for key in keys:
         st.session_state[key] = getattr(config, key)
-
-
-def _untouched_training() -> bool:
-    """Whether the training settings are still some problem's default recipe: then a new
-    problem brings its own (plain SGD suits two moons, not Poisson counts); settings the
-    person chose stay."""
-    current = {key: st.session_state.get(key) for key in cfg.TRAINING_KEYS}
-    return any(current == cfg.default_training(problem) for problem in losses.PROBLEMS)
 
 
 def on_dataset_change() -> None:
