@@ -1,7 +1,6 @@
 """The app's logic through Streamlit's AppTest: widgets by key, figures by their spec."""
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -9,25 +8,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import activations, experiment, losses, pairing, presets
 from explorer import config as cfg
 from explorer.ui import compute
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 120
-
-
-def app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def specs(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+from tests.apptest import app, ok, specs
 
 
 def test_default_page_shows_the_trained_animation():

@@ -11,28 +11,11 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import config as cfg
 from explorer import experiment, formula, losses
+from tests.apptest import app, ok, specs
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TIMEOUT = 120
 EPOCHS = "60"
 NO_NEGATIVES = "-y*log(p)"
 HOSTILE = "__import__('os').system('touch /tmp/pwned')"
-
-
-def app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def specs(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
 def query(at: AppTest, key: str) -> str:

@@ -4,7 +4,6 @@ anatomy, ECE and Brier in Compare, and the lessons. Expected numbers are compute
 the trained model's predictions, not read back from the page's own helpers."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,21 +11,13 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import config as cfg
 from explorer import experiment, presets
+from tests.apptest import ok, open_app
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 180
 
 
 def app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return ok(at.run())
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return ok(open_app(query, TIMEOUT))
 
 
 def chart(at: AppTest, suffix: str) -> dict:

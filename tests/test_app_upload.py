@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,14 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import tabular
 from explorer.datasets import MAX_CLASSES
+from tests.apptest import APP, ok
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def upload(data: bytes, name: str = "data.csv", **query) -> AppTest:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 from explorer import config as cfg
 from explorer import experiment, presets, tabular
 from explorer.ui import compute, state, upload
+from tests.apptest import APP, ok
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LESSON = "why_not_mse_bce"
 
 
@@ -65,11 +64,6 @@ def session(**query) -> AppTest:
     for key, value in query.items():
         at.query_params[key] = value
     return ok(at.run())
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def charts(at: AppTest) -> list[dict]:

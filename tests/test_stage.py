@@ -3,7 +3,6 @@ AppTest for the page logic, plain unit tests for the exports."""
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,20 +14,7 @@ from explorer import experiment, export
 from explorer.figures import playback
 from explorer.figures import training as training_figures
 from explorer.ui import compute, state
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+from tests.apptest import app, ok
 
 
 def bars(at: AppTest) -> list[str]:
