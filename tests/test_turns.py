@@ -49,3 +49,29 @@ def test_a_turn_is_given_back_once_and_only_by_its_holder():
     with turns.turn():  # and the turn is free again
         assert turns.holding()
     assert not turns.holding()
+
+
+def test_aside_gives_the_turn_back_while_waiting_and_takes_it_again():
+    other_ran = threading.Event()
+
+    def other():
+        with turns.turn():
+            other_ran.set()
+
+    with turns.turn():
+        worker = threading.Thread(target=other)
+        worker.start()
+        with turns.aside():
+            assert not turns.holding()
+            assert other_ran.wait(5), "another run could not take the turn while this one waited"
+        assert turns.holding()
+        worker.join(5)
+    assert not turns.holding()
+
+
+def test_held_for_reports_how_long_a_turn_is_held():
+    assert turns.held_for() == 0.0
+    with turns.turn():
+        time.sleep(0.05)
+        assert turns.held_for() >= 0.05
+    assert turns.held_for() == 0.0
