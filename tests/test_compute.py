@@ -93,7 +93,7 @@ def test_small_runs_can_train_in_worker_processes_and_give_the_same_run(monkeypa
 
     import pandas as pd
 
-    from explorer import experiment
+    from explorer import budget, experiment
 
     trainers = compute.Trainers(workers=1)
     try:
@@ -103,8 +103,8 @@ def test_small_runs_can_train_in_worker_processes_and_give_the_same_run(monkeypa
         run = trainers.run(small, None, progress=lambda *args: seen.append(args))
         assert seen == []  # trained in the worker, which reports no progress
         pd.testing.assert_frame_equal(run.history, experiment.run(small).history)
-        # a run above POOL_WORK stays on the script's thread, with its progress bar
-        monkeypatch.setattr(compute, "POOL_WORK", experiment.work_units(small) / 2)
+        # a run above POOL_SECONDS stays on the script's thread, with its progress bar
+        monkeypatch.setattr(compute, "POOL_SECONDS", budget.training_seconds(small) / 2)
         trainers.run(small, None, progress=lambda *args: seen.append(args))
         assert seen and seen[-1] == (20, 20)
     finally:
