@@ -129,3 +129,63 @@ def test_the_worker_count_comes_from_the_environment(monkeypatch):
     for text, count in (("", 0), ("3", 3), ("-1", 0), ("two", 0), (" 2 ", 2)):
         monkeypatch.setenv(compute.WORKERS_VARIABLE, text)
         assert compute._workers() == count
+
+
+def test_a_session_waiting_for_another_sessions_training_lets_the_class_go_on(monkeypatch):
+    """A trains a new link (a long run: it gave its turn back); B opens the same link and
+    waits for A's run without holding the turn, so C's unrelated click still runs."""
+    import threading
+
+    from explorer.ui import turns
+
+    cache = RunCache()
+    k = key(seed=31)
+    release, a_training = threading.Event(), threading.Event()
+    original = compute.TRAINERS.run
+
+    def slow(config, table, progress=None, watch=None):
+        a_training.set()
+        assert release.wait(30)
+        return original(config, table)
+
+    monkeypatch.setattr(compute.TRAINERS, "run", slow)
+    results = {}
+
+    def student_a():
+        with turns.turn():
+            turns.give_back()  # as a long training does
+            results["a"] = cache.get_or_train(k)
+
+    def student_b():
+        with turns.turn():
+            results["b"] = cache.get_or_train(k)
+
+    def student_c():
+        with turns.turn():
+            results["c"] = "drawn"
+
+    a = threading.Thread(target=student_a)
+    a.start()
+    assert a_training.wait(30)
+    b = threading.Thread(target=student_b)
+    b.start()
+    b.join(0.5)  # B now waits on A's training
+    c = threading.Thread(target=student_c)
+    c.start()
+    c.join(10)
+    assert results.get("c") == "drawn", "C waited behind A's training"
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert results["a"] is results["b"]
+
+
+def test_a_cached_run_cannot_be_changed_by_a_session():
+    import numpy as np
+    import pytest
+
+    run = RunCache().get_or_train(key(seed=32))
+    for array in (run.model.theta, run.model.snapshots, run.data.X_train, run.data.y_train):
+        with pytest.raises(ValueError):
+            array[...] = 0
+    assert np.isfinite(run.model.theta).all()
