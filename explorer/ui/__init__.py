@@ -8,7 +8,18 @@ import streamlit as st
 
 from explorer import budget, datasets, tabular
 from explorer import config as cfg
-from explorer.ui import compute, custom, estimates, playback, sidebar, state, turns, upload, views
+from explorer.ui import (
+    compute,
+    custom,
+    estimates,
+    phases,
+    playback,
+    sidebar,
+    state,
+    turns,
+    upload,
+    views,
+)
 
 # Streamlit runs a full garbage collection after every script run (runner.postScriptGC).
 # Walking the ~180,000 objects the imports made (Streamlit, Plotly, pandas, SymPy) cost about
@@ -19,7 +30,7 @@ gc.freeze()
 
 def main() -> None:
     """One script run, in its turn (see ``turns``)."""
-    with turns.turn():
+    with turns.turn(), phases.script_run():
         _run()
 
 

@@ -29,7 +29,7 @@ from explorer.figures import anatomy as anatomy_figures
 from explorer.figures import compare as compare_figures_module
 from explorer.figures import surface as surface_figures
 from explorer.figures import training as training_figures
-from explorer.ui import charts, state, turns
+from explorer.ui import charts, phases, state, turns
 
 PROGRESS_AFTER_S = 0.4
 WORKERS_VARIABLE = "EXPLORER_TRAINING_WORKERS"
@@ -138,7 +138,8 @@ class RunCache(LRU):
             run = self.get(key)
             if run is None:
                 table = UPLOADS.get(key.upload) if key.upload else None
-                run = read_only(TRAINERS.run(key.config, table, progress, watch))
+                with phases.phase("training"):
+                    run = read_only(TRAINERS.run(key.config, table, progress, watch))
                 self.put(key, run)
         finally:
             lock.release()
@@ -224,7 +225,8 @@ def training_frames(key: RunKey) -> training_figures.Frames:
     """Every snapshot's prediction map or curve; shared by the Train and Compare views and by
     both settings of the log-scale toggle."""
     run = train(key)
-    return training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    with phases.phase("frames"):
+        return training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -242,15 +244,20 @@ def training_figure(key: RunKey, log_scale: bool | None, start_at_first: bool = 
     """The Train view's animated figure as a plain Plotly dict (see ``charts``)."""
     run = train(key)
     frames = training_frames(key)
+    with phases.phase("figures"):
+        spec = _training_spec(run, frames, log_scale, start_at_first, presenting)
+    spec["layout"]["meta"] = run.config.key()
+    return spec
+
+
+def _training_spec(run, frames, log_scale, start_at_first, presenting) -> dict:
     target = "count" if run.config.problem == "counts" else (
         "class" if run.config.problem == "binary" else "target y")
-    spec = training_figures.training_spec(
+    return training_figures.training_spec(
         frames, run.history, run.data, run.config.problem, log_scale=log_scale,
         loss_label=losses.get(run.config.loss).label, threshold=run.model.threshold,
         target_label=target, start_at_first=start_at_first,
         height=PRESENTING_HEIGHT if presenting else 600, presenting=presenting)
-    spec["layout"]["meta"] = run.config.key()
-    return spec
 
 
 PRESENTING_HEIGHT = 520
