@@ -3,12 +3,15 @@ with .streamlit/config.toml, and nginx accepts the config deploy/run-local.sh ge
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -113,6 +116,8 @@ LOCATIONS = (DEPLOY / "nginx" / "locations.conf").read_text()
 MAPS = (DEPLOY / "nginx" / "maps.conf").read_text()
 NGINX_CONF = (DEPLOY / "nginx" / "nginx.conf").read_text()
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
+LIVENESS = re.search(r'(?m)^LIVENESS_PATH = "([^"]+)"$', (ROOT / "serve.py").read_text()).group(1)
+"""serve.py's liveness route (read, not imported: st.App() pins Streamlit's config dir)."""
 
 
 def require_nginx():
@@ -170,9 +175,11 @@ def test_host_header_keeps_the_port():
     assert "proxy_set_header Host $http_host;" in LOCATIONS
 
 
-def test_health_is_routed():
+def test_health_is_routed_and_liveness_is_not_public():
     assert re.search(r"location = /_stcore/health \{[^}]*proxy_pass http://streamlit;",
                      LOCATIONS)
+    # probes call each replica directly; through nginx it would describe a random replica
+    assert re.search(rf"location = {LIVENESS} \{{\s*return 404;\s*\}}", LOCATIONS)
 
 
 def test_sessions_are_sticky_on_a_cookie_not_the_client_address():
@@ -250,11 +257,10 @@ def test_dockerfile_builds_a_non_root_streamlit_image():
     assert re.search(r"(?m)^RUN .*pip install -r requirements\.txt", DOCKERFILE)
     users = re.findall(r"(?m)^USER (\S+)", DOCKERFILE)
     assert users and users[-1] not in ("root", "0")
-    assert "/_stcore/health" in re.search(r"(?ms)^HEALTHCHECK .*?\n(?=\S|\Z)",
-                                          DOCKERFILE).group(0)
     cmd = json.loads(re.search(r"(?ms)^CMD (\[.*?\])\s*$",
                                DOCKERFILE.replace("\\\n", "")).group(1))
-    assert cmd[:5] == ["python", "-m", "streamlit", "run", "app.py"]
+    # serve.py: app.py's page plus the liveness route
+    assert cmd[:5] == ["python", "-m", "streamlit", "run", "serve.py"]
     assert cmd[cmd.index("--server.port") + 1] == str(APP_PORT)
     assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
     assert re.search(rf"(?m)^EXPOSE {APP_PORT}\s*$", DOCKERFILE)
@@ -268,7 +274,7 @@ def test_local_replicas_start_like_the_container():
     cmd = json.loads(re.search(r"(?ms)^CMD (\[.*?\])\s*$",
                                DOCKERFILE.replace("\\\n", "")).group(1))
     script = (DEPLOY / "run-local.sh").read_text().replace("\\\n", " ")
-    line = re.search(r'"\$PYTHON" -m streamlit run app\.py ([^>]*)>', script).group(1)
+    line = re.search(r'"\$PYTHON" -m streamlit run serve\.py ([^>]*)>', script).group(1)
     local = _flags(line.split())
     container = _flags(cmd)
     for where in (local, container):
@@ -290,13 +296,57 @@ def test_compose_runs_replicas_behind_nginx():
     assert app["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
     assert re.fullmatch(r"\$\{REPLICAS:-[2-9]\}|[2-9]", str(app["deploy"]["replicas"]))
     assert str(APP_PORT) in app["expose"]
-    assert "/_stcore/health" in " ".join(app["healthcheck"]["test"])
+    assert app["healthcheck"]["test"] == ["CMD", *docker_healthcheck()]
+    assert app["restart"] == "unless-stopped"  # what brings a replica the check stopped back
     assert nginx["depends_on"]["app"]["condition"] == "service_healthy"
     mounts = {v.split(":")[1]: (DEPLOY / v.split(":")[0]).resolve() for v in nginx["volumes"]}
     assert mounts["/etc/nginx/nginx.conf"] == DEPLOY / "nginx" / "nginx.conf"
     for included in re.findall(r"include (/etc/nginx/lfe/\S+);", NGINX_CONF):
         assert mounts[included].exists(), included
     assert f"server app:{APP_PORT}" in NGINX_CONF
+
+
+def docker_healthcheck() -> list[str]:
+    return json.loads(re.search(r"(?ms)^HEALTHCHECK .*?CMD (\[.*?\])\s*$",
+                                DOCKERFILE.replace("\\\n", "")).group(1))
+
+
+class _Replica(http.server.BaseHTTPRequestHandler):
+    answer = 200
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.send_response(self.answer if self.path == LIVENESS else 404)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("answer, stopped", [(200, False), (503, True)])
+def test_container_health_check_stops_a_wedged_app_only(answer, stopped):
+    """The Dockerfile's (and Compose's) check against a stand-in replica: 200 is healthy;
+    503 (wedged) is unhealthy and TERMs PID 1, here a stand-in process, so the restart
+    policy starts a fresh app (Docker does not restart an unhealthy container)."""
+    argv = docker_healthcheck()
+    assert argv[:2] == ["python", "-c"] and f"127.0.0.1:{APP_PORT}{LIVENESS}" in argv[2]
+    handler = type("Replica", (_Replica,), {"answer": answer})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app = subprocess.Popen(["sleep", "60"])
+    try:
+        code = argv[2].replace(f"127.0.0.1:{APP_PORT}", f"127.0.0.1:{server.server_port}")
+        code = code.replace("os.kill(1,", f"os.kill({app.pid},")
+        assert code != argv[2] and f"os.kill({app.pid}," in code
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
+        assert result.returncode == (1 if stopped else 0), result.stderr
+        if stopped:
+            assert app.wait(10) == -signal.SIGTERM
+        else:
+            assert app.poll() is None
+    finally:
+        app.kill()
+        app.wait()
+        server.shutdown()
 
 
 # ---------------------------------------------------------------- Kubernetes
@@ -316,8 +366,9 @@ def test_deployment_probes_health_and_runs_as_non_root():
     assert pod["securityContext"]["runAsNonRoot"] is True
     (container,) = pod["containers"]
     assert [p["containerPort"] for p in container["ports"]] == [APP_PORT]
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"]["path"] == "/_stcore/health"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/_stcore/health"
+    assert container["livenessProbe"]["httpGet"]["path"] == LIVENESS
+    assert container["livenessProbe"]["httpGet"]["port"] == "http"
 
 
 def test_service_keeps_client_affinity_and_selects_the_pods():
