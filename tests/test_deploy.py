@@ -143,6 +143,21 @@ def test_streamlit_settings_suit_a_shared_deployment():
     assert conf["theme"]["base"] == "light" and conf["theme"]["primaryColor"] == "#2563eb"
 
 
+def test_websocket_message_limits_fit_the_app_not_streamlits_defaults():
+    from bench_app import PAYLOAD_BUDGET_B
+
+    from explorer import config as cfg
+
+    server = streamlit_config()["server"]
+    # out: a figure is budgeted at 3 MB (the largest measured is 1.6 MB,
+    # benchmarks/bench_messages.py); room for that, far below Streamlit's 200 MB
+    assert 4 * PAYLOAD_BUDGET_B <= server["maxMessageSize"] * 1e6 <= 32e6
+    # in: widget values and the query string, kilobytes (the text boxes are bounded)
+    longest_widget_text = sum(f.max_chars for f in cfg.FIELDS)
+    assert 100 * longest_widget_text < server["maxWidgetStateSize"] * 1e6
+    assert server["maxWidgetStateSize"] <= 2
+
+
 def test_show_error_details_is_a_value_streamlit_knows():
     from streamlit.config import ShowErrorDetailsConfigOptions
 
