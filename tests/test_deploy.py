@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -263,6 +264,108 @@ def test_nginx_accepts_the_compose_config(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _set_cookie(url: str) -> str:
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    for _ in range(100):  # until nginx listens
+        try:
+            with urllib.request.urlopen(url, timeout=5, context=context) as response:
+                return response.headers["Set-Cookie"]
+        except urllib.error.HTTPError as answer:  # 502: no replica behind it, cookie still set
+            return answer.headers["Set-Cookie"]
+        except urllib.error.URLError:
+            time.sleep(0.05)
+    pytest.fail(f"nginx did not answer on {url}")
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+def test_the_affinity_cookie_is_secure_over_https(tmp_path, https):
+    """nginx for real on loopback with the shared rules (a self-signed certificate for
+    HTTPS, no replica behind it): the routing cookie is Secure exactly over HTTPS."""
+    require_nginx()
+    if https and not shutil.which("openssl"):
+        pytest.skip("openssl is missing")
+    port = _free_port()
+    text = generated_config(1, port, tmp_path)
+    if https:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                        "1", "-subj", "/CN=localhost", "-keyout", str(tmp_path / "key.pem"),
+                        "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True,
+                       timeout=60)
+        text = text.replace(f"listen 127.0.0.1:{port};",
+                            f"listen 127.0.0.1:{port} ssl;\n"
+                            f"        ssl_certificate {tmp_path}/cert.pem;\n"
+                            f"        ssl_certificate_key {tmp_path}/key.pem;")
+    (tmp_path / "nginx.conf").write_text(text)
+    nginx = subprocess.Popen([NGINX, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path),
+                              "-e", str(tmp_path / "error.log")], stderr=subprocess.DEVNULL)
+    try:
+        cookie = _set_cookie(f"{'https' if https else 'http'}://127.0.0.1:{port}/")
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+    assert cookie.startswith("lfe_affinity=") and "HttpOnly" in cookie
+    assert ("; Secure" in cookie) == https, cookie
+
+
+# Measured in Chromium through deploy/run-local.sh (nginx's access log): what one student's
+# fresh page load asks of nginx, and at most how many connections a browser opens at once.
+STATIC_PER_LOAD, OTHERS_PER_LOAD, PER_CHANGE, BROWSER_CONNECTIONS = 119, 8, 2, 6
+CLASS = 30  # students behind one school NAT: one client address
+
+
+def _zone(name: str) -> dict[str, float]:
+    match = re.search(rf"limit_req_zone \$binary_remote_addr zone={name}:\d+m "
+                      rf"rate=(\d+)r/s;", MAPS)
+    assert match, name
+    return {"rate": int(match.group(1))}
+
+
+def _bursts(text: str) -> dict[str, int]:
+    return {zone: int(burst) for zone, burst in
+            re.findall(r"limit_req zone=(\w+) burst=(\d+) nodelay;", text)}
+
+
+def test_request_limits_let_a_class_behind_one_address_through():
+    code = re.sub(r"#[^\n]*", "", LOCATIONS)
+    static = re.search(r"location /static/ \{(.*?)\}", code, re.S).group(1)
+    server_level = re.sub(r"location [^{]*\{.*?\}", "", code, flags=re.S)
+    # every page and API request, static files apart: the whole class opening the link at
+    # once fits the burst; the rate keeps up with everyone changing a setting every 2 s
+    assert _bursts(server_level)["lfe_requests"] >= CLASS * OTHERS_PER_LOAD
+    assert _zone("lfe_requests")["rate"] >= CLASS * PER_CHANGE / 2
+    # static files (from nginx's cache) have their own, larger allowance
+    assert _bursts(static) == {"lfe_static_requests": _bursts(static)["lfe_static_requests"]}
+    assert _bursts(static)["lfe_static_requests"] >= CLASS * STATIC_PER_LOAD
+    assert "limit_req_status 429;" in MAPS and "limit_conn_status 429;" in MAPS
+
+
+def test_connection_limits_let_a_class_through_but_bound_one_client():
+    code = re.sub(r"#[^\n]*", "", LOCATIONS)
+    stream = re.search(r"location /_stcore/stream \{(.*?)\}", code, re.S).group(1)
+    server_level = re.sub(r"location [^{]*\{.*?\}", "", code, flags=re.S)
+    conns = dict(re.findall(r"limit_conn (\w+) (\d+);", server_level))
+    in_stream = dict(re.findall(r"limit_conn (\w+) (\d+);", stream))
+    # a location with its own limit_conn drops the inherited ones: the stream repeats it
+    assert in_stream["lfe_connections"] == conns["lfe_connections"]
+    assert int(conns["lfe_connections"]) >= CLASS * (BROWSER_CONNECTIONS + 2)  # two tabs each
+    assert 2 * CLASS <= int(in_stream["lfe_sessions"]) <= 5 * CLASS  # sessions, not unbounded
+    for zone in ("lfe_connections", "lfe_sessions"):
+        assert re.search(rf"limit_conn_zone \$binary_remote_addr zone={zone}:\d+m;", MAPS)
+
+
 # ---------------------------------------------------------------- Dockerfile and Compose
 
 
@@ -409,6 +512,18 @@ def test_ingress_has_cookie_affinity_and_the_proxy_limits():
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == service["metadata"]["name"]
     assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
+    assert int(notes[prefix + "limit-connections"]) >= CLASS * (BROWSER_CONNECTIONS + 2)
+
+
+def test_ingress_serves_https_with_a_secure_affinity_cookie():
+    ingress = k8s("ingress.yaml")
+    notes = ingress["metadata"]["annotations"]
+    prefix = "nginx.ingress.kubernetes.io/"
+    assert notes[prefix + "session-cookie-secure"] == "true"
+    assert notes[prefix + "ssl-redirect"] == "true"
+    (tls,) = ingress["spec"]["tls"]
+    assert tls["secretName"]
+    assert {rule["host"] for rule in ingress["spec"]["rules"]} <= set(tls["hosts"])
 
 
 def test_kustomization_lists_every_manifest():
