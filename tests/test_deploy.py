@@ -487,6 +487,7 @@ def test_deployment_probes_health_and_runs_as_non_root():
     assert container["readinessProbe"]["httpGet"]["path"] == "/_stcore/health"
     assert container["livenessProbe"]["httpGet"]["path"] == LIVENESS
     assert container["livenessProbe"]["httpGet"]["port"] == "http"
+    assert container["livenessProbe"]["timeoutSeconds"] >= 3  # busy is not dead
 
 
 def test_service_keeps_client_affinity_and_selects_the_pods():
