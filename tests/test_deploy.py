@@ -159,6 +159,22 @@ def test_websocket_message_limits_fit_the_app_not_streamlits_defaults():
     assert server["maxWidgetStateSize"] <= 2
 
 
+def test_the_longest_link_the_app_accepts_passes_nginx():
+    """nginx refuses a request line longer than its header buffer (8 KB by default, not
+    changed here) with 414: every link the app accepts must fit, so the link limits
+    (``max_chars``) and nginx agree."""
+    import urllib.parse
+
+    from explorer import config as cfg
+
+    assert "large_client_header_buffers" not in LOCATIONS + NGINX_CONF
+    longest = {f.key: "%" * f.max_chars for f in cfg.FIELDS}  # each character sent as %25
+    link = "GET /?" + urllib.parse.urlencode({**longest, "view": "Error surface",
+                                             "preset": "x" * 40, "present": "1"}) + \
+        " HTTP/1.1"
+    assert len(link) < 8 * 1024
+
+
 def test_show_error_details_is_a_value_streamlit_knows():
     from streamlit.config import ShowErrorDetailsConfigOptions
 
