@@ -1,4 +1,4 @@
-"""Your own loss in the app (issue 12), through AppTest: the box, its examples, the derivative,
+"""Your own loss in the app, through AppTest: the box, its examples, the derivative,
 the three answers, a rejected formula, links, and every view."""
 
 import json

@@ -19,7 +19,7 @@ def test_the_shape_counts_parameters_by_hand():
     nll = config.default_for("regression").replace(loss="gaussian_nll",
                                                    output_activation="linear")
     assert budget.shape(nll).params == 2 * 16 + 17 * 16 + 17 * 2
-    # ten classes on a spiral, four layers of 64: the 13,322-parameter network
+    # ten classes on a spiral, four layers of 64: a 13,322-parameter network
     wide = config.default_for("multiclass").replace(n_classes=10, hidden=(64,) * 4)
     assert budget.shape(wide).params == 3 * 64 + 3 * 65 * 64 + 65 * 10
     assert budget.shape(config.DEFAULT.replace(epochs=30)).snapshots == 31

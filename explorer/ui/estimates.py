@@ -30,7 +30,7 @@ TRUE_DATASETS = ("skewed", "heteroscedastic", "sine")
 
 
 # ----------------------------------------------------------------------------------------
-# Sidebar: the settings of issue 11, each where it applies
+# Sidebar: what a loss estimates (pinball τ, class weight α, threshold), each where it applies
 
 
 def sidebar_settings(sb, slider) -> None:
