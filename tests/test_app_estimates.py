@@ -269,7 +269,7 @@ def test_anatomy_explains_the_scale_unit_of_the_gaussian_nll():
     at = app(problem="regression", loss="gaussian_nll", view="Loss anatomy", epochs="20")
     assert "two output units per target" in texts(at)
     anatomy_spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    subtitle = anatomy_spec["layout"]["title"]["subtitle"]["text"]
+    subtitle = anatomy_spec["layout"]["title"]["subtitle"]["text"].replace("<br>", " ")
     assert "scale unit stays at s = 0" in subtitle and "Multi-class" not in subtitle
     scale = chart(at, "gaussian_nll:scale")
     assert scale["layout"]["xaxis"]["title"]["text"] == "s = log σ²"

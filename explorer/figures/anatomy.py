@@ -46,8 +46,11 @@ def _robust_range(arrays, spread: float = 4.0) -> list[float] | None:
 
 
 def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
-                   height: int = 620) -> go.Figure:
+                   height: int = 620, compact: bool = True) -> go.Figure:
     """Two rows against z: the per-sample loss (top) and dL/dz (bottom).
+
+    ``compact``: for half the page's width, beside the gradients' replay (the page's
+    caption explains the shading instead of a subtitle).
 
     One colour per target; the chosen pair solid, the matched pair dashed. The chosen
     activation's saturated regions (a'(z) ~ 0) are shaded on both rows. NaN values (outside
@@ -98,7 +101,7 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
     fig.update_xaxes(title_text="pre-activation z of the output unit", range=[z_lo, z_hi],
                      row=2, col=1)
     notes = []
-    if chosen.saturated:
+    if chosen.saturated and not compact:
         notes.append(f"Shaded: {chosen.label.split(' + ')[0]} is flat there (a′(z) ≈ 0), so "
                      "dL/dz = dL/dp · a′(z) vanishes unless dL/dp grows to match, as "
                      "cross-entropy's 1/p does.")
@@ -111,12 +114,15 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
         notes.append(f"Multi-class: the output z of one of {chosen.n_classes} classes "
                      "varies, the others stay at 0.")
     style.base_layout(fig, height=height)
-    fig.update_layout(margin=dict(t=110, b=130),
-                      legend=dict(orientation="h", y=-0.16, yanchor="top", x=0.0),
-                      title=dict(
-        text=f"{chosen.label}" + (f" vs {matched.label} (dashed)"
-                                  if matched is not None and len(pairs) > 1 else ""),
-        x=0.0, subtitle=dict(text="<br>".join(notes))))
+    title = style.wrap(f"{chosen.label}" + (f" vs {matched.label} (dashed)"
+                                            if matched is not None and len(pairs) > 1 else ""),
+                       44)
+    subtitle = style.wrap("<br>".join(notes), 62) if notes else ""
+    lines = title.count("<br>") + 1 + (subtitle.count("<br>") + 1 if subtitle else 0)
+    # titles wrapped to a half-width chart; the top margin grows with their lines
+    fig.update_layout(margin=dict(t=45 + 21 * lines, b=135),
+                      legend=dict(orientation="h", y=-0.3, yanchor="top", x=0.0),
+                      title=dict(text=title, x=0.0, subtitle=dict(text=subtitle)))
     return fig
 
 
@@ -170,8 +176,8 @@ def gradient_histogram_spec(grads, epochs, confidently_wrong=None, bins: int = 4
                                   yanchor="bottom"),
                       title=dict(
         text="How hard each training point pulls on the output", x=0.0,
-        subtitle=dict(text=f"Per-sample gradient at the output pre-activation; values below "
-                           f"{floor:g} counted at {floor:g}.")))
+        subtitle=dict(text=style.wrap(f"Per-sample gradient at the output pre-activation; "
+                                      f"values below {floor:g} counted at {floor:g}.", 62))))
     frames = [dict(name=str(int(epoch)),
                    data=[dict(type="bar", y=_f32(counts[s, g])) for g in range(len(groups))],
                    traces=list(range(len(groups))))

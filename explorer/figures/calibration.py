@@ -99,7 +99,7 @@ def reliability_spec(r: ReliabilityOverTraining, train: ReliabilityOverTraining 
     y_title = "share that is class 1" if binary else "share answered right"
     fig = make_subplots(
         rows=2, cols=2, column_widths=[0.5, 0.5], row_heights=[0.68, 0.32],
-        horizontal_spacing=0.13, vertical_spacing=0.13, shared_xaxes=False,
+        horizontal_spacing=0.13, vertical_spacing=0.2, shared_xaxes=False,
         subplot_titles=(f"Reliability diagram ({part} points)", "Calibration error and Brier "
                         "score", "Points per bin", "Overconfidence: confidence − accuracy"))
     final = len(r.epochs) - 1
@@ -142,6 +142,8 @@ def reliability_spec(r: ReliabilityOverTraining, train: ReliabilityOverTraining 
     animated.append(len(fig.data) - 1)
 
     style.base_layout(fig, height=640)
+    # room for the panels' titles and ticks when the chart shares a laptop's first screen
+    fig.update_layout(margin=dict(t=95, b=110), legend=dict(y=1.1))
     # the bottom panels share the top ones' x quantity: one axis title each, at the bottom
     fig.update_xaxes(range=[0, 1], row=1, col=1)
     fig.update_yaxes(title_text=y_title, range=[0, 1.02], row=1, col=1)

@@ -27,6 +27,10 @@ STYLE = """
 .lfe-playback .lfe-group { display: inline-flex; gap: 0.25rem; align-items: center;
   margin-left: 0.6rem; }
 .lfe-playback .lfe-hint { color: #334155; font-size: 15px; margin-left: 0.6rem; }
+.lfe-playback.lfe-compact { gap: 0.25rem; font-size: 15px; }
+.lfe-playback.lfe-compact button { padding: 0.2rem 0.5rem; }
+.lfe-playback.lfe-compact .lfe-group { margin-left: 0.2rem; }
+.lfe-playback.lfe-compact .lfe-hint { display: none; }
 </style>
 """
 
@@ -38,7 +42,7 @@ def script() -> str:
 
 
 def bar_html(target: str, run_key: str, redraw: bool = False, autoplay: bool = False,
-             label: str = "Epoch") -> str:
+             label: str = "Epoch", compact: bool = False) -> str:
     """HTML of a playback bar driving the Plotly figure found by CSS selector ``target``.
 
     ``run_key`` names the figure's content (a replay starts by itself once per key when
@@ -51,8 +55,8 @@ def bar_html(target: str, run_key: str, redraw: bool = False, autoplay: bool = F
     attrs = (f'data-target="{html.escape(target)}" data-run="{html.escape(run_key)}" '
              f'data-redraw="{int(redraw)}" data-autoplay="{int(autoplay)}" data-speed="1"')
     return (
-        f"{STYLE}<div class=\"lfe-playback\" {attrs} role=\"toolbar\" "
-        f"aria-label=\"Playback\">"
+        f"{STYLE}<div class=\"lfe-playback{' lfe-compact' if compact else ''}\" {attrs} "
+        'role="toolbar" aria-label="Playback">'
         '<button type="button" data-act="toggle">Play</button>'
         '<button type="button" data-act="back">Step back</button>'
         '<button type="button" data-act="forward">Step forward</button>'

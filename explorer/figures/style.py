@@ -64,6 +64,22 @@ def base_layout(fig: go.Figure, height: int = 560, **extra) -> go.Figure:
     return fig
 
 
+def wrap(text: str, width: int = 70) -> str:
+    """``text`` with Plotly line breaks (<br>) between words, lines at most ``width``
+    characters: a title or subtitle that fits a half-width chart instead of running out."""
+    lines: list[str] = []
+    for paragraph in text.split("<br>"):
+        line = ""
+        for word in paragraph.split(" "):
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return "<br>".join(lines)
+
+
 def typed_arrays(spec: dict) -> dict:
     """``spec`` with its NumPy arrays (in nested dicts too) as plotly.js typed arrays: base64
     of the little-endian bytes, as Plotly's own ``to_dict`` sends them. float32 stays float32

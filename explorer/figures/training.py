@@ -206,10 +206,10 @@ def training_spec(frames: Frames, history: pd.DataFrame, data, problem: str,
              **({} if frames.kind == "curve" else {"layout": {"images": [frames.image(s)]}}))
         for s, epoch in enumerate(frames.epochs)
     ]
-    # in presenting mode the slider sits just below the input-plane axis title
+    # the slider sits just below the input-plane axis title
     layout["sliders"] = [style.slider(
         [str(int(epoch)) for epoch in frames.epochs], frame_labels(history, frames.epochs, metric),
-        redraw=False, active=0 if start_at_first else None, drop=-0.01 if presenting else 0.0)]
+        redraw=False, active=0 if start_at_first else None, drop=-0.01)]
     return dict(data=[style.typed_arrays(t) for t in traces], layout=layout,
                 frames=frame_list)
 
@@ -226,9 +226,10 @@ def _skeleton(left_title: str, loss_title: str, metric_title: str, height: int,
         vertical_spacing=0.22, specs=[[{"rowspan": 2}, {}], [None, {}]],
         subplot_titles=(left_title, loss_title, metric_title))
     style.base_layout(fig, height=height)
+    # compact in both modes: on a laptop too the chart shares the first screen
+    fig.update_layout(margin=dict(l=60, r=20, t=70, b=95), legend=dict(y=1.08))
     if presenting:
-        fig.update_layout(margin=dict(l=60, r=20, t=70, b=95), font=dict(size=16),
-                          legend=dict(y=1.08, font=dict(size=15)))
+        fig.update_layout(font=dict(size=16), legend=dict(font=dict(size=15)))
     return json.dumps(fig.to_dict()["layout"])
 
 

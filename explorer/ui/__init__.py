@@ -37,6 +37,7 @@ def main() -> None:
 def _run() -> None:
     state.init_from_url()
     state.restore_hidden_settings()
+    state.keep_view_settings()
     presenting = state.presenting()
     playback.page_style(presenting)
     sidebar.draw()
@@ -47,7 +48,7 @@ def _run() -> None:
         if not any(notice.startswith(f"Ignored {key}=") for key in inline):
             st.sidebar.warning(notice)
     state.sync_url(config)
-    views.header(config)
+    tools = views.header(config)
     if config.dataset == cfg.UPLOAD and compute.current_upload() is None:
         problem = st.session_state.get(upload.PROBLEM)
         if problem:
@@ -64,26 +65,28 @@ def _run() -> None:
         return
     run = compute.train_with_progress(config)
     if not presenting:
-        views.headline_numbers(run)
-        views.mismatch_notice(run)
-        st.radio("View", state.VIEWS, key=state.VIEW, horizontal=True,
-                 label_visibility="collapsed")
+        views.divergence_notice(run)
+        tools = views.view_picker()
     view = st.session_state[state.VIEW]
+    # the view's first chart and its playback bar come first, on the first screen; the
+    # final numbers, the mismatch's story and the pair's reasons follow under them
     if view == "Train":
-        views.train_view(run)
-        if not presenting:
-            estimates.fit_panel(run)
+        views.train_view(run, tools)
     elif view == "Error surface":
-        views.surface_view(run)
+        views.surface_view(run, tools)
     elif view == "Loss anatomy":
-        views.anatomy_view(run)
+        views.anatomy_view(run, tools)
     elif view == "Calibration":
         estimates.calibration_view(run)
     elif view == "Compare":
-        views.compare_view(run)
+        views.compare_view(run, tools)
     else:
         views.learn_view(run)
     if not presenting:
+        views.headline_numbers(run)
+        views.mismatch_notice(run)
+        if view == "Train":
+            estimates.fit_panel(run)
         views.pair_panel(run)
     views.run_complete_marker(config)
 

@@ -123,14 +123,15 @@ def calibration_view(run: Run) -> None:
     else:
         r, train, part = _reliability(compute.key(config))
         presenting = state.presenting()
-        if not presenting:  # on stage the chart takes the room; its slider shows the epoch
-            _calibration_numbers(r, train, part)
         charts.chart(calibration_figure(compute.key(config)), "calibration_chart",
-                     height="stretch" if presenting else "content")
+                     height="stretch")
         playback.bar("calibration_chart", f"{config.key()}:calibration",
                      autoplay=bool(st.session_state.get(state.AUTOPLAY, True)))
-        if presenting:
+        if presenting:  # on stage the chart takes the room; its slider shows the epoch
             return
+        # under the chart and said to be final: the replay's own numbers are on its slider
+        st.markdown(f"**Final calibration**, after epoch {int(r.epochs[-1])}")
+        _calibration_numbers(r, train, part)
         kind, share = (("the predicted probability of class 1", "that really are class 1")
                        if r.kind == "binary" else
                        ("the confidence in the top class (top-label calibration)",

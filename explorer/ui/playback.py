@@ -6,29 +6,68 @@ import streamlit as st
 
 from explorer.figures import playback
 
-PAGE_CSS = """
+FIRST_CHARTS = ("train_chart", "surface_chart", "calibration_chart", "race_chart",
+                "anatomy_chart", "gradient_chart")
+"""Each view's first chart: it takes the window's height left under the header, the lesson
+and the views' row, above its playback bar (the charts are drawn with height="stretch";
+``Plotly.relayout`` of the height would be undone by Streamlit)."""
+
+
+def _heights(css: str) -> str:
+    return ", ".join(f".st-key-{key}" for key in FIRST_CHARTS) + " { " + css + " }"
+
+
+COMMON_CSS = """
+/* typeset formulas wrap at their operators instead of running out of their box (a box
+   that scrolls is also a scroll region a keyboard cannot reach) */
+[data-testid="stMain"] .katex-display { overflow: visible !important; margin: 0.3em 0; }
+[data-testid="stMain"] .katex-display > .katex { white-space: normal !important;
+  max-width: 100%; }
+[data-testid="stMain"] .katex-display > .katex > .katex-html { display: block;
+  white-space: normal !important; }
+[data-testid="stMain"] .katex .base { margin-top: 0.15em; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"]:has(.katex-display) {
+  overflow: visible !important; }
+"""
+
+PAGE_CSS = f"""
 <style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+[data-testid="stMainBlockContainer"] {{ padding-top: 1rem; padding-left: 1.5rem;
+  padding-right: 1.5rem; padding-bottom: 3rem; }}
+[data-testid="stMainBlockContainer"] h1 {{ font-size: 1.3rem; padding: 0.2rem 0;
+  margin: 0; line-height: 1.3; white-space: nowrap; }}
+[data-testid="stMarkdownContainer"]:has(.lfe-pair) p {{ font-size: 15px; }}
+/* the first screen: one-line header, the lesson, the views, then the chart and its bar */
+{_heights("height: clamp(370px, calc(100vh - 262px), 640px);")}
+.st-key-final_numbers [data-testid="stMetricValue"] {{ font-size: 1.5rem; }}
+[data-testid="stMain"] [data-testid="stAlert"] p {{ margin-bottom: 0; }}
+{COMMON_CSS}
 </style>
 """
-"""Less empty space above the title, so the chart starts higher on a small screen."""
+"""A tight page whose first chart and its playback bar fit a laptop's first screen."""
 
-PRESENTING_CSS = """
+PRESENTING_CSS = f"""
 <style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-header[data-testid="stHeader"] { display: none !important; }
-[data-testid="stMainBlockContainer"] { padding-top: 0.6rem !important;
-  padding-bottom: 0.2rem !important; max-width: 100% !important; }
+header[data-testid="stHeader"] {{ display: none !important; }}
+[data-testid="stMainBlockContainer"] {{ padding-top: 0.6rem !important;
+  padding-bottom: 0.2rem !important; max-width: 100% !important; }}
+[data-testid="stMainBlockContainer"] h1 {{ font-size: 1.6rem; padding: 0.1rem 0; margin: 0;
+  line-height: 1.3; }}
 /* the chart fills the window under the one-line header, above the playback bar */
-.st-key-train_chart, .st-key-surface_chart { height: max(380px, calc(100vh - 150px)); }
-.st-key-calibration_chart { height: max(380px, calc(100vh - 150px)); }
+{_heights("height: max(380px, calc(100vh - 150px));")}
+/* the Learn page read from the back of the room */
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p {{ font-size: 1.3rem; }}
+{COMMON_CSS}
 </style>
 """
 
-def bar(chart_key: str, run_key: str, redraw: bool = False, autoplay: bool = False) -> None:
-    """Play, pause, restart, step and speed for the chart drawn with ``key=chart_key``."""
+def bar(chart_key: str, run_key: str, redraw: bool = False, autoplay: bool = False,
+        compact: bool = False) -> None:
+    """Play, pause, restart, step and speed for the chart drawn with ``key=chart_key``
+    (``compact``: for a chart in half the page's width)."""
     st.html(playback.bar_html(f".st-key-{chart_key}", run_key, redraw=redraw,
-                              autoplay=autoplay),
+                              autoplay=autoplay, compact=compact),
             unsafe_allow_javascript=True)
 
 

@@ -109,6 +109,26 @@ def restore_hidden_settings() -> None:
         st.session_state[field.key] = text if field.key == "hidden" else value
 
 
+KEPT = "_kept_view_settings"
+VIEW_SETTINGS = ("loss_axis", AUTOPLAY, "surface_kind", "surface_mode", "surface_scale",
+                 "surface_seed", "surface_span", "surface_i_", "surface_j_", "anatomy_target")
+"""Keys (or key prefixes) of settings drawn only on some views or in some modes."""
+
+
+def keep_view_settings() -> None:
+    """Streamlit drops a widget's value on a run that does not draw it: Play when ready, the
+    loss axis or the surface's choices would fall back to their defaults after a visit to
+    another view, to presenting mode or to an upload. Remember each one's last value and put
+    it back when its widget is gone."""
+    kept = st.session_state.setdefault(KEPT, {})
+    for key in list(st.session_state):
+        if isinstance(key, str) and key.startswith(VIEW_SETTINGS):
+            kept[key] = st.session_state[key]
+    for key, value in kept.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+
+
 def read_config() -> tuple[cfg.Config, list[str]]:
     """The config the widgets currently describe (validated the same way as a URL)."""
     params = {}

@@ -22,20 +22,54 @@ def run_complete_marker(config) -> None:
     st.html(f'<span class="run-complete" data-run-key="{config.key()}" hidden></span>')
 
 
-def header(config: cfg.Config) -> None:
+INTRO = ("Many standard losses are the negative log-likelihood of a model of the targets, so "
+         "the output activation and the loss come as a pair. Pick one, train a small network, "
+         "and watch what the pair does to learning.")
+
+
+def header(config: cfg.Config):
+    """One line: the app, the pair and its verdict, Play when ready, Presenting. Under it
+    the lesson (or what the app is for) in a sentence, so the chart starts high.
+
+    Returns presenting mode's slot for the view's own controls (None otherwise)."""
     if state.presenting():
-        compact_header(config)
+        tools = compact_header(config)
         link_notices()
-        return
-    left, right = st.columns([5, 1], vertical_alignment="center")
-    left.markdown("## Loss Function Explorer")
-    right.toggle("Presenting", key=state.PRESENT, help="One view, large type, no sidebar: "
-                 "for a projector. The link keeps it (present=1).")
-    st.caption("Many standard losses are the negative log-likelihood of a model of the "
-               "targets, so the output activation and the loss come as a pair. Pick one, "
-               "train a small network, and watch what the pair does to learning.")
+        return tools
+    title, pair, play, present = st.columns([2.35, 3.7, 2.05, 1.4], gap="small",
+                                            vertical_alignment="center")
+    title.markdown("# Loss Function Explorer")
+    pair.markdown(f"<span class='lfe-pair'></span>{pair_line(config)}",
+                  unsafe_allow_html=True)
+    # drawn on every page (not only in Train), so no view or upload can drop its value
+    play.toggle("Play when ready", key=state.AUTOPLAY,
+                help="Replay each new run from epoch 0 as soon as it is trained.")
+    present.toggle("Presenting", key=state.PRESENT, help="One view, large type, no sidebar: "
+                   "for a projector. The link keeps it (present=1).")
     link_notices()
-    lesson_banner(config)
+    if not lesson_banner(config):
+        st.caption(INTRO)
+    return None
+
+
+def view_picker():
+    """The views as one row of choices; returns the slot at its right for the view's own
+    controls (the loss axis, the surface's settings, …)."""
+    choices, tools = st.columns([2.55, 1], vertical_alignment="center")
+    choices.radio("View", state.VIEWS, key=state.VIEW, horizontal=True,
+                  label_visibility="collapsed")
+    return tools
+
+
+def pair_line(config: cfg.Config) -> str:
+    """"Sigmoid + Binary cross-entropy ✓ matched", as Markdown with a Material icon."""
+    act = activations.get(config.output_activation)
+    loss = custom.LABEL.rstrip("…") if config.loss == losses.CUSTOM else \
+        losses.get(config.loss).label
+    verdict = pairing.verdict(config.problem, config.output_activation, config.loss,
+                              config.loss_params())
+    return (f"**{act.label} + {loss}** &nbsp; {VERDICT_ICON[verdict.verdict]} "
+            f"{verdict.verdict}")
 
 
 def link_notices() -> None:
@@ -45,28 +79,33 @@ def link_notices() -> None:
         st.warning(custom.literal(notice), icon=":material/link:")
 
 
-def compact_header(config: cfg.Config) -> None:
-    """Presenting mode's one line: the app, the pair and its verdict, a way out."""
-    act = activations.get(config.output_activation)
-    loss = custom.LABEL.rstrip("…") if config.loss == losses.CUSTOM else \
-        losses.get(config.loss).label
-    verdict = pairing.verdict(config.problem, config.output_activation, config.loss,
-                              config.loss_params())
-    left, middle, right = st.columns([5, 2.2, 1.1], vertical_alignment="center")
-    left.markdown(f"##### {act.label} + {loss} &nbsp; {VERDICT_ICON[verdict.verdict]} "
-                  f"{verdict.verdict}")
+def compact_header(config: cfg.Config):
+    """Presenting mode's one line: the pair and its verdict, the view's own controls, the
+    view, a way out. Returns the controls' slot."""
+    left, tools, middle, right = st.columns([4.2, 1.6, 2.2, 1.1], vertical_alignment="center")
+    left.markdown(f"# {pair_line(config)}")
     middle.selectbox("View", state.VIEWS, key=state.VIEW, label_visibility="collapsed")
     right.toggle("Presenting", key=state.PRESENT)
+    return tools
 
 
-def lesson_banner(config: cfg.Config) -> None:
-    """The lesson's text while its settings are untouched; after a change, a way back."""
+def lesson_banner(config: cfg.Config) -> bool:
+    """The lesson in a sentence while its settings are untouched, the rest one click away;
+    after a change, a way back. True when something about a lesson was shown."""
     preset, unchanged = state.lesson(config)
     if preset is None:
-        return
+        return False
     if unchanged:
-        st.info(f"**Lesson: {preset.title}.** {preset.lesson}", icon=":material/school:")
-        return
+        point, rest = _first_sentence(preset.lesson)
+        if rest:
+            left, right = st.columns([6, 1], vertical_alignment="center")
+        else:
+            left, right = st.container(), None
+        left.info(f"**Lesson: {preset.title}.** {point}", icon=":material/school:")
+        if right is not None:
+            with right.popover("More", icon=":material/menu_book:", width="stretch"):
+                st.markdown(f"**{preset.title}.** {preset.lesson}")
+        return True
     changed = [f.key.replace("_", " ") for f in cfg.FIELDS
                if getattr(config, f.key) != getattr(preset.config, f.key)]
     left, right = st.columns([4, 1], vertical_alignment="center")
@@ -75,6 +114,15 @@ def lesson_banner(config: cfg.Config) -> None:
               icon=":material/edit_note:")
     right.button("Back to the lesson", key="back_to_lesson", icon=":material/undo:",
                  on_click=state.apply_preset, args=(preset.key,), width="stretch")
+    return True
+
+
+def _first_sentence(text: str) -> tuple[str, str]:
+    """(the first sentence, the rest): a lesson's point fits one line above the chart."""
+    for i in range(len(text) - 1):
+        if text[i] == "." and text[i + 1] == " " and i > 20 and text[i + 2:i + 3].isupper():
+            return text[:i + 1], text[i + 2:]
+    return text, ""
 
 
 def pair_panel(run: Run) -> None:
@@ -114,18 +162,27 @@ POISSON_NOTE = ("The Poisson loss p − y log p leaves out the constant log y! o
                 "gradient.")
 
 
-def headline_numbers(run: Run) -> None:
-    history, problem = run.history, run.config.problem
+def divergence_notice(run: Run) -> None:
+    """Where and why training stopped (NaN at epoch k), above the chart that shows it."""
     divergence = run.divergence
     if divergence:
         st.error(f"**Training stopped at epoch {divergence['epoch']}: "
                  f"{divergence['reason']}.** {divergence['message']}",
                  icon=":material/report:")
+
+
+def headline_numbers(run: Run) -> None:
+    """The final epoch's numbers, said to be final: while the replay plays, the current
+    frame's numbers are in the chart's own slider line."""
+    history, problem = run.history, run.config.problem
     if not len(history):
         return
     last = history.iloc[-1]
     names = metrics.names(problem)
-    cols = st.columns(2 + 2 * len(names))
+    st.markdown(f"**Final numbers**, after epoch {int(last['epoch'])} (the replay's current "
+                "ones are on the chart's slider)", help=None)
+    with st.container(key="final_numbers"):
+        cols = st.columns(2 + 2 * len(names))
     cols[0].metric("Train loss", _fmt(last["loss"]),
                    help="Mean over the last epoch's mini-batches, each computed before that "
                         "batch's update and without the L2 penalty. The validation loss is "
@@ -206,27 +263,25 @@ def _fmt(value, name: str = "") -> str:
 LOSS_AXES = {"auto": "Loss axis: auto", "linear": "Linear", "log": "Log"}
 
 
-def train_view(run: Run) -> None:
+def train_view(run: Run, tools=None) -> None:
     if not len(run.history):
         st.info("Nothing to replay: the run stopped in its first epoch (the message above says "
                 "why). Pick a valid pair, or lower the learning rate.", icon=":material/info:")
         return
     presenting = state.presenting()
-    if not presenting:
-        left, middle, _ = st.columns([1.6, 1.4, 2], vertical_alignment="center")
-        left.segmented_control(
+    if not presenting and tools is not None:
+        st.session_state.setdefault("loss_axis", "auto")
+        tools.segmented_control(
             "Loss axis", list(LOSS_AXES), key="loss_axis", format_func=LOSS_AXES.get,
-            default="auto", label_visibility="collapsed",
+            label_visibility="collapsed",
             help="Loss axis. Auto: a log axis when the loss spans more than 1.5 decades, so "
                  "the first epochs and the late ones both show.")
-        middle.toggle("Play when ready", key=state.AUTOPLAY,
-                      help="Replay each new run from epoch 0 as soon as it is trained.")
     axis = st.session_state.get("loss_axis") or "auto"
     autoplay = bool(st.session_state.get(state.AUTOPLAY, True))
     run_key = compute.key(run.config)
     fig = compute.training_figure(run_key, None if axis == "auto" else axis == "log",
                                   start_at_first=autoplay, presenting=presenting)
-    charts.chart(fig, "train_chart", height="stretch" if presenting else "content")
+    charts.chart(fig, "train_chart", height="stretch")
     playback.bar("train_chart", run.config.key(), autoplay=autoplay)
     if presenting:
         return
@@ -354,7 +409,7 @@ SLICES = {"parameters": "Two parameters", "random": "Random directions (filter-n
 SCALES = {"auto": "auto", "log": "log10", "clip": "clipped", "linear": "linear"}
 
 
-def surface_view(run: Run) -> None:
+def surface_view(run: Run, tools=None) -> None:
     """The loss over a 2-D slice of weight space, with the optimizer's path on it."""
     if len(run.model.snapshots) < 2:
         st.info("The run stopped too early to record a path, so there is no path to draw; "
@@ -362,40 +417,27 @@ def surface_view(run: Run) -> None:
         return
     names = run.model.network.parameter_names()
     arch = f"{run.model.network.n_params}_{run.config.hidden}_{run.config.problem}"
-    c1, c2, c3 = st.columns([2.2, 1, 1])
-    kind = c1.radio("Slice", list(SLICES), format_func=SLICES.get, key="surface_kind",
-                    horizontal=True)
-    mode = c2.radio("Draw as", ["contour", "3d"], key="surface_mode", horizontal=True,
-                    format_func={"contour": "Contour", "3d": "3-D surface"}.get)
-    scale = c3.selectbox("Height scale", list(SCALES), key="surface_scale",
-                         format_func=SCALES.get,
-                         help="auto: log10 when the loss spans more than two decades, "
-                              "otherwise clipped at a high percentile so one spike does not "
-                              "flatten the rest.")
-    option = None
-    if kind == "parameters":
-        i0, j0 = compute.default_surface_parameters(compute.key(run.config))
-        a, b = st.columns(2)
-        i = a.selectbox("Horizontal axis", range(len(names)), index=i0,
-                        format_func=names.__getitem__, key=f"surface_i_{arch}")
-        j = b.selectbox("Vertical axis", range(len(names)), index=j0,
-                        format_func=names.__getitem__, key=f"surface_j_{arch}")
-        if i == j:
-            st.warning("Pick two different parameters.")
-            return
-        option = (int(i), int(j))
-        st.caption("Parameter names: W2[3→0] is the weight from unit 3 of layer 1 into unit "
-                   "0 of layer 2; b2[0] is that unit's bias.")
-    elif kind == "random":
-        a, b = st.columns(2)
-        seed = a.number_input("Direction seed", 0, 9999, value=0, key="surface_seed")
-        span = b.select_slider("Span (× the weights' scale)", [0.25, 0.5, 1.0, 2.0],
-                               value=1.0, key="surface_span")
-        option = (int(seed), float(span))
+    for key, value in (("surface_kind", "parameters"), ("surface_mode", "contour"),
+                       ("surface_scale", "auto"), ("surface_seed", 0), ("surface_span", 1.0)):
+        st.session_state.setdefault(key, value)
+    kind = st.session_state["surface_kind"]
+    mode = st.session_state["surface_mode"]
+    # the settings live one click away, so the chart and its playback bar start high
+    with (tools if tools is not None else st).popover(
+            "Surface settings", icon=":material/tune:", width="stretch",
+            help=f"Now: {SLICES[kind]}, {'3-D surface' if mode == '3d' else 'contour'}, "
+                 f"height scale {SCALES[st.session_state['surface_scale']]}."):
+        option = _surface_settings(run, names, arch)
+    kind = st.session_state["surface_kind"]
+    mode = st.session_state["surface_mode"]
+    scale = st.session_state["surface_scale"]
+    if option is False:
+        st.warning("Pick two different parameters (the surface's settings, above right).")
+        return
     fig = compute.surface_figure(compute.key(run.config), kind, option, mode, scale)
-    charts.chart(fig, "surface_chart")
+    charts.chart(fig, "surface_chart", height="stretch")
     playback.bar("surface_chart", f"{run.config.key()}:{kind}:{option}:{mode}",
-                 redraw=mode == "3d")
+                 redraw=mode == "3d", autoplay=bool(st.session_state.get(state.AUTOPLAY, True)))
     line = compute.interpolation_figure(compute.key(run.config))
     charts.chart(line, "line_chart")
     st.caption("The loss and the reported metric along the straight line θ(t) = (1 − t)·θ₀ "
@@ -403,6 +445,38 @@ def surface_view(run: Run) -> None:
                "little beyond both ends (Goodfellow et al., 2015). A monotone descent from "
                "t = 0 to t = 1 means this straight line crosses no barrier; training itself "
                "took a different, curved path.")
+
+
+def _surface_settings(run: Run, names: list[str], arch: str):
+    """The surface's choices; returns the slice's option (False: two equal parameters)."""
+    st.radio("Slice", list(SLICES), format_func=SLICES.get, key="surface_kind",
+             help="Two parameters: the others held at their final values. Random directions: "
+                  "scaled to the size of each unit's weights (filter-normalized), so the "
+                  "picture does not depend on how large the weights are. Trajectory plane: "
+                  "the two directions along which the training path moved most (PCA).")
+    st.radio("Draw as", ["contour", "3d"], key="surface_mode", horizontal=True,
+             format_func={"contour": "Contour", "3d": "3-D surface"}.get)
+    st.selectbox("Height scale", list(SCALES), key="surface_scale", format_func=SCALES.get,
+                 help="auto: log10 when the loss spans more than two decades, otherwise "
+                      "clipped at a high percentile so one spike does not flatten the rest.")
+    kind = st.session_state["surface_kind"]
+    if kind == "parameters":
+        i0, j0 = compute.default_surface_parameters(compute.key(run.config))
+        st.session_state.setdefault(f"surface_i_{arch}", i0)
+        st.session_state.setdefault(f"surface_j_{arch}", j0)
+        i = st.selectbox("Horizontal axis", range(len(names)), format_func=names.__getitem__,
+                         key=f"surface_i_{arch}")
+        j = st.selectbox("Vertical axis", range(len(names)), format_func=names.__getitem__,
+                         key=f"surface_j_{arch}")
+        st.caption("Parameter names: W2[3→0] is the weight from unit 3 of layer 1 into unit "
+                   "0 of layer 2; b2[0] is that unit's bias.")
+        return False if i == j else (int(i), int(j))
+    if kind == "random":
+        seed = st.number_input("Direction seed", 0, 9999, key="surface_seed")
+        span = st.select_slider("Span (× the weights' scale)", [0.25, 0.5, 1.0, 2.0],
+                                key="surface_span")
+        return (int(seed), float(span))
+    return None
 
 
 GRADIENT_CAPTION = (
@@ -416,17 +490,27 @@ GRADIENT_CONTRAST = (
     "gives |∂L/∂z| = |p − y| ≥ 0.9, MSE gives 2|p − y|·p(1 − p) ≤ 0.17.")
 
 
-def anatomy_view(run: Run) -> None:
-    """Loss and gradient against the output's pre-activation, chosen pair vs matched pair."""
+def anatomy_view(run: Run, tools=None) -> None:
+    """Loss and gradient against the output's pre-activation, chosen pair vs matched pair,
+    beside the replay of the run's own per-point gradients."""
     config = run.config
     target = None
     if config.problem in ("regression", "counts"):
-        target = st.slider("Target value y", 0.0 if config.problem == "counts" else -3.0,
-                           10.0 if config.problem == "counts" else 3.0, step=0.5,
-                           value=2.0 if config.problem == "counts" else 1.0,
-                           key="anatomy_target")
+        st.session_state.setdefault("anatomy_target", 2.0 if config.problem == "counts" else 1.0)
+        target = (tools if tools is not None else st).slider(
+            "Target value y", 0.0 if config.problem == "counts" else -3.0,
+            10.0 if config.problem == "counts" else 3.0, step=0.5, key="anatomy_target")
     fig = compute.anatomy_figure(compute.key(config), target)
-    charts.chart(fig, "anatomy_chart")
+    animated = len(run.model.snapshots) >= 2
+    left, right = st.columns([0.9, 1.1]) if animated else (st.container(), None)
+    with left:
+        charts.chart(fig, "anatomy_chart", height="stretch")
+    if right is not None:
+        with right:
+            hist = compute.gradient_histogram(compute.key(config))
+            charts.chart(hist, "gradient_chart", height="stretch")
+            playback.bar("gradient_chart", f"{config.key()}:gradients", compact=True,
+                         autoplay=bool(st.session_state.get(state.AUTOPLAY, True)))
     loss = losses.get(config.loss, **config.loss_params())
     act = activations.get(config.output_activation)
     c1, c2, c3 = st.columns(3)
@@ -449,13 +533,9 @@ def anatomy_view(run: Run) -> None:
                "cross-entropy's 1/p does for a sigmoid. Dashed curves are the problem's "
                "matched pair, for comparison.")
     estimates.anatomy_note(run)
-    if len(run.model.snapshots) < 2:
-        return
-    hist = compute.gradient_histogram(compute.key(config))
-    charts.chart(hist, "gradient_chart")
-    playback.bar("gradient_chart", f"{config.key()}:gradients")
-    st.caption(GRADIENT_CAPTION + (" " + GRADIENT_CONTRAST if config.problem in (
-        "binary", "multiclass") else ""))
+    if animated:
+        st.caption(GRADIENT_CAPTION + (" " + GRADIENT_CONTRAST if config.problem in (
+            "binary", "multiclass") else ""))
 
 
 def compare_pairs(config: cfg.Config) -> list[str]:
@@ -483,7 +563,7 @@ def compare_contestants(config: cfg.Config) -> tuple[list[cfg.Config], list[str]
     return contestants, refused
 
 
-def compare_view(run: Run) -> None:
+def compare_view(run: Run, tools=None) -> None:
     """Race a few (activation, loss) pairs on the same data, initial weights and batches."""
     config = run.config
     problem = config.problem
@@ -500,11 +580,16 @@ def compare_view(run: Run) -> None:
         verdict = pairing.check(problem, a, k).verdict
         return f"{activations.get(a).label} + {losses.get(k).label} ({verdict})"
 
-    chosen = st.multiselect("Pairs to race (up to 4)", options, format_func=label,
-                            max_selections=4, key=key,
-                            help="Everything else stays as in the sidebar: same data and "
-                                 "seed, so the same random draws for the initial weights and "
-                                 "the same batches.")
+    raced = len(st.session_state[key])
+    # the choice lives one click away, so the race starts on the first screen
+    with (tools if tools is not None else st).popover(
+            f"{raced} pair{'s' if raced != 1 else ''} raced", icon=":material/tune:",
+            width="stretch"):
+        chosen = st.multiselect("Pairs to race (up to 4)", options, format_func=label,
+                                max_selections=4, key=key,
+                                help="Everything else stays as in the sidebar: same data and "
+                                     "seed, so the same random draws for the initial weights "
+                                     "and the same batches.")
     if not chosen:
         st.info("Pick at least one pair to race.")
         return
@@ -521,8 +606,7 @@ def compare_view(run: Run) -> None:
         return
     race, maps, table = compute.compare_figures(tuple(configs))
     table = estimates.compare_columns(table, tuple(configs))
-    saturated_race_note(config, table)
-    charts.chart(race, "race_chart")
+    charts.chart(race, "race_chart", height="stretch")
     st.caption("Losses of different pairs are not on one scale, so the race is judged on the "
                "reported metric (left); each loss is shown relative to its first epoch "
                "(right). A cross labelled NaN marks a run that stopped on NaN.")
@@ -532,6 +616,7 @@ def compare_view(run: Run) -> None:
     # 1280 px), and it shows the formatted cells (an interactive one shows a missing value
     # as "None" whatever the format says).
     st.table(table.style.format("{:.4g}", subset=numbers, na_rep="—").hide(axis="index"))
+    saturated_race_note(config, table)
     charts.chart(maps, "race_maps")
     st.caption("Each pair's model after the last epoch, on the same training data.")
 
