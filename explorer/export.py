@@ -28,8 +28,12 @@ def animation_html(fig: go.Figure | dict, title: str) -> str:
     """One self-contained HTML page that plays ``fig`` (a figure or its plain dict) offline:
     Plotly's JavaScript is embedded (no network), with the same playback bar as the app."""
     spec = fig if isinstance(fig, dict) else fig.to_dict()
+    # auto_play off: Plotly's own autoplay ran the frames on load and stopped wherever the
+    # page happened to be ready ("Epoch 3", half drawn). The page opens on the figure as
+    # built, the final state, which its slider labels with its epoch; Play replays it.
     chart = pio.to_html(spec, include_plotlyjs=True, full_html=False, div_id="chart",
-                        config={"displaylogo": False, "responsive": True}, validate=False)
+                        config={"displaylogo": False, "responsive": True}, validate=False,
+                        auto_play=False)
     bar = playback.bar_html("#chart", run_key=str(spec["layout"].get("meta") or "figure"),
                             redraw=False, autoplay=False)
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -129,7 +129,7 @@ def test_imbalance_table_and_headline_use_the_chosen_threshold():
     called = p > 0.3
     tp, fp = np.sum(called & (y == 1)), np.sum(called & (y == 0))
     fn, tn = np.sum(~called & (y == 1)), np.sum(~called & (y == 0))
-    table = at.dataframe[0].value.set_index("points")
+    table = at.table[0].value.set_index("points")
     row = table.loc["validation"]
     assert row["precision"] == pytest.approx(tp / (tp + fp))
     assert row["recall"] == pytest.approx(tp / (tp + fn))

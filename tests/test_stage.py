@@ -174,6 +174,8 @@ def test_the_html_embeds_plotly_and_the_playback_bar(run):
     assert "<script src=" not in text and "Plotly.newPlot" in text  # no script to fetch
     assert 'data-target="#chart"' in text and playback.script() in text
     assert len(text) > 3_000_000  # plotly.js itself is inside
+    # it opens on the final state its slider labels, never part-way through a replay
+    assert "Plotly.animate('chart'" not in text
 
 
 def test_the_weights_file_holds_the_layers_and_the_configuration(run):

@@ -242,9 +242,10 @@ def imbalance_section(run: Run) -> None:
         return
     table, fig, threshold = imbalance_numbers(compute.key(config))
     share = float(np.mean(np.concatenate([run.data.y_train, run.data.y_val]) == 1))
-    st.dataframe(table, hide_index=True, width="stretch", key="imbalance_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                for c in table.columns if c != "points"})
+    # a static table: an undefined precision (no class-1 call) shows as a dash, where an
+    # interactive one shows "None" whatever the format says
+    numbers = [c for c in table.columns if c != "points"]
+    st.table(table.style.format("{:.3f}", subset=numbers, na_rep="—").hide(axis="index"))
     st.caption(f"Class 1 is {share:.0%} of the points, so calling everything class 0 scores "
                f"{1 - share:.0%} accuracy with a recall of 0. Precision: the share of class-1 "
                "calls that are right; recall: the share of class-1 points found; F1 their "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from explorer.figures import playback
@@ -38,7 +40,7 @@ PAGE_CSS = f"""
   margin: 0; line-height: 1.3; white-space: nowrap; }}
 [data-testid="stMarkdownContainer"]:has(.lfe-pair) p {{ font-size: 15px; }}
 /* the first screen: one-line header, the lesson, the views, then the chart and its bar */
-{_heights("height: clamp(370px, calc(100vh - 262px), 640px);")}
+{_heights("height: var(--lfe-first-chart, clamp(370px, calc(100vh - 262px), 640px));")}
 .st-key-final_numbers [data-testid="stMetricValue"] {{ font-size: 1.5rem; }}
 [data-testid="stMain"] [data-testid="stAlert"] p {{ margin-bottom: 0; }}
 {COMMON_CSS}
@@ -46,18 +48,48 @@ PAGE_CSS = f"""
 """
 """A tight page whose first chart and its playback bar fit a laptop's first screen."""
 
+FIT_SCRIPT = """
+<script>
+// The first chart takes the window's height left under whatever sits above it (a lesson
+// of one line or three), above its playback bar: a CSS variable on the root element, which
+// Streamlit's re-renders leave alone. Runs once per page; cheap enough to poll.
+(function () {
+  if (window.__lfeFit) return;
+  window.__lfeFit = true;
+  const KEYS = {keys};
+  function fit() {
+    const main = document.querySelector("[data-testid='stMain']");
+    if (!main) return;
+    const chart = KEYS.map((k) => document.querySelector(".st-key-" + k)).find((e) => e);
+    if (!chart) return;
+    const top = chart.getBoundingClientRect().top + main.scrollTop;
+    const bar = document.querySelector("[data-testid='stMain'] .lfe-playback");
+    const below = (bar ? bar.getBoundingClientRect().height : 40) + 30;
+    const height = Math.round(Math.max(0.52 * innerHeight,
+                                       Math.min(640, innerHeight - top - below)));
+    const now = document.documentElement.style.getPropertyValue("--lfe-first-chart");
+    if (now !== height + "px") {
+      document.documentElement.style.setProperty("--lfe-first-chart", height + "px");
+    }
+  }
+  setInterval(fit, 250);
+  addEventListener("resize", fit);
+})();
+</script>
+"""
+
 PRESENTING_CSS = f"""
 <style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 header[data-testid="stHeader"] {{ display: none !important; }}
-[data-testid="stMainBlockContainer"] {{ padding-top: 0.6rem !important;
-  padding-bottom: 0.2rem !important; max-width: 100% !important; }}
-[data-testid="stMainBlockContainer"] h1 {{ font-size: 1.6rem; padding: 0.1rem 0; margin: 0;
+[data-testid="stMainBlockContainer"] {{ padding: 0.6rem 1.5rem 0.2rem 1.5rem !important;
+  max-width: 100% !important; }}
+[data-testid="stMainBlockContainer"] h1 {{ font-size: 1.5rem; padding: 0.1rem 0; margin: 0;
   line-height: 1.3; }}
 /* the chart fills the window under the one-line header, above the playback bar */
 {_heights("height: max(380px, calc(100vh - 150px));")}
 /* the Learn page read from the back of the room */
-[data-testid="stMain"] [data-testid="stMarkdownContainer"] p {{ font-size: 1.3rem; }}
+.st-key-learn [data-testid="stMarkdownContainer"] p {{ font-size: 1.3rem; }}
 {COMMON_CSS}
 </style>
 """
@@ -74,4 +106,8 @@ def bar(chart_key: str, run_key: str, redraw: bool = False, autoplay: bool = Fal
 def page_style(presenting: bool) -> None:
     """Tighter page; in presenting mode no sidebar and no page header (the settings stay
     in the URL)."""
-    st.html(PRESENTING_CSS if presenting else PAGE_CSS)
+    if presenting:
+        st.html(PRESENTING_CSS)
+    else:
+        st.html(PAGE_CSS + FIT_SCRIPT.replace("{keys}", json.dumps(FIRST_CHARTS)),
+                unsafe_allow_javascript=True)

@@ -82,7 +82,7 @@ def link_notices() -> None:
 def compact_header(config: cfg.Config):
     """Presenting mode's one line: the pair and its verdict, the view's own controls, the
     view, a way out. Returns the controls' slot."""
-    left, tools, middle, right = st.columns([4.2, 1.6, 2.2, 1.1], vertical_alignment="center")
+    left, tools, middle, right = st.columns([4.6, 1.9, 1.9, 1.5], vertical_alignment="center")
     left.markdown(f"# {pair_line(config)}")
     middle.selectbox("View", state.VIEWS, key=state.VIEW, label_visibility="collapsed")
     right.toggle("Presenting", key=state.PRESENT)
@@ -311,7 +311,9 @@ def _left_caption(run: Run) -> str:
 
 def _downloads(run: Run) -> None:
     run_key = compute.key(run.config)
-    cols = st.columns(5)
+    # a wrapping row of buttons as wide as their labels: five equal columns cut them off
+    row = st.container(horizontal=True, wrap=True, key="downloads")
+    cols = [row] * 5
     cols[0].download_button("History (CSV)", run.history.to_csv(index=False),
                             file_name="history.csv", mime="text/csv", key="download_history",
                             icon=":material/table_view:", on_click="ignore")
@@ -379,6 +381,11 @@ IDEAS = [
 
 
 def learn_view(run: Run) -> None:
+    with st.container(key="learn"):
+        _learn(run)
+
+
+def _learn(run: Run) -> None:
     problem = run.config.problem
     st.subheader(f"Pairing matrix — {pairing.PROBLEM_LABELS[problem].lower()}")
     table = pairing.matrix(problem)

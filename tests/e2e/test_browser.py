@@ -99,10 +99,14 @@ def test_error_surface_animation_plays(server, page, artifacts, preset):
 def test_surface_slices_and_3d_in_the_page(server, page, artifacts):
     page.goto(f"{server}/?view=Error+surface&epochs=100")
     wait_idle(page)
+    settings = page.get_by_role("button", name=re.compile("Surface settings"))
+    settings.click()  # the surface's choices live one click away
     page.get_by_text("Trajectory PCA plane").click()
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(g =>"
         " JSON.stringify(g.layout).includes('projection'))")
+    if not page.get_by_text("3-D surface").first.is_visible():
+        settings.click()
     page.get_by_text("3-D surface").first.click()  # a rerun may briefly show two
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(g =>"

@@ -163,6 +163,10 @@ def test_the_html_take_away_plays_offline(server, browser, page, tmp_path):
                                   timeout=30_000)
         names = offline.locator("#chart").evaluate(
             "g => g._transitionData._frames.map(f => f.name)")
+        # it opens on the final state, labelled with its epoch, not part-way through
+        assert offline.locator(".lfe-playback").get_attribute("data-current") == names[-1]
+        assert offline.locator("#chart .slider-container text.slider-label").first \
+            .text_content().startswith(f"Epoch {names[-1]} ")
         offline.locator("button[data-act=restart]").click()
         offline.wait_for_function(
             "n => document.querySelector('.lfe-playback').dataset.current === n",

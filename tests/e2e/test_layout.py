@@ -1,0 +1,128 @@
+"""The first screen is the lesson: on a laptop (and on a projector in presenting mode) each
+view's first chart and its playback bar lie inside the window without scrolling, the chart
+at least half the window's height, and no typeset formula runs out of its box. One browser
+context per walk; each page is measured at both sizes by resizing the window."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer import presets
+from tests.e2e.helpers import no_exception, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+LAPTOPS = [(1280, 720), (1366, 768)]
+PROJECTORS = [(1280, 720), (1920, 1080)]
+ANIMATED_VIEWS = ["Train", "Error surface", "Loss anatomy", "Calibration", "Compare"]
+
+FIRST_SCREEN = """() => {
+  const main = document.querySelector("[data-testid='stMain']");
+  const bar = main.querySelector(".lfe-playback");
+  const holder = bar ? document.querySelector(bar.dataset.target) : null;
+  const chart = holder ? holder.querySelector(".js-plotly-plot")
+                       : main.querySelector(".js-plotly-plot");
+  const box = e => { if (!e) return null; const r = e.getBoundingClientRect();
+                     return {top: r.top, bottom: r.bottom, height: r.height}; };
+  const formulas = Array.from(main.querySelectorAll(".katex-display")).filter(f => {
+    const outer = f.getBoundingClientRect(), inner = f.querySelector(".katex-html");
+    if (!inner || !outer.width) return false;
+    return Array.from(inner.querySelectorAll(".base")).some(b =>
+      b.getBoundingClientRect().right > outer.right + 2);
+  }).map(f => f.textContent.slice(0, 60));
+  const charts = main.querySelectorAll("[data-testid='stPlotlyChart']").length;
+  return {chart: box(chart), bar: box(bar), scrolled: main.scrollTop, formulas: formulas,
+          charts: charts};
+}"""
+
+
+def _settled(page) -> None:
+    """Every chart has drawn at its container's size (after a load or a resize)."""
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll(\"[data-testid='stMain'] "
+        "[data-testid='stPlotlyChart']\")).every(c => { const g = c.querySelector("
+        "'.js-plotly-plot'); return g && g._fullLayout && Math.abs(g._fullLayout.height"
+        " - g.getBoundingClientRect().height) < 2; })")
+    bar = page.locator("[data-testid='stMain'] .lfe-playback").first
+    if bar.count():
+        page.wait_for_selector(".lfe-playback[data-ready='1']", state="attached")
+
+
+def _check_first_screen(page, where: str, width: int, height: int) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    _settled(page)
+    seen = page.evaluate(FIRST_SCREEN)
+    label = f"{where} at {width}x{height}: {seen}"
+    assert seen["scrolled"] == 0, label
+    assert not seen["formulas"], f"formulas overflow their box: {label}"
+    if not seen["charts"]:
+        return  # nothing to replay (a run that stopped at once): its message says why
+    chart, bar = seen["chart"], seen["bar"]
+    assert chart and chart["top"] >= 0 and chart["bottom"] <= height, label
+    assert chart["height"] >= height / 2, label
+    if bar is not None:
+        assert bar["top"] >= chart["top"] and bar["bottom"] <= height, label
+
+
+def _walk(browser, server, artifacts, paths: list[str], sizes, shots: str) -> None:
+    context = browser.new_context(viewport={"width": sizes[0][0], "height": sizes[0][1]})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        for path in paths:
+            page.goto(f"{server}/{path}")
+            wait_idle(page, chart=False)
+            no_exception(page)
+            for i, (width, height) in enumerate(sizes):
+                _check_first_screen(page, path, width, height)
+                if i == 0:
+                    name = path.strip("?").replace("&", "-").replace("=", "-").replace("+", "-")
+                    page.screenshot(path=str(artifacts / f"{shots}-{name or 'default'}.png"))
+    finally:
+        context.close()
+
+
+def test_the_default_page_every_view_and_every_lesson_start_on_the_first_screen(
+        server, browser, artifacts):
+    paths = ["?autoplay=0", *(f"?view={v.replace(' ', '+')}&autoplay=0"
+                              for v in ANIMATED_VIEWS[1:]),
+             *(f"?preset={key}&autoplay=0" for key in presets.PRESETS)]
+    _walk(browser, server, artifacts, paths, LAPTOPS, "30-laptop")
+
+
+def test_presenting_mode_fits_every_view_on_a_projector(server, browser, artifacts):
+    paths = [f"?present=1&autoplay=0&view={v.replace(' ', '+')}"
+             for v in [*ANIMATED_VIEWS, "Learn"]]
+    _walk(browser, server, artifacts, paths, PROJECTORS, "31-presenting")
+
+
+def _autoplay_is_on(page) -> bool:
+    toggle = page.locator(".st-key-autoplay input")
+    return toggle.is_checked() and "autoplay" not in page.url
+
+
+def test_play_when_ready_survives_another_view_and_an_upload(server, page, tmp_path):
+    page.goto(server)
+    wait_idle(page)
+    assert _autoplay_is_on(page)
+    main = page.locator("[data-testid='stMain'] [role='radiogroup']").first
+    main.get_by_text("Error surface", exact=True).click()
+    page.wait_for_function("() => location.search.includes('view=Error+surface')")
+    wait_idle(page, chart=False)
+    main.get_by_text("Train", exact=True).click()
+    page.wait_for_function("() => location.search.includes('view=Train')")
+    wait_idle(page)
+    assert _autoplay_is_on(page)
+    assert page.locator(".lfe-playback").first.get_attribute("data-autoplay") == "1"
+    # an upload: the page waits for a file, then trains on it
+    csv = tmp_path / "points.csv"
+    csv.write_text("a,b,label\n" + "".join(
+        f"{i % 7 - 3},{(i * 3) % 5 - 2},{int(i % 7 > 3)}\n" for i in range(60)))
+    from tests.e2e.helpers import choose
+    choose(page, "Dataset", "Your CSV file…")
+    page.get_by_text("Upload a CSV file in the sidebar").first.wait_for()
+    assert _autoplay_is_on(page)
+    page.locator("[data-testid='stSidebar'] input[type='file']").set_input_files(str(csv))
+    wait_idle(page)
+    assert _autoplay_is_on(page)
+    assert page.locator(".lfe-playback").first.get_attribute("data-autoplay") == "1"
