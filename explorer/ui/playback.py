@@ -20,6 +20,9 @@ def _heights(css: str) -> str:
 
 
 COMMON_CSS = """
+/* the chosen segment's text meets WCAG AA contrast on its pale blue (Streamlit's is 4.48) */
+[data-testid="stMain"] [data-variant="segmented_control"][aria-checked="true"] p {
+  color: #1d4ed8 !important; }
 /* typeset formulas wrap at their operators instead of running out of their box (a box
    that scrolls is also a scroll region a keyboard cannot reach) */
 [data-testid="stMain"] .katex-display { overflow: visible !important; margin: 0.3em 0; }
@@ -72,7 +75,34 @@ FIT_SCRIPT = """
       document.documentElement.style.setProperty("--lfe-first-chart", height + "px");
     }
   }
-  setInterval(fit, 250);
+  // every chart carries a short text alternative: its title, else its panels' titles
+  function label() {
+    document.querySelectorAll("[data-testid='stPlotlyChart']").forEach((holder) => {
+      const gd = holder.querySelector(".js-plotly-plot");
+      if (!gd || !gd.layout) return;
+      const plain = (t) => String(t || "").replace(/<[^>]*>/g, " ").replace(/\\s+/g, " ")
+        .trim();
+      const title = plain(gd.layout.title && gd.layout.title.text);
+      const panels = (gd.layout.annotations || []).filter((a) => a.xref === "paper"
+        && a.yref === "paper" && a.yanchor === "bottom").map((a) => plain(a.text));
+      const text = "Chart: " + (title ? [title] : panels).filter((t) => t).join("; ");
+      if (holder.getAttribute("aria-label") !== text) {
+        holder.setAttribute("role", "figure");
+        holder.setAttribute("aria-label", text);
+      }
+    });
+  }
+  // the sidebar scrolls: a keyboard must be able to reach it even while its widgets are
+  // disabled by a rerun
+  function sidebar() {
+    const side = document.querySelector("[data-testid='stSidebarContent']");
+    if (side && !side.hasAttribute("tabindex")) {
+      side.tabIndex = 0;
+      side.setAttribute("role", "region");
+      side.setAttribute("aria-label", "Settings");
+    }
+  }
+  setInterval(() => { fit(); label(); sidebar(); }, 250);
   addEventListener("resize", fit);
 })();
 </script>
@@ -107,7 +137,8 @@ def page_style(presenting: bool) -> None:
     """Tighter page; in presenting mode no sidebar and no page header (the settings stay
     in the URL)."""
     if presenting:
-        st.html(PRESENTING_CSS)
+        st.html(PRESENTING_CSS + FIT_SCRIPT.replace("{keys}", "[]"),
+                unsafe_allow_javascript=True)
     else:
         st.html(PAGE_CSS + FIT_SCRIPT.replace("{keys}", json.dumps(FIRST_CHARTS)),
                 unsafe_allow_javascript=True)

@@ -394,6 +394,7 @@ def _learn(run: Run) -> None:
     frame = pd.DataFrame([[table[(a, k)].verdict for a in acts] for k in keys],
                          index=[losses.get(k).label for k in keys],
                          columns=[activations.get(a).label for a in acts])
+    frame.index.name = "loss \\ output"  # a named header cell, not an empty one
 
     def colour(value: str) -> str:
         return {"matched": "background-color: #dcfce7", "mismatched": "background-color: #fef9c3",
