@@ -66,7 +66,7 @@ FIT_SCRIPT = """
     const chart = KEYS.map((k) => document.querySelector(".st-key-" + k)).find((e) => e);
     if (!chart) return;
     const top = chart.getBoundingClientRect().top + main.scrollTop;
-    const bar = document.querySelector("[data-testid='stMain'] .lfe-playback");
+    const bar = document.querySelector("[data-testid='stMain'] [role='toolbar'][data-target]");
     const below = (bar ? bar.getBoundingClientRect().height : 40) + 30;
     const height = Math.round(Math.max(0.52 * innerHeight,
                                        Math.min(640, innerHeight - top - below)));
