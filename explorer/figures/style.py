@@ -53,6 +53,7 @@ def base_layout(fig: go.Figure, height: int = 560, **extra) -> go.Figure:
                       margin=dict(l=60, r=30, t=110, b=125), hoverlabel=dict(font_size=14),
                       legend=dict(orientation="h", yanchor="bottom", y=1.07, x=0,
                                   font=dict(size=14)),
+                      title_font=dict(size=TITLE_SIZE, color=FONT["color"]),
                       title_subtitle_font=dict(size=14, color="#334155"), **extra)
     fig.update_xaxes(tickfont=dict(size=TICK_SIZE, color=FONT["color"]),
                      title_font=dict(size=16, color=FONT["color"]))

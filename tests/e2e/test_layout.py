@@ -42,7 +42,7 @@ def _settled(page) -> None:
         "() => Array.from(document.querySelectorAll(\"[data-testid='stMain'] "
         "[data-testid='stPlotlyChart']\")).every(c => { const g = c.querySelector("
         "'.js-plotly-plot'); return g && g._fullLayout && Math.abs(g._fullLayout.height"
-        " - g.getBoundingClientRect().height) < 2; })")
+        " - c.getBoundingClientRect().height) < 2; })")
     bar = page.locator("[data-testid='stMain'] .lfe-playback").first
     if bar.count():
         page.wait_for_selector(".lfe-playback[data-ready='1']", state="attached")
@@ -50,6 +50,7 @@ def _settled(page) -> None:
 
 def _check_first_screen(page, where: str, width: int, height: int) -> None:
     page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_function(f"() => innerHeight === {height}")
     _settled(page)
     seen = page.evaluate(FIRST_SCREEN)
     label = f"{where} at {width}x{height}: {seen}"
@@ -64,7 +65,25 @@ def _check_first_screen(page, where: str, width: int, height: int) -> None:
         assert bar["top"] >= chart["top"] and bar["bottom"] <= height, label
 
 
-def _walk(browser, server, artifacts, paths: list[str], sizes, shots: str) -> None:
+LARGE_TYPE = """() => {
+  const main = document.querySelector("[data-testid='stMain']");
+  const bar = main.querySelector(".lfe-playback");
+  const holder = bar ? document.querySelector(bar.dataset.target) : main;
+  const g = holder && holder.querySelector(".js-plotly-plot");
+  if (!g) return null;
+  const ticks = Array.from(g.querySelectorAll(".xtick text, .ytick text"))
+    .map(t => parseFloat(getComputedStyle(t).fontSize));
+  const L = g._fullLayout;
+  const titles = (L.annotations || []).filter(a => a.xref === "paper" && a.yref === "paper"
+    && a.yanchor === "bottom").map(a => a.font.size);
+  if (L.title && L.title.text && L.title.text.replace(/<[^>]*>/g, "").trim())
+    titles.push(L.title.font.size);
+  return {tick: Math.min(...ticks), title: Math.min(...titles)};
+}"""
+
+
+def _walk(browser, server, artifacts, paths: list[str], sizes, shots: str,
+          large_type: bool = False) -> None:
     context = browser.new_context(viewport={"width": sizes[0][0], "height": sizes[0][1]})
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -75,6 +94,11 @@ def _walk(browser, server, artifacts, paths: list[str], sizes, shots: str) -> No
             no_exception(page)
             for i, (width, height) in enumerate(sizes):
                 _check_first_screen(page, path, width, height)
+                if large_type:  # readable from the back of the room
+                    sizes_px = page.evaluate(LARGE_TYPE)
+                    if sizes_px is not None:
+                        assert sizes_px["tick"] >= 14, f"{path}: {sizes_px}"
+                        assert sizes_px["title"] >= 18, f"{path}: {sizes_px}"
                 if i == 0:
                     name = path.strip("?").replace("&", "-").replace("=", "-").replace("+", "-")
                     page.screenshot(path=str(artifacts / f"{shots}-{name or 'default'}.png"))
@@ -93,7 +117,7 @@ def test_the_default_page_every_view_and_every_lesson_start_on_the_first_screen(
 def test_presenting_mode_fits_every_view_on_a_projector(server, browser, artifacts):
     paths = [f"?present=1&autoplay=0&view={v.replace(' ', '+')}"
              for v in [*ANIMATED_VIEWS, "Learn"]]
-    _walk(browser, server, artifacts, paths, PROJECTORS, "31-presenting")
+    _walk(browser, server, artifacts, paths, PROJECTORS, "31-presenting", large_type=True)
 
 
 def _autoplay_is_on(page) -> bool:
