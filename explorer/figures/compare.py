@@ -23,7 +23,7 @@ def race_figure(entries: list[tuple[str, pd.DataFrame]], problem: str) -> go.Fig
     """Validation metric (or train, without validation) and relative loss per contestant."""
     metric = metrics.names(problem)[0]
     label = metrics.LABELS[metric]
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.14, subplot_titles=(
         f"{label} (validation where available)", "Loss ÷ its value at epoch 1"))
     top = 1.0
     unscaled = []
@@ -66,7 +66,8 @@ def race_figure(entries: list[tuple[str, pd.DataFrame]], problem: str) -> go.Fig
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text=label, row=1, col=1)
     if metric == "accuracy":
-        fig.update_yaxes(range=[0, 1.02], row=1, col=1)
+        # as a percentage, as the page's numbers say it (100 %, not 1)
+        fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=1)
     fig.update_yaxes(title_text="relative loss", range=[0, min(top, 3.0) * 1.05], row=1, col=2)
     return fig
 

@@ -71,7 +71,8 @@ def surface_spec(surface: Surface, history: pd.DataFrame | None = None,
     else:
         fig = go.Figure()
     cell = dict(row=1, col=1) if loss_curve else {}
-    colorbar = dict(title=dict(text=scaled.label, side="right"), thickness=14, len=0.85,
+    # the bar's title on top of it: on its right side it sat on the next panel's axis title
+    colorbar = dict(title=dict(text=scaled.label, side="top"), thickness=14, len=0.8,
                     x=0.5 if loss_curve else 1.02)
     a, b = _f32(surface.a_axis), _f32(surface.b_axis)
     raw = _f32(surface.Z)
@@ -142,7 +143,10 @@ class _Path:
                                  name="current snapshot", hoverinfo="skip",
                                  marker=self.marker(14, CURRENT_COLOR, "circle")), **cell)
         # static, on top: start and end
+        # a white halo keeps the labels readable where the path's markers run under them
         text = dict(color=PATH_OUTLINE, size=14)
+        if not self.three_d:  # (3-D text has no shadow)
+            text["shadow"] = "0 0 3px #ffffff, 0 0 3px #ffffff"
         fig.add_trace(self.trace(slice(0, 1), mode="markers+text", name="start (epoch 0)",
                                  text=["start"], textposition="top center", textfont=text,
                                  marker=self.marker(14, START_COLOR, "circle")), **cell)

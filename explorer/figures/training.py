@@ -222,7 +222,7 @@ def _skeleton(left_title: str, loss_title: str, metric_title: str, height: int,
 
     Axes: x/y the input plane (left, both rows), x2/y2 the loss, x3/y3 the metric."""
     fig = make_subplots(
-        rows=2, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.2,
+        rows=2, cols=2, column_widths=[0.52, 0.48], horizontal_spacing=0.23,
         vertical_spacing=0.22, specs=[[{"rowspan": 2}, {}], [None, {}]],
         subplot_titles=(left_title, loss_title, metric_title))
     style.base_layout(fig, height=height)
@@ -350,8 +350,9 @@ def _colorbar_trace(frames: Frames) -> dict:
         type="scatter", x=[float(frames.grid_x[0])], y=[float(frames.grid_y[0])],
         mode="markers", hoverinfo="skip", showlegend=False, name="colour scale",
         marker=dict(size=0.1, opacity=0, color=[lo], cmin=lo, cmax=hi, colorscale=scale,
+                    # close to its map, clear of the loss panel's axis title
                     showscale=True, colorbar=dict(title=dict(text=title, side="right"),
-                                                  x=0.435, len=0.9, thickness=14)))
+                                                  x=0.415, len=0.9, thickness=14)))
 
 
 def _thin(history: pd.DataFrame, most: int = 150) -> pd.DataFrame:
