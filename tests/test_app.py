@@ -429,3 +429,27 @@ def test_anatomy_caption_compares_pairs_not_positions():
 def test_the_pair_panel_calls_only_likelihoods_likelihoods(loss, expected):
     from explorer.ui import views
     assert views.likelihood_sentence(losses.get(loss)).startswith(expected)
+
+
+def test_settings_drawn_on_one_view_survive_a_visit_elsewhere():
+    """Streamlit drops the value of a widget a run does not draw: the loss axis, the
+    surface's slice and Play when ready must come back as they were left."""
+    at = ok(app(epochs="30"))
+    at.session_state["loss_axis"] = "linear"
+    at.toggle(key="autoplay").set_value(False).run()
+    at.radio(key="view").set_value("Error surface").run()
+    ok(at)
+    at.radio(key="surface_kind").set_value("pca").run()
+    at.radio(key="view").set_value("Calibration").run()
+    ok(at)
+    at.toggle(key="present").set_value(True).run()  # no loss axis, no Play toggle here
+    ok(at)
+    at.toggle(key="present").set_value(False).run()
+    at.radio(key="view").set_value("Train").run()
+    ok(at)
+    assert at.session_state["loss_axis"] == "linear"
+    assert at.session_state["autoplay"] is False
+    assert specs(at)[0]["layout"]["yaxis2"].get("type") != "log"
+    at.radio(key="view").set_value("Error surface").run()
+    ok(at)
+    assert at.radio(key="surface_kind").value == "pca"
