@@ -120,7 +120,7 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
     subtitle = style.wrap("<br>".join(notes), 62) if notes else ""
     lines = title.count("<br>") + 1 + (subtitle.count("<br>") + 1 if subtitle else 0)
     # titles wrapped to a half-width chart; the top margin grows with their lines
-    fig.update_layout(margin=dict(t=45 + 21 * lines, b=135),
+    fig.update_layout(margin=dict(t=55 + 24 * lines, b=135),
                       legend=dict(orientation="h", y=-0.3, yanchor="top", x=0.0),
                       title=dict(text=title, x=0.0, subtitle=dict(text=subtitle)))
     return fig

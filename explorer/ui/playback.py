@@ -24,15 +24,13 @@ COMMON_CSS = """
 [data-testid="stMain"] [data-variant="segmented_control"][aria-checked="true"] p {
   color: #1d4ed8 !important; }
 /* typeset formulas wrap at their operators instead of running out of their box (a box
-   that scrolls is also a scroll region a keyboard cannot reach) */
-[data-testid="stMain"] .katex-display { overflow: visible !important; margin: 0.3em 0; }
-[data-testid="stMain"] .katex-display > .katex { white-space: normal !important;
-  max-width: 100%; }
-[data-testid="stMain"] .katex-display > .katex > .katex-html { display: block;
-  white-space: normal !important; }
-[data-testid="stMain"] .katex .base { margin-top: 0.15em; }
-[data-testid="stMain"] [data-testid="stMarkdownContainer"]:has(.katex-display) {
-  overflow: visible !important; }
+   that scrolls is also a scroll region a keyboard cannot reach), in the page and the
+   sidebar alike */
+.katex-display { overflow: visible !important; margin: 0.3em 0; }
+.katex-display > .katex { white-space: normal !important; max-width: 100%; }
+.katex-display > .katex > .katex-html { display: block; white-space: normal !important; }
+.katex .base { margin-top: 0.15em; }
+[data-testid="stMarkdownContainer"]:has(.katex-display) { overflow: visible !important; }
 """
 
 PAGE_CSS = f"""
@@ -102,7 +100,26 @@ FIT_SCRIPT = """
       side.setAttribute("aria-label", "Settings");
     }
   }
-  setInterval(() => { fit(); label(); sidebar(); }, 250);
+  // a typeset formula still wider than its box once wrapped (one big bracket cannot
+  // break) is scaled down until it fits, to half its size at most
+  function overflows(formula, box) {
+    const right = box.getBoundingClientRect().right;
+    return Array.from(formula.querySelectorAll(".base"))
+      .some((b) => b.getBoundingClientRect().right > right + 1);
+  }
+  function formulas() {
+    document.querySelectorAll(".katex").forEach((formula) => {
+      const display = formula.parentElement.classList.contains("katex-display");
+      const box = display ? formula.parentElement : formula.parentElement.closest("p, li, div");
+      if (!box || !box.clientWidth || formula.dataset.lfeFit === String(box.clientWidth)) return;
+      let size = 100;
+      const set = (s) => { formula.style.fontSize = s === 100 ? "" : (1.21 * s / 100) + "em"; };
+      set(size);
+      while (overflows(formula, box) && size > 50) { size -= 5; set(size); }
+      formula.dataset.lfeFit = String(box.clientWidth);
+    });
+  }
+  setInterval(() => { fit(); label(); sidebar(); formulas(); }, 250);
   addEventListener("resize", fit);
 })();
 </script>

@@ -24,7 +24,7 @@ FIRST_SCREEN = """() => {
                        : main.querySelector(".js-plotly-plot");
   const box = e => { if (!e) return null; const r = e.getBoundingClientRect();
                      return {top: r.top, bottom: r.bottom, height: r.height}; };
-  const formulas = Array.from(main.querySelectorAll(".katex-display")).filter(f => {
+  const formulas = Array.from(document.querySelectorAll(".katex-display")).filter(f => {
     const outer = f.getBoundingClientRect(), inner = f.querySelector(".katex-html");
     if (!inner || !outer.width) return false;
     return Array.from(inner.querySelectorAll(".base")).some(b =>
@@ -43,6 +43,13 @@ def _settled(page) -> None:
         "[data-testid='stPlotlyChart']\")).every(c => { const g = c.querySelector("
         "'.js-plotly-plot'); return g && g._fullLayout && Math.abs(g._fullLayout.height"
         " - c.getBoundingClientRect().height) < 2; })")
+    # every typeset formula has been fitted to its box (the page scales a wide one down)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.katex')).every(f => {"
+        " const d = f.parentElement.classList.contains('katex-display');"
+        " const box = d ? f.parentElement : f.parentElement.closest('p, li, div');"
+        " return !box || !box.clientWidth || f.dataset.lfeFit === String(box.clientWidth);"
+        " })")
     bar = page.locator("[data-testid='stMain'] .lfe-playback").first
     if bar.count():
         page.wait_for_selector(".lfe-playback[data-ready='1']", state="attached")
@@ -110,7 +117,10 @@ def test_the_default_page_every_view_and_every_lesson_start_on_the_first_screen(
         server, browser, artifacts):
     paths = ["?autoplay=0", *(f"?view={v.replace(' ', '+')}&autoplay=0"
                               for v in ANIMATED_VIEWS[1:]),
-             *(f"?preset={key}&autoplay=0" for key in presets.PRESETS)]
+             *(f"?preset={key}&autoplay=0" for key in presets.PRESETS),
+             # the losses whose formulas are widest, where Loss anatomy typesets them
+             *(f"?preset={key}&autoplay=0&view=Loss+anatomy"
+               for key in ("hinge", "imbalanced_focal", "outliers_huber", "skewed_estimates"))]
     _walk(browser, server, artifacts, paths, LAPTOPS, "30-laptop")
 
 
