@@ -34,7 +34,9 @@ def test_every_view_in_both_modes_passes_axe_and_labels_its_charts(server, brows
                     "[data-testid='stPlotlyChart']\")).every(c => (c.getAttribute("
                     "'aria-label') || '').length > 'Chart: '.length)")
             page.wait_for_function(
-                "() => !document.querySelector(\"[data-stale='true']\")")
+                "() => !document.querySelector(\"[data-stale='true']\") && Array.from("
+                "document.querySelectorAll(\"[data-testid='stSidebarContent']\"))"
+                ".every(s => s.hasAttribute('tabindex'))")
             results = axe.run(page).response
             for violation in results["violations"]:
                 if violation["impact"] in ("serious", "critical"):
