@@ -45,6 +45,10 @@ HOLDS = ARTIFACTS / "holds"
 of that seed open until the test removes it."""
 
 
+SERVER_PROCESS: list = []
+"""The running test server's process (for tests that read its memory)."""
+
+
 @pytest.fixture(scope="session")
 def server():
     _require_browser()
@@ -73,6 +77,7 @@ def server():
             proc.kill()
             pytest.fail("the Streamlit server did not become healthy within 60 s")
         time.sleep(0.2)
+    SERVER_PROCESS[:] = [proc]
     yield url
     proc.terminate()
     try:
@@ -80,6 +85,12 @@ def server():
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture
+def server_pid(server) -> int:
+    """The test server's process id (for tests that read its memory)."""
+    return SERVER_PROCESS[0].pid
 
 
 @pytest.fixture(scope="session")
