@@ -149,11 +149,13 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 def parse_formula(text: str) -> str:
     """A typed loss formula, checked and normalised; ``formula.FormulaError`` (a ValueError)
-    with one line saying why not."""
-    from explorer import formula  # here: SymPy loads only when a formula is read
+    with one line saying why not. The work is done in a worker process with a time limit
+    (``sandbox.formula_loss``): a link is read here, and a hostile one must not hold up
+    anyone but its author."""
+    from explorer import formula, sandbox  # here: SymPy loads only when a formula is read
 
     try:
-        return formula.parse(text).text
+        return sandbox.formula_loss(text).text
     except ValueError:
         raise
     except Exception as error:  # a link must never raise anything else
@@ -278,12 +280,15 @@ def from_query(params: Mapping[str, Any], base: Config = DEFAULT) -> tuple[Confi
         raw = last(params.get(f.key))
         if raw is None:
             continue
+        why = f"expected {f.hint}"
         try:
             value = f.parse(str(raw))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError) as error:
             value = None
+            if f.key == "formula":  # its own sentence says what to change
+                why = str(error)
         if value is None or not f.check(value):
-            notices.append(f"Ignored {f.key}={shorten(raw)!r} (expected {f.hint}); "
+            notices.append(f"Ignored {f.key}={shorten(raw)!r} ({why}); "
                            f"using {f.dump(getattr(base, f.key))}.")
             continue
         values[f.key] = value

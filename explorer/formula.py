@@ -674,6 +674,11 @@ KNOWN_SIZE = 512
 _KNOWN: dict[str, CustomLoss] = {}
 
 
+def known(text: str) -> CustomLoss | None:
+    """The loss of a text ``rebuild`` has seen (normalised), or None."""
+    return _KNOWN.get(text)
+
+
 @lru_cache(maxsize=64)
 def _parse(text: str) -> CustomLoss:
     try:
@@ -783,3 +788,7 @@ def example(key: str) -> Example:
             return entry
     raise ValueError(f"unknown example {key!r}; choose one of: "
                      f"{', '.join(e.key for e in EXAMPLES)}")
+
+
+TRUSTED = frozenset(normalise(text) for text in (DEFAULT_FORMULA, *(e.formula for e in EXAMPLES)))
+"""Formulas the app itself offers: known to work out quickly, so parsed in-process."""
