@@ -123,6 +123,8 @@ class Decimal(sympy.Symbol):
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _COMPARISONS = {ast.Lt: sympy.StrictLessThan, ast.LtE: sympy.LessThan,
                 ast.Gt: sympy.StrictGreaterThan, ast.GtE: sympy.GreaterThan}
+_NUMERIC_COMPARISONS = {ast.Lt: float.__lt__, ast.LtE: float.__le__, ast.Gt: float.__gt__,
+                        ast.GtE: float.__ge__}
 _FORBIDDEN = {
     ast.Attribute: "attribute access (a.b) is not allowed",
     ast.Subscript: "indexing (a[i]) is not allowed",
@@ -279,6 +281,11 @@ class _Builder:
     def _condition(self, node: ast.AST, depth: int):
         if not isinstance(node, ast.Compare):
             raise _fail("the first argument of where must be a comparison such as p > y")
+        if any(isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+               and inner.func.id == "where" for inner in ast.walk(node)):
+            # SymPy folds a Piecewise inside a condition into logic it simplifies for minutes
+            raise _fail("where(...) inside the condition of a where is not allowed: put it in "
+                        "the values instead")
         terms = [self.expression(node.left, depth + 1)]
         terms += [self.expression(c, depth + 1) for c in node.comparators]
         parts = []
@@ -286,7 +293,12 @@ class _Builder:
             if type(op) not in _COMPARISONS:
                 raise _fail(f"the comparison {_compare_name(op)} is not allowed: use <, <=, "
                             ">, >=")
-            parts.append(_COMPARISONS[type(op)](left, right))
+            if _is_constant(left) and _is_constant(right):
+                # decided here with numbers: SymPy cannot decide it for opaque decimals
+                parts.append(sympy.true if _NUMERIC_COMPARISONS[type(op)](
+                    _constant(left), _constant(right)) else sympy.false)
+            else:
+                parts.append(_COMPARISONS[type(op)](left, right))
         return sympy.And(*parts)
 
     def _checked(self, expr: sympy.Expr, node: ast.AST) -> sympy.Expr:
