@@ -2,10 +2,13 @@
 
 A ``Sandbox`` runs a picklable function in a worker process (the "spawn" start method: the
 server has threads, and a forked copy of them can deadlock) with a hard time limit and a
-memory cap. Past the limit the worker is killed, the caller gets ``Stopped`` with one
-sentence, and a fresh worker starts at once in the background, so the next call finds one
-ready. Workers are kept warm between calls and import their modules once, when they start
-(``preload``): a normal call costs a round trip through a pipe, not an interpreter.
+memory cap. The limit counts the worker's CPU seconds, so a class loading the machine does
+not make a normal formula "too long"; a wall-clock backstop (``wall_seconds``, 4 times the
+limit by default) stops a call that waits instead of computing. Past either, the worker is
+killed, the caller gets ``Stopped`` with one sentence, and a fresh worker starts at once in
+the background, so the next call finds one ready. Workers are kept warm between calls and
+import their modules once, when they start (``preload``): a normal call costs a round trip
+through a pipe, not an interpreter.
 
 ``Outcomes`` remembers what came back by key, failures included, so a text that failed is not
 worked out again by every rerun, and two sessions asking for the same key at once share one
@@ -17,7 +20,7 @@ turn back while the worker works). This module does not import Streamlit.
 
 Test gate: when the environment variable ``EXPLORER_SANDBOX_GATE`` names a file, a call whose
 key equals that file's text is held (its worker sleeps, and its time limit does not run) for
-as long as the file exists, then runs past its limit; while held, the worker writes its pid
+as long as the file exists, then spins past its limit; while held, the worker writes its pid
 to the file's name + ".held". A browser test uses it to keep one session's formula "still
 working" while it checks that another session is served, deterministically.
 """
@@ -40,6 +43,8 @@ GATE_VARIABLE = "EXPLORER_SANDBOX_GATE"
 START_SECONDS = 60.0
 """How long a new worker may take to start and import its modules (not the call's limit)."""
 POLL_SECONDS = 0.05
+WALL_FACTOR = 4.0
+"""A call's wall-clock backstop, in multiples of its CPU limit."""
 
 
 class Stopped(Exception):
@@ -81,8 +86,8 @@ def _hold(gate: str | None, key: Hashable) -> None:
             held.write(str(os.getpid()))
         while _gate_holds(gate, key):
             time.sleep(POLL_SECONDS)
-        while True:
-            time.sleep(1.0)
+        while True:  # a runaway computation: CPU time, until the limit stops it
+            pass
 
 
 def _serve(connection, memory_bytes: int, preload: tuple[str, ...]) -> None:
@@ -111,6 +116,16 @@ def _serve(connection, memory_bytes: int, preload: tuple[str, ...]) -> None:
             connection.send(("memory", None))
         except Exception as error:  # an unpicklable result or exception
             connection.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU seconds (user + system) a process has used (Linux /proc), None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _address_space() -> int:
@@ -157,8 +172,11 @@ class Sandbox:
     """Up to ``workers`` warm worker processes; ``run`` one call at a time on each."""
 
     def __init__(self, limit_seconds: float, memory_bytes: int, workers: int = 1,
-                 preload: tuple[str, ...] = ()):
+                 preload: tuple[str, ...] = (), wall_seconds: float | None = None):
         self.limit_seconds = limit_seconds
+        """CPU seconds a call may use."""
+        self.wall_seconds = wall_seconds
+        """Seconds a call may last (None: ``WALL_FACTOR`` times ``limit_seconds``)."""
         self.memory_bytes = memory_bytes
         self.workers = workers
         self.preload = preload
@@ -205,13 +223,19 @@ class Sandbox:
             raise Stopped("crash", "the worker process did not start")
         try:
             gate = os.environ.get(GATE_VARIABLE) or None
+            wall = self.wall_seconds or WALL_FACTOR * self.limit_seconds
+            pid = worker.process.pid
             worker.connection.send((gate, key, function, args))
-            deadline = time.monotonic() + self.limit_seconds
+            deadline, cpu_start = time.monotonic() + wall, _cpu_seconds(pid)
             while not worker.connection.poll(POLL_SECONDS):
+                cpu = _cpu_seconds(pid)
                 if _gate_holds(gate, key):
-                    deadline = time.monotonic() + self.limit_seconds + 2 * POLL_SECONDS
-                elif time.monotonic() > deadline:
+                    deadline, cpu_start = time.monotonic() + wall, cpu
+                elif (cpu is not None and cpu_start is not None
+                      and cpu - cpu_start > self.limit_seconds):
                     raise Stopped("time", f"it took more than {self.limit_seconds:g} s")
+                elif time.monotonic() > deadline:
+                    raise Stopped("time", f"it took more than {wall:g} s")
                 if not worker.process.is_alive() and not worker.connection.poll():
                     raise Stopped("crash", "the worker process stopped")
             kind, value = worker.connection.recv()

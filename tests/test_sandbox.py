@@ -19,6 +19,11 @@ def sleep_forever() -> None:
         time.sleep(1)
 
 
+def spin_forever() -> None:
+    while True:
+        pass
+
+
 def hog_memory() -> int:
     return len(bytearray(2 << 30))  # 2 GiB, far above the cap
 
@@ -42,7 +47,8 @@ def pid() -> int:
 @pytest.fixture(scope="module")
 def box():
     # the worker imports this module (its functions) when it starts, not within a call
-    sandbox_ = Sandbox(LIMIT, 256 << 20, workers=1, preload=(__name__,))
+    # a wall-clock backstop far off: the CPU limit stops a runaway, however loaded the machine
+    sandbox_ = Sandbox(LIMIT, 256 << 20, workers=1, preload=(__name__,), wall_seconds=600)
     yield sandbox_
     sandbox_.close()
 
@@ -57,13 +63,22 @@ def test_a_call_runs_in_another_process_and_the_worker_stays_warm(box):
 def test_a_call_that_never_ends_is_killed_at_the_limit_and_the_next_call_works(box):
     before = box.run(pid)
     with pytest.raises(Stopped) as stopped:
-        box.run(sleep_forever)
+        box.run(spin_forever)
     assert stopped.value.reason == "time" and f"{LIMIT:g} s" in str(stopped.value)
     assert box.run(square, 4.0) == 16.0
     after = box.run(pid)
     assert after != before  # the runaway's worker was killed, a fresh one took over
     with pytest.raises(ProcessLookupError):
         os.kill(before, 0)
+
+
+def test_a_call_that_waits_instead_of_computing_is_stopped_by_the_wall_clock(box,
+                                                                           monkeypatch):
+    monkeypatch.setattr(box, "wall_seconds", 2.0)
+    with pytest.raises(Stopped) as stopped:
+        box.run(sleep_forever)  # no CPU time: the wall-clock backstop stops it
+    assert stopped.value.reason == "time" and "2 s" in str(stopped.value)
+    assert box.run(square, 4.0) == 16.0
 
 
 def test_a_memory_hog_is_stopped_and_the_next_call_works(box):
