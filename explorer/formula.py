@@ -46,6 +46,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -676,14 +677,16 @@ def rebuild(worked: Programs) -> CustomLoss:
     later ``parse`` calls of the same text return it."""
     compiled = compile_programs(worked.shared, worked.value, worked.derivative)
     loss = _loss(worked, compiled, None, None)
-    _KNOWN[worked.text] = loss
-    while len(_KNOWN) > KNOWN_SIZE:
-        _KNOWN.pop(next(iter(_KNOWN)))
+    with _KNOWN_GUARD:  # sessions are threads
+        _KNOWN[worked.text] = loss
+        while len(_KNOWN) > KNOWN_SIZE:
+            _KNOWN.pop(next(iter(_KNOWN)))
     return loss
 
 
 KNOWN_SIZE = 512
 _KNOWN: dict[str, CustomLoss] = {}
+_KNOWN_GUARD = threading.Lock()
 
 
 def known(text: str) -> CustomLoss | None:
