@@ -344,8 +344,9 @@ class Outcomes:
 FORMULA_SECONDS = 3.0
 """A typed formula's work (parse, differentiate, compile; judge) past this is stopped
 (``EXPLORER_SANDBOX_SECONDS`` overrides it). Normal formulas take 0.01–0.2 s."""
-FORMULA_MEMORY = 512 << 20
-"""Memory a formula's work may add to a worker's address space."""
+FORMULA_MEMORY = 256 << 20
+"""Memory a formula's work may add to a worker's address space (a worker itself is about 140
+MB resident: a formula click costs the server at most about 400 MB, once)."""
 FORMULA_WORKERS = 2
 TOO_LONG = ("This formula takes too long to work out (more than {seconds:g} s): write it more "
             "simply, with fewer nested roots and powers")
