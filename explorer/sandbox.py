@@ -248,12 +248,28 @@ class Sandbox:
 
     def _take(self) -> _Worker:
         with self._changed:
-            while not self._idle and self._count >= self.workers:
+            while True:
+                while self._idle and not self._idle[-1].process.is_alive():
+                    self._idle.pop().kill()  # died while idle (e.g. the OOM killer)
+                    self._count -= 1
+                if self._idle:
+                    return self._idle.pop()
+                if self._count < self.workers:
+                    self._count += 1
+                    break
                 self._changed.wait()
-            if self._idle:
-                return self._idle.pop()
-            self._count += 1
-        return _Worker(self._context, self.memory_bytes, self.preload)
+        try:
+            return self._new_worker()
+        except BaseException:
+            with self._changed:
+                self._count -= 1
+                self._changed.notify()
+            raise
+
+    def _new_worker(self) -> _Worker:
+        worker = _Worker(self._context, self.memory_bytes, self.preload)
+        self.started += 1
+        return worker
 
     def _give_back(self, worker: _Worker, alive: bool) -> None:
         if alive:
@@ -267,8 +283,13 @@ class Sandbox:
     def _start_in_background(self) -> None:
         """A fresh worker (counted already) that joins the idle ones when it is ready."""
         def start() -> None:
-            worker = _Worker(self._context, self.memory_bytes, self.preload)
-            self.started += 1
+            try:
+                worker = self._new_worker()
+            except Exception:
+                with self._changed:
+                    self._count -= 1
+                    self._changed.notify()
+                return
             ready = worker.wait_ready()
             with self._changed:
                 if ready:
