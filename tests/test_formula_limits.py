@@ -169,3 +169,25 @@ def hostile_formulas():
 @given(hostile_formulas())
 def test_any_grammatical_formula_is_parsed_or_refused_within_the_limit(worker, text):
     assert_contract(worker, text)
+
+
+# ----------------------------------------------------------------------------------------
+# Rebuilding here from a worker's programs is bounded too
+
+
+def test_rebuild_makes_the_same_loss_without_sympy_and_refuses_an_oversized_program():
+    worked = formula.work_out("log(1 + (y - p)**2) + 0.25*abs(p)")
+    loss = formula.rebuild(worked)
+    assert loss.expression is None and loss.programs == worked
+    assert formula.parse(worked.text) is loss
+    huge = ("add", *([("p",)] * (2 * formula.MAX_NODES)))
+    with pytest.raises(FormulaError, match="pieces"):
+        formula.rebuild(formula.Programs(text="p", formula="p", grad_formula="1", shared=(),
+                                         value=huge, derivative=("c", 1.0)))
+
+
+def test_a_program_deeper_than_python_s_recursion_is_measured_not_walked():
+    deep: tuple = ("p",)
+    for _ in range(5000):
+        deep = ("abs", deep)
+    assert formula._size(deep) == 5001
