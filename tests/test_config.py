@@ -97,7 +97,7 @@ def test_any_query_gives_a_valid_config(query):
     assert isinstance(notices, list)
 
 
-# -- the settings of issue 11: tau, alpha, the decision threshold ---------------------------
+# -- what a loss estimates: tau, alpha, the decision threshold ---------------------------------
 
 
 def test_new_settings_round_trip_through_the_url():

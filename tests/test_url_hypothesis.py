@@ -1,4 +1,4 @@
-"""Tampered links (issue 10, part 5): no query string breaks the page.
+"""Tampered links: no query string breaks the page.
 
 ``config.from_query`` is fuzzed over every key of ``config.FIELDS`` (and unknown keys):
 it never raises, always returns a Config whose every field passes its own check, explains

@@ -79,7 +79,7 @@ def draw_formula(sb, problem: str, activation: str) -> None:
     """The box, its message, the examples and the trained formula with its dL/dp."""
     sandbox.formulas.warm()  # someone is about to type: have a worker ready
     sb.text_input("Your formula L(y, p)", key=BOX, help=HELP, persist_state="page",
-                  placeholder="e.g. log(1 + (y - p)**2)")
+                  placeholder="e.g. log(1 + (y - p)**2)", max_chars=cfg.FIELD[BOX].max_chars)
     message = rejection(st.session_state.get(BOX))
     text = trained_formula()
     if message is not None:

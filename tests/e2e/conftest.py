@@ -40,17 +40,26 @@ def _require_browser():
         pytest.skip(message)
 
 
+HOLDS = ARTIFACTS / "holds"
+"""The server's test gate (``compute.HOLD_VARIABLE``): a file ``seed-<seed>`` here holds a run
+of that seed open until the test removes it."""
+
+
 @pytest.fixture(scope="session")
 def server():
     _require_browser()
     port = _free_port()
+    HOLDS.mkdir(parents=True, exist_ok=True)
+    for stale in HOLDS.glob("seed-*"):
+        stale.unlink()
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "streamlit-server.log").open("w")  # noqa: SIM115 (closed at teardown)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env=dict(os.environ, EXPLORER_TEST_HOLD_DIR=str(HOLDS)))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -97,3 +106,27 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+class Hold:
+    """Holds runs of one seed open on the test server until ``release`` (or the test's end)."""
+
+    def __init__(self, seed: int):
+        self.path = HOLDS / f"seed-{seed}"
+        self.path.touch()
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def hold():
+    made: list[Hold] = []
+
+    def make(seed: int) -> Hold:
+        made.append(Hold(seed))
+        return made[-1]
+
+    yield make
+    for gate in made:
+        gate.release()
