@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -104,12 +105,25 @@ def browser():
         b.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        # what the page showed when the test failed, for the person reading CI's log
+        name = request.node.name.replace("/", "_")[:80]
+        with contextlib.suppress(Exception):
+            pg.screenshot(path=str(ARTIFACTS / f"failed-{name}.png"), full_page=True)
     context.close()
 
 
