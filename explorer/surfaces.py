@@ -34,8 +34,10 @@ from explorer.network import Model, Network, Workspace
 Array = np.ndarray
 
 CHUNK_FLOATS = 2**19
-"""Upper bound on parameter sets x samples x (widest layer + 1) per chunk (4 MB of float64):
-small enough to stay in cache, which is faster here than one huge stacked pass."""
+"""Upper bound on parameter sets x (samples x (widest layer + 1) + parameters) per chunk
+(4 MB of float64): small enough to stay in cache, which is faster here than one huge stacked
+pass, and a bound on memory whatever the grid, the points and the network (a chunk's
+parameter vectors, and one such buffer per layer in the workspace)."""
 SPIKE_DECADES = 2.0
 """Display log10(loss) when the finite values span more than this many decades."""
 CLIP_PERCENTILE = 98.0
@@ -80,7 +82,8 @@ class Evaluator:
         self.metric_name = metrics.names(model.problem)[0]
         self.metric_label = metrics.LABELS[self.metric_name]
         n = max(len(self.X), 1)
-        self.chunk = max(1, int(CHUNK_FLOATS // (n * (max(self.network.sizes) + 1))))
+        per_set = n * (max(self.network.sizes) + 1) + self.network.n_params
+        self.chunk = max(1, int(CHUNK_FLOATS // per_set))
         self.workspace = Workspace()
 
     def chunks(self, count: int) -> Iterator[slice]:
@@ -341,8 +344,8 @@ def _project(snaps: Array, theta: Array, d1: Array, d2: Array) -> tuple[Array, A
     basis = np.column_stack([d1, d2])
     coords, *_ = np.linalg.lstsq(basis, M.T, rcond=None)
     total = float(np.nansum(M * M))
-    fitted = coords.T @ basis.T
-    captured = float(np.nansum(fitted * fitted)) / total if total > 0 else 1.0
+    gram = basis.T @ basis  # |basis @ c|^2 = c . (gram c): no (S, P) array of fitted points
+    captured = float(np.nansum(coords * (gram @ coords))) / total if total > 0 else 1.0
     return coords[0], coords[1], captured
 
 
@@ -389,7 +392,9 @@ def pca_directions(model: Model) -> tuple[Array, Array, Array]:
     Formula: SVD of M = snapshots - theta* (S, P), rows not re-centred (the origin is theta*,
     as in Li et al. 2018); ratio_k = s_k^2 / sum s^2. d1, d2 have unit norm, signed so the
     initial weights have non-positive coordinates. If the path spans fewer than two
-    directions, the missing ones are completed orthonormally with ratio 0.
+    directions, the missing ones are completed orthonormally with ratio 0 (by the first
+    coordinate vectors that are not in the span: at most two are tried). Memory: a few
+    (S, P) arrays, linear in the number of parameters P.
     """
     theta = np.asarray(model.theta, dtype=float)
     M = np.asarray(model.snapshots, dtype=float) - theta
@@ -403,9 +408,11 @@ def pca_directions(model: Model) -> tuple[Array, Array, Array]:
     keep = [v for v, sv in zip(Vt, s) if sv > 1e-12 * (s[0] if len(s) else 0.0) and sv > 0][:2]
     ratios = [float(sv * sv) / total for sv in s[:len(keep)]]
     basis = list(keep)
-    for e in np.eye(P):
+    for index in range(P):  # coordinate vectors, one at a time: never a P x P identity
         if len(basis) == 2:
             break
+        e = np.zeros(P)
+        e[index] = 1.0
         for v in basis:
             e = e - (e @ v) * v
         if np.linalg.norm(e) > 1e-6:
@@ -515,8 +522,10 @@ def interpolation_line(model: Model, X, y, n_points: int = 101, extend: float = 
     beyond = round(extend * steps)
     t = np.arange(-beyond, steps + beyond + 1) / steps
     ev = Evaluator(model, X, y)
-    thetas = (1.0 - t)[:, None] * theta0 + t[:, None] * theta1
-    loss_values, metric_values = ev.evaluate(thetas)
+    loss_values, metric_values = np.empty(len(t)), np.empty(len(t))
+    for part in ev.chunks(len(t)):  # (chunk, P) at a time, never (m, P)
+        thetas = (1.0 - t[part])[:, None] * theta0 + t[part][:, None] * theta1
+        loss_values[part], metric_values[part] = ev.evaluate(thetas)
     return Line(t, loss_values, metric_values, ev.metric_name, ev.metric_label,
                 ev.objective.loss.label, beyond, beyond + steps)
 

@@ -547,3 +547,94 @@ def test_default_slice_evaluates_on_the_subsample():
     for kind in ("parameters", "random", "pca"):
         surface = surfaces.default_slice(model, X, y, kind)
         assert surface.center_loss == pytest.approx(on_subsample, rel=1e-10)
+
+
+# ----------------------------------------------------------------------------------------
+# Memory: linear in the number of parameters, bounded by chunks (issue 16)
+
+
+WIDE = Network(2, (32, 32, 32, 32), 10, "relu", "softmax")
+"""3,594 parameters: a P x P float64 array would be 103 MB."""
+
+
+def wide_model(path: str, snapshots: int = 15, seed: int = 0) -> Model:
+    """A multi-class model of ``WIDE`` whose snapshots end at theta: a random walk ('walk',
+    many directions), a straight line ('line', one direction) or standing still ('still')."""
+    rng = np.random.default_rng(seed)
+    theta = WIDE.init(rng)
+    if path == "walk":
+        steps = rng.normal(0.0, 0.05, (snapshots - 1, WIDE.n_params))
+        left = np.cumsum(steps[::-1], axis=0)[::-1]  # what is still to walk to theta
+        snaps = theta - np.vstack([left, np.zeros((1, WIDE.n_params))])
+    elif path == "line":
+        direction = rng.normal(size=WIDE.n_params)
+        snaps = theta + np.linspace(1.0, 0.0, snapshots)[:, None] * direction
+    else:
+        snaps = np.repeat(theta[None], snapshots, axis=0)
+    return Model(WIDE, theta, "multiclass", "cce", snapshot_epochs=np.arange(snapshots),
+                 snapshots=snaps, n_classes=10)
+
+
+def peak_bytes(fn) -> int:
+    """The most bytes (NumPy's allocations included) ``fn()`` held at once."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("path", ["walk", "line", "still"])
+def test_pca_directions_of_a_wide_model_never_allocate_a_p_by_p_array(path):
+    model = wide_model(path)
+    P, S = WIDE.n_params, len(model.snapshots)
+    peak = peak_bytes(lambda: surfaces.pca_directions(model))
+    assert peak < 16 * (S + 2) * P * 8  # a few (S, P) arrays; P x P would be 64x this
+    d1, d2, ratio = surfaces.pca_directions(model)
+    assert d1 @ d1 == pytest.approx(1.0) and d2 @ d2 == pytest.approx(1.0)
+    assert abs(d1 @ d2) < 1e-10
+    expected = {"walk": (0.0, 0.0), "line": (1.0, 0.0), "still": (0.0, 0.0)}[path]
+    if path == "walk":
+        assert ratio[0] >= ratio[1] > 0
+    else:
+        assert tuple(ratio) == pytest.approx(expected)
+    M = model.snapshots - model.theta
+    assert M[0] @ d1 <= 0 and M[0] @ d2 <= 0  # the initial weights on the negative side
+
+
+@pytest.mark.parametrize("path", ["walk", "line", "still"])
+def test_pca_plane_of_a_wide_model_stays_small_and_keeps_its_invariants(path):
+    model = wide_model(path)
+    X, y = dataset("multiclass", n=3, k=10)
+    P = WIDE.n_params
+    surface = None
+
+    def compute():
+        nonlocal surface
+        surface = surfaces.pca_plane(model, X, y, resolution=41)
+
+    peak = peak_bytes(compute)
+    # 1,681 grid points x P would be 48 MB; the chunks keep a few MB whatever the grid
+    assert peak < 12 * surfaces.CHUNK_FLOATS * 8 + 16 * (len(model.snapshots) + 2) * P * 8
+    assert surface.path_a[-1] == 0.0 and surface.path_b[-1] == 0.0
+    r, c = surface.center_index
+    assert surface.a_axis[c] == 0.0 and surface.b_axis[r] == 0.0
+    assert surface.Z[r, c] == pytest.approx(trained_loss(model, X, y), rel=1e-10)
+    d1, d2, _ = surfaces.pca_directions(model)
+    for r, c in [(0, 40), (40, 0), (3, 29)]:  # Z[row, col] at (a[col], b[row])
+        theta = model.theta + surface.a_axis[c] * d1 + surface.b_axis[r] * d2
+        assert surface.Z[r, c] == pytest.approx(trained_loss(model, X, y, theta), rel=1e-10)
+
+
+def test_every_surface_and_the_line_of_a_wide_model_are_chunked():
+    model = wide_model("walk")
+    X, y = dataset("multiclass", n=3, k=10)
+    bound = 12 * surfaces.CHUNK_FLOATS * 8 + 16 * (len(model.snapshots) + 2) * WIDE.n_params * 8
+    for compute in (lambda: surfaces.random_plane(model, X, y, resolution=41),
+                    lambda: surfaces.two_parameter_slice(model, X, y, resolution=41),
+                    lambda: surfaces.interpolation_line(model, X, y, n_points=2001)):
+        assert peak_bytes(compute) < bound
+    ev = surfaces.Evaluator(model, X, y)
+    assert ev.chunk * WIDE.n_params <= surfaces.CHUNK_FLOATS
