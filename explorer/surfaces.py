@@ -81,9 +81,7 @@ class Evaluator:
             raise ValueError(f"X has {len(self.X)} rows but y has {len(self.objective.labels)}")
         self.metric_name = metrics.names(model.problem)[0]
         self.metric_label = metrics.LABELS[self.metric_name]
-        n = max(len(self.X), 1)
-        per_set = n * (max(self.network.sizes) + 1) + self.network.n_params
-        self.chunk = max(1, int(CHUNK_FLOATS // per_set))
+        self.chunk = self.network.stack_size(len(self.X), CHUNK_FLOATS)
         self.workspace = Workspace()
 
     def chunks(self, count: int) -> Iterator[slice]:
