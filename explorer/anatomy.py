@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer import activations, losses, pairing
-from explorer.network import Model
+from explorer.network import STACK_FLOATS, Model
 from explorer.objective import Objective
 
 Array = np.ndarray
@@ -221,18 +221,20 @@ class PointGradients:
     """Per-sample loss at the final weights, (n,)."""
 
 
-def per_point_output_gradients(model: Model, X, y, max_floats: int = 2**22) -> PointGradients:
+def per_point_output_gradients(model: Model, X, y,
+                               max_floats: int = STACK_FLOATS) -> PointGradients:
     """Per-point |dL_i/dz_i| at the output pre-activation for every snapshot, batched.
 
-    Snapshots go through ``Network.pre_activations`` in chunks of at most ``max_floats``;
-    the gradient is the model's ``Objective`` (the trainer's), rescaled to one sample.
+    Snapshots go through ``Network.pre_activations`` in chunks of at most ``max_floats``
+    floats per layer (``Network.stack_size``); the gradient is the model's ``Objective``
+    (the trainer's), rescaled to one sample. Memory: the (S, n) result plus one chunk.
     """
     network = model.network
     X = np.asarray(X, dtype=float)
     objective = model.objective(y)
     snaps = np.asarray(model.snapshots, dtype=float)
     n, k = len(X), network.n_outputs
-    chunk = max(1, max_floats // (n * max(network.sizes)))
+    chunk = network.stack_size(n, max_floats)
     grads = np.empty((len(snaps), n))
     with np.errstate(all="ignore"):
         for start in range(0, len(snaps), chunk):
@@ -249,6 +251,16 @@ def per_point_output_gradients(model: Model, X, y, max_floats: int = 2**22) -> P
     wrong, confident = _wrongness(model, objective, out)
     return PointGradients(grads, np.asarray(model.snapshot_epochs), wrong, confident,
                           final_loss)
+
+
+def point_gradients_work(n_params: int, n_points: int, snapshots: int) -> float:
+    """Work of ``per_point_output_gradients``, in ``experiment.work_units``'s unit (one
+    sample through one parameter, forward): every snapshot's forward pass over the points,
+    and the final weights' once more.
+
+    Formula: (snapshots + 1) x n_points x n_params. ``n_points``: after
+    ``surfaces.surface_data``."""
+    return float(snapshots + 1) * n_points * n_params
 
 
 def _wrongness(model: Model, objective: Objective, out: Array) -> tuple[Array, Array]:
