@@ -22,6 +22,7 @@ formula would flatten at -log(1e-7) ~ 16.1 and paint a false plateau on a convex
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,8 +45,15 @@ CLIP_PERCENTILE = 98.0
 LOG_FLOOR = 1e-8
 SURFACE_POINTS = 2000
 """Surfaces use at most this many training points (a fixed subsample beyond it)."""
+SURFACE_WORK = 1e10
+"""Most work one surface's grid may take (``slice_work``'s unit; about a second here): a
+wider network's surface is evaluated on fewer points (``surface_points``)."""
+MIN_SURFACE_POINTS = 200
 EXACT_SPAN = 10.0
 """A two-parameter network's surface spans at least [-10, 10] in each weight."""
+RESOLUTION = 41
+EXACT_RESOLUTION = 61
+"""Grid points per axis of ``default_slice`` (the exact two-parameter picture is finer)."""
 
 NOTES = {
     "parameters": "Slice at the final weights: the other parameters moved during training, "
@@ -115,13 +123,61 @@ class Evaluator:
         return loss_values, metric_values
 
 
-def surface_data(X: Array, y: Array) -> tuple[Array, Array]:
+def surface_data(X: Array, y: Array, limit: int = SURFACE_POINTS) -> tuple[Array, Array]:
     """The training points a surface is evaluated on: all, or a fixed subsample of
-    ``SURFACE_POINTS`` (the same for every surface of a run)."""
-    if len(X) <= SURFACE_POINTS:
+    ``limit`` (the same for every surface of a run). The subsample is the first ``limit`` of
+    one fixed permutation, so a smaller one is part of a larger one."""
+    if len(X) <= limit:
         return X, y
-    rows = np.random.default_rng(0).choice(len(X), SURFACE_POINTS, replace=False)
+    rows = np.random.default_rng(0).permutation(len(X))[:limit]
     return X[rows], y[rows]
+
+
+def surface_points(n_points: int, n_params: int, grid_points: int) -> int:
+    """How many of ``n_points`` training points ``default_slice`` evaluates a grid of
+    ``grid_points`` on: at most ``SURFACE_POINTS``, and fewer for a wide network so that the
+    grid's work stays within ``SURFACE_WORK`` (never fewer than ``MIN_SURFACE_POINTS``)."""
+    by_work = int(SURFACE_WORK // max(grid_points * n_params, 1))
+    return min(n_points, SURFACE_POINTS, max(MIN_SURFACE_POINTS, by_work))
+
+
+def _resolution(n_params: int, kind: str) -> int:
+    """The grid ``default_slice`` draws: finer for the exact two-parameter picture."""
+    return EXACT_RESOLUTION if kind == "parameters" and n_params == 2 else RESOLUTION
+
+
+def slice_work(n_params: int, n_points: int, resolution: int = 41, kind: str = "random",
+               snapshots: int = 100) -> float:
+    """Work of one surface, in ``experiment.work_units``'s unit (one sample through one
+    parameter, forward): the grid, the path's true losses and the centre, plus the SVD of
+    the trajectory for 'pca'. For 'parameters' an upper bound (layers before the two
+    parameters are computed once).
+
+    Formula: (resolution^2 + snapshots + 1) x n_points x n_params [+ snapshots^2 x n_params].
+    """
+    work = float(resolution * resolution + snapshots + 1) * n_points * n_params
+    if kind == "pca":
+        work += float(snapshots) ** 2 * n_params
+    elif kind not in ("parameters", "random"):
+        raise ValueError(f"unknown slice {kind!r}; choose parameters, random or pca")
+    return work
+
+
+def default_slice_work(n_params: int, n_points: int, kind: str, snapshots: int = 100) -> float:
+    """Work of ``default_slice`` for a run of ``n_params`` parameters on ``n_points``
+    training points (its subsample and grid chosen as ``default_slice`` chooses them), in
+    ``slice_work``'s unit."""
+    resolution = _resolution(n_params, kind)
+    used = surface_points(n_points, n_params, resolution * resolution)
+    return slice_work(n_params, used, resolution, kind, snapshots)
+
+
+def line_work(n_params: int, n_points: int, line_points: int = 101) -> float:
+    """Work of ``interpolation_line``, in ``slice_work``'s unit: about ``line_points``
+    parameter vectors (two more by default, see there) through the points.
+
+    Formula: (line_points + 1) x n_points x n_params."""
+    return float(line_points + 1) * n_points * n_params
 
 
 # ----------------------------------------------------------------------------------------
@@ -468,23 +524,35 @@ def default_slice(model: Model, X, y, kind: str, option=None) -> Surface:
     kind 'parameters': option (i, j) or None for ``default_parameters``; a network with only
     two parameters gets the exact textbook picture over at least [-10, 10] in each (the
     plateaus and the bowl, not just the path). kind 'random': option (seed, span). kind
-    'pca': no option. Beyond ``SURFACE_POINTS`` points, a fixed subsample is used.
+    'pca': no option. Beyond ``surface_points`` points (2000, fewer for a wide network), a
+    fixed subsample is used, and the note says so; the centre is the loss on those points.
     """
-    X, y = surface_data(np.asarray(X), np.asarray(y))
+    if kind not in ("parameters", "random", "pca"):
+        raise ValueError(f"unknown slice {kind!r}; choose parameters, random or pca")
+    X, y = np.asarray(X), np.asarray(y)
+    resolution = _resolution(model.network.n_params, kind)
+    used = surface_points(len(X), model.network.n_params, resolution * resolution)
+    surface = _default_slice(model, *surface_data(X, y, used), kind, option, resolution)
+    if used < len(X):
+        surface = dataclasses.replace(surface, note=surface.note + (
+            f" Loss on a fixed subsample of {used:,} of the {len(X):,} training points."))
+    return surface
+
+
+def _default_slice(model: Model, X, y, kind: str, option, resolution: int) -> Surface:
     if kind == "parameters":
         i, j = option if option is not None else default_parameters(model.network, model.theta)
         if model.network.n_params == 2:
             snaps = model.snapshots
             ranges = [(min(snaps[:, k].min(), -EXACT_SPAN) - 1.0,
                        max(snaps[:, k].max(), EXACT_SPAN) + 1.0) for k in (i, j)]
-            return two_parameter_slice(model, X, y, i, j, ranges=ranges, resolution=61)
-        return two_parameter_slice(model, X, y, i, j)
+            return two_parameter_slice(model, X, y, i, j, ranges=ranges,
+                                       resolution=resolution)
+        return two_parameter_slice(model, X, y, i, j, resolution=resolution)
     if kind == "random":
         seed, span = option if option is not None else (0, 1.0)
-        return random_plane(model, X, y, seed=seed, span=span)
-    if kind == "pca":
-        return pca_plane(model, X, y)
-    raise ValueError(f"unknown slice {kind!r}; choose parameters, random or pca")
+        return random_plane(model, X, y, seed=seed, span=span, resolution=resolution)
+    return pca_plane(model, X, y, resolution=resolution)
 
 
 # ----------------------------------------------------------------------------------------

@@ -638,3 +638,69 @@ def test_every_surface_and_the_line_of_a_wide_model_are_chunked():
         assert peak_bytes(compute) < bound
     ev = surfaces.Evaluator(model, X, y)
     assert ev.chunk * WIDE.n_params <= surfaces.CHUNK_FLOATS
+
+
+# ----------------------------------------------------------------------------------------
+# Points and work of a surface (issue 16)
+
+
+def test_smaller_subsamples_are_part_of_larger_ones():
+    X = np.arange(3000, dtype=float)[:, None]
+    y = np.arange(3000, dtype=float)
+    small, _ = surfaces.surface_data(X, y, 300)
+    large, _ = surfaces.surface_data(X, y)
+    assert len(small) == 300 and len(large) == surfaces.SURFACE_POINTS
+    np.testing.assert_array_equal(small, large[:300])
+
+
+def test_surface_points_keep_a_wide_networks_grid_within_the_surface_work():
+    grid = 41 * 41
+    assert surfaces.surface_points(5000, 300, grid) == surfaces.SURFACE_POINTS
+    assert surfaces.surface_points(150, 13322, grid) == 150  # fewer points than the limit
+    wide = surfaces.surface_points(5000, 13322, grid)
+    assert surfaces.MIN_SURFACE_POINTS <= wide < surfaces.SURFACE_POINTS
+    assert grid * wide * 13322 <= surfaces.SURFACE_WORK
+    assert surfaces.default_slice_work(13322, 5000, "random") <= 1.1 * surfaces.SURFACE_WORK
+    assert surfaces.surface_points(5000, 10**7, grid) == surfaces.MIN_SURFACE_POINTS
+
+
+def test_a_wide_networks_surface_says_it_uses_a_subsample(monkeypatch):
+    X, y = dataset("regression", n=500)
+    model, _ = explorer.fit(X, y, problem="regression", hidden=(3,), epochs=2, snapshots=3)
+    P = model.network.n_params
+    monkeypatch.setattr(surfaces, "SURFACE_WORK", 41 * 41 * 300 * P)  # room for 300 points
+    on_subsample = trained_loss(model, *surfaces.surface_data(X, y, 300))
+    for kind in ("parameters", "random", "pca"):
+        surface = surfaces.default_slice(model, X, y, kind)
+        assert "subsample of 300 of the 500 training points" in surface.note
+        assert surface.center_loss == pytest.approx(on_subsample, rel=1e-10)
+        r, c = surface.center_index
+        assert surface.Z[r, c] == pytest.approx(on_subsample, rel=1e-10)
+    everything = surfaces.default_slice(model, X[:250], y[:250], "random")
+    assert "subsample" not in everything.note
+
+
+def test_the_default_subsample_of_a_large_dataset_is_labelled():
+    X, y = dataset("regression", n=2300)
+    model, _ = explorer.fit(X, y, problem="regression", hidden=(3,), epochs=2, snapshots=3)
+    surface = surfaces.default_slice(model, X, y, "pca")
+    assert "subsample of 2,000 of the 2,300 training points" in surface.note
+
+
+def test_slice_work_grows_as_the_grid_the_points_and_the_parameters():
+    for kind in ("parameters", "random", "pca"):
+        base = surfaces.slice_work(1000, 200, resolution=40, kind=kind, snapshots=0)
+        assert base == 40 * 40 * 200 * 1000 + 200 * 1000
+        assert surfaces.slice_work(1000, 400, 40, kind, 0) == 2 * base  # twice the points
+        assert surfaces.slice_work(2000, 200, 40, kind, 0) == 2 * base  # twice the weights
+        grid = surfaces.slice_work(1000, 200, 80, kind, 0) - 200 * 1000
+        assert grid == 4 * (base - 200 * 1000)  # twice the points per axis: 4x the grid
+        with_path = surfaces.slice_work(1000, 200, 40, kind, snapshots=100)
+        assert with_path > base
+    assert surfaces.slice_work(1000, 200, 40, "pca", 100) > surfaces.slice_work(
+        1000, 200, 40, "random", 100)  # the trajectory's SVD
+    with pytest.raises(ValueError, match="unknown slice"):
+        surfaces.slice_work(1000, 200, 40, "diagonal")
+    line = surfaces.line_work(1000, 200)
+    assert surfaces.line_work(1000, 400) == surfaces.line_work(2000, 200) == 2 * line
+    assert surfaces.line_work(1000, 200, line_points=203) == 2 * line
