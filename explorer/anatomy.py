@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer import activations, losses, pairing
-from explorer.network import STACK_FLOATS, Model
+from explorer.network import STACK_FLOATS, Model, Workspace
 from explorer.objective import Objective
 
 Array = np.ndarray
@@ -235,15 +235,18 @@ def per_point_output_gradients(model: Model, X, y,
     snaps = np.asarray(model.snapshots, dtype=float)
     n, k = len(X), network.n_outputs
     chunk = network.stack_size(n, max_floats)
+    workspace = Workspace()  # the chunks' buffers, allocated once
     grads = np.empty((len(snaps), n))
+    tiled: dict[int, Objective] = {}
     with np.errstate(all="ignore"):
         for start in range(0, len(snaps), chunk):
             part = snaps[start:start + chunk]
             c = len(part)
-            z = network.pre_activations(part, X).reshape(c * n, k)
-            tiled = objective.with_targets(np.tile(y, c) if np.ndim(y) == 1 else
-                                           np.tile(y, (c, 1)))
-            _, dz = output_gradient(tiled, z)
+            z = network.pre_activations(part, X, workspace=workspace).reshape(c * n, k)
+            if c not in tiled:  # the targets repeated for c snapshots, built once per c
+                tiled = {c: objective.with_targets(np.tile(y, c) if np.ndim(y) == 1 else
+                                                   np.tile(y, (c, 1)))}
+            _, dz = output_gradient(tiled[c], z)
             grads[start:start + c] = np.linalg.norm(dz, axis=1).reshape(c, n)
         z = network.pre_activations(np.asarray(model.theta, dtype=float), X)
         final_loss, _ = output_gradient(objective, z)

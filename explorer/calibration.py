@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer import losses, pairing
-from explorer.network import Model
+from explorer.network import Model, Workspace
 
 Array = np.ndarray
 BINS = 10
@@ -271,12 +271,14 @@ def reliability_over_training(model: Model, X, y, bins: int = BINS) -> Reliabili
     snaps = np.asarray(model.snapshots, dtype=float)
     labels = objective.labels
     chunk = model.network.stack_size(len(X))  # snapshots per pass: memory bounded
+    workspace = Workspace()  # the chunks' buffers, allocated once
     parts: list[tuple[Array, ...]] = []
     kind = "binary"
     for start in range(0, max(len(snaps), 1), chunk):
         with np.errstate(all="ignore"):
-            p = objective.outputs(model.network.pre_activations(snaps[start:start + chunk],
-                                                                X))  # (c, n, k)
+            z = model.network.pre_activations(snaps[start:start + chunk], X,
+                                              workspace=workspace)
+            p = objective.outputs(z)  # (c, n, k)
         confidence, hit, kind = _prepare(p, labels, stacked=1)
         predicted, observed, counts = _binned(confidence, hit, bins)
         ece = np.array([_ece(*row) for row in zip(predicted, observed, counts)])
