@@ -13,7 +13,9 @@ budget allows. Cases: training itself, the Train view's frames and figure, every
 (two weights, random directions, PCA plane; 3-D uses the same grid), the interpolation line,
 the per-point gradients of Loss anatomy, and the reliability over training (Calibration).
 
-Prints each case's MB and seconds, the worst case and PASS / FAIL against ``LIMIT_MB``.
+Prints each case's MB and seconds, its work from the cost functions the page budget uses
+(``work_of``) and the seconds per 1e9 of those units, the worst case and PASS / FAIL against
+``LIMIT_MB``.
 Run by hand: ``python benchmarks/bench_memory.py [--only frames,pca]``. Not part of the tests.
 """
 
@@ -123,6 +125,31 @@ CASES = {
 }
 
 
+def work_of(case: str, run) -> float:
+    """The case's work from the cost functions the page budget uses (training: work_units,
+    forward and backward; the others: forward sample-parameter products)."""
+    from explorer import anatomy, calibration, experiment, surfaces
+    from explorer.figures import training as training_figures
+    model, d = run.model, run.data
+    P, S, n = model.network.n_params, len(model.snapshots), len(d.X_train)
+    n_surface = min(n, surfaces.SURFACE_POINTS)
+    if case == "training":
+        return experiment.work_units(run.config)
+    if case in ("frames", "train figure"):
+        grid = training_figures.frame_grid_points(run.config.problem, d.X_train.shape[1])
+        return training_figures.frames_work(P, grid, S)
+    if case.startswith("surface"):
+        kind = {"two weights": "parameters", "random directions": "random",
+                "PCA plane": "pca"}[case.split(": ")[1]]
+        return surfaces.default_slice_work(P, n, kind, S)
+    if case == "interpolation line":
+        return surfaces.line_work(P, n_surface)
+    if case.startswith("anatomy"):
+        return anatomy.point_gradients_work(P, n_surface, S)
+    return calibration.reliability_work(P, n, S) + calibration.reliability_work(
+        P, len(d.X_val), S)
+
+
 # ----------------------------------------------------------------------------------------
 # Measuring, in a fresh process per case
 
@@ -151,7 +178,7 @@ def measure(case: str, run_path: str) -> dict:
     seconds = time.perf_counter() - start
     peak = _status_kb("VmHWM")
     del result
-    return {"mb": (peak - before) / 1024, "seconds": seconds}
+    return {"mb": (peak - before) / 1024, "seconds": seconds, "work": work_of(case, run)}
 
 
 def train_scenario(scenario: str, path: str) -> None:
@@ -196,8 +223,9 @@ def main() -> int:
                 r = child(["--case", case, "--run", path])
                 results.append((scenario, case, r["mb"], r["seconds"]))
                 flag = "" if r["mb"] <= LIMIT_MB else "   <-- over"
-                print(f"  {case:30s} {r['mb']:8.1f} MB {r['seconds']:7.2f} s{flag}",
-                      flush=True)
+                rate = r["seconds"] / r["work"] * 1e9 if r["work"] else float("nan")
+                print(f"  {case:30s} {r['mb']:8.1f} MB {r['seconds']:7.2f} s "
+                      f"{r['work']:9.2e} units {rate:6.2f} s per 1e9 units{flag}", flush=True)
     worst = max(results, key=lambda r: r[2])
     verdict = "PASS" if worst[2] <= LIMIT_MB else "FAIL"
     print(f"\nworst: {worst[1]} ({worst[0]}): {worst[2]:.1f} MB above the resident set "
