@@ -49,6 +49,8 @@ SURFACE_WORK = 1e10
 """Most work one surface's grid may take (``slice_work``'s unit; about a second here): a
 wider network's surface is evaluated on fewer points (``surface_points``)."""
 MIN_SURFACE_POINTS = 200
+PROJECT_ROWS = 16
+"""Snapshots projected at a time onto a plane (bounds the (rows, P) differences)."""
 EXACT_SPAN = 10.0
 """A two-parameter network's surface spans at least [-10, 10] in each weight."""
 RESOLUTION = 41
@@ -393,12 +395,20 @@ def _normalize_columns(D: Array, norms: Array) -> Array:
 
 def _project(snaps: Array, theta: Array, d1: Array, d2: Array) -> tuple[Array, Array, float]:
     """Least-squares coordinates (a, b) of snapshots - theta in span(d1, d2), and the share
-    of the squared distance from theta that the plane captures."""
-    M = snaps - theta
+    of the squared distance from theta that the plane captures.
+
+    Formula: c = pinv(G) B^T (s - theta) with B = [d1 d2] (P, 2) and G = B^T B, the
+    pseudo-inverse solution of min |B c - (s - theta)|. Memory: a block of ``PROJECT_ROWS``
+    differences at a time, never the (S, P) matrix of them (or of the fitted points).
+    """
     basis = np.column_stack([d1, d2])
-    coords, *_ = np.linalg.lstsq(basis, M.T, rcond=None)
-    total = float(np.nansum(M * M))
-    gram = basis.T @ basis  # |basis @ c|^2 = c . (gram c): no (S, P) array of fitted points
+    gram = basis.T @ basis
+    rhs, total = np.empty((len(snaps), 2)), 0.0
+    for start in range(0, len(snaps), PROJECT_ROWS):
+        M = snaps[start:start + PROJECT_ROWS] - theta
+        rhs[start:start + len(M)] = M @ basis
+        total += float(np.nansum(M * M))
+    coords = np.linalg.pinv(gram) @ rhs.T  # (2, S); rows with NaN stay NaN
     captured = float(np.nansum(coords * (gram @ coords))) / total if total > 0 else 1.0
     return coords[0], coords[1], captured
 

@@ -704,3 +704,15 @@ def test_slice_work_grows_as_the_grid_the_points_and_the_parameters():
     line = surfaces.line_work(1000, 200)
     assert surfaces.line_work(1000, 400) == surfaces.line_work(2000, 200) == 2 * line
     assert surfaces.line_work(1000, 200, line_points=203) == 2 * line
+
+
+def test_projecting_many_snapshots_holds_a_block_of_them_at_a_time():
+    model = wide_model("walk", snapshots=200)
+    d1, d2 = surfaces.random_directions(WIDE, model.theta, np.random.default_rng(0))
+    peak = peak_bytes(lambda: surfaces._project(model.snapshots, model.theta, d1, d2))
+    assert peak < 4 * surfaces.PROJECT_ROWS * WIDE.n_params * 8  # (200, P) would be 5.8 MB
+    a, b, captured = surfaces._project(model.snapshots, model.theta, d1, d2)
+    coords, *_ = np.linalg.lstsq(np.column_stack([d1, d2]), (model.snapshots - model.theta).T,
+                                 rcond=None)
+    np.testing.assert_allclose(np.vstack([a, b]), coords, rtol=1e-9, atol=1e-12)
+    assert (a[-1], b[-1]) == (0.0, 0.0) and 0.0 < captured < 1.0
