@@ -17,6 +17,10 @@ Prints each case's MB and seconds, its work from the cost functions the page bud
 (``work_of``) and the seconds per 1e9 of those units, the worst case and PASS / FAIL against
 ``LIMIT_MB``.
 Run by hand: ``python benchmarks/bench_memory.py [--only frames,pca]``. Not part of the tests.
+
+Measured 2026-12-06 on the 2-core machine: before the chunking, worst +1,376 MB (PCA plane:
+a P x P identity), calibration +1,031 MB, frames +372 MB: FAIL; after, worst +85 MB
+(training), every surface <= +46 MB: PASS.
 """
 
 from __future__ import annotations
