@@ -49,6 +49,7 @@ SURFACE_WORK = 1e10
 """Most work one surface's grid may take (``slice_work``'s unit; about a second here): a
 wider network's surface is evaluated on fewer points (``surface_points``)."""
 MIN_SURFACE_POINTS = 200
+"""However wide the network, a surface uses at least this many points (when there are)."""
 PROJECT_ROWS = 16
 """Snapshots projected at a time onto a plane (bounds the (rows, P) differences)."""
 EXACT_SPAN = 10.0
@@ -148,7 +149,7 @@ def _resolution(n_params: int, kind: str) -> int:
     return EXACT_RESOLUTION if kind == "parameters" and n_params == 2 else RESOLUTION
 
 
-def slice_work(n_params: int, n_points: int, resolution: int = 41, kind: str = "random",
+def slice_work(n_params: int, n_points: int, resolution: int = RESOLUTION, kind: str = "random",
                snapshots: int = 100) -> float:
     """Work of one surface, in ``experiment.work_units``'s unit (one sample through one
     parameter, forward): the grid, the path's true losses and the centre, plus the SVD of
