@@ -11,6 +11,10 @@ Three slices, all through the final (trained) weights theta*:
 
 Grids are evaluated batched: each chunk of parameter vectors goes through one stacked forward
 pass (``x @ W`` broadcast over a leading axis of parameter sets), never one call per point.
+Memory is linear in the number of parameters P and bounded whatever the grid and the points:
+a chunk holds at most ``CHUNK_FLOATS`` floats, paths are projected a block of snapshots at a
+time, and no P x P array is ever built. A wide network's surface uses fewer points
+(``surface_points``); ``slice_work`` prices a surface for the page's work budget.
 Grid layout, everywhere: ``Z[row, col]`` is the loss at ``(a_axis[col], b_axis[row])``, so
 rows follow the second parameter/direction (Plotly's ``z`` convention), not transposed.
 
