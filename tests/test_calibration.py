@@ -182,6 +182,42 @@ def test_reliability_over_training_animates_the_snapshots():
         calibration.reliability_over_training(hinge, X, y)
 
 
+def test_reliability_over_many_snapshots_is_computed_in_bounded_chunks():
+    """Issue 16: 100 snapshots of a 4 x 64 net on 5,000 points took 1 GB in one stacked pass."""
+    import tracemalloc
+
+    from explorer.network import Model, Network
+    network = Network(2, (64, 64), 10, "relu", "softmax")
+    rng = np.random.default_rng(0)
+    snaps = np.stack([network.init(rng) for _ in range(40)])
+    model = Model(network, snaps[-1], "multiclass", "cce", snapshot_epochs=np.arange(40),
+                  snapshots=snaps, n_classes=10)
+    X, y = datasets.make("blobs", "multiclass", n=1500, seed=0, n_classes=10)
+    tracemalloc.start()
+    r = calibration.reliability_over_training(model, X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert network.stack_size(len(X)) < 40  # several chunks
+    assert peak < 20e6  # one stacked pass of all 40 would hold 2 x 31 MB of activations
+    for s in (0, 17, 39):
+        one = Model(network, snaps[s], "multiclass", "cce", n_classes=10)
+        p = one.predict(X)
+        assert r.ece[s] == pytest.approx(calibration.expected_calibration_error(p, y),
+                                         rel=1e-12)
+        assert r.overconfidence[s] == pytest.approx(calibration.overconfidence(p, y),
+                                                    rel=1e-12)
+        assert r.brier[s] == pytest.approx(calibration.brier_score(p, y), rel=1e-12)
+
+
+def test_reliability_work_grows_with_each_factor():
+    base = calibration.reliability_work(n_params=1000, n_points=200, snapshots=100)
+    assert base == 100 * 200 * 1000
+    for doubled in (dict(n_params=2000, n_points=200, snapshots=100),
+                    dict(n_params=1000, n_points=400, snapshots=100),
+                    dict(n_params=1000, n_points=200, snapshots=200)):
+        assert calibration.reliability_work(**doubled) == 2 * base
+
+
 # Regression: coverage
 
 
