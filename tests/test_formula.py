@@ -606,7 +606,7 @@ def test_cross_entropy_without_negatives_predicts_class_one_everywhere(seed):
     result = pairing.rule_answers("binary", "sigmoid", losses.custom("-y*log(p)"))
     assert all(c.at_edge and c.minimiser[0] > 0.999 for c in result.optimum.cases)
     assert result.optimum.degenerate  # the same edge p -> 1 for every label share
-    no_class_zero = next(c for c in result.gradient.cases if c.z == 8.0)
+    no_class_zero = next(c for c in result.gradient.probes if c.z == 8.0)
     assert no_class_zero.target == 0 and no_class_zero.gradient == 0.0
 
 
@@ -651,3 +651,35 @@ def test_bce_by_hand_matches_the_builtin_inside_the_clipping():
     assert p.min() > 1e-7 and p.max() < 1 - 1e-7
     np.testing.assert_allclose(typed["loss"], builtin["loss"], rtol=1e-12)
     assert math.isclose(typed["accuracy"].iloc[-1], builtin["accuracy"].iloc[-1])
+
+
+def test_a_likelihood_needs_a_normaliser_that_does_not_depend_on_p():
+    """exp(-L) of hinge, summed over the labels, depends on p: no constant turns it into a
+    probability of y for every p (hinge is no likelihood). BCE's sums to 1 for every p."""
+    def mass(loss, p):
+        return sum(np.exp(-loss.per_sample(np.array([[y]]), np.array([[p]])))[0]
+                   for y in (0.0, 1.0))
+    hinge = losses.get("hinge")
+    assert mass(hinge, 0.0) == pytest.approx(2 * np.exp(-1.0))
+    assert mass(hinge, 2.0) == pytest.approx(1.0 + np.exp(-3.0))  # differs: no likelihood
+    bce = losses.get("bce")
+    for p in (0.2, 0.5, 0.9):
+        assert mass(bce, p) == pytest.approx(1.0)
+    sentence = losses.custom("maximum(0, 1 - (2*y - 1)*p)").likelihood_sentence
+    assert "does not depend on p" in sentence
+
+
+def test_the_rule_text_says_what_judge_does():
+    """Invalid needs every confidently wrong answer to get no gradient (or a degenerate
+    optimum): -y*log(p) through a sigmoid gets one (y = 1) and not the other (y = 0), and is
+    invalid for being degenerate."""
+    from explorer.ui import custom
+
+    result = pairing.formula_pairing("binary", "sigmoid", "-y*log(p)")
+    sizes = {c.target: abs(c.gradient) for c in result.answers.gradient.probes
+             if abs(c.z) == pairing.WRONG_Z}
+    assert sizes[0.0] == 0.0 and sizes[1.0] > 0.5
+    assert result.verdict == "invalid" and result.answers.optimum.degenerate
+    assert "no confidently wrong answer gets any gradient" in custom.RULE
+    assert "degenerate" in custom.RULE
+    assert "a confidently wrong answer gets no gradient at all" not in custom.RULE

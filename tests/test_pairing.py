@@ -455,3 +455,183 @@ def test_formula_verdicts_are_cached_and_built_ins_keep_their_table():
     # the default formula, when none is given
     assert pairing.verdict("regression", "linear", losses.CUSTOM).answers.optimum.estimates \
         == "the conditional mean"
+
+
+# ----------------------------------------------------------------------------------------
+# Textbook cases without a built-in twin: the textbook verdict, and a sentence that states a
+# number computed here independently (by hand, by grid or by bisection).
+
+Q = np.array([0.1, 0.3, 0.7, 0.9])
+LOGIT = np.log(Q / (1 - Q))
+
+
+def _expectile(sample, tau):
+    """The tau-expectile by bisection: tau E[(y - e)+] = (1 - tau) E[(e - y)+]."""
+    lo, hi = sample.min(), sample.max()
+    for _ in range(60):
+        e = (lo + hi) / 2
+        above, below = np.maximum(sample - e, 0).mean(), np.maximum(e - sample, 0).mean()
+        lo, hi = (e, hi) if tau * above > (1 - tau) * below else (lo, e)
+    return e
+
+
+def _minimisers(result):
+    return np.array([c.minimiser[0] for c in result.answers.optimum.cases])
+
+
+def test_exponential_loss_on_a_score_is_a_margin_loss_with_half_the_log_odds():
+    result = pairing.formula_pairing("binary", "linear", "exp(-(2*y - 1)*p)")
+    assert result.verdict == "matched"
+    np.testing.assert_allclose(_minimisers(result), LOGIT / 2, atol=0.01)  # FHT 2000
+    assert "half the log-odds" in result.reason and "sign of the score" in result.reason
+
+
+def test_logistic_loss_on_a_score_is_cross_entropy_through_a_sigmoid():
+    result = pairing.formula_pairing("binary", "linear", "log1p(exp(-(2*y - 1)*p))")
+    assert result.verdict == "matched"
+    np.testing.assert_allclose(sigmoid(_minimisers(result)), Q, atol=0.003)  # σ(f*) = q
+    assert "σ(score) = q" in result.reason and "not the probability" not in result.reason
+
+
+def test_typed_margin_losses_are_read_at_zero_not_half():
+    squared = pairing.formula_pairing("binary", "linear", "maximum(0, 1 - (2*y - 1)*p)**2")
+    np.testing.assert_allclose(_minimisers(squared), 2 * Q - 1, atol=0.01)
+    assert squared.verdict == "matched" and "2q − 1" in squared.reason
+    hinge = pairing.formula_pairing("binary", "linear", "maximum(0, 1 - (2*y - 1)*p)")
+    np.testing.assert_allclose(_minimisers(hinge), np.sign(2 * Q - 1), atol=0.01)
+    assert "side of 0.5" not in hinge.reason and "sign of the score" in hinge.reason
+    # a sigmoid is a probability output: its hinge minimiser is on the right side of 0.5,
+    # at the ends (p -> 0 or 1): the class, not the probability, and not "the wrong side"
+    through_sigmoid = pairing.formula_pairing("binary", "sigmoid",
+                                              "maximum(0, 1 - (2*y - 1)*p)")
+    p = _minimisers(through_sigmoid)
+    assert np.all((p > 0.5) == (Q > 0.5)) and np.all((p < 0.01) | (p > 0.99))
+    assert "wrong side" not in through_sigmoid.reason
+    assert "the class (the side of 0.5), not the probability" in through_sigmoid.reason
+    assert through_sigmoid.verdict == "mismatched"
+
+
+def test_absolute_error_through_a_sigmoid_estimates_the_class():
+    result = pairing.formula_pairing("binary", "sigmoid", "abs(y - p)")
+    p = _minimisers(result)
+    # E|y - p| = q (1 - p) + (1 - q) p is linear in p: lowest at the end on q's side
+    assert np.all((p < 0.01) == (Q < 0.5)) and np.all((p > 0.99) == (Q > 0.5))
+    assert result.verdict == "mismatched"
+    assert "the class (the side of 0.5), not the probability of class 1" in result.reason
+    assert "wrong side" not in result.reason
+
+
+@pytest.mark.parametrize(("problem", "activation", "text"), [
+    ("binary", "sigmoid", "-y*log(p)"), ("counts", "exp", "-y*log(p)"),
+    ("binary", "linear", "-(2*y - 1)*p")])
+def test_one_sided_and_linear_losses_are_degenerate_and_invalid(problem, activation, text):
+    """-y log p ignores the y = 0 points: with a sigmoid every output -> 1 (loss -> 0), with
+    exp the counts' loss falls without bound; a linear loss on a score falls without bound.
+    As the table calls sigmoid + categorical cross-entropy: invalid."""
+    result = pairing.formula_pairing(problem, activation, text)
+    assert result.verdict == "invalid" and "Degenerate" in result.headline
+    assert "it estimates nothing" in result.reason
+
+
+def test_a_biased_square_estimates_the_mean_plus_one():
+    result = pairing.formula_pairing("regression", "linear", "(p - y - 1)**2")
+    assert result.verdict == "mismatched"
+    skewed = result.answers.optimum.cases[-1].minimiser[0]
+    assert skewed == pytest.approx(pairing.SKEWED.mean() + 1, abs=0.01)
+    assert "the mean plus 1" in result.reason
+
+
+def test_the_cauchy_loss_redescends():
+    result = pairing.formula_pairing("regression", "linear", "log(1 + (y - p)**2)")
+    assert result.verdict == "mismatched" and "redescends" in result.headline
+    deepest = min(result.answers.gradient.probes, key=lambda c: c.z)
+    error = deepest.z - 1.0  # target 1
+    assert abs(deepest.gradient) == pytest.approx(abs(2 * error / (1 + error ** 2)), rel=1e-9)
+    assert abs(deepest.gradient) < 0.01
+    assert "does not vanish" not in result.reason and "redescend" in result.reason
+
+
+def test_an_asymmetric_square_estimates_an_expectile():
+    result = pairing.formula_pairing("regression", "linear", "where(y > p, 0.9, 0.1)*(y - p)**2")
+    assert result.verdict == "matched" and "0.9-expectile" in result.reason
+    skewed = result.answers.optimum.cases[-1].minimiser[0]
+    assert skewed == pytest.approx(_expectile(pairing.SKEWED, 0.9), abs=0.01)
+
+
+@pytest.mark.parametrize("tau", [0.1, 0.25, 0.9])
+def test_pinball_estimates_its_quantile_and_is_matched_on_a_linear_output(tau):
+    text = f"where(y > p, {tau}*(y - p), {1 - tau:g}*(p - y))"
+    result = pairing.formula_pairing("regression", "linear", text)
+    assert result.verdict == "matched"
+    assert f"the conditional {tau:g}-quantile" in result.reason
+    assert "not the conditional mean" not in result.reason
+    skewed = result.answers.optimum.cases[-1].minimiser[0]
+    assert np.mean(pairing.SKEWED < skewed) == pytest.approx(tau, abs=0.011)
+
+
+def test_mae_and_mse_name_the_median_and_the_mean():
+    mse = pairing.rule_answers("regression", "linear", "mse").optimum
+    mae = pairing.rule_answers("regression", "linear", "mae").optimum
+    assert (mse.kind, mae.kind) == ("mean", "median")
+    assert mse.cases[-1].minimiser[0] == pytest.approx(pairing.SKEWED.mean(), abs=0.006)
+    assert mae.cases[-1].minimiser[0] == pytest.approx(np.median(pairing.SKEWED), abs=0.011)
+    counts_mae = pairing.rule_answers("counts", "exp", "mae").optimum
+    assert counts_mae.kind == "median count" and not counts_mae.ok
+
+
+def test_the_cube_and_the_multiclass_square_are_mismatched_for_what_they_estimate():
+    cube = pairing.formula_pairing("regression", "linear", "abs(y - p)**3")
+    assert cube.verdict == "mismatched" and "beyond the mean" in cube.reason
+    squares = pairing.formula_pairing("multiclass", "linear", "(p - y)**2")
+    assert squares.verdict == "mismatched"
+    for case in squares.answers.optimum.cases:  # the class shares themselves, by least squares
+        np.testing.assert_allclose(case.minimiser, case.wanted, atol=0.02)
+    assert "need not sum to 1" in squares.reason
+
+
+# ----------------------------------------------------------------------------------------
+# Statements the audit (issue 17) found false: each now pinned by the fact it states
+
+
+def test_mse_on_a_linear_output_estimates_the_probability_but_leaves_the_unit_interval():
+    # the MSE minimiser of q (1 - p)^2 + (1 - q) p^2 is p = q, on any output that reaches it
+    answers = pairing.rule_answers("binary", "linear", "mse")
+    np.testing.assert_allclose(_minimisers(pairing.judge(answers)), Q, atol=0.006)
+    # and the fitted values of a trained linear + MSE model do leave [0, 1]
+    model, _ = explorer.fit(X, TARGETS["binary"], problem="binary", hidden=(8,),
+                            output_activation="linear", loss="mse", epochs=200, seed=0)
+    outputs = model.predict(X)
+    assert outputs.min() < 0 or outputs.max() > 1
+    reason = pairing.check("binary", "linear", "mse").reason
+    assert "still the class probability" in reason and "can leave [0, 1]" in reason
+
+
+def test_gaussian_nll_divides_the_mean_gradient_by_the_variance():
+    from explorer.objective import Objective
+
+    objective = Objective.build("regression", "linear", "gaussian_nll", [[1.0]])
+    at_one = objective.value_and_dz(np.array([[8.0, 0.0]]))[1][0, 0]
+    at_wide = objective.value_and_dz(np.array([[8.0, 4.0]]))[1][0, 0]
+    assert at_one == pytest.approx(7.0) and at_wide == pytest.approx(7.0 * np.exp(-4.0))
+    reason = pairing.check("regression", "linear", "gaussian_nll").reason
+    assert "σ²" in reason and "explained away" in reason
+
+
+def test_poisson_needs_a_positive_prediction():
+    assert not np.isfinite(losses.get("poisson").value([3.0], [0.0]))  # log 0 = -inf
+    assert np.isfinite(losses.get("poisson").value([3.0], [1e-300]))
+    relu = pairing.check("counts", "relu", "poisson")
+    assert relu.verdict == "invalid" and "positive prediction" in relu.reason
+    assert "non-negative prediction" not in relu.reason
+
+
+def test_focal_loss_is_not_proper_and_its_verdict_says_so():
+    # its optimum, minimised by hand on a grid of p: not q (gamma 2: 0.306 for q = 0.1)
+    p = np.linspace(1e-4, 1 - 1e-4, 200001)
+    by_hand = [p[np.argmin(-q * (1 - p) ** 2 * np.log(p) - (1 - q) * p ** 2 * np.log1p(-p))]
+               for q in Q]
+    assert np.all(np.abs(np.array(by_hand) - Q) > 0.05)
+    focal = pairing.check("binary", "sigmoid", "focal")
+    assert focal.verdict == "mismatched" and "not a proper scoring rule" in focal.reason
+    assert "0.31 for q = 0.1" in focal.reason
+    assert pairing.matched_activations("focal") == ()

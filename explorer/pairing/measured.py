@@ -70,7 +70,7 @@ class WrongAnswer:
 
 @dataclass(frozen=True)
 class GradientAnswer:
-    cases: tuple[WrongAnswer, ...]
+    probes: tuple[WrongAnswer, ...]
     """Every probe, deepest last within each (target, side) series."""
     redescending: tuple[WrongAnswer, ...] = ()
     """The deepest probe of each series whose loss stops pushing as the error grows."""
@@ -82,27 +82,40 @@ class GradientAnswer:
     @property
     def quoted(self) -> tuple[WrongAnswer, ...]:
         """The probes at ``WRONG_Z``: the numbers a sentence quotes."""
-        return tuple(c for c in self.cases if abs(c.z) == WRONG_Z)
+        return tuple(c for c in self.probes if abs(c.z) == WRONG_Z)
+
+    @property
+    def cases(self) -> tuple[WrongAnswer, ...]:
+        """One probe per series, the one that decides it: the deepest of a redescending
+        series, else the first that vanishes or points the wrong way, else the quoted one."""
+        gone = {c.series: c for c in self.redescending}
+        chosen = []
+        for index in dict.fromkeys(c.series for c in self.probes):
+            series = [c for c in self.probes if c.series == index]
+            bad = [c for c in series if c.vanishes or c.wrong_way]
+            quoted = [c for c in series if abs(c.z) == WRONG_Z]
+            chosen.append(gone.get(index) or (bad or quoted or series)[0])
+        return tuple(chosen)
 
     @property
     def vanishes(self) -> bool:
         """Some confidently wrong answer gets (nearly) no gradient, other than by the loss
         redescending (see ``redescending``)."""
         gone = {c.series for c in self.redescending}
-        return any(c.vanishes and c.series not in gone for c in self.cases)
+        return any(c.vanishes and c.series not in gone for c in self.probes)
 
     @property
     def wrong_way(self) -> bool:
-        return any(c.wrong_way for c in self.cases)
+        return any(c.wrong_way for c in self.probes)
 
     @property
     def none_at_all(self) -> bool:
         """No probe gets any gradient, wrong or near: nothing to learn from."""
-        return all(c.gradient == 0 for c in self.cases + self.near)
+        return all(c.gradient == 0 for c in self.probes + self.near)
 
     @property
     def ok(self) -> bool:
-        return bool(self.cases) and not (self.vanishes or self.wrong_way or self.redescending)
+        return bool(self.probes) and not (self.vanishes or self.wrong_way or self.redescending)
 
     @property
     def sentence(self) -> str:
@@ -191,7 +204,7 @@ def probe(problem: str, activation: str, loss: str | losses.Loss,
     with np.errstate(all="ignore"):
         gradient = _gradient(base)
         defined = _defined(base)
-    quoted = gradient.quoted or gradient.cases or gradient.near
+    quoted = gradient.quoted or gradient.probes or gradient.near
     if not quoted:
         return Probe(defined.ok, 0.0, -WRONG_Z, PROBE_TARGETS.get(problem, 1.0), True)
     worst = min(quoted, key=lambda c: abs(c.gradient) if math.isfinite(c.gradient) else 0.0)
@@ -545,12 +558,12 @@ def _centre_kind(centre: float, even_centre: float) -> tuple[str, float | None]:
     expectile (the same expectile level on both; 0.5 is the mean), or neither."""
     quantiles = _quantile_level(SKEWED, centre), _quantile_level(EVEN, even_centre)
     expectiles = _expectile_level(SKEWED, centre), _expectile_level(EVEN, even_centre)
-    if abs(expectiles[0] - expectiles[1]) <= LEVEL_TOLERANCE:
-        level = float(np.mean(expectiles))
-        return ("mean" if abs(level - 0.5) <= LEVEL_TOLERANCE else "expectile"), level
     if abs(quantiles[0] - quantiles[1]) <= LEVEL_TOLERANCE:
         level = float(np.mean(quantiles))
         return ("median" if abs(level - 0.5) <= LEVEL_TOLERANCE else "quantile"), level
+    if abs(expectiles[0] - expectiles[1]) <= LEVEL_TOLERANCE:
+        level = float(np.mean(expectiles))
+        return ("mean" if abs(level - 0.5) <= LEVEL_TOLERANCE else "expectile"), level
     return "centre", None
 
 

@@ -560,7 +560,7 @@ def domain_sentence(answer: DomainAnswer) -> str:
 
 
 def gradient_sentence(answer: GradientAnswer) -> str:
-    quoted = answer.quoted or answer.cases[:2]
+    quoted = answer.quoted or answer.probes[:2]
     if not quoted:
         return "No confidently wrong answer can be probed: the outputs never leave the target."
     problem = answer.problem
@@ -568,7 +568,7 @@ def gradient_sentence(answer: GradientAnswer) -> str:
         f"{_show(abs(c.gradient))} at z = {c.z:g} ({_target_text(problem, c.target)})"
         for c in quoted)
     head = f"Where the answer is confidently wrong |dL/dz| = {shown}"
-    deepest = max(abs(c.z) for c in answer.cases)
+    deepest = max(abs(c.z) for c in answer.probes)
     redescends = ""
     if answer.redescending:
         c = answer.redescending[0]
@@ -578,16 +578,16 @@ def gradient_sentence(answer: GradientAnswer) -> str:
                       "given up on.")
     if answer.vanishes:
         gone = {r.series for r in answer.redescending}
-        c = next(c for c in answer.cases if c.vanishes and c.series not in gone)
+        c = next(c for c in answer.probes if c.vanishes and c.series not in gone)
         also = f" On the other side {redescends}" if redescends else ""
         return (f"{head}: it vanishes (below {VANISHING:g}: {_show(abs(c.gradient))} at z = "
                 f"{c.z:g}), so the worst mistakes barely teach the network.{also}")
     if redescends:
         return f"{head}, but {redescends}"
     if answer.wrong_way:
-        c = next(c for c in answer.cases if c.wrong_way)
+        c = next(c for c in answer.probes if c.wrong_way)
         return (f"{head}, but at z = {c.z:g} it points the wrong way: gradient descent pushes "
                 "the output further from the answer.")
-    smallest = min(abs(c.gradient) for c in answer.cases)
+    smallest = min(abs(c.gradient) for c in answer.probes)
     return (f"{head}, and at least {_show(smallest)} out to |z| = {deepest:g}: it does not "
             "vanish, so the worst mistakes keep being corrected.")
