@@ -620,6 +620,8 @@ def test_gaussian_nll_divides_the_mean_gradient_by_the_variance():
 def test_poisson_needs_a_positive_prediction():
     assert not np.isfinite(losses.get("poisson").value([3.0], [0.0]))  # log 0 = -inf
     assert np.isfinite(losses.get("poisson").value([3.0], [1e-300]))
+    # unclipped: p - y log p at p = 1e-20 is 138.2, not the 48.4 of log(p + 1e-7)
+    assert losses.get("poisson").value([3.0], [1e-20]) == pytest.approx(-3 * np.log(1e-20))
     relu = pairing.check("counts", "relu", "poisson")
     assert relu.verdict == "invalid" and "positive prediction" in relu.reason
     assert "non-negative prediction" not in relu.reason

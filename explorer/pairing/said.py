@@ -321,9 +321,11 @@ def _domain_reason(act, loss, problem) -> str:
         need = "a positive prediction, because it takes log p (log 0 = −∞)"
     else:
         need = "a non-negative prediction, because it takes log p"
-    span = loss.range_text
+    leaves = f"leaves {loss.range_text}"
+    if loss.open_low and act.output_range[0] == lo:
+        leaves = f"is exactly {lo:g} (which {act.label} outputs for every z ≤ 0)"
     return (f"{loss.label} needs {need}. {_a(act.label)} output lies in {act.range_text}, so "
-            f"as soon as one prediction leaves {span} the loss is undefined and training "
+            f"as soon as one prediction {leaves} the loss is undefined and training "
             f"stops with NaN. Use {_use(loss.key, problem)}.")
 
 
