@@ -87,14 +87,16 @@ class GradientAnswer:
     @property
     def cases(self) -> tuple[WrongAnswer, ...]:
         """One probe per series, the one that decides it: the deepest of a redescending
-        series, else the first that vanishes or points the wrong way, else the quoted one."""
+        series; else the quoted one if it vanishes or points the wrong way, else the first
+        that does; else the quoted one."""
         gone = {c.series: c for c in self.redescending}
         chosen = []
         for index in dict.fromkeys(c.series for c in self.probes):
             series = [c for c in self.probes if c.series == index]
             bad = [c for c in series if c.vanishes or c.wrong_way]
             quoted = [c for c in series if abs(c.z) == WRONG_Z]
-            chosen.append(gone.get(index) or (bad or quoted or series)[0])
+            quoted_bad = [c for c in quoted if c in bad]
+            chosen.append(gone.get(index) or (quoted_bad or bad or quoted or series)[0])
         return tuple(chosen)
 
     @property
