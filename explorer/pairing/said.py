@@ -408,7 +408,9 @@ def judge(answers: RuleAnswers) -> AnsweredPairing:
 
 
 def _show(value: float) -> str:
-    return f"{value:.3g}" if np.isfinite(value) else str(value)
+    if np.isnan(value):
+        return "undefined"
+    return f"{value:.3g}" if np.isfinite(value) else ("∞" if value > 0 else "−∞")
 
 
 def _level(value: float) -> str:
@@ -582,6 +584,9 @@ def gradient_sentence(answer: GradientAnswer) -> str:
         gone = {r.series for r in answer.redescending}
         c = next(c for c in answer.probes if c.vanishes and c.series not in gone)
         also = f" On the other side {redescends}" if redescends else ""
+        if not math.isfinite(c.gradient):
+            return (f"{head}: at z = {c.z:g} it is not even a number (the loss is undefined "
+                    f"there), so that mistake teaches the network nothing.{also}")
         return (f"{head}: it vanishes (below {VANISHING:g}: {_show(abs(c.gradient))} at z = "
                 f"{c.z:g}), so the worst mistakes barely teach the network.{also}")
     if redescends:
