@@ -604,10 +604,32 @@ async def warm_up(args, urls: list[str]) -> None:
             print(f"warning: warm-up failed: {r.error}", file=sys.stderr)
 
 
+NEW_SESSION_LINKS = ("seed=7101", "problem=multiclass&seed=7102", "problem=regression&seed=7103",
+                     "problem=counts&seed=7104", "dataset=circles&seed=7105")
+"""Links no session has opened, for the server CPU of a new session on a new configuration."""
+
+
+async def new_session_cpu(args, servers: list[int]) -> list[float]:
+    """Server CPU of each of a few new sessions opening a new configuration, one at a time
+    (page, static files as a browser fetches them, script run), before the class arrives."""
+    cpus = []
+    for number, query in enumerate(NEW_SESSION_LINKS):
+        one: list[Interaction] = []
+        before = sum(cpu_seconds(pid) for pid in servers)
+        await student(-2 - number, argparse.Namespace(**{
+            **vars(args), "changes": 0, "ramp": 0.0, "assets": True, "query": query}),
+            random.Random(number), one)
+        await asyncio.sleep(0.5)  # let the server finish sending
+        if one and not one[0].error:
+            cpus.append(sum(cpu_seconds(pid) for pid in servers) - before)
+    return cpus
+
+
 async def run_students(args, servers: list[int], proxies: list[int],
                        warm_urls: list[str]) -> dict:
     if args.warmup:
         await warm_up(args, warm_urls)
+    per_session = await new_session_cpu(args, servers) if servers else []
     results: list[Interaction] = []
     rng = random.Random(args.rng_seed)
     sampler = Sampler(servers)
@@ -630,6 +652,7 @@ async def run_students(args, servers: list[int], proxies: list[int],
             proxy_cpu += cpu_seconds(pid) - cpu0
     summary = summarize(args, results, wall, per_server, proxy_cpu, sampler.peak_total / 1024)
     summary["cpu_breakdown"] = profile
+    summary["new_session_cpu_s"] = per_session
     summary["client_cpu_s"] = time.process_time() - client_cpu0
     return summary
 
@@ -698,6 +721,11 @@ def print_report(s: dict) -> None:
                   f"{p['rss_peak_mb']:.0f} MB, end {p['rss_end_mb']:.0f} MB "
                   f"(VmHWM {p['vmhwm_mb']:.0f} MB)")
     print(f"peak RSS of all servers together: {s['peak_rss_total_mb']:.0f} MB")
+    if s.get("new_session_cpu_s"):
+        cpus = s["new_session_cpu_s"]
+        print(f"server CPU per new session on a new configuration (one at a time, before the "
+              f"class): mean {statistics.fmean(cpus):.3f} s, max {max(cpus):.3f} s over "
+              f"{len(cpus)} (target <= 0.45 s)")
     print(f"received {s['received_mb']:.1f} MB over the websockets; "
           f"{s['cached_refs']} messages sent as cache references; "
           f"client CPU {s['client_cpu_s']:.1f} s")

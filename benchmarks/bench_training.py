@@ -1,6 +1,6 @@
 """Training speed of explorer.fit against a minimal NumPy loop and scikit-learn, in one run.
 
-Configuration (the engine issue's): moons n=1000, a 2-16-16-1 ReLU network, sigmoid + BCE,
+Configuration: moons n=1000, a 2-16-16-1 ReLU network, sigmoid + BCE,
 Adam with lr = 0.01, one BLAS thread; full batch and batch 32. Prints epochs/s for each
 contestant (best of several repeats after a warm-up) and the ratios against the targets:
 explorer / sklearn >= 2.5 at full batch and >= 3 at batch 32, explorer / minimal >= 0.8.
@@ -35,7 +35,7 @@ EPOCHS = {1000: 600, 32: 60}
 TARGETS = {("sklearn", 1000): 2.5, ("sklearn", 32): 3.0, ("minimal", 1000): 0.8,
            ("minimal", 32): 0.8}
 ROUGHLY = {1000: 3500, 32: 500}
-"""The issue's rough absolute expectation for explorer, in epochs/s (machine-dependent)."""
+"""The rough absolute expectation for explorer, in epochs/s (machine-dependent)."""
 
 
 def moons(n: int = N, seed: int = 0):
@@ -158,7 +158,7 @@ def main(argv=None) -> int:
         rates = {name: rate for name, (rate, _) in results.items()}
         for name, (rate, loss) in results.items():
             print(f"  {name:9s} {rate:9.0f} epochs/s   (final loss {loss:.4f})")
-        print(f"  (the issue expects roughly >= {ROUGHLY[batch_size]} epochs/s for explorer)")
+        print(f"  (expected roughly >= {ROUGHLY[batch_size]} epochs/s for explorer)")
         for baseline in ("sklearn", "minimal"):
             ratio = rates["explorer"] / rates[baseline]
             target = TARGETS[(baseline, batch_size)]

@@ -9,8 +9,10 @@
 #                                        for `nginx -t` in tests/test_deploy.py
 #
 # Everything nginx writes (pid, logs, temp files) is in a temporary directory, removed on
-# exit unless KEEP_RUN_DIR=1. Environment: PYTHON (default .venv/bin/python, else python3),
-# NGINX (default nginx on PATH, else /usr/sbin/nginx), HEALTH_TIMEOUT (seconds, default 90).
+# exit unless KEEP_RUN_DIR=1. Each replica is `streamlit run serve.py`, up when its liveness
+# route /lfe/live answers 200; nginx is up when /_stcore/health answers through it.
+# Environment: PYTHON (default .venv/bin/python, else python3), NGINX (default nginx on
+# PATH, else /usr/sbin/nginx), HEALTH_TIMEOUT (seconds, default 90).
 # Once healthy it prints "READY http://127.0.0.1:PORT" and one "replica <pid> <port>" line
 # per replica (benchmarks/bench_load.py finds the replicas by itself from nginx's config).
 set -euo pipefail
@@ -141,14 +143,14 @@ EOF
 )
 [ "${#REPLICA_PORTS[@]}" -eq "$N" ] || { echo "could not find $N free ports" >&2; exit 1; }
 
-wait_healthy() {  # URL PID: until URL/_stcore/health answers 200 (or PID died, or timeout)
+wait_healthy() {  # URL PID: until URL answers 200 (or PID died, or timeout)
     "$PYTHON" - "$1" "$2" "$HEALTH_TIMEOUT" <<'EOF'
 import os, sys, time, urllib.request
 url, pid, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 deadline = time.monotonic() + timeout
 while time.monotonic() < deadline:
     try:
-        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+        with urllib.request.urlopen(url, timeout=2) as r:
             if r.status == 200:
                 sys.exit(0)
     except OSError:
@@ -165,8 +167,9 @@ EOF
 cd "$ROOT"
 for ((i = 0; i < N; i++)); do
     p="${REPLICA_PORTS[$i]}"
-    # the flags of deploy/Dockerfile's CMD (tests/test_deploy.py checks they agree)
-    "$PYTHON" -m streamlit run app.py --server.address 127.0.0.1 --server.port "$p" \
+    # deploy/Dockerfile's CMD: serve.py (the page plus the liveness route), the same flags
+    # (tests/test_deploy.py checks they agree)
+    "$PYTHON" -m streamlit run serve.py --server.address 127.0.0.1 --server.port "$p" \
         --server.headless true --browser.gatherUsageStats false \
         --server.fileWatcherType none --runner.postScriptGC false \
         > "$RUN_DIR/replica-$((i + 1)).log" 2>&1 &
@@ -177,7 +180,7 @@ write_config "$RUN_DIR" "$PORT" "${REPLICA_PORTS[@]}"
 "$NGINX" -t -q -c "$RUN_DIR/nginx.conf" -p "$RUN_DIR" -e "$RUN_DIR/error.log"
 
 for ((i = 0; i < N; i++)); do
-    if ! wait_healthy "http://127.0.0.1:${REPLICA_PORTS[$i]}" "${PIDS[$i]}"; then
+    if ! wait_healthy "http://127.0.0.1:${REPLICA_PORTS[$i]}/lfe/live" "${PIDS[$i]}"; then
         tail -n 20 "$RUN_DIR/replica-$((i + 1)).log" >&2
         exit 1
     fi
@@ -185,7 +188,7 @@ done
 
 "$NGINX" -c "$RUN_DIR/nginx.conf" -p "$RUN_DIR" -e "$RUN_DIR/error.log" &
 NGINX_PID="$!"
-if ! wait_healthy "http://127.0.0.1:$PORT" "$NGINX_PID"; then
+if ! wait_healthy "http://127.0.0.1:$PORT/_stcore/health" "$NGINX_PID"; then
     cat "$RUN_DIR/error.log" >&2 || true
     exit 1
 fi

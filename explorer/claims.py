@@ -22,7 +22,7 @@ import numpy as np
 
 from explorer import anatomy, surfaces, training
 from explorer.config import Config
-from explorer.experiment import Run, run
+from explorer.experiment import Run, fit_arguments, run
 from explorer.network import Model
 from explorer.objective import Objective
 
@@ -197,13 +197,8 @@ def train_from(r: Run, initial_params=None, loss_params: dict | None = None, **c
     ``initial_params=None`` keeps the seed's initial weights.
     """
     c = r.config.replace(**changes)
-    d = r.data
-    validation = (d.X_val, d.y_val) if len(d.X_val) else None
+    arguments = fit_arguments(c, r.data)
+    arguments["loss_params"] = {**arguments["loss_params"], **(loss_params or {})}
     return training.fit(
-        d.X_train, d.y_train, problem=c.problem, hidden=c.hidden,
-        hidden_activation=c.hidden_activation, output_activation=c.output_activation,
-        loss=c.loss, optimizer=c.optimizer, lr=c.lr, epochs=c.epochs,
-        batch_size=c.effective_batch_size, l2=c.l2, seed=c.seed, validation_data=validation,
-        snapshots=2, n_classes=d.n_classes, loss_params={**c.loss_params(), **(loss_params or {})},
-        init_scale=c.init_scale, threshold=c.decision_threshold(),
+        r.data.X_train, r.data.y_train, **arguments, snapshots=2,
         initial_params=None if initial_params is None else np.asarray(initial_params, float))

@@ -21,6 +21,14 @@ UPLOAD = "upload"
 """The dataset key of a CSV the person uploaded (its rows are not part of any link)."""
 BATCH_SIZES = (8, 16, 32, 64, 128, 256, 0)
 """Batch sizes the app offers; 0 means full batch (a link may carry any in range)."""
+MAX_CHARS = 32
+"""The longest text a setting may have in a link (a number, an option key); longer values
+are refused before they are parsed (a 10 MB hidden-layers value once cost 315 MB)."""
+HIDDEN_MAX_CHARS = 40
+"""The hidden-layers box and its link value: "64, 64, 64, 64" with room to spare."""
+FORMULA_MAX_CHARS = 200
+"""The formula box and its link value (``formula.MAX_LENGTH``, which parsing enforces; the
+two are tested equal, as that module loads SymPy and this one must not)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,8 @@ class Field:
     """One setting: how to read it from text, what values it allows, how to write it back.
 
     Numeric fields carry their bounds (``lo``, ``hi``) and the widget's ``step``; the
-    sidebar, the URL and the CLI all read them here.
+    sidebar, the URL and the CLI all read them here. ``max_chars`` bounds the text before
+    it is parsed (the URL) and the length of a text box (the sidebar).
     """
 
     key: str
@@ -127,6 +136,7 @@ class Field:
     lo: float | None = None
     hi: float | None = None
     step: float | None = None
+    max_chars: int = MAX_CHARS
 
 
 def _choice(options) -> Callable[[Any], bool]:
@@ -149,11 +159,13 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 def parse_formula(text: str) -> str:
     """A typed loss formula, checked and normalised; ``formula.FormulaError`` (a ValueError)
-    with one line saying why not."""
-    from explorer import formula  # here: SymPy loads only when a formula is read
+    with one line saying why not. The work is done in a worker process with a time limit
+    (``sandbox.formula_loss``): a link is read here, and a hostile one must not hold up
+    anyone but its author."""
+    from explorer import formula, sandbox  # here: SymPy loads only when a formula is read
 
     try:
-        return formula.parse(text).text
+        return sandbox.formula_loss(text).text
     except ValueError:
         raise
     except Exception as error:  # a link must never raise anything else
@@ -201,7 +213,8 @@ FIELDS: tuple[Field, ...] = (
     _option("output_activation", activations.OUTPUT_ACTIVATIONS),
     Field("loss", str, _choice({*losses.LOSSES, losses.CUSTOM}), hint="a loss key"),
     Field("hidden", parse_hidden, _hidden_ok, lambda v: ",".join(map(str, v)) or "none",
-          f"up to {MAX_LAYERS} comma-separated sizes of 1 to {MAX_UNITS}"),
+          f"up to {MAX_LAYERS} comma-separated sizes of 1 to {MAX_UNITS}",
+          max_chars=HIDDEN_MAX_CHARS),
     _option("hidden_activation", activations.HIDDEN_ACTIVATIONS),
     _number("init_scale", float, 0.01, 20.0, 0.01),
     _option("optimizer", tuple(optimizers.OPTIMIZERS)),
@@ -219,8 +232,9 @@ FIELDS: tuple[Field, ...] = (
     _number("alpha", float, 0.0, 0.99, 0.01),
     _number("threshold", float, 0.01, 0.99, 0.01),
     Field("formula", parse_formula, lambda value: isinstance(value, str),
-          hint="a loss in y and p of at most 200 characters, with numbers, + - * / ** and "
-               "abs, log, log1p, exp, sqrt, minimum, maximum, where"),
+          hint=f"a loss in y and p of at most {FORMULA_MAX_CHARS} characters, with numbers, "
+               "+ - * / ** and abs, log, log1p, exp, sqrt, minimum, maximum, where",
+          max_chars=FORMULA_MAX_CHARS),
 )
 FIELD_KEYS = tuple(f.key for f in FIELDS)
 FIELD = {f.key: f for f in FIELDS}
@@ -278,17 +292,27 @@ def from_query(params: Mapping[str, Any], base: Config = DEFAULT) -> tuple[Confi
         raw = last(params.get(f.key))
         if raw is None:
             continue
-        try:
-            value = f.parse(str(raw))
-        except (ValueError, TypeError):
-            value = None
-        if value is None or not f.check(value):
-            notices.append(f"Ignored {f.key}={shorten(raw)!r} (expected {f.hint}); "
+        value, why = _read(f, str(raw))
+        if value is None:
+            notices.append(f"Ignored {f.key}={shorten(raw)!r} ({why}); "
                            f"using {f.dump(getattr(base, f.key))}.")
             continue
         values[f.key] = value
     config = dataclasses.replace(base, **values)
     return make_consistent(config, notices)
+
+
+def _read(field: Field, text: str) -> tuple[Any, str]:
+    """(the setting's value from its text, "") or (None, why not): invalid, or longer than
+    any valid value (refused unread). A typed formula's refusal says what to change."""
+    expected = f"expected {field.hint}"
+    if len(text) > field.max_chars:
+        return None, expected
+    try:
+        value = field.parse(text)
+    except (ValueError, TypeError) as error:
+        return None, str(error) if field.key == "formula" else expected
+    return (value, "") if value is not None and field.check(value) else (None, expected)
 
 
 def make_consistent(config: Config, notices: list[str] | None = None) -> tuple[Config, list[str]]:

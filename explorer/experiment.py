@@ -8,23 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from explorer import datasets, losses, pairing, tabular
+from explorer import datasets, pairing, tabular
 from explorer.config import UPLOAD, Config
 from explorer.network import Model
 from explorer.tabular import Table
 from explorer.training import fit
 
 SNAPSHOTS = 100
-BATCH_UNITS = 300_000
-"""Fixed cost of one mini-batch step in work units (one unit = one sample through one
-parameter, forward and backward): measured here, a step costs ~0.6 ms of overhead plus
-~2 ns per sample-parameter."""
-WORK_BUDGET = 1.2e10
-"""Most work one run may take (about 15 s here; the opening scenario needs 1.6e8, the
-lessons up to 2.4e9): checked before training, so a shared server is never tied up by one
-click."""
-
-
 @dataclass(frozen=True)
 class Data:
     X_train: np.ndarray
@@ -73,47 +63,31 @@ def make_data(config: Config, table: Table | None = None) -> Data:
     return Data(X_train, y_train, X_val, y_val, n_classes, names, classes, target)
 
 
-def work_units(config: Config, n_rows: int | None = None) -> float:
-    """Estimated work of a run: epochs x (batches x BATCH_UNITS + samples x parameters)."""
-    n = config.n_samples if n_rows is None else n_rows
-    n_train = max(1, round(n * (1.0 - config.val_share)))
-    batch = config.batch_size or n_train
-    batches = -(-n_train // min(batch, n_train))
-    k = (config.n_classes if config.problem == "multiclass" else 1) * \
-        losses.get(config.loss).outputs_per_target
-    sizes = (2, *config.hidden, k)
-    params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
-    return float(config.epochs) * (batches * BATCH_UNITS + n_train * params)
-
-
-def over_budget(config: Config, n_rows: int | None = None) -> str | None:
-    """None when the run fits ``WORK_BUDGET``; else one sentence saying what to lower."""
-    work = work_units(config, n_rows)
-    if work <= WORK_BUDGET:
-        return None
-    factor = work / WORK_BUDGET
-    levers = []
-    if config.epochs > 100:
-        levers.append(f"the epochs (to about {max(10, int(config.epochs / factor))})")
-    if config.batch_size and config.batch_size < 64:
-        levers.append("the number of batches (a larger batch size)")
-    if config.hidden and max(config.hidden) > 16:
-        levers.append("the layer sizes")
-    if (n_rows or config.n_samples) > 500:
-        levers.append("the number of points")
-    what = ", ".join(levers[:-1]) + (" or " if len(levers) > 1 else "") + (levers[-1] if levers
-                                                                          else "the epochs")
-    return (f"This run is about {factor:.1f}× larger than one click may train on a shared "
-            f"server: lower {what}.")
+def fit_arguments(config: Config, data: Data) -> dict:
+    """Everything ``training.fit`` takes from a scenario, besides the training points: the
+    one place a Config becomes fit's arguments (the app, the lessons' claims, previews,
+    Compare and the command line all train through it)."""
+    return dict(
+        problem=config.problem, hidden=config.hidden,
+        hidden_activation=config.hidden_activation, init_scale=config.init_scale,
+        output_activation=config.output_activation, loss=config.loss,
+        optimizer=config.optimizer, lr=config.lr, epochs=config.epochs,
+        momentum=config.momentum if config.optimizer == "momentum" else None,
+        batch_size=config.effective_batch_size, l2=config.l2, seed=config.seed,
+        validation_data=(data.X_val, data.y_val) if len(data.X_val) else None,
+        n_classes=data.n_classes, loss_params=config.loss_params(),
+        threshold=config.decision_threshold())
 
 
 def run(config: Config, progress: Callable[[int, int], None] | None = None,
         snapshots: int = SNAPSHOTS, table: Table | None = None,
-        watch: Callable[[int, Model, Data], None] | None = None) -> Run:
+        watch: Callable[[int, Model, Data], None] | None = None,
+        judge: Callable[[Config], pairing.Pairing] | None = None) -> Run:
     """Train the scenario; divergence is reported in the history, never raised.
 
     ``watch(epoch, model, data)``, about 100 times along the run: a model holding only the
-    weights of that epoch (for a picture while a long run trains).
+    weights of that epoch (for a picture while a long run trains). ``judge(config)``: the
+    pair's verdict (``verdict`` by default; the app judges a typed formula in its sandbox).
     """
     data = make_data(config, table)
 
@@ -122,19 +96,15 @@ def run(config: Config, progress: Callable[[int, int], None] | None = None,
             weights = theta.copy()
             watch(epoch, Model(network, weights, config.problem, config.loss,
                                config.loss_params(), np.array([epoch]), weights[None],
-                               data.n_classes), data)
+                               data.n_classes, config.decision_threshold()), data)
 
-    validation = (data.X_val, data.y_val) if len(data.X_val) else None
-    model, history = fit(
-        data.X_train, data.y_train, problem=config.problem, hidden=config.hidden,
-        hidden_activation=config.hidden_activation, init_scale=config.init_scale,
-        output_activation=config.output_activation, loss=config.loss,
-        optimizer=config.optimizer, lr=config.lr, epochs=config.epochs,
-        momentum=config.momentum if config.optimizer == "momentum" else None,
-        batch_size=config.effective_batch_size, l2=config.l2, seed=config.seed,
-        validation_data=validation, snapshots=snapshots, n_classes=data.n_classes,
-        loss_params=config.loss_params(), threshold=config.decision_threshold(),
-        progress=progress, watch=look if watch is not None else None)
-    return Run(config, data, model, history,
-               pairing.verdict(config.problem, config.output_activation, config.loss,
-                               config.loss_params()))
+    model, history = fit(data.X_train, data.y_train, **fit_arguments(config, data),
+                         snapshots=snapshots, progress=progress,
+                         watch=look if watch is not None else None)
+    return Run(config, data, model, history, (judge or verdict)(config))
+
+
+def verdict(config: Config) -> pairing.Pairing:
+    """The pair's verdict: the table's, or for a typed formula the three answers'."""
+    return pairing.verdict(config.problem, config.output_activation, config.loss,
+                           config.loss_params())

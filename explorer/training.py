@@ -421,6 +421,14 @@ def _diagnose(epoch: int, value: float, grad_sq: float, p: Array, z: Array,
             f"{loss.label} is only defined for predictions in {loss.range_text} "
             f"({'it takes the log of the prediction' if lo == 0 else 'it needs a valid value'})."
             f" {fix}")
+    if loss.key == losses.CUSTOM and np.all(np.isfinite(p)) and math.isfinite(value):
+        return Divergence(
+            epoch, "formula's derivative undefined",
+            f"Epoch {epoch}: your formula's value is finite ({value:.4g}), but its derivative "
+            f"is undefined or infinite for some predictions between {float(np.min(p)):.3g} "
+            f"and {float(np.max(p)):.3g} (sqrt(abs(p - y)), for one, has no slope where "
+            "p = y), so no step can be taken. Smooth the formula there, e.g. "
+            "sqrt((p - y)**2 + 0.01).")
     if loss.key == losses.CUSTOM and np.all(np.isfinite(p)):
         return Divergence(
             epoch, "formula undefined",

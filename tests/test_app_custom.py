@@ -1,4 +1,4 @@
-"""Your own loss in the app (issue 12), through AppTest: the box, its examples, the derivative,
+"""Your own loss in the app, through AppTest: the box, its examples, the derivative,
 the three answers, a rejected formula, links, and every view."""
 
 import json
@@ -228,3 +228,10 @@ def test_a_lesson_leaves_the_typed_formula_in_its_box():
     at.selectbox(key="loss").set_value(losses.CUSTOM).run()
     assert at.text_input(key="formula").value == NO_NEGATIVES
     assert query(ok(at), "formula") == NO_NEGATIVES
+
+
+def test_presenting_a_typed_formula_shows_its_verdict_in_the_header():
+    at = ok(app(present="1", loss="custom", formula="abs(y-p)"))
+    header = " ".join(m.value for m in at.markdown)
+    assert "Your formula" in header
+    assert any(word in header for word in ("matched", "mismatched", "invalid"))

@@ -158,3 +158,53 @@ def test_a_guessed_encoding_is_noted_under_the_pickers():
     assert features.options == ["temp"] and charts(at) == 1
     caption = " ".join(c.value for c in at.sidebar.caption).replace("\\", "")
     assert "not UTF-8, so it was read as Windows-1252" in caption  # survives the reader cache
+
+
+def test_a_rerun_with_the_same_file_and_columns_does_no_table_work(monkeypatch):
+    """Reading, examining and preparing a file happen once per file and choice (a wide file
+    cost seconds of the process's only turn on every rerun); a new choice prepares once."""
+    calls: dict[str, int] = {}
+
+    def spy(name):
+        real = getattr(tabular, name)
+
+        def counted(*args, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(tabular, name, counted)
+
+    for name in ("read_csv", "numeric_columns", "prepare"):
+        spy(name)
+    rng = np.random.default_rng(16)  # bytes no other test uploads (the caches are shared)
+    data = csv("a,b,c,d,label", 80, lambda i: ",".join(f"{v:.4f}" for v in rng.normal(size=4))
+               + f",{'yes' if i % 2 else 'no'}")
+    at = upload(data, problem="binary")
+    assert charts(at) == 1 and not at.sidebar.error
+    assert calls["read_csv"] == 1 and calls["prepare"] == 1 and calls["numeric_columns"] >= 1
+    after_upload = dict(calls)
+
+    ok(at.run())  # a rerun as such
+    at.number_input(key="seed").set_value(8)
+    ok(at.run())  # a new training on the same file and columns
+    assert charts(at) == 1 and at.session_state["seed"] == 8
+    assert calls == after_upload
+
+    (features,) = at.sidebar.multiselect
+    features.set_value(["c"])
+    ok(at.run())  # a new choice is prepared once, from the file already read
+    assert calls["prepare"] == 2 and calls["read_csv"] == 1
+    features.set_value(["a", "b"])
+    ok(at.run())  # and the first choice again costs nothing
+    assert calls["prepare"] == 2 and charts(at) == 1
+
+
+def test_a_refused_choice_is_not_prepared_again_on_a_rerun(monkeypatch):
+    prepared = []
+    real = tabular.prepare
+    monkeypatch.setattr(tabular, "prepare", lambda *a, **k: prepared.append(1) or real(*a, **k))
+    data = csv("x,z,kind", 60, lambda i: f"{i},{i % 7},k{i % 3}") + b"\n\n"  # unique bytes
+    at = upload(data, problem="regression")
+    assert "is not numeric, but regression needs numbers" in sidebar_errors(at).replace("\\", "")
+    ok(at.run())
+    assert "is not numeric" in sidebar_errors(at).replace("\\", "") and len(prepared) == 1

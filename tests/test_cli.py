@@ -272,7 +272,7 @@ def test_losses_lists_the_estimate_losses(capsys):
     assert "Gaussian NLL (learned variance)" in rows["gaussian_nll"]
 
 
-# --- a typed formula (issue 12) ----------------------------------------------------------------
+# --- a typed formula -------------------------------------------------------------------------
 
 def test_a_typed_formula_trains_like_the_loss_it_spells(tmp_path):
     out = tmp_path / "h.json"

@@ -93,7 +93,7 @@ def test_small_runs_can_train_in_worker_processes_and_give_the_same_run(monkeypa
 
     import pandas as pd
 
-    from explorer import experiment
+    from explorer import budget, experiment
 
     trainers = compute.Trainers(workers=1)
     try:
@@ -103,8 +103,8 @@ def test_small_runs_can_train_in_worker_processes_and_give_the_same_run(monkeypa
         run = trainers.run(small, None, progress=lambda *args: seen.append(args))
         assert seen == []  # trained in the worker, which reports no progress
         pd.testing.assert_frame_equal(run.history, experiment.run(small).history)
-        # a run above POOL_WORK stays on the script's thread, with its progress bar
-        monkeypatch.setattr(compute, "POOL_WORK", experiment.work_units(small) / 2)
+        # a run above POOL_SECONDS stays on the script's thread, with its progress bar
+        monkeypatch.setattr(compute, "POOL_SECONDS", budget.training_seconds(small) / 2)
         trainers.run(small, None, progress=lambda *args: seen.append(args))
         assert seen and seen[-1] == (20, 20)
     finally:
@@ -129,3 +129,63 @@ def test_the_worker_count_comes_from_the_environment(monkeypatch):
     for text, count in (("", 0), ("3", 3), ("-1", 0), ("two", 0), (" 2 ", 2)):
         monkeypatch.setenv(compute.WORKERS_VARIABLE, text)
         assert compute._workers() == count
+
+
+def test_a_session_waiting_for_another_sessions_training_lets_the_class_go_on(monkeypatch):
+    """A trains a new link (a long run: it gave its turn back); B opens the same link and
+    waits for A's run without holding the turn, so C's unrelated click still runs."""
+    import threading
+
+    from explorer.ui import turns
+
+    cache = RunCache()
+    k = key(seed=31)
+    release, a_training = threading.Event(), threading.Event()
+    original = compute.TRAINERS.run
+
+    def slow(config, table, progress=None, watch=None):
+        a_training.set()
+        assert release.wait(30)
+        return original(config, table)
+
+    monkeypatch.setattr(compute.TRAINERS, "run", slow)
+    results = {}
+
+    def student_a():
+        with turns.turn():
+            turns.give_back()  # as a long training does
+            results["a"] = cache.get_or_train(k)
+
+    def student_b():
+        with turns.turn():
+            results["b"] = cache.get_or_train(k)
+
+    def student_c():
+        with turns.turn():
+            results["c"] = "drawn"
+
+    a = threading.Thread(target=student_a)
+    a.start()
+    assert a_training.wait(30)
+    b = threading.Thread(target=student_b)
+    b.start()
+    b.join(0.5)  # B now waits on A's training
+    c = threading.Thread(target=student_c)
+    c.start()
+    c.join(10)
+    assert results.get("c") == "drawn", "C waited behind A's training"
+    release.set()
+    a.join(30)
+    b.join(30)
+    assert results["a"] is results["b"]
+
+
+def test_a_cached_run_cannot_be_changed_by_a_session():
+    import numpy as np
+    import pytest
+
+    run = RunCache().get_or_train(key(seed=32))
+    for array in (run.model.theta, run.model.snapshots, run.data.X_train, run.data.y_train):
+        with pytest.raises(ValueError):
+            array[...] = 0
+    assert np.isfinite(run.model.theta).all()

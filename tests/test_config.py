@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from explorer import config as cfg
 from explorer import datasets, losses, pairing, presets
 
+pytestmark = pytest.mark.usefixtures("formula_worker")  # links carry formulas
+
 
 def test_default_is_the_matched_binary_scenario():
     c = cfg.DEFAULT
@@ -95,7 +97,7 @@ def test_any_query_gives_a_valid_config(query):
     assert isinstance(notices, list)
 
 
-# -- the settings of issue 11: tau, alpha, the decision threshold ---------------------------
+# -- what a loss estimates: tau, alpha, the decision threshold ---------------------------------
 
 
 def test_new_settings_round_trip_through_the_url():

@@ -3,12 +3,16 @@ with .streamlit/config.toml, and nginx accepts the config deploy/run-local.sh ge
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -113,6 +117,8 @@ LOCATIONS = (DEPLOY / "nginx" / "locations.conf").read_text()
 MAPS = (DEPLOY / "nginx" / "maps.conf").read_text()
 NGINX_CONF = (DEPLOY / "nginx" / "nginx.conf").read_text()
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
+LIVENESS = re.search(r'(?m)^LIVENESS_PATH = "([^"]+)"$', (ROOT / "serve.py").read_text()).group(1)
+"""serve.py's liveness route (read, not imported: st.App() pins Streamlit's config dir)."""
 
 
 def require_nginx():
@@ -136,6 +142,37 @@ def test_streamlit_settings_suit_a_shared_deployment():
     assert client["showErrorDetails"] in ("none", "type"), "no tracebacks for students"
     assert client["toolbarMode"] == "minimal"
     assert conf["theme"]["base"] == "light" and conf["theme"]["primaryColor"] == "#2563eb"
+
+
+def test_websocket_message_limits_fit_the_app_not_streamlits_defaults():
+    from bench_app import PAYLOAD_BUDGET_B
+
+    from explorer import config as cfg
+
+    server = streamlit_config()["server"]
+    # out: a figure is budgeted at 3 MB (the largest measured is 1.6 MB,
+    # benchmarks/bench_messages.py); room for that, far below Streamlit's 200 MB
+    assert 4 * PAYLOAD_BUDGET_B <= server["maxMessageSize"] * 1e6 <= 32e6
+    # in: widget values and the query string, kilobytes (the text boxes are bounded)
+    longest_widget_text = sum(f.max_chars for f in cfg.FIELDS)
+    assert 100 * longest_widget_text < server["maxWidgetStateSize"] * 1e6
+    assert server["maxWidgetStateSize"] <= 2
+
+
+def test_the_longest_link_the_app_accepts_passes_nginx():
+    """nginx refuses a request line longer than its header buffer (8 KB by default, not
+    changed here) with 414: every link the app accepts must fit, so the link limits
+    (``max_chars``) and nginx agree."""
+    import urllib.parse
+
+    from explorer import config as cfg
+
+    assert "large_client_header_buffers" not in LOCATIONS + NGINX_CONF
+    longest = {f.key: "%" * f.max_chars for f in cfg.FIELDS}  # each character sent as %25
+    link = "GET /?" + urllib.parse.urlencode({**longest, "view": "Error surface",
+                                             "preset": "x" * 40, "present": "1"}) + \
+        " HTTP/1.1"
+    assert len(link) < 8 * 1024
 
 
 def test_show_error_details_is_a_value_streamlit_knows():
@@ -170,9 +207,11 @@ def test_host_header_keeps_the_port():
     assert "proxy_set_header Host $http_host;" in LOCATIONS
 
 
-def test_health_is_routed():
+def test_health_is_routed_and_liveness_is_not_public():
     assert re.search(r"location = /_stcore/health \{[^}]*proxy_pass http://streamlit;",
                      LOCATIONS)
+    # probes call each replica directly; through nginx it would describe a random replica
+    assert re.search(rf"location = {LIVENESS} \{{\s*return 404;\s*\}}", LOCATIONS)
 
 
 def test_sessions_are_sticky_on_a_cookie_not_the_client_address():
@@ -241,6 +280,108 @@ def test_nginx_accepts_the_compose_config(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _set_cookie(url: str) -> str:
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    for _ in range(100):  # until nginx listens
+        try:
+            with urllib.request.urlopen(url, timeout=5, context=context) as response:
+                return response.headers["Set-Cookie"]
+        except urllib.error.HTTPError as answer:  # 502: no replica behind it, cookie still set
+            return answer.headers["Set-Cookie"]
+        except urllib.error.URLError:
+            time.sleep(0.05)
+    pytest.fail(f"nginx did not answer on {url}")
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["http", "https"])
+def test_the_affinity_cookie_is_secure_over_https(tmp_path, https):
+    """nginx for real on loopback with the shared rules (a self-signed certificate for
+    HTTPS, no replica behind it): the routing cookie is Secure exactly over HTTPS."""
+    require_nginx()
+    if https and not shutil.which("openssl"):
+        pytest.skip("openssl is missing")
+    port = _free_port()
+    text = generated_config(1, port, tmp_path)
+    if https:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                        "1", "-subj", "/CN=localhost", "-keyout", str(tmp_path / "key.pem"),
+                        "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True,
+                       timeout=60)
+        text = text.replace(f"listen 127.0.0.1:{port};",
+                            f"listen 127.0.0.1:{port} ssl;\n"
+                            f"        ssl_certificate {tmp_path}/cert.pem;\n"
+                            f"        ssl_certificate_key {tmp_path}/key.pem;")
+    (tmp_path / "nginx.conf").write_text(text)
+    nginx = subprocess.Popen([NGINX, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path),
+                              "-e", str(tmp_path / "error.log")], stderr=subprocess.DEVNULL)
+    try:
+        cookie = _set_cookie(f"{'https' if https else 'http'}://127.0.0.1:{port}/")
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+    assert cookie.startswith("lfe_affinity=") and "HttpOnly" in cookie
+    assert ("; Secure" in cookie) == https, cookie
+
+
+# Measured in Chromium through deploy/run-local.sh (nginx's access log): what one student's
+# fresh page load asks of nginx, and at most how many connections a browser opens at once.
+STATIC_PER_LOAD, OTHERS_PER_LOAD, PER_CHANGE, BROWSER_CONNECTIONS = 119, 8, 2, 6
+CLASS = 30  # students behind one school NAT: one client address
+
+
+def _zone(name: str) -> dict[str, float]:
+    match = re.search(rf"limit_req_zone \$binary_remote_addr zone={name}:\d+m "
+                      rf"rate=(\d+)r/s;", MAPS)
+    assert match, name
+    return {"rate": int(match.group(1))}
+
+
+def _bursts(text: str) -> dict[str, int]:
+    return {zone: int(burst) for zone, burst in
+            re.findall(r"limit_req zone=(\w+) burst=(\d+) nodelay;", text)}
+
+
+def test_request_limits_let_a_class_behind_one_address_through():
+    code = re.sub(r"#[^\n]*", "", LOCATIONS)
+    static = re.search(r"location /static/ \{(.*?)\}", code, re.S).group(1)
+    server_level = re.sub(r"location [^{]*\{.*?\}", "", code, flags=re.S)
+    # every page and API request, static files apart: the whole class opening the link at
+    # once fits the burst; the rate keeps up with everyone changing a setting every 2 s
+    assert _bursts(server_level)["lfe_requests"] >= CLASS * OTHERS_PER_LOAD
+    assert _zone("lfe_requests")["rate"] >= CLASS * PER_CHANGE / 2
+    # static files (from nginx's cache) have their own, larger allowance
+    assert _bursts(static) == {"lfe_static_requests": _bursts(static)["lfe_static_requests"]}
+    assert _bursts(static)["lfe_static_requests"] >= CLASS * STATIC_PER_LOAD
+    assert "limit_req_status 429;" in MAPS and "limit_conn_status 429;" in MAPS
+
+
+def test_connection_limits_let_a_class_through_but_bound_one_client():
+    code = re.sub(r"#[^\n]*", "", LOCATIONS)
+    stream = re.search(r"location /_stcore/stream \{(.*?)\}", code, re.S).group(1)
+    server_level = re.sub(r"location [^{]*\{.*?\}", "", code, flags=re.S)
+    conns = dict(re.findall(r"limit_conn (\w+) (\d+);", server_level))
+    in_stream = dict(re.findall(r"limit_conn (\w+) (\d+);", stream))
+    # a location with its own limit_conn drops the inherited ones: the stream repeats it
+    assert in_stream["lfe_connections"] == conns["lfe_connections"]
+    assert int(conns["lfe_connections"]) >= CLASS * (BROWSER_CONNECTIONS + 2)  # two tabs each
+    assert 2 * CLASS <= int(in_stream["lfe_sessions"]) <= 5 * CLASS  # sessions, not unbounded
+    for zone in ("lfe_connections", "lfe_sessions"):
+        assert re.search(rf"limit_conn_zone \$binary_remote_addr zone={zone}:\d+m;", MAPS)
+
+
 # ---------------------------------------------------------------- Dockerfile and Compose
 
 
@@ -250,11 +391,10 @@ def test_dockerfile_builds_a_non_root_streamlit_image():
     assert re.search(r"(?m)^RUN .*pip install -r requirements\.txt", DOCKERFILE)
     users = re.findall(r"(?m)^USER (\S+)", DOCKERFILE)
     assert users and users[-1] not in ("root", "0")
-    assert "/_stcore/health" in re.search(r"(?ms)^HEALTHCHECK .*?\n(?=\S|\Z)",
-                                          DOCKERFILE).group(0)
     cmd = json.loads(re.search(r"(?ms)^CMD (\[.*?\])\s*$",
                                DOCKERFILE.replace("\\\n", "")).group(1))
-    assert cmd[:5] == ["python", "-m", "streamlit", "run", "app.py"]
+    # serve.py: app.py's page plus the liveness route
+    assert cmd[:5] == ["python", "-m", "streamlit", "run", "serve.py"]
     assert cmd[cmd.index("--server.port") + 1] == str(APP_PORT)
     assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
     assert re.search(rf"(?m)^EXPOSE {APP_PORT}\s*$", DOCKERFILE)
@@ -268,7 +408,7 @@ def test_local_replicas_start_like_the_container():
     cmd = json.loads(re.search(r"(?ms)^CMD (\[.*?\])\s*$",
                                DOCKERFILE.replace("\\\n", "")).group(1))
     script = (DEPLOY / "run-local.sh").read_text().replace("\\\n", " ")
-    line = re.search(r'"\$PYTHON" -m streamlit run app\.py ([^>]*)>', script).group(1)
+    line = re.search(r'"\$PYTHON" -m streamlit run serve\.py ([^>]*)>', script).group(1)
     local = _flags(line.split())
     container = _flags(cmd)
     for where in (local, container):
@@ -290,13 +430,57 @@ def test_compose_runs_replicas_behind_nginx():
     assert app["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
     assert re.fullmatch(r"\$\{REPLICAS:-[2-9]\}|[2-9]", str(app["deploy"]["replicas"]))
     assert str(APP_PORT) in app["expose"]
-    assert "/_stcore/health" in " ".join(app["healthcheck"]["test"])
+    assert app["healthcheck"]["test"] == ["CMD", *docker_healthcheck()]
+    assert app["restart"] == "unless-stopped"  # what brings a replica the check stopped back
     assert nginx["depends_on"]["app"]["condition"] == "service_healthy"
     mounts = {v.split(":")[1]: (DEPLOY / v.split(":")[0]).resolve() for v in nginx["volumes"]}
     assert mounts["/etc/nginx/nginx.conf"] == DEPLOY / "nginx" / "nginx.conf"
     for included in re.findall(r"include (/etc/nginx/lfe/\S+);", NGINX_CONF):
         assert mounts[included].exists(), included
     assert f"server app:{APP_PORT}" in NGINX_CONF
+
+
+def docker_healthcheck() -> list[str]:
+    return json.loads(re.search(r"(?ms)^HEALTHCHECK .*?CMD (\[.*?\])\s*$",
+                                DOCKERFILE.replace("\\\n", "")).group(1))
+
+
+class _Replica(http.server.BaseHTTPRequestHandler):
+    answer = 200
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.send_response(self.answer if self.path == LIVENESS else 404)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("answer, stopped", [(200, False), (503, True)])
+def test_container_health_check_stops_a_wedged_app_only(answer, stopped):
+    """The Dockerfile's (and Compose's) check against a stand-in replica: 200 is healthy;
+    503 (wedged) is unhealthy and TERMs PID 1, here a stand-in process, so the restart
+    policy starts a fresh app (Docker does not restart an unhealthy container)."""
+    argv = docker_healthcheck()
+    assert argv[:2] == ["python", "-c"] and f"127.0.0.1:{APP_PORT}{LIVENESS}" in argv[2]
+    handler = type("Replica", (_Replica,), {"answer": answer})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app = subprocess.Popen(["sleep", "60"])
+    try:
+        code = argv[2].replace(f"127.0.0.1:{APP_PORT}", f"127.0.0.1:{server.server_port}")
+        code = code.replace("os.kill(1,", f"os.kill({app.pid},")
+        assert code != argv[2] and f"os.kill({app.pid}," in code
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30)
+        assert result.returncode == (1 if stopped else 0), result.stderr
+        if stopped:
+            assert app.wait(10) == -signal.SIGTERM
+        else:
+            assert app.poll() is None
+    finally:
+        app.kill()
+        app.wait()
+        server.shutdown()
 
 
 # ---------------------------------------------------------------- Kubernetes
@@ -316,8 +500,10 @@ def test_deployment_probes_health_and_runs_as_non_root():
     assert pod["securityContext"]["runAsNonRoot"] is True
     (container,) = pod["containers"]
     assert [p["containerPort"] for p in container["ports"]] == [APP_PORT]
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"]["path"] == "/_stcore/health"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/_stcore/health"
+    assert container["livenessProbe"]["httpGet"]["path"] == LIVENESS
+    assert container["livenessProbe"]["httpGet"]["port"] == "http"
+    assert container["livenessProbe"]["timeoutSeconds"] >= 3  # busy is not dead
 
 
 def test_service_keeps_client_affinity_and_selects_the_pods():
@@ -343,6 +529,18 @@ def test_ingress_has_cookie_affinity_and_the_proxy_limits():
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == service["metadata"]["name"]
     assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
+    assert int(notes[prefix + "limit-connections"]) >= CLASS * (BROWSER_CONNECTIONS + 2)
+
+
+def test_ingress_serves_https_with_a_secure_affinity_cookie():
+    ingress = k8s("ingress.yaml")
+    notes = ingress["metadata"]["annotations"]
+    prefix = "nginx.ingress.kubernetes.io/"
+    assert notes[prefix + "session-cookie-secure"] == "true"
+    assert notes[prefix + "ssl-redirect"] == "true"
+    (tls,) = ingress["spec"]["tls"]
+    assert tls["secretName"]
+    assert {rule["host"] for rule in ingress["spec"]["rules"]} <= set(tls["hosts"])
 
 
 def test_kustomization_lists_every_manifest():

@@ -1,4 +1,4 @@
-"""Hostile uploads (issue 10, part 5): every file either becomes a valid Table or a
+"""Hostile uploads: every file either becomes a valid Table or a
 ValueError of one plain sentence that says what to change; nothing else escapes.
 
 The hand-picked cases pin the meaning of each message; the hypothesis properties throw

@@ -75,17 +75,53 @@ def test_back_and_forward_load_the_configuration_in_the_url():
     assert ok(at).session_state["seed"] == 5 and query(at, "seed") == "5"
 
 
-def test_a_run_over_the_work_budget_trains_nothing_and_says_what_to_lower():
+def test_a_run_over_the_work_budget_trains_nothing_and_says_what_to_lower(monkeypatch):
+    from explorer import budget
+
+    # a small budget, so the suggestion the test applies trains in a moment
+    config = cfg.DEFAULT.replace(epochs=1000)
+    monkeypatch.setattr(budget, "PAGE_BUDGET_S", budget.total(budget.page(config, "Train")) / 3)
     calls = []
     original = experiment.run
     experiment.run = lambda *a, **k: calls.append(1) or original(*a, **k)
     try:
-        at = ok(app(n_samples="5000", epochs="3000", batch_size="8", hidden="64,64,64,64"))
+        at = ok(app(epochs="1000"))
     finally:
         experiment.run = original
     assert not calls and not at.get("plotly_chart")
     (error,) = at.sidebar.error
-    assert "Nothing was trained" in error.value and "lower the epochs" in error.value
+    assert "Nothing was trained" in error.value and "Lower the epochs to" in error.value
+    # one click applies the suggestion, and that page trains
+    button = at.button(key="apply_budget_suggestion")
+    assert button.label.startswith("Use ") and button.label.endswith(" epochs")
+    epochs = int(button.label.split()[1])
+    button.click().run()
+    ok(at)
+    assert at.session_state["epochs"] == epochs and query(at, "epochs") == str(epochs)
+    assert not at.sidebar.error and at.get("plotly_chart")
+
+
+def test_the_budget_counts_every_run_a_page_trains(monkeypatch):
+    """A scenario that fits alone is refused on Compare when its contestants together are
+    over the page's budget, before any of them trains."""
+    from explorer import budget
+
+    config = cfg.DEFAULT.replace(epochs=200)
+    alone = budget.total(budget.page(config, "Train"))
+    monkeypatch.setattr(budget, "PAGE_BUDGET_S", 1.5 * alone)
+    at = ok(app(epochs="200"))
+    assert at.get("plotly_chart") and not at.sidebar.error
+    calls = []
+    original = experiment.run
+    experiment.run = lambda *a, **k: calls.append(1) or original(*a, **k)
+    try:
+        at.radio(key=state.VIEW).set_value("Compare").run()
+    finally:
+        experiment.run = original
+    ok(at)
+    assert not calls
+    (error,) = at.sidebar.error
+    assert "the other runs" in error.value
 
 
 def test_a_cancelled_run_stays_stopped_until_asked_again():

@@ -218,7 +218,7 @@ def test_the_loss_axis_keeps_the_first_epochs_and_goes_log_by_itself():
 @pytest.mark.parametrize("seed", range(6))
 def test_the_opening_story_unfolds_over_the_whole_replay(seed):
     """The default scenario's boundary keeps visibly moving until late in the replay and
-    ends as good as Adam's (issue 9: a story that is over at once teaches nothing)."""
+    ends as good as Adam's (a story that is over at once teaches nothing)."""
     run = experiment.run(config.DEFAULT.replace(seed=seed))
     frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
     assert len(frames.epochs) >= 80  # about one a epoch (epochs that barely move merge)

@@ -1,4 +1,4 @@
-"""Tampered links (issue 10, part 5): no query string breaks the page.
+"""Tampered links: no query string breaks the page.
 
 ``config.from_query`` is fuzzed over every key of ``config.FIELDS`` (and unknown keys):
 it never raises, always returns a Config whose every field passes its own check, explains
@@ -19,6 +19,8 @@ from streamlit.testing.v1 import AppTest
 from explorer import activations, datasets, losses, optimizers, presets
 from explorer import config as cfg
 from explorer.network import MAX_LAYERS, MAX_UNITS
+
+pytestmark = pytest.mark.usefixtures("formula_worker")  # links carry formulas
 
 HOSTILE = ["", " ", "1e999", "-1e999", "nan", "NaN", "inf", "-inf", "Infinity", "-1", "-0",
            "0", "1e-400", "5e-324", "1.7976931348623157e308", "9" * 5000, "1" + "0" * 400,

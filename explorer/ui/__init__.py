@@ -6,9 +6,20 @@ import gc
 
 import streamlit as st
 
+from explorer import budget, datasets, tabular
 from explorer import config as cfg
-from explorer import experiment, tabular
-from explorer.ui import compute, custom, estimates, playback, sidebar, state, turns, upload, views
+from explorer.ui import (
+    compute,
+    custom,
+    estimates,
+    phases,
+    playback,
+    sidebar,
+    state,
+    turns,
+    upload,
+    views,
+)
 
 # Streamlit runs a full garbage collection after every script run (runner.postScriptGC).
 # Walking the ~180,000 objects the imports made (Streamlit, Plotly, pandas, SymPy) cost about
@@ -19,7 +30,7 @@ gc.freeze()
 
 def main() -> None:
     """One script run, in its turn (see ``turns``)."""
-    with turns.turn():
+    with turns.turn(), phases.script_run():
         _run()
 
 
@@ -77,18 +88,45 @@ def _run() -> None:
     views.run_complete_marker(config)
 
 
+TURN_AFTER_S = 0.5
+"""A page estimated to compute longer than this gives its script turn back before it starts."""
+
+
+def _others(config: cfg.Config, view: str, features: int | None) -> list[cfg.Config]:
+    """The further runs this page trains besides the scenario's own."""
+    if view == "Compare":
+        return [c for c in views.compare_contestants(config)[0] if c != config]
+    if view == "Train" and not state.presenting():
+        n_features = features or datasets.get(config.dataset).n_features
+        return estimates.companions(config, n_features)
+    return []
+
+
 def _may_train(config: cfg.Config) -> bool:
-    """False (and why, in the page) when the run is over the work budget or was cancelled."""
-    rows = None
+    """False (and why, in the page) when the page's work is over the budget or the run was
+    cancelled. Everything the click will compute is estimated before any of it starts."""
+    rows, features = None, None
     if config.dataset == cfg.UPLOAD:
         table = compute.UPLOADS.get(compute.current_upload())
         rows = len(table.X) if table is not None else None
-    too_big = experiment.over_budget(config, rows)
-    if too_big:
-        st.sidebar.error(f"**Nothing was trained.** {too_big}", icon=":material/timer_off:")
-        st.info(f"**Nothing was trained.** {too_big} The message sits in the sidebar next to "
-                "the training settings.", icon=":material/timer_off:")
+        features = table.X.shape[1] if table is not None else 2
+    view = st.session_state.get(state.VIEW, state.VIEWS[0])
+    too_big = budget.refusal(config, view, rows, _others(config, view, features))
+    if too_big is not None:
+        st.sidebar.error(f"**Nothing was trained.** {too_big.sentence}",
+                         icon=":material/timer_off:")
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.info(f"**Nothing was trained.** {too_big.sentence}", icon=":material/timer_off:")
+        if too_big.suggestion is not None:
+            right.button(too_big.button, key="apply_budget_suggestion", icon=":material/tune:",
+                         on_click=state.write_config, args=(too_big.suggestion,),
+                         width="stretch", help=f"Lower {too_big.change} and train.")
         return False
+    if budget.total(budget.page(config, view, rows, _others(config, view, features))) > \
+            TURN_AFTER_S:
+        # a heavy page (within the budget) gives its turn back before it starts: it runs
+        # alongside the others instead of holding up every other student's click
+        turns.give_back()
     if st.session_state.get(state.CANCELLED) == config.key():
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.info("**Training cancelled.** Change a setting, or train this run again.",

@@ -11,6 +11,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from explorer.ui import phases
+
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
@@ -38,4 +40,5 @@ def plain(fig: go.Figure | dict) -> dict:
 def chart(figure: go.Figure | dict, key: str, **options) -> None:
     """Draw a figure or its plain dict, full width, with the page's chart configuration."""
     options.setdefault("width", "stretch")
-    st.plotly_chart(Checked(plain(figure)), key=key, config=PLOT_CONFIG, **options)
+    with phases.phase("sending charts"):
+        st.plotly_chart(Checked(plain(figure)), key=key, config=PLOT_CONFIG, **options)

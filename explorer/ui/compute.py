@@ -23,24 +23,39 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from explorer import activations, anatomy, experiment, export, losses, surfaces, tabular
+from explorer import (
+    activations,
+    anatomy,
+    budget,
+    experiment,
+    export,
+    losses,
+    sandbox,
+    surfaces,
+    tabular,
+)
 from explorer import config as cfg
 from explorer.figures import anatomy as anatomy_figures
 from explorer.figures import compare as compare_figures_module
 from explorer.figures import surface as surface_figures
 from explorer.figures import training as training_figures
-from explorer.ui import charts, state, turns
+from explorer.ui import charts, phases, state, turns
 
 PROGRESS_AFTER_S = 0.4
 WORKERS_VARIABLE = "EXPLORER_TRAINING_WORKERS"
-POOL_WORK = experiment.WORK_BUDGET / 30
-"""Runs estimated below this (about half a second here) may train in a worker process; they
-end before a progress bar would show, so they need no progress, preview or Cancel."""
+POOL_SECONDS = 0.5
+"""Runs estimated below this may train in a worker process; they end before a progress bar
+would show, so they need no progress, preview or Cancel."""
 CACHE_ENTRIES = 24
 """How many runs (and figures of each kind) the server keeps, shared by every session."""
 CACHE_BYTES = 400 * 2**20
 """Upper bound on the memory the cached runs hold."""
 UPLOAD_ENTRIES = 8
+HOLD_VARIABLE = "EXPLORER_TEST_HOLD_DIR"
+"""For browser tests only: a folder in which a file ``seed-<seed>`` holds a run of that seed
+open after its first report, progress bar, Cancel and preview drawn, until the test removes
+the file. A test then sees a run "still training" for as long as it needs, on any machine,
+instead of hoping a big configuration is slow enough."""
 
 
 @dataclass(frozen=True)
@@ -123,14 +138,33 @@ class RunCache(LRU):
         if run is not None:
             return run
         # one training per key: students opening the same new link at once wait for the
-        # first one's run instead of each training it again
-        with self._key_lock(key):
+        # first one's run instead of each training it again, and they wait without their
+        # turn, so the rest of the class is not held up behind that training
+        lock = self._key_lock(key)
+        if not lock.acquire(blocking=False):
+            with turns.aside():
+                lock.acquire()
+        try:
             run = self.get(key)
             if run is None:
                 table = UPLOADS.get(key.upload) if key.upload else None
-                run = TRAINERS.run(key.config, table, progress, watch)
+                with phases.phase("training"):
+                    run = read_only(TRAINERS.run(key.config, table, progress, watch))
                 self.put(key, run)
+        finally:
+            lock.release()
         return run
+
+
+def read_only(run: experiment.Run) -> experiment.Run:
+    """The run with its arrays made read-only: every session is handed the same object, so
+    none may change what another is shown (a write raises instead)."""
+    arrays = [run.model.snapshots, run.model.theta, run.model.snapshot_epochs,
+              run.data.X_train, run.data.y_train, run.data.X_val, run.data.y_val]
+    for array in arrays:
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+    return run
 
 
 class Trainers:
@@ -151,14 +185,15 @@ class Trainers:
         self._guard = threading.Lock()
 
     def run(self, config: cfg.Config, table, progress=None, watch=None) -> experiment.Run:
-        if self.workers > 0 and experiment.work_units(
-                config, None if table is None else len(table.X)) < POOL_WORK:
+        if self.workers > 0 and budget.training_seconds(
+                config, None if table is None else len(table.X)) < POOL_SECONDS:
             try:
                 return self.pool().submit(experiment.run, config, table=table).result()
             except BrokenProcessPool:
                 with self._guard:
                     self._pool = None
-        return experiment.run(config, progress=progress, table=table, watch=watch)
+        return experiment.run(config, progress=progress, table=table, watch=watch,
+                              judge=verdict)
 
     def pool(self) -> ProcessPoolExecutor:
         with self._guard:
@@ -168,6 +203,15 @@ class Trainers:
                 self._pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("forkserver"))
             return self._pool
+
+
+def verdict(config: cfg.Config):
+    """The pair's verdict; a typed formula is judged in the sandbox (a worker process with a
+    time limit), waiting without this session's turn."""
+    if config.loss == losses.CUSTOM:
+        return sandbox.formula_verdict(config.problem, config.output_activation,
+                                       config.formula)
+    return experiment.verdict(config)
 
 
 def _workers() -> int:
@@ -201,7 +245,8 @@ def training_frames(key: RunKey) -> training_figures.Frames:
     """Every snapshot's prediction map or curve; shared by the Train and Compare views and by
     both settings of the log-scale toggle."""
     run = train(key)
-    return training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    with phases.phase("frames"):
+        return training_figures.compute_frames(run.model, run.data.X_train, run.data.y_train)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -219,15 +264,20 @@ def training_figure(key: RunKey, log_scale: bool | None, start_at_first: bool = 
     """The Train view's animated figure as a plain Plotly dict (see ``charts``)."""
     run = train(key)
     frames = training_frames(key)
+    with phases.phase("figures"):
+        spec = _training_spec(run, frames, log_scale, start_at_first, presenting)
+    spec["layout"]["meta"] = run.config.key()
+    return spec
+
+
+def _training_spec(run, frames, log_scale, start_at_first, presenting) -> dict:
     target = "count" if run.config.problem == "counts" else (
         "class" if run.config.problem == "binary" else "target y")
-    spec = training_figures.training_spec(
+    return training_figures.training_spec(
         frames, run.history, run.data, run.config.problem, log_scale=log_scale,
         loss_label=losses.get(run.config.loss).label, threshold=run.model.threshold,
         target_label=target, start_at_first=start_at_first,
         height=PRESENTING_HEIGHT if presenting else 600, presenting=presenting)
-    spec["layout"]["meta"] = run.config.key()
-    return spec
 
 
 PRESENTING_HEIGHT = 520
@@ -287,10 +337,22 @@ def train_with_progress(config: cfg.Config) -> experiment.Run:
                                               f"about {_seconds(left)} left")
 
     def watch(epoch: int, model, data) -> None:
+        while _held(config):
+            # the test's gate: report as a long run would (about once a second), and let a
+            # Cancel's rerun stop it
+            time.sleep(0.1)
+            if time.perf_counter() - shown.get("held", 0.0) >= 1.0:
+                shown["held"] = time.perf_counter()
+                progress(epoch, config.epochs)
+                _preview(epoch, model, data)
+        _preview(epoch, model, data)
+
+    def _preview(epoch: int, model, data) -> None:
         elapsed = time.perf_counter() - started
-        if "bar" not in shown or elapsed - shown["drawn"] < PREVIEW_EVERY_S:
+        if ("bar" not in shown or elapsed - shown["drawn"] < PREVIEW_EVERY_S
+                or shown.get("epoch") == epoch):
             return
-        shown["drawn"] = elapsed
+        shown["drawn"], shown["epoch"] = elapsed, epoch
         frames = training_figures.compute_frames(model, data.X_train, data.y_train)
         slots[2].plotly_chart(
             training_figures.snapshot_figure(frames, data, config.problem, epoch),
@@ -300,6 +362,11 @@ def train_with_progress(config: cfg.Config) -> experiment.Run:
     for slot in slots:
         slot.empty()
     return run
+
+
+def _held(config: cfg.Config) -> bool:
+    folder = os.environ.get(HOLD_VARIABLE)
+    return bool(folder) and os.path.exists(os.path.join(folder, f"seed-{config.seed}"))
 
 
 def _seconds(value: float) -> str:

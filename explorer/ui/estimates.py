@@ -30,7 +30,7 @@ TRUE_DATASETS = ("skewed", "heteroscedastic", "sine")
 
 
 # ----------------------------------------------------------------------------------------
-# Sidebar: the settings of issue 11, each where it applies
+# Sidebar: what a loss estimates (pinball τ, class weight α, threshold), each where it applies
 
 
 def sidebar_settings(sb, slider) -> None:
@@ -145,10 +145,33 @@ def calibration_view(run: Run) -> None:
 
 
 def _shows_estimates(run: Run) -> bool:
-    config = run.config
-    return (config.problem == "regression" and run.data.X_train.shape[1] == 1
+    return _estimates_apply(run.config, run.data.X_train.shape[1])
+
+
+def _estimates_apply(config: cfg.Config, features: int) -> bool:
+    return (config.problem == "regression" and features == 1
             and (config.loss in ("pinball", "gaussian_nll")
                  or config.dataset in ("skewed", "heteroscedastic")))
+
+
+def _toggles(config: cfg.Config) -> tuple[tuple[str, bool], tuple[str, bool]]:
+    """The fit panel's two toggles: (key, value now) for the trio and for the band, keyed
+    by dataset and lesson, so each opens with its own default."""
+    where = f"{config.dataset}_{st.session_state.get(state.ACTIVE_PRESET) or 'none'}"
+    trio, band = f"estimates_trio_{where}", f"estimates_band_{where}"
+    return ((trio, st.session_state.get(trio, config.dataset == "skewed")),
+            (band, st.session_state.get(band, config.dataset == "heteroscedastic")))
+
+
+def companions(config: cfg.Config, features: int) -> list[cfg.Config]:
+    """The further runs the Train view's fit panel will train for this scenario (the page
+    budget counts them before anything starts)."""
+    if not _estimates_apply(config, features):
+        return []
+    (_, trio), (_, band) = _toggles(config)
+    others = [_companion(config, loss, t) for loss, t in TRIO] if trio else []
+    others += [_companion(config, "pinball", t) for t in BAND_TAUS] if band else []
+    return list(dict.fromkeys(other for other in others if other != config))
 
 
 # ----------------------------------------------------------------------------------------
@@ -347,15 +370,12 @@ def fit_panel(run: Run) -> None:
     config = run.config
     st.markdown("#### What the fit estimates")
     c1, c2 = st.columns(2)
-    # keyed by dataset and lesson, so each opens with its own default
-    where = f"{config.dataset}_{st.session_state.get(state.ACTIVE_PRESET) or 'none'}"
-    trio = c1.toggle("Mean, median and 90th percentile", value=config.dataset == "skewed",
-                     key=f"estimates_trio_{where}",
+    (trio_key, trio_on), (band_key, band_on) = _toggles(config)
+    trio = c1.toggle("Mean, median and 90th percentile", value=trio_on, key=trio_key,
                      help="Also fit MSE, MAE and pinball τ = 0.9 on the same data from the "
                           "same start: they estimate the conditional mean, median and 90th "
                           "percentile.")
-    band = c2.toggle("80 % band", value=config.dataset == "heteroscedastic",
-                     key=f"estimates_band_{where}",
+    band = c2.toggle("80 % band", value=band_on, key=band_key,
                      help="Fit pinball τ = 0.1 and τ = 0.9 on the same data and shade "
                           "between them: about 80 % of new targets should fall inside.")
     # the companions train here first, with a progress bar; the panel then finds them cached

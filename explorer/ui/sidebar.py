@@ -141,7 +141,7 @@ def draw() -> None:
         box(f"**{verdict.verdict.capitalize()}: {verdict.headline}.**  \n{verdict.reason}")
 
     sb.header("4 · Network")
-    sb.text_input("Hidden layers", key="hidden",
+    sb.text_input("Hidden layers", key="hidden", max_chars=cfg.FIELD["hidden"].max_chars,
                   help="Units per hidden layer, comma-separated: 16,16 is two layers of 16. "
                        "Empty or 0 for none (a single neuron per output). Up to "
                        f"{MAX_LAYERS} layers of 1 to {MAX_UNITS} units.")

@@ -48,10 +48,11 @@ def link_notices() -> None:
 def compact_header(config: cfg.Config) -> None:
     """Presenting mode's one line: the app, the pair and its verdict, a way out."""
     act = activations.get(config.output_activation)
-    loss = losses.get(config.loss)
-    verdict = pairing.check(config.problem, config.output_activation, config.loss)
+    loss = custom.LABEL.rstrip("…") if config.loss == losses.CUSTOM else \
+        losses.get(config.loss).label
+    verdict = compute.verdict(config)
     left, middle, right = st.columns([5, 2.2, 1.1], vertical_alignment="center")
-    left.markdown(f"##### {act.label} + {loss.label} &nbsp; {VERDICT_ICON[verdict.verdict]} "
+    left.markdown(f"##### {act.label} + {loss} &nbsp; {VERDICT_ICON[verdict.verdict]} "
                   f"{verdict.verdict}")
     middle.selectbox("View", state.VIEWS, key=state.VIEW, label_visibility="collapsed")
     right.toggle("Presenting", key=state.PRESENT)
@@ -456,6 +457,31 @@ def anatomy_view(run: Run) -> None:
         "binary", "multiclass") else ""))
 
 
+def compare_pairs(config: cfg.Config) -> list[str]:
+    """The pairs Compare races ("activation|loss"): the person's choice, else the rivals."""
+    key = f"compare_pairs_{config.problem}"
+    if key not in st.session_state:  # set here, not as default=, so a callback may set it
+        st.session_state[key] = [f"{a}|{k}" for a, k in pairing.rivals(
+            config.problem, config.output_activation, config.loss)]
+    return list(st.session_state[key])[:4]
+
+
+def compare_contestants(config: cfg.Config) -> tuple[list[cfg.Config], list[str]]:
+    """(the scenarios Compare trains, the names of pairs it cannot race on this upload); the
+    page budget counts the scenarios before anything starts."""
+    table_now = compute.UPLOADS.get(compute.current_upload())
+    contestants, refused = [], []
+    for option in compare_pairs(config):
+        a, k = option.split("|")
+        if (table_now is not None and table_now.target_standardized
+                and not tabular.standardizes_target(config.problem, k)):
+            refused.append(f"{activations.get(a).label} + {losses.get(k).label}")
+            continue
+        contestants.append(custom.contestant(config, a) if k == losses.CUSTOM
+                           else config.replace(output_activation=a, loss=k))
+    return contestants, refused
+
+
 def compare_view(run: Run) -> None:
     """Race a few (activation, loss) pairs on the same data, initial weights and batches."""
     config = run.config
@@ -464,9 +490,7 @@ def compare_view(run: Run) -> None:
     options = [f"{a}|{k}" for a in activations.OUTPUT_ACTIVATIONS
                for k in losses.for_problem(problem)] + list(typed)
     key = f"compare_pairs_{problem}"
-    if key not in st.session_state:  # set here, not as default=, so a callback may set it
-        st.session_state[key] = [f"{a}|{k}" for a, k in pairing.rivals(
-            problem, config.output_activation, config.loss)]
+    compare_pairs(config)
 
     def label(option: str) -> str:
         if option in typed:
@@ -483,16 +507,9 @@ def compare_view(run: Run) -> None:
     if not chosen:
         st.info("Pick at least one pair to race.")
         return
-    table_now = compute.UPLOADS.get(compute.current_upload())
-    configs, refused = [], []
-    for option in chosen:
-        a, k = option.split("|")
-        contestant = (custom.contestant(config, a) if k == losses.CUSTOM
-                      else config.replace(output_activation=a, loss=k))
-        if (table_now is not None and table_now.target_standardized
-                and not tabular.standardizes_target(problem, k)):
-            refused.append(f"{activations.get(a).label} + {losses.get(k).label}")
-            continue
+    contestants, refused = compare_contestants(config)
+    configs = []
+    for contestant in contestants:
         compute.train_with_progress(contestant)
         configs.append(compute.key(contestant))
     if refused:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -40,17 +41,30 @@ def _require_browser():
         pytest.skip(message)
 
 
+HOLDS = ARTIFACTS / "holds"
+"""The server's test gate (``compute.HOLD_VARIABLE``): a file ``seed-<seed>`` here holds a run
+of that seed open until the test removes it."""
+
+
+SERVER_PROCESS: list = []
+"""The running test server's process (for tests that read its memory)."""
+
+
 @pytest.fixture(scope="session")
 def server():
     _require_browser()
     port = _free_port()
+    HOLDS.mkdir(parents=True, exist_ok=True)
+    for stale in HOLDS.glob("seed-*"):
+        stale.unlink()
     ARTIFACTS.mkdir(exist_ok=True)
     log = (ARTIFACTS / "streamlit-server.log").open("w")  # noqa: SIM115 (closed at teardown)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env=dict(os.environ, EXPLORER_TEST_HOLD_DIR=str(HOLDS)))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -64,6 +78,7 @@ def server():
             proc.kill()
             pytest.fail("the Streamlit server did not become healthy within 60 s")
         time.sleep(0.2)
+    SERVER_PROCESS[:] = [proc]
     yield url
     proc.terminate()
     try:
@@ -71,6 +86,12 @@ def server():
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture
+def server_pid(server) -> int:
+    """The test server's process id (for tests that read its memory)."""
+    return SERVER_PROCESS[0].pid
 
 
 @pytest.fixture(scope="session")
@@ -84,12 +105,25 @@ def browser():
         b.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        # what the page showed when the test failed, for the person reading CI's log
+        name = request.node.name.replace("/", "_")[:80]
+        with contextlib.suppress(Exception):
+            pg.screenshot(path=str(ARTIFACTS / f"failed-{name}.png"), full_page=True)
     context.close()
 
 
@@ -97,3 +131,27 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+class Hold:
+    """Holds runs of one seed open on the test server until ``release`` (or the test's end)."""
+
+    def __init__(self, seed: int):
+        self.path = HOLDS / f"seed-{seed}"
+        self.path.touch()
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def hold():
+    made: list[Hold] = []
+
+    def make(seed: int) -> Hold:
+        made.append(Hold(seed))
+        return made[-1]
+
+    yield make
+    for gate in made:
+        gate.release()

@@ -122,33 +122,31 @@ def test_other_views_render(server, page, artifacts, view):
     screenshot(page, artifacts / f"05-view-{view.lower().replace(' ', '-')}.png")
 
 
-def test_a_long_run_shows_progress_time_left_and_its_latest_snapshot(server, page,
+def test_a_long_run_shows_progress_time_left_and_its_latest_snapshot(server, page, hold,
                                                                         artifacts):
-    # Adam, as these runs were timed with (plain SGD ends before a preview is due)
-    page.goto(f"{server}/?n_samples=3000&batch_size=8&epochs=120&seed=17"
-              "&optimizer=adam&lr=0.01")
+    gate = hold(17)  # the run stays "still training" until the test lets it go
+    page.goto(f"{server}/?seed=17")
     bar = page.locator("[data-testid='stProgress']")
-    bar.first.wait_for(state="visible", timeout=30_000)
+    bar.first.wait_for(state="visible", timeout=120_000)  # held: no race against the run
     text = page.get_by_text(re.compile("Training… epoch")).first.inner_text()
-    assert re.search(r"epoch \d+ of 120, about [\d.]+ (s|min) left", text)
+    assert re.search(r"epoch \d+ of 100, about [\d.]+ (s|min) left", text)
     page.get_by_role("button", name="Cancel").first.wait_for(state="visible")
     # a partial picture of the latest snapshot while it trains
     page.get_by_text(re.compile(r"Still training: the model after epoch \d+")).first.wait_for(
         state="attached", timeout=60_000)
     screenshot(page, artifacts / "08-long-run-training.png")
+    gate.release()
     wait_idle(page)
     assert bar.count() == 0
     no_exception(page)
 
 
-def test_cancel_stops_a_long_run_until_asked_again(server, page):
-    # Adam, as these runs were timed with (plain SGD ends before a preview is due)
-    page.goto(f"{server}/?n_samples=3000&batch_size=8&epochs=120&seed=19"
-              "&optimizer=adam&lr=0.01")
-    page.locator("[data-testid='stProgress']").first.wait_for(state="visible",
-                                                              timeout=30_000)
-    # the button is re-drawn while progress messages stream in: press it from the page
-    # (as a person's click lands) and retry until the run reports it stopped
+def test_cancel_stops_a_long_run_until_asked_again(server, page, hold):
+    gate = hold(19)  # the run stays "still training" until the test lets it go
+    page.goto(f"{server}/?seed=19")
+    page.get_by_role("button", name="Cancel").first.wait_for(state="visible", timeout=120_000)
+    # the bar is redrawn while the run reports progress: press the button from the page (as
+    # a person's click lands) until the run says it stopped; the gate keeps it going till then
     cancelled = page.get_by_text("Training cancelled.").first
     for _ in range(20):
         page.evaluate("() => { const b = Array.from(document.querySelectorAll('button'))"
@@ -161,6 +159,7 @@ def test_cancel_stops_a_long_run_until_asked_again(server, page):
     cancelled.wait_for(timeout=30_000)
     assert page.locator("[data-testid='stProgress']").count() == 0
     assert page.locator(".st-key-train_chart").count() == 0
+    gate.release()
     page.get_by_role("button", name="Train again").click()
     wait_idle(page, timeout=120_000)  # it trains again, to the end this time
     assert page.get_by_text("Training cancelled.").count() == 0

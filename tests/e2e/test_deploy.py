@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -118,6 +119,16 @@ def _sidebar_rows(page) -> str:
 
 def _x_title(page) -> str:
     return page.locator(CHART).first.evaluate("g => g.layout.xaxis.title.text")
+
+
+def test_each_replica_is_alive_and_liveness_is_not_public(cluster):
+    url, replicas = cluster
+    for address in replicas:
+        with urllib.request.urlopen(f"http://{address}/lfe/live", timeout=10) as response:
+            assert response.status == 200 and response.read().startswith(b"ok: ")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(url + "/lfe/live", timeout=10)
+    assert refused.value.code == 404
 
 
 def test_two_sessions_on_two_replicas_keep_their_own_uploads(cluster, browser, tmp_path):
