@@ -3,10 +3,11 @@
 For one output unit with pre-activation z, prediction p = a(z) and target y, the gradient a
 student needs to see is dL/dz = (dL/dp) a'(z). Everything here is computed the way the trainer
 back-propagates it (never a separate closed form): the chain ``Loss.grad`` through
-``Activation.vjp``, or for sigmoid + BCE and softmax + CE the engine's fused logit path
-(``losses.FUSED``), which the trainer uses and which equals the chain wherever the chain's
-1e-7 clipping is inactive (|z| < 16). For the canonical pairs this is p - y (2 (p - y) for
-MSE), which the tests check; for sigmoid + MSE it carries the factor p (1 - p), which
+``Activation.vjp``, or for the pairs the engine computes in z (sigmoid + BCE, softmax + CE:
+``losses.FUSED``; exp or softplus + Poisson, sigmoid + focal: ``losses.LOGIT_PATHS``) that
+exact path, which the trainer uses at any z and which equals the chain wherever the chain is
+exact (no 1e-7 clip active, p not rounded to 0). For the canonical pairs this is p - y
+(2 (p - y) for MSE), which the tests check; for sigmoid + MSE it carries the factor p (1 - p), which
 vanishes where the sigmoid saturates, even on a confidently wrong answer.
 
 Multi-output losses (softmax, categorical losses) are shown over 3 classes: the curve varies

@@ -217,10 +217,12 @@ def applies(problem: str, activation: str, loss: str,
                        "margin, not the probability of a class, so squeezing it through "
                        f"{activation} does not give calibrated probabilities.")
     if loss == "focal":
-        return True, ("Focal loss is not a proper scoring rule, with or without α: (1 − p_t)^γ "
-                      "discounts confident answers, so its optimum lies between the true "
-                      "frequency and 0.5, and a class weight α shifts it further. The outputs "
-                      "are probabilities, but under-confident by design, not calibrated.")
+        return True, ("Focal loss is not a proper scoring rule: (1 − p_t)^γ discounts "
+                      "confident answers, so without α its optimum lies between the true "
+                      "frequency and 0.5 (under-confident). A class weight α moves that "
+                      "optimum up or down: it can land nearer to the true frequency or past "
+                      "it, even across 0.5 (γ = 2, α = 0.75: 0.52 for a frequency of 0.3). "
+                      "The outputs are probabilities, but not calibrated.")
     alpha = loss_obj.params.get("alpha")
     if alpha == 0.5:
         return True, ("α = 0.5 weighs both classes alike (it halves the loss): the optimum, "

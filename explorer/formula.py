@@ -643,7 +643,8 @@ class CustomLoss(losses.Loss):
     @property
     def likelihood_sentence(self) -> str:
         return (f"Whether {self.text} is a negative log-likelihood is not checked here: it is "
-                "one when exp(−L) is, up to a scale, a probability density of y for every p.")
+                "one when exp(−L), divided by a constant that does not depend on p, is a "
+                "probability density (or mass) of y for every p.")
 
 
 def _latex(expr: sympy.Expr) -> str:

@@ -806,10 +806,9 @@ PRESETS: dict[str, Preset] = {
             "Noisy moons, 200 training points, a roomy network. The validation loss reaches "
             "its minimum within the first half of training, then climbs to at least 1.5 "
             "times that minimum, while validation accuracy ends within 0.03 of where it "
-            "stood at the minimum, at 0.85 or more. The climb comes from the few points the "
-            "network gets wrong, confidently: the misclassified validation points carry more "
-            "than half of the final validation loss. Cross-entropy punishes confident "
-            "mistakes; accuracy only counts them.",
+            "stood at the minimum, at 0.85 or more. At the end the few validation points the "
+            "network gets wrong carry more than half of the validation loss: cross-entropy "
+            "punishes confident mistakes; accuracy only counts them.",
             _binary(noise=0.3, val_share=0.5, hidden=(32, 32)),
             claims=(
                 at_most(150, "Epoch of minimum validation loss ≤ 150 (of 300).",

@@ -144,6 +144,25 @@ def test_focal_optimum_is_under_confident(q):
     assert grid[int(np.argmin(expected))] == pytest.approx(q, abs=1e-3)
 
 
+def test_a_class_weight_can_push_focal_loss_past_the_true_frequency():
+    """With α the focal optimum is not under-confident by design: γ = 2, q = 0.3, α = 0.75
+    gives 0.523, past 0.5: the class flips and it is over-confident (by hand, on a grid)."""
+    p = np.linspace(1e-5, 1 - 1e-5, 200001)
+    q, alpha = 0.3, 0.75
+    risk = (-alpha * q * (1 - p) ** 2 * np.log(p)
+            - (1 - alpha) * (1 - q) * p ** 2 * np.log1p(-p))
+    best = p[np.argmin(risk)]
+    assert best == pytest.approx(0.523, abs=0.001) and best > 0.5 > q
+    # and the engine's own focal loss agrees
+    focal = losses.get("focal", alpha=alpha)
+    grid = np.linspace(0.40, 0.65, 2501)
+    engine = [q * focal.value([1], [x]) + (1 - q) * focal.value([0], [x]) for x in grid]
+    assert grid[int(np.argmin(engine))] == pytest.approx(best, abs=1e-3)
+    ok, reason = calibration.applies("binary", "sigmoid", "focal", {"alpha": alpha})
+    assert ok and "with or without α" not in reason and "under-confident by design" not in reason
+    assert "past it" in reason and "0.52 for a frequency of 0.3" in reason
+
+
 @pytest.mark.parametrize("alpha", [0.1, 0.5, 0.9])
 def test_remove_class_weight_inverts_the_weighted_optimum(alpha):
     q = np.linspace(0.01, 0.99, 50)

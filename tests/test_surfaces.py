@@ -80,7 +80,12 @@ def naive_losses(model, thetas, X, y):
     out = np.empty(len(thetas))
     with np.errstate(all="ignore"):
         for s, theta in enumerate(np.atleast_2d(thetas)):
-            if fused(model):
+            key = (net.output_activation, model.loss)
+            if key in losses.LOGIT_PATHS:  # exp / softplus + Poisson, sigmoid + focal
+                z = net.pre_activations(theta, X)
+                out[s] = np.mean(losses.logit_per_sample(key, targets, z, net.forward_many(
+                    theta, X), loss.params))
+            elif fused(model):
                 z = net.pre_activations(theta, X)
                 out[s] = np.mean(losses.fused_per_sample(net.output_activation, targets, z,
                                                          model.loss))

@@ -33,10 +33,11 @@ QUESTIONS = ("Is the loss lowest where the problem wants the output?",
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
                 "mismatched": ":orange[:material/warning:]", "invalid": ":red[:material/block:]"}
 YES, NO = ":green[:material/check:]", ":red[:material/close:]"
-RULE = ("A typed formula has no row in the pairing table, so its verdict is read off the "
-        "three answers: matched when all three are yes; invalid when the loss is undefined "
-        "somewhere on the output's range (2) or a confidently wrong answer gets no gradient at "
-        "all; mismatched otherwise. The answers are measured with the trainer's own dL/dz.")
+RULE = ("A typed formula's verdict is read off the three answers, by the same rule that gives "
+        "every built-in loss its verdict: matched when all three are yes; invalid when the loss "
+        "is undefined somewhere on the output's range (2), has no minimum that depends on the "
+        "targets (1: degenerate), or no confidently wrong answer gets any gradient at all (3); "
+        "mismatched otherwise. The answers are measured with the trainer's own dL/dz.")
 HELP = ("The loss of one sample and output unit, in y (the target) and p (the prediction, "
         "after the output activation): numbers, + − * / ** (or ², ³), abs, log, log1p, exp, "
         "sqrt, minimum(a, b), maximum(a, b) and where(condition, a, b) with <, <=, >, >=. "
