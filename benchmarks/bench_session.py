@@ -80,8 +80,10 @@ def start(port: int, phases_file: Path):
         time.sleep(0.1)
 
 
-def open_session(browser, url: str) -> None:
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
+def open_session(browser, url: str, shared=None) -> None:
+    """One new Streamlit session: a fresh context (empty HTTP cache), or a new tab of
+    ``shared`` (its cache already holds Streamlit's static files)."""
+    context = shared or browser.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
     try:
         page.goto(url)
@@ -94,7 +96,9 @@ def open_session(browser, url: str) -> None:
             " && g._transitionData._frames.length > 0)", timeout=120_000)
         page.wait_for_timeout(1500)  # trailing messages, the chart's resize
     finally:
-        context.close()
+        page.close()
+        if shared is None:
+            context.close()
 
 
 def main() -> int:
@@ -103,6 +107,9 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, metavar="FILE",
                         help="record the server with py-spy (pip install py-spy) into FILE "
                              "(collapsed stacks, all threads, idle excluded)")
+    parser.add_argument("--warm-cache", action="store_true",
+                        help="new tabs of one browser context: the static files come from "
+                             "the browser's cache, as for a student's second link")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -116,7 +123,10 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, headless=True,
                                         args=CHROMIUM_ARGS)
-            open_session(browser, base + "seed=99")  # imports, first-run costs: not counted
+            shared = browser.new_context(viewport={"width": 1366, "height": 768}) \
+                if args.warm_cache else None
+            # imports, first-run costs (and the static files, with --warm-cache): not counted
+            open_session(browser, base + "seed=99", shared)
             if args.profile:
                 import subprocess
 
@@ -127,7 +137,7 @@ def main() -> int:
             for link in LINKS:
                 done = len(phases_file.read_text().splitlines())
                 before = cpu_seconds(proc.pid)
-                open_session(browser, base + link)
+                open_session(browser, base + link, shared)
                 total = cpu_seconds(proc.pid) - before
                 runs = [json.loads(line) for line in
                         phases_file.read_text().splitlines()[done:]]
@@ -140,7 +150,8 @@ def main() -> int:
             spy.send_signal(2)
             spy.wait(30)
         stop_server(proc)
-    print(f"server CPU per new browser session ({os.cpu_count()} cores, load "
+    print(f"server CPU per new browser session ({'warm' if args.warm_cache else 'empty'} "
+          f"browser cache; {os.cpu_count()} cores, load "
           f"{os.getloadavg()[0]:.1f}); seconds")
     header = f"{'link':<42} {'server':>7} {'runs':>4} " + " ".join(
         f"{name[:10]:>10}" for name in (*PHASES, "script rest", "outside"))
