@@ -427,3 +427,22 @@ def test_sigmoid_focal_matches_pytorch_autograd_of_its_formula():
     ours, dz, _ = objective.value_and_dz(np.array(FAR_Z)[:, None])
     assert ours == pytest.approx(value.item(), rel=1e-12)
     np.testing.assert_allclose(dz[:, 0], z.grad.numpy(), rtol=1e-9, atol=1e-300)
+
+
+def test_a_saturated_counts_start_trains_every_low_point_with_its_full_gradient():
+    """The default counts scenario from initial weights ten times too large: every point
+    with a positive count that starts below z = -16 is pushed up by dL/dz = exp(z) - y,
+    about -y (a clip at p + 1e-7 gave -0.06 for y = 3 at z = -20)."""
+    from explorer import anatomy, experiment
+    from explorer import config as cfg
+
+    run = experiment.run(cfg.default_for("counts").replace(init_scale=10.0, seed=1,
+                                                          epochs=10))
+    m, X, y = run.model, run.data.X_train, run.data.y_train
+    z = m.network.pre_activations(m.snapshots[0], X)
+    _, dz = anatomy.output_gradient(m.objective(y), z)
+    low = (z[:, 0] < -16) & (y > 0)
+    assert low.sum() > 20
+    expected = np.exp(z[low, 0]) - y[low]  # the closed form, within float rounding of -y
+    np.testing.assert_allclose(dz[low, 0], expected, rtol=1e-12, atol=1e-12)
+    assert np.all(dz[low, 0] <= -0.99 * y[low])
