@@ -5,7 +5,7 @@ in-process time (``formula.parse``: SymPy here, the baseline), the sandbox's fir
 worker process started and its imports paid), a warm call (worker ready, text new: work out
 there, send the plain programs, ``rebuild`` here), a remembered call, the rebuild alone, and
 judging (``pairing.formula_pairing`` here vs ``sandbox.formula_verdict``); each as a ratio to
-the baseline. Then the issue's two hostile links, in-process now that the parser refuses or
+the baseline. Then two known hostile links, in-process now that the parser refuses or
 tames them. Times are the median of the formulas (best of the repeats for each).
 
 Budget: a warm sandbox call costs at most 3x in-process plus 50 ms (the pipe round trip and

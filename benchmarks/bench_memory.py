@@ -1,14 +1,14 @@
 """Memory of one click: the peak RSS each view's computation adds, at the largest settings.
 
 "No single click raises the server's memory by more than 400 MB above idle, at the largest
-settings the URL accepts, on any view" (issue 16). Every case runs in a fresh subprocess:
+settings the URL accepts, on any view". Every case runs in a fresh subprocess:
 it loads a trained run (pickled by the parent), reads its resident set (VmRSS), resets the
 high-water mark (``/proc/self/clear_refs``), runs the computation exactly as ``ui/compute``
 does, and reads VmHWM: the increase is peak minus the resident set before the click.
 
 Scenarios (``SCENARIOS``): the widest network the URL accepts (4 x 64 hidden units) on the
 most classes (10, spiral), with the most points (5000, no validation split, full batch) and
-the most epochs the work budget allows, and the issue's link (n = 50) at the most epochs the
+the most epochs the work budget allows, and the classic hostile link (n = 50) at the most epochs the
 budget allows. Cases: training itself, the Train view's frames and figure, every surface
 (two weights, random directions, PCA plane; 3-D uses the same grid), the interpolation line,
 the per-point gradients of Loss anatomy, and the reliability over training (Calibration).
@@ -48,7 +48,7 @@ WIDEST = dict(problem="multiclass", dataset="spiral", n_classes=10, hidden=(64, 
               output_activation="softmax", loss="cce", optimizer="adam", lr=0.01)
 SCENARIOS = {
     "5000 points": dict(WIDEST, n_samples=5000, val_share=0.0, batch_size=0),
-    "issue link (50 points)": dict(WIDEST, n_samples=50, batch_size=32),
+    "hostile link (50 points)": dict(WIDEST, n_samples=50, batch_size=32),
 }
 """Each scenario's settings; its epochs are the most the work budget allows (<= 3000)."""
 

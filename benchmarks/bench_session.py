@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_app import free_port, stop_server  # noqa: E402
+from benchmarks.bench_app import free_port, start_server, stop_server  # noqa: E402
 
 TARGET_S = 0.45
 LINKS = [
@@ -52,32 +52,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def start(port: int, phases_file: Path):
-    import subprocess
-    import urllib.request
-
-    env = dict(os.environ, EXPLORER_PHASES_FILE=str(phases_file), OPENBLAS_NUM_THREADS="1",
-               OMP_NUM_THREADS="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                        timeout=1) as response:
-                if response.status == 200:
-                    return proc
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_server(proc)
-            raise RuntimeError("the server did not start")
-        time.sleep(0.1)
 
 
 def open_session(browser, url: str, shared=None) -> None:
@@ -115,7 +89,8 @@ def main() -> int:
 
     phases_file = Path(tempfile.mkdtemp()) / "phases.jsonl"
     port = free_port()
-    proc = start(port, phases_file)
+    proc = start_server(port, {"EXPLORER_PHASES_FILE": str(phases_file),
+                               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
     base = f"http://127.0.0.1:{port}/?autoplay=0&"
     rows = []
     spy = None

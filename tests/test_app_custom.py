@@ -60,7 +60,7 @@ def test_typing_a_formula_trains_it_and_shows_its_derivative_and_three_answers()
     assert r"L = - y \log{\left(p \right)}" in side
     assert r"\frac{\partial L}{\partial p} = - \frac{y}{p}" in side
     # the sidebar verdict: three answers with their numbers
-    # -y*log(p) is lowest at p -> 1 whatever the labels: degenerate, so invalid (issue 17)
+    # -y*log(p) is lowest at p -> 1 whatever the labels: degenerate, so invalid
     (verdict,) = [w.value for w in at.sidebar.error]
     assert verdict.startswith("**Invalid by the three answers: Degenerate")
     assert "lowest at p = 1" in verdict and "outputs 0.000335 to 1" in verdict

@@ -1,4 +1,4 @@
-"""A typed formula whose algebra runs away, through AppTest (issue 16): its author gets one
+"""A typed formula whose algebra runs away, through AppTest: its author gets one
 sentence, the last valid formula keeps training, and the session never raised.
 
 "Runs away" is made deterministic with the sandbox's test gate: the worker holds the formula
@@ -46,7 +46,7 @@ def runaway(tmp_path, monkeypatch):
     box.close()
 
 
-def test_the_issue_s_link_now_trains_its_formula():
+def test_the_nested_roots_link_now_trains_its_formula():
     """It froze the server for minutes; the decimal stays an opaque constant now."""
     at = ok(app(formula=ISSUE_LINK_FORMULA, loss="custom", epochs=EPOCHS))
     assert at.text_input(key="formula").value == ISSUE_LINK_FORMULA

@@ -305,7 +305,7 @@ def test_computed_in_z_the_gradient_is_the_closed_form_at_any_z(case):
     assert value == pytest.approx(want_loss.mean(), rel=1e-9)
 
 
-def test_the_clip_the_issue_found_is_gone():
+def test_no_epsilon_clip_in_a_matched_gradient():
     """exp + Poisson at z = -20, y = 3: the formula p - y gives -3 (the clipped chain gave
     -0.06); sigmoid + focal (γ = 2, α = 0.25) at z = -20, y = 1: -0.25 (clipped: -0.005)."""
     poisson = Objective.build("counts", "exp", "poisson", [3.0])

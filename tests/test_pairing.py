@@ -590,7 +590,7 @@ def test_the_cube_and_the_multiclass_square_are_mismatched_for_what_they_estimat
 
 
 # ----------------------------------------------------------------------------------------
-# Statements the audit (issue 17) found false: each now pinned by the fact it states
+# Statements an audit against the textbooks found false: each now pinned by the fact it states
 
 
 def test_mse_on_a_linear_output_estimates_the_probability_but_leaves_the_unit_interval():

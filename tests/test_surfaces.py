@@ -555,7 +555,7 @@ def test_default_slice_evaluates_on_the_subsample():
 
 
 # ----------------------------------------------------------------------------------------
-# Memory: linear in the number of parameters, bounded by chunks (issue 16)
+# Memory: linear in the number of parameters, bounded by chunks
 
 
 WIDE = Network(2, (32, 32, 32, 32), 10, "relu", "softmax")
@@ -646,7 +646,7 @@ def test_every_surface_and_the_line_of_a_wide_model_are_chunked():
 
 
 # ----------------------------------------------------------------------------------------
-# Points and work of a surface (issue 16)
+# Points and work of a surface
 
 
 def test_smaller_subsamples_are_part_of_larger_ones():

@@ -284,7 +284,7 @@ def test_iso_lines_of_many_grids_keep_each_grids_own_segments():
 
 
 # ----------------------------------------------------------------------------------------
-# Frames in bounded blocks (issue 16)
+# Frames in bounded blocks
 
 
 def _reference_outputs(model, points):

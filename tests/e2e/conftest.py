@@ -50,42 +50,50 @@ SERVER_PROCESS: list = []
 """The running test server's process (for tests that read its memory)."""
 
 
+@contextlib.contextmanager
+def serving(env: dict, log_name: str = "streamlit-server.log"):
+    """A real ``streamlit run app.py`` on a free loopback port with these extra environment
+    variables, healthy before it is yielded as (url, process); stopped afterwards."""
+    port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / log_name).open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port),
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("the Streamlit server did not become healthy within 60 s")
+            time.sleep(0.2)
+        try:
+            yield url, proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 @pytest.fixture(scope="session")
 def server():
     _require_browser()
-    port = _free_port()
     HOLDS.mkdir(parents=True, exist_ok=True)
     for stale in HOLDS.glob("seed-*"):
         stale.unlink()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "streamlit-server.log").open("w")  # noqa: SIM115 (closed at teardown)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env=dict(os.environ, EXPLORER_TEST_HOLD_DIR=str(HOLDS)))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("the Streamlit server did not become healthy within 60 s")
-        time.sleep(0.2)
-    SERVER_PROCESS[:] = [proc]
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serving({"EXPLORER_TEST_HOLD_DIR": str(HOLDS)}) as (url, proc):
+        SERVER_PROCESS[:] = [proc]
+        yield url
 
 
 @pytest.fixture

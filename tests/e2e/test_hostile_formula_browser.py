@@ -1,4 +1,4 @@
-"""A link whose formula runs away, in real Chromium (issue 16): while one session's formula is
+"""A link whose formula runs away, in real Chromium: while one session's formula is
 still being worked out, another session's chart arrives; then the first gets its sentence,
 never a traceback.
 
@@ -8,17 +8,13 @@ session is served while the first is certainly held, whatever the machine's load
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from urllib.parse import quote
 
 import pytest
 
 from explorer import sandbox
-from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, _require_browser
+from tests.e2e.conftest import _require_browser, serving
 from tests.e2e.helpers import CHART, no_exception, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -32,36 +28,9 @@ def gated_server(tmp_path_factory):
     """A server of its own whose formula sandbox has the test gate and a 2-s limit."""
     _require_browser()
     gate = tmp_path_factory.mktemp("gate") / "gate"
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "streamlit-gated-server.log").open("w")  # noqa: SIM115 (closed below)
-    env = {**os.environ, sandbox.GATE_VARIABLE: str(gate),
-           sandbox.LIMIT_VARIABLE: LIMIT_SECONDS}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("the Streamlit server did not become healthy within 60 s")
-        time.sleep(0.2)
-    yield url, gate
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    env = {sandbox.GATE_VARIABLE: str(gate), sandbox.LIMIT_VARIABLE: LIMIT_SECONDS}
+    with serving(env, "streamlit-gated-server.log") as (url, _):
+        yield url, gate
 
 
 def _wait_for(path, seconds: float = 120) -> None:
