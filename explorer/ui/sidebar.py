@@ -58,6 +58,20 @@ def _inline_error(sb, key: str, label: str) -> None:
                  f"Training uses {used} until it is fixed.", icon=":material/error:")
 
 
+VERDICT_MARKS = {"matched": "✓", "mismatched": "~", "invalid": "✗"}
+"""Marks drawn inside option lists, where Streamlit's Material icons cannot go: plain
+characters that DejaVu Sans (the fallback font of a Linux browser) has."""
+MARKS_HELP = "✓ matched, ~ works but mismatched, ✗ invalid"
+
+
+def _marked(label: str, problem: str, activation: str, loss: str) -> str:
+    """``label`` after the verdict mark of (activation, loss) for ``problem``; unmarked when
+    the other choice is a typed formula (its verdict is worked out only when chosen)."""
+    if losses.CUSTOM in (activation, loss):
+        return label
+    return f"{VERDICT_MARKS[pairing.check(problem, activation, loss).verdict]} {label}"
+
+
 def _dataset_label(key: str) -> str:
     return "Your CSV file…" if key == cfg.UPLOAD else datasets.get(key).label
 
@@ -104,19 +118,26 @@ def draw() -> None:
 
     sb.header("3 · Output and loss")
     default_activation, default_loss = pairing.DEFAULT_PAIR[problem]
-    # Option labels must not depend on the other box's value: Streamlit treats a widget whose
-    # labels changed as a new widget and resets it to its first option.
+    chosen_activation, chosen_loss = (st.session_state["output_activation"],
+                                      st.session_state["loss"])
+    # Each option carries its verdict with the other box's choice. With a key, Streamlit
+    # keeps a selectbox's identity when its labels change (only ``accept_new_options``
+    # renews it), so the mark can follow the other box without resetting this one
+    # (tests/test_app.py and tests/e2e check that a new activation keeps the loss).
     sb.selectbox("Output activation", list(activations.OUTPUT_ACTIVATIONS),
                  key="output_activation", on_change=state.on_loss_change,
-                 format_func=lambda a: _starred(activations.get(a).label,
-                                                a == default_activation),
-                 help="★ marks this problem's default (matched) output.")
+                 format_func=lambda a: _starred(
+                     _marked(activations.get(a).label, problem, a, chosen_loss),
+                     a == default_activation),
+                 help=f"{MARKS_HELP} with the chosen loss. ★ marks this problem's default "
+                      "(matched) output.")
     sb.selectbox("Loss", [*losses.for_problem(problem), losses.CUSTOM], key="loss",
                  on_change=state.on_loss_change,
                  format_func=lambda k: custom.LABEL if k == losses.CUSTOM else
-                 _starred(losses.get(k).label, k == default_loss),
-                 help="Every loss for this problem; mismatched and invalid ones stay "
-                      "selectable so you can watch what goes wrong.")
+                 _starred(_marked(losses.get(k).label, problem, chosen_activation, k),
+                          k == default_loss),
+                 help=f"{MARKS_HELP} with the chosen output activation. Mismatched and "
+                      "invalid pairs stay selectable so you can watch what goes wrong.")
     activation_now, loss_now = st.session_state["output_activation"], st.session_state["loss"]
     if loss_now == losses.CUSTOM:
         custom.draw_formula(sb, problem, activation_now)
