@@ -17,10 +17,10 @@ import pandas as pd
 import streamlit as st
 
 from explorer import tabular
-from explorer.ui import compute
+from explorer.ui import compute, state
 
 LOG = logging.getLogger(__name__)
-DIGEST = "_upload_digest"
+DIGEST = state.UPLOAD_DIGEST
 PROBLEM = "_upload_problem"
 """Why the chosen file or columns cannot be trained on, for the main area to repeat."""
 
