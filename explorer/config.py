@@ -120,6 +120,20 @@ class Config:
 
 
 @dataclass(frozen=True)
+class Fix:
+    """A change the app advises, as settings a button applies: ``changes`` maps field keys
+    (``FIELD``) to new values."""
+
+    label: str
+    changes: dict
+
+    def __post_init__(self):
+        unknown = set(self.changes) - {f.key for f in FIELDS}
+        if unknown:
+            raise ValueError(f"not settings: {', '.join(sorted(unknown))}")
+
+
+@dataclass(frozen=True)
 class Field:
     """One setting: how to read it from text, what values it allows, how to write it back.
 

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import anatomy, calibration, datasets, losses, metrics, pairing
+from explorer import anatomy, calibration, datasets, losses, metrics, pairing, training
 from explorer import config as cfg
 from explorer.experiment import Run
 from explorer.figures import calibration as figures
-from explorer.ui import charts, compute, playback, state
+from explorer.ui import advice, charts, compute, playback, state
 
 NOMINAL_BAND = 0.8
 BAND_TAUS = (0.1, 0.9)
@@ -409,6 +409,8 @@ def fit_panel(run: Run) -> None:
         notes.append("The 80 % band runs from the τ = 0.1 fit to the τ = 0.9 fit: nominally "
                      "10 % of targets below it and 10 % above.")
     st.caption(" ".join(notes))
+    if config.loss == "gaussian_nll" and "No σ band" in notes[-1]:
+        advice.buttons(st, training.lower_lr(config.lr), "sigma_fix")
 
 
 # ----------------------------------------------------------------------------------------

@@ -72,6 +72,19 @@ def _marked(label: str, problem: str, activation: str, loss: str) -> str:
     return f"{VERDICT_MARKS[pairing.check(problem, activation, loss).verdict]} {label}"
 
 
+def matched_pair(problem: str, activation: str, loss: str) -> tuple[str, str]:
+    """The matched (activation, loss) nearest to a pair: keep the loss and take its matched
+    output, else keep the output and take a loss matched with it, else the problem's
+    default."""
+    outputs = pairing.matched_activations(loss, problem)
+    if outputs:
+        return outputs[0], loss
+    for other in losses.for_problem(problem):
+        if pairing.check(problem, activation, other).verdict == "matched":
+            return activation, other
+    return pairing.DEFAULT_PAIR[problem]
+
+
 def _dataset_label(key: str) -> str:
     return "Your CSV file…" if key == cfg.UPLOAD else datasets.get(key).label
 
@@ -160,6 +173,14 @@ def draw() -> None:
         box = {"matched": sb.success, "mismatched": sb.warning,
                "invalid": sb.error}[verdict.verdict]
         box(f"**{verdict.verdict.capitalize()}: {verdict.headline}.**  \n{verdict.reason}")
+        if verdict.verdict != "matched":
+            activation, loss = matched_pair(problem, activation_now, loss_now)
+            sb.button(f"Use {activations.get(activation).label} + {losses.get(loss).label}",
+                      key="use_matched_pair", icon=":material/build:",
+                      on_click=state.apply_changes,
+                      args=({"output_activation": activation, "loss": loss},),
+                      help="The matched pair nearest to this one: the same loss with its "
+                           "matched output, else the same output with a loss matched to it.")
 
     sb.header("4 · Network")
     sb.text_input("Hidden layers", key="hidden", max_chars=cfg.FIELD["hidden"].max_chars,

@@ -205,3 +205,14 @@ def on_preset_pick() -> None:
     if key:
         apply_preset(key)
     st.session_state["preset_pick"] = None
+
+
+def apply_changes(changes: dict) -> None:
+    """An advice button's callback: change these settings of the scenario on screen (a new
+    problem type first brings its matched pair, as choosing it in the sidebar does)."""
+    changes = dict(changes)
+    if "problem" in changes:
+        st.session_state["problem"] = changes.pop("problem")
+        on_problem_change()
+    config, _ = read_config()
+    write_config(config.replace(**changes))

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from explorer import config as cfg
 from explorer import tabular
-from explorer.ui import compute, state
+from explorer.ui import advice, compute, state
 
 LOG = logging.getLogger(__name__)
 DIGEST = state.UPLOAD_DIGEST
@@ -51,6 +52,8 @@ class Prepared:
 
     table: tabular.Table | None
     refusal: str = ""
+    fix: cfg.Fix | None = None
+    """The setting that would make the refused choice trainable, if one would."""
 
 
 FILES = compute.LRU(max_entries=compute.UPLOAD_ENTRIES)
@@ -85,7 +88,7 @@ def _prepare(fingerprint: str, data: bytes, features: list, target: str, problem
         try:
             table = tabular.prepare(_read(data), features, target, problem, loss=loss)
         except ValueError as err:
-            prepared = Prepared(None, str(err))
+            prepared = Prepared(None, str(err), getattr(err, "fix", None))
         else:
             prepared = Prepared(dataclasses.replace(
                 table, digest=tabular.digest(data, features, target, problem, loss)))
@@ -135,6 +138,8 @@ def draw(sb, problem: str) -> None:
         return
     if prepared.table is None:
         _refuse(sb, "Cannot train on this choice.", prepared.refusal)
+        if prepared.fix is not None:
+            advice.buttons(sb, [prepared.fix], "upload_fix")
         return
     table = prepared.table
     compute.UPLOADS.put(table)

@@ -11,7 +11,7 @@ import streamlit as st
 from explorer import activations, demonstration, export, losses, metrics, pairing, presets, tabular
 from explorer import config as cfg
 from explorer.experiment import Run
-from explorer.ui import charts, compute, custom, estimates, playback, state
+from explorer.ui import advice, charts, compute, custom, estimates, playback, state
 
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
                 "mismatched": ":orange[:material/warning:]", "invalid": ":red[:material/block:]"}
@@ -121,6 +121,7 @@ def headline_numbers(run: Run) -> None:
         st.error(f"**Training stopped at epoch {divergence['epoch']}: "
                  f"{divergence['reason']}.** {divergence['message']}",
                  icon=":material/report:")
+        advice.buttons(st, divergence.get("fixes", ()), "divergence_fix")
     if not len(history):
         return
     last = history.iloc[-1]
@@ -208,8 +209,8 @@ LOSS_AXES = {"auto": "Loss axis: auto", "linear": "Linear", "log": "Log"}
 
 def train_view(run: Run) -> None:
     if not len(run.history):
-        st.info("Nothing to replay: the run stopped in its first epoch (the message above says "
-                "why). Pick a valid pair, or lower the learning rate.", icon=":material/info:")
+        st.info("Nothing to replay: the run stopped in its first epoch; the message above says "
+                "why and what to change.", icon=":material/info:")
         return
     presenting = state.presenting()
     if not presenting:
@@ -531,7 +532,10 @@ def compare_view(run: Run) -> None:
     # A static table: it wraps to the page's width (an interactive one scrolled sideways at
     # 1280 px), and it shows the formatted cells (an interactive one shows a missing value
     # as "None" whatever the format says).
-    st.table(table.style.format("{:.4g}", subset=numbers, na_rep="—").hide(axis="index"))
+    shares = [c for c in numbers if c.endswith(" accuracy")]  # as the headline shows them
+    st.table(table.style.format("{:.4g}", subset=[c for c in numbers if c not in shares],
+                                na_rep="—")
+             .format("{:.1%}", subset=shares, na_rep="—").hide(axis="index"))
     charts.chart(maps, "race_maps")
     st.caption("Each pair's model after the last epoch, on the same training data.")
 
@@ -544,7 +548,7 @@ def saturated_race_note(config: cfg.Config, table: pd.DataFrame) -> None:
         return
     names = [compute.pair_name(config.replace(output_activation=a, loss=k))
              for a, k in demonstration.race_pairs(problem, activation, loss)]
-    column = next((c for c in ("validation Accuracy", "train Accuracy") if c in table), None)
+    column = next((c for c in ("validation accuracy", "train accuracy") if c in table), None)
     rows = table.set_index("pair")
     outcome = ""
     if column and all(name in rows.index for name in names):
