@@ -11,7 +11,7 @@ import streamlit as st
 from explorer import activations, demonstration, export, losses, metrics, pairing, presets, tabular
 from explorer import config as cfg
 from explorer.experiment import Run
-from explorer.ui import advice, charts, compute, custom, estimates, playback, state
+from explorer.ui import advice, charts, compute, custom, estimates, lesson, playback, state
 
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
                 "mismatched": ":orange[:material/warning:]", "invalid": ":red[:material/block:]"}
@@ -65,7 +65,7 @@ def lesson_banner(config: cfg.Config) -> None:
     if preset is None:
         return
     if unchanged:
-        st.info(f"**Lesson: {preset.title}.** {preset.lesson}", icon=":material/school:")
+        lesson.banner(preset)
         return
     changed = [f.key.replace("_", " ") for f in cfg.FIELDS
                if getattr(config, f.key) != getattr(preset.config, f.key)]

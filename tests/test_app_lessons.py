@@ -1,0 +1,62 @@
+"""Lessons as students meet them: one sentence and "Watch for" in the banner, the measured
+claims in a details section (AppTest)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import presets
+from tests.apptest import app, ok
+
+KEYS = list(presets.PRESETS)
+
+
+def _banner_script(key: str) -> None:
+    from explorer import presets
+    from explorer.ui import lesson
+
+    lesson.banner(presets.get(key))
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_each_lesson_shows_its_sentence_what_to_watch_and_what_was_measured(key):
+    preset = presets.get(key)
+    at = ok(AppTest.from_function(_banner_script, args=(key,)).run())
+    banner = at.info[0].value
+    assert banner.startswith(f"**Lesson: {preset.title}.** {preset.summary}")
+    assert f"**Watch for:** {preset.watch_for}" in banner
+    details = at.expander[0]
+    assert details.label == "What the app measured"
+    shown = " ".join(md.value for md in details.markdown)
+    for claim in preset.claims:
+        assert presets.readable(claim.text) in shown
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_lessons_banner_is_short_and_plain(key):
+    preset = presets.get(key)
+    sentence = preset.summary
+    assert sentence.endswith(".") and len(sentence) <= 180, sentence
+    assert preset.watch_for[:1].islower() and preset.watch_for.endswith(".")
+    assert len(preset.watch_for) <= 180, preset.watch_for
+    # the numbers and symbols of test assertions stay in the details
+    for text in (preset.summary, preset.watch_for):
+        assert not re.search(r"[≤≥|]|\d+e-\d+|dL/dz", text), text
+
+
+def test_numbers_in_the_details_are_written_for_people():
+    assert presets.readable("≤ 1e-12.") == "≤ 10⁻¹²."
+    assert presets.readable("at 2.5e-05 and 1e-9") == "at 2.5 × 10⁻⁵ and 10⁻⁹"
+    assert presets.readable("0.001 and x1e-3") == "0.001 and x1e-3"
+    shown = " ".join(presets.readable(c.text) for c in presets.get("matched_binary").claims)
+    assert "10⁻¹²" in shown and "1e-12" not in shown
+
+
+def test_a_lesson_link_opens_the_banner_in_the_app():
+    at = ok(app(preset="linear_bce_breaks"))
+    banner = at.main.info[0].value
+    assert presets.get("linear_bce_breaks").summary in banner and "Watch for:" in banner
+    assert [e.label for e in at.main.expander][:1] == ["What the app measured"]
