@@ -281,3 +281,11 @@ def test_iso_lines_of_many_grids_keep_each_grids_own_segments():
     np.testing.assert_allclose(radius[np.isfinite(radius)], 0.5, atol=0.02)
     line = many[3][0]
     np.testing.assert_allclose(line[np.isfinite(line)], 0.15, atol=1e-9)
+
+
+def test_a_log_loss_axis_labels_powers_of_ten_not_si_prefixes():
+    """A loss of 10⁻⁴ read as "100μ" on a lecture slide means nothing to a student."""
+    spec = _figure({}, log_scale=True)
+    logs = [v for k, v in spec["layout"].items() if k.startswith("yaxis") and
+            v.get("type") == "log"]
+    assert logs and all(axis.get("exponentformat") == "power" for axis in logs)

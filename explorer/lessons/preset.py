@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from explorer import numbers
 from explorer.claims import THIS, Claim
 from explorer.config import Config
 
@@ -41,16 +41,7 @@ class Preset:
         return {name: c.replace(seed=seed) for name, c in named.items()}
 
 
-SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-E_NOTATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+-]?)0*(\d+)\b")
 
-
-def readable(text: str) -> str:
+def readable(words: str) -> str:
     """A claim's text for people: 1e-12 as 10⁻¹², 2.5e-05 as 2.5 × 10⁻⁵."""
-
-    def power(match: re.Match) -> str:
-        mantissa, sign, exponent = match.groups()
-        ten = "10" + (("-" if sign == "-" else "") + exponent).translate(SUPERSCRIPT)
-        return ten if mantissa in ("1", "1.0") else f"{mantissa} × {ten}"
-
-    return E_NOTATION.sub(power, text)
+    return numbers.text(words)

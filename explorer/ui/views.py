@@ -10,6 +10,7 @@ import streamlit as st
 
 from explorer import activations, demonstration, export, losses, metrics, pairing, presets, tabular
 from explorer import config as cfg
+from explorer import numbers as readable
 from explorer.experiment import Run
 from explorer.ui import advice, charts, compute, custom, estimates, lesson, playback, state
 
@@ -201,7 +202,7 @@ def _fmt(value, name: str = "") -> str:
         return "—"
     if name == "accuracy":
         return f"{value:.1%}"
-    return f"{value:.4g}"
+    return readable.number(value)
 
 
 LOSS_AXES = {"auto": "Loss axis: auto", "linear": "Linear", "log": "Log"}
@@ -352,6 +353,13 @@ def learn_view(run: Run) -> None:
 
 SLICES = {"parameters": "Two parameters", "random": "Random directions (filter-normalized)",
           "pca": "Trajectory PCA plane"}
+SLICE_HELP = (
+    "Which 2-D slice of the weights to draw the loss over. **Two parameters:** two weights "
+    "you pick vary, all the others stay at their final values. **Random directions:** two "
+    "random directions through the final weights, each rescaled to the size of the weights "
+    "it moves (*filter-normalized*, so big and small layers are drawn alike). **Trajectory "
+    "PCA plane:** the two directions in which the weights moved most during training "
+    "(principal component analysis of the path), so the path stays close to the picture.")
 SCALES = {"auto": "auto", "log": "log10", "clip": "clipped", "linear": "linear"}
 
 
@@ -365,7 +373,7 @@ def surface_view(run: Run) -> None:
     arch = f"{run.model.network.n_params}_{run.config.hidden}_{run.config.problem}"
     c1, c2, c3 = st.columns([2.2, 1, 1])
     kind = c1.radio("Slice", list(SLICES), format_func=SLICES.get, key="surface_kind",
-                    horizontal=True)
+                    horizontal=True, help=SLICE_HELP)
     mode = c2.radio("Draw as", ["contour", "3d"], key="surface_mode", horizontal=True,
                     format_func={"contour": "Contour", "3d": "3-D surface"}.get)
     scale = c3.selectbox("Height scale", list(SCALES), key="surface_scale",
@@ -386,7 +394,7 @@ def surface_view(run: Run) -> None:
             return
         option = (int(i), int(j))
         st.caption("Parameter names: W2[3→0] is the weight from unit 3 of layer 1 into unit "
-                   "0 of layer 2; b2[0] is that unit's bias.")
+                   "0 of layer 2 (layer 0 is the input); b2[0] is that unit's bias.")
     elif kind == "random":
         a, b = st.columns(2)
         seed = a.number_input("Direction seed", 0, 9999, value=0, key="surface_seed")
@@ -533,7 +541,7 @@ def compare_view(run: Run) -> None:
     # 1280 px), and it shows the formatted cells (an interactive one shows a missing value
     # as "None" whatever the format says).
     shares = [c for c in numbers if c.endswith(" accuracy")]  # as the headline shows them
-    st.table(table.style.format("{:.4g}", subset=[c for c in numbers if c not in shares],
+    st.table(table.style.format(readable.number, subset=[c for c in numbers if c not in shares],
                                 na_rep="—")
              .format("{:.1%}", subset=shares, na_rep="—").hide(axis="index"))
     charts.chart(maps, "race_maps")
