@@ -60,3 +60,13 @@ def test_a_lesson_link_opens_the_banner_in_the_app():
     banner = at.main.info[0].value
     assert presets.get("linear_bce_breaks").summary in banner and "Watch for:" in banner
     assert [e.label for e in at.main.expander][:1] == ["What the app measured"]
+
+
+def test_the_details_explain_the_words_they_use():
+    at = ok(AppTest.from_function(_banner_script, args=("why_not_mse_bce",)).run())
+    notes = " ".join(c.value for c in at.expander[0].caption)
+    assert "**dL/dz**: how fast the loss changes" in notes
+    assert "**ECE**" not in notes, "only the words this lesson uses"
+    at = ok(AppTest.from_function(_banner_script, args=("overconfident",)).run())
+    assert "**ECE**: expected calibration error" in " ".join(
+        c.value for c in at.expander[0].caption)

@@ -571,3 +571,29 @@ LESSONS: tuple[Preset, ...] = (
         comparisons=(("poisson", s.COUNTS),),
     ),
 )
+
+
+GLOSSARY: dict[str, str] = {
+    "pre-activation": "z, the output unit's input before its activation: p = activation(z)",
+    "dL/dz": "how fast the loss changes with the output's pre-activation z: the gradient "
+             "that training pushes back through the network",
+    "dL/dp": "how fast the loss changes with the prediction p",
+    "p_t": "the probability the model gives to a point's true class",
+    "s·score": "the score times the label read as s = −1 or +1: at least 1 means beyond the "
+               "margin",
+    "ECE": "expected calibration error: the average gap between how confident the model is "
+           "and how often it is right",
+    "Brier": "the Brier score, the mean of (p − y)² over 0/1 labels",
+    "RMSE": "root mean squared error, in the targets' units",
+    "recall": "the share of a class's points that the model finds",
+    "pinball": "the quantile loss: errors above the fit weigh τ, errors below 1 − τ",
+    "convex": "bowl- or funnel-shaped: no bumps, so every way down leads to the minimum",
+    "chord": "the straight line between two points of the curve; a convex curve never rises "
+             "above it",
+}
+"""Short explanations of the words the lessons' details use, shown under them."""
+
+
+def glossary_for(text: str) -> list[tuple[str, str]]:
+    """(term, explanation) for each glossary term that ``text`` uses, in glossary order."""
+    return [(term, meaning) for term, meaning in GLOSSARY.items() if term in text]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import presets
+from explorer.lessons import words
 
 DETAILS = "What the app measured"
 
@@ -19,3 +20,7 @@ def banner(preset: presets.Preset) -> None:
         st.markdown(presets.readable(preset.explanation))
         st.caption("Checked by the app on this lesson's seed and on five others:")
         st.markdown("\n".join(f"- {presets.readable(claim.text)}" for claim in preset.claims))
+        said = " ".join([preset.explanation, *(claim.text for claim in preset.claims)])
+        terms = words.glossary_for(said)
+        if terms:
+            st.caption("  \n".join(f"**{term}**: {meaning}." for term, meaning in terms))
