@@ -91,3 +91,17 @@ def test_negative_targets_under_msle_offer_mse_in_one_click():
     at = upload(rows.encode(), problem="regression", loss="msle")
     _click(at, "Use MSE")
     assert at.session_state["loss"] == "mse" and at.get("plotly_chart")
+
+
+def test_an_unexpected_upload_error_offers_a_built_in_dataset(monkeypatch):
+    from explorer import tabular
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(tabular, "prepare", broken)
+    at = upload(GOOD + b"\n\n")  # bytes no other test reads (the reader is cached)
+    assert "choose a built-in dataset" in " ".join(e.value for e in at.sidebar.error).replace(
+        "\\", "")
+    _click(at, "Use a built-in dataset")
+    assert at.session_state["dataset"] == "moons" and at.get("plotly_chart")

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import config as cfg
-from explorer import tabular
+from explorer import datasets, tabular
 from explorer.ui import advice, compute, state
 
 LOG = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ def draw(sb, problem: str) -> None:
     except Exception:  # a file must never break the page; the log keeps the details
         LOG.exception("reading an uploaded file failed")
         _refuse(sb, "This file cannot be used.", UNEXPECTED)
+        advice.buttons(sb, [built_in(problem)], "upload_fix")
         return
     if isinstance(offer, str):
         _refuse(sb, "This file cannot be used.", offer)
@@ -135,6 +136,7 @@ def draw(sb, problem: str) -> None:
     except Exception:  # as above: explain, log, never crash
         LOG.exception("preparing an uploaded file failed")
         _refuse(sb, "Cannot train on this choice.", UNEXPECTED)
+        advice.buttons(sb, [built_in(problem)], "upload_fix")
         return
     if prepared.table is None:
         _refuse(sb, "Cannot train on this choice.", prepared.refusal)
@@ -153,6 +155,11 @@ def draw(sb, problem: str) -> None:
 
 UNEXPECTED = ("The app could not use this file because of an error on its side; save it as "
               "CSV UTF-8 and upload it again, or choose a built-in dataset.")
+
+
+def built_in(problem: str) -> cfg.Fix:
+    """The advice "choose a built-in dataset", as a button: the problem's first one."""
+    return cfg.Fix("Use a built-in dataset", {"dataset": datasets.for_problem(problem)[0]})
 
 
 def _refuse(sb, title: str, message: str) -> None:
