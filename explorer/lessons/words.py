@@ -48,8 +48,8 @@ LESSONS: tuple[Preset, ...] = (
                            "(no hidden layer, same data) ≥ 0.05.",
                      lambda runs: final(runs[THIS], "val_accuracy")
                      - final(runs["no_hidden"], "val_accuracy")),
-            at_most(1e-12, "max over training points of | |dL/dz| − |p − y| | at the "
-                           "final weights ≤ 1e-12.", m.bce_grad_is_p_minus_y),
+            at_most(1e-12, "On every training point, at the final weights, |dL/dz| equals |p − y| "
+                           "to within 1e-12.", m.bce_grad_is_p_minus_y),
         ),
         comparisons=(("no_hidden", s.binary(hidden=())),),
     ),
@@ -75,8 +75,8 @@ LESSONS: tuple[Preset, ...] = (
         view="Compare",
         claims=(
             *SATURATED_CLAIMS,
-            at_most(1e-12, "max over training points of | |dL/dz| − |2(p − y)p(1 − p)| | "
-                           "for sigmoid + MSE at the initial weights ≤ 1e-12.",
+            at_most(1e-12, "On every training point, at the initial weights, sigmoid + MSE's "
+                           "|dL/dz| equals |2(p − y)p(1 − p)| to within 1e-12.",
                     m.mse_grad_formula_error),
             at_most(0.1, "Gradient norm in epoch 1: MSE / cross-entropy ≤ 0.1.",
                     m.first_epoch_grad_ratio),
@@ -103,14 +103,14 @@ LESSONS: tuple[Preset, ...] = (
                     "epochs.",
         config=s.SATURATED,
         claims=(
-            at_most(0.0, "Data and initial weights versus the MSE run: max |difference| "
-                         "≤ 0.", m.same_start),
+            at_most(0.0, "Data and initial weights are those of the MSE run: largest "
+                         "difference 0.", m.same_start),
             *SATURATED_CLAIMS,
             at_least(10.0, "On points saturated on the wrong side at the start: mean "
                            "|dL/dz| of cross-entropy / that of MSE ≥ 10.",
                      m.wrong_side_grad_ratio),
-            at_most(1e-12, "max over training points of | |dL/dz| − |p − y| | at the "
-                           "initial weights ≤ 1e-12.",
+            at_most(1e-12, "On every training point, at the initial weights, |dL/dz| equals "
+                           "|p − y| to within 1e-12.",
                     lambda runs: m.bce_grad_is_p_minus_y(runs, "bce", 0)),
             at_least(0.95, "Validation accuracy after 30 epochs ≥ 0.95.",
                      lambda runs: at_epoch(runs["bce"], "val_accuracy", 30)),
@@ -138,7 +138,7 @@ LESSONS: tuple[Preset, ...] = (
         config=s.ONE_NEURON.replace(loss="mse"),
         view="Error surface",
         claims=(
-            at_most(0.0, "|number of parameters − 2| ≤ 0.",
+            at_most(0.0, "The network has exactly 2 parameters (off by 0).",
                     lambda runs: abs(runs[THIS].model.network.n_params - 2)),
             at_least(0.8, "MSE's loss at (w, b) = (−10, 0) ≥ 0.8.",
                      lambda runs: m.surface_height(runs, THIS)),
@@ -227,8 +227,8 @@ LESSONS: tuple[Preset, ...] = (
         claims=(
             at_most(1, "The run stops with a non-finite loss in epoch ≤ 1.",
                     m.diverged_in_epoch),
-            at_least(1, "The stop is diagnosed as a prediction outside the loss's domain "
-                        "(1 = yes).", m.diverged_outside_domain),
+            at_least(1, "The app diagnoses the stop as a prediction outside the loss's "
+                        "domain (1 = yes).", m.diverged_outside_domain),
         ),
     ),
     Preset(
@@ -253,12 +253,12 @@ LESSONS: tuple[Preset, ...] = (
                           "s = 2y − 1 ≤ 1e-9.", m.hinge_uses_plus_minus_one),
             at_least(0.95, "Validation accuracy of sign(score) (threshold 0) ≥ 0.95.",
                      m.sign_accuracy),
-            at_most(0.0, "|reported final validation accuracy − that of sign(score)| ≤ 0.",
+            at_most(0.0, "The reported validation accuracy is that of sign(score) (off by 0).",
                     lambda runs: abs(final(runs[THIS], "val_accuracy")
                                      - m.sign_accuracy(runs))),
             at_least(0.8, "Share of training points with s·score ≥ 1 at the end ≥ 0.8.",
                      m.beyond_margin_share),
-            at_most(0.0, "Largest |dL/dz| among those points ≤ 0.", m.beyond_margin_gradient),
+            at_most(0.0, "Their largest |dL/dz| is 0.", m.beyond_margin_gradient),
             at_most(0.001, "|dL/dz| of hinge at z = −5, y = 1: tanh output / linear "
                            "output ≤ 0.001.",
                     lambda runs: m.hinge_grad_at("tanh", -5.0)
@@ -278,8 +278,8 @@ LESSONS: tuple[Preset, ...] = (
                     "validation accuracy ends at 0.9 or more.",
         config=default_for("multiclass").replace(hidden=(32, 32)),
         claims=(
-            at_most(1e-9, "max over validation points of |sum of the probabilities − 1| "
-                          "≤ 1e-9.", m.probability_sum_error),
+            at_most(1e-9, "On every validation point the probabilities sum to 1 within "
+                          "1e-9.", m.probability_sum_error),
             Claim("Mean probability of the true class on training points at the start "
                   "< 0.5.", m.true_class_probability(0), "<", 0.5),
             Claim("Mean probability of the true class on training points at the end "
@@ -378,7 +378,7 @@ LESSONS: tuple[Preset, ...] = (
             at_most(0.05, "Class 1, easy points (p_t > 0.9): focal's |dL/dz| / "
                           "cross-entropy's at the same weights ≤ 0.05.",
                     m.easy_gradient_ratio(1)),
-            at_most(0.1, "|minority recall (threshold 0.5): focal − cross-entropy| ≤ 0.1.",
+            at_most(0.1, "Minority recall (threshold 0.5): focal within 0.1 of cross-entropy.",
                     lambda runs: abs(m.minority_recall(THIS)(runs)
                                      - m.minority_recall("bce")(runs))),
             at_least(0.05, "Minority recall (threshold 0.5): focal with α = 0.9 − focal "
@@ -410,7 +410,7 @@ LESSONS: tuple[Preset, ...] = (
         claims=(
             at_most(0.04, "Validation ECE of sigmoid + cross-entropy ≤ 0.04.", m.ece(THIS)),
             at_most(0.04, "Validation ECE of sigmoid + MSE ≤ 0.04.", m.ece("mse")),
-            at_most(0.02, "|validation ECE: cross-entropy − MSE| ≤ 0.02.",
+            at_most(0.02, "Validation ECE: cross-entropy within 0.02 of MSE.",
                     lambda runs: abs(m.ece(THIS)(runs) - m.ece("mse")(runs))),
             at_most(0.05, "Validation Brier score of cross-entropy ≤ 0.05.", m.brier(THIS)),
             at_most(0.05, "Validation Brier score of MSE ≤ 0.05.", m.brier("mse")),
@@ -418,9 +418,9 @@ LESSONS: tuple[Preset, ...] = (
                   m.overconfidence("focal"), "<", 0.0),
             at_most(0.0, "Constant minimising MAE on labels with 30% ones ≤ 0.",
                     lambda runs: m.best_constant("mae")),
-            at_most(0.001, "|constant minimising MSE there − 0.3| ≤ 0.001 (the grid step).",
+            at_most(0.001, "The constant minimising MSE there is 0.3 within 0.001 (the grid step).",
                     lambda runs: abs(m.best_constant("mse") - m.LABEL_FREQUENCY)),
-            at_most(0.001, "|constant minimising cross-entropy there − 0.3| ≤ 0.001.",
+            at_most(0.001, "The constant minimising cross-entropy there is 0.3 within 0.001.",
                     lambda runs: abs(m.best_constant("bce") - m.LABEL_FREQUENCY)),
         ),
         comparisons=(("mse", s.CALIBRATED.replace(loss="mse")),
@@ -488,7 +488,7 @@ LESSONS: tuple[Preset, ...] = (
                      m.share_below(THIS)),
             at_most(0.95, "Share of validation targets below the τ = 0.9 fit ≤ 0.95.",
                     m.share_below(THIS)),
-            at_most(0.1, "|share of validation targets below MAE's fit − 0.5| ≤ 0.1.",
+            at_most(0.1, "Share of validation targets below MAE's fit: 0.5 within 0.1.",
                     lambda runs: abs(m.share_below("mae")(runs) - 0.5)),
         ),
         comparisons=(("mse", s.SKEWED.replace(loss="mse")),
@@ -511,7 +511,7 @@ LESSONS: tuple[Preset, ...] = (
         claims=(
             at_least(4.0, "Mean learned σ for |x| ∈ [2, 2.4] / mean σ for |x| ≤ 0.25 ≥ 4.",
                      m.sigma_growth),
-            at_most(0.2, "|median over x ∈ [−2.4, 2.4] of learned σ / true σ − 1| ≤ 0.2.",
+            at_most(0.2, "Learned σ / true σ, median over x ∈ [−2.4, 2.4]: 1 within 0.2.",
                     m.sigma_error),
             at_least(0.9, "Share of validation targets inside mean ± 2σ ≥ 0.9.",
                      m.sigma_coverage),
@@ -539,8 +539,8 @@ LESSONS: tuple[Preset, ...] = (
         claims=(
             at_least(2.0, "Std of the counts for x > 1 / std for x < −1 ≥ 2.",
                      m.spread_ratio),
-            at_most(0.3, "max over x ∈ [−2.5, 2.5] of |fitted rate / true rate − 1| "
-                         "≤ 0.3.", m.rate_error),
+            at_most(0.3, "Fitted rate / true rate over x ∈ [−2.5, 2.5]: 1 within 0.3 "
+                         "everywhere.", m.rate_error),
             at_least(0.2, "Lowest prediction over x ∈ [−2.5, 2.5] ≥ 0.2.",
                      m.lowest_prediction(THIS)),
             Claim("Final training loss < 0.",
