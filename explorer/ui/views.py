@@ -8,7 +8,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import activations, demonstration, export, losses, metrics, pairing, presets, tabular
+from explorer import (
+    activations,
+    demonstration,
+    export,
+    losses,
+    metrics,
+    notation,
+    pairing,
+    presets,
+    tabular,
+)
 from explorer import config as cfg
 from explorer import numbers as readable
 from explorer.experiment import Run
@@ -99,6 +109,15 @@ def pair_panel(run: Run) -> None:
             st.latex(rf"p = {act.formula}")
             st.latex(rf"\frac{{\partial L}}{{\partial z}} = "
                      rf"{pairing.gradient_at_z(act.key, loss.key)}")
+            symbol_notes(loss.formula, pairing.gradient_at_z(act.key, loss.key))
+
+
+def symbol_notes(*latex: str) -> None:
+    """Say in words what the formulas' less familiar symbols mean (``notation``)."""
+    said = notation.notes(*latex)
+    if said:
+        # symbols keep their case: no capital letter on "p_t is …"
+        st.caption("; ".join(said) + ".")
 
 
 def likelihood_sentence(loss: losses.Loss) -> str:
@@ -451,6 +470,7 @@ def anatomy_view(run: Run) -> None:
         st.latex(rf"\frac{{\partial L}}{{\partial z}} = {chain}")
         for part in parts:  # softmax: the sum, then dL/dp_k on a line of its own
             st.latex(part)
+    symbol_notes(loss.formula, loss.grad_formula, chain, *parts)
     st.caption("z is the output unit's pre-activation, p = a(z) its output. Shaded bands are "
                "where the activation is flat (|a′(z)| below 1% of its peak): there the "
                "gradient reaching the network is dL/dp times almost nothing, so it vanishes "
