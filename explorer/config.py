@@ -177,11 +177,13 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 def parse_formula(text: str) -> str:
     """A typed loss formula, checked and normalised; ``formula.FormulaError`` (a ValueError)
-    with one line saying why not."""
-    from explorer import formula  # here: SymPy loads only when a formula is read
+    with one line saying why not. The work is done in a worker process with a time limit
+    (``sandbox.formula_loss``): a link is read here, and a hostile one must not hold up
+    anyone but its author."""
+    from explorer import formula, sandbox  # here: SymPy loads only when a formula is read
 
     try:
-        return formula.parse(text).text
+        return sandbox.formula_loss(text).text
     except ValueError:
         raise
     except Exception as error:  # a link must never raise anything else
@@ -343,9 +345,9 @@ def from_query(params: Mapping[str, Any], base: Config = DEFAULT) -> tuple[Confi
         raw = last(params.get(f.key))
         if raw is None:
             continue
-        value = _read(f, str(raw))
+        value, why = _read(f, str(raw))
         if value is None:
-            notices.append(f"Ignored {f.key}={shorten(raw)!r} (expected {f.hint}); "
+            notices.append(f"Ignored {f.key}={shorten(raw)!r} ({why}); "
                            f"using {f.dump(getattr(base, f.key))}.")
             continue
         values[f.key] = value
@@ -353,16 +355,17 @@ def from_query(params: Mapping[str, Any], base: Config = DEFAULT) -> tuple[Confi
     return make_consistent(config, notices)
 
 
-def _read(field: Field, text: str) -> Any:
-    """The setting's value from its text, or None: invalid, or longer than any valid value
-    (refused unread)."""
+def _read(field: Field, text: str) -> tuple[Any, str]:
+    """(the setting's value from its text, "") or (None, why not): invalid, or longer than
+    any valid value (refused unread). A typed formula's refusal says what to change."""
+    expected = f"expected {field.hint}"
     if len(text) > field.max_chars:
-        return None
+        return None, expected
     try:
         value = field.parse(text)
-    except (ValueError, TypeError):
-        return None
-    return value if value is not None and field.check(value) else None
+    except (ValueError, TypeError) as error:
+        return None, str(error) if field.key == "formula" else expected
+    return (value, "") if value is not None and field.check(value) else (None, expected)
 
 
 def make_consistent(config: Config, notices: list[str] | None = None) -> tuple[Config, list[str]]:

@@ -424,8 +424,8 @@ def _diagnose(epoch: int, value: float, grad_sq: float, p: Array, z: Array,
               objective: Objective, lr: float, adam: bool = False) -> Divergence:
     """Explain a NaN or infinity in words a student can act on."""
     loss, act = objective.loss, objective.activation
-    lo, hi = loss.prediction_range
-    outside = (p < lo) | (p > hi)
+    lo = loss.prediction_range[0]
+    outside = loss.outside(p) & ~np.isnan(p)
     partners = pairing.matched_activations(loss.key, objective.problem)
     if np.any(outside):
         worst = float(p[outside][np.argmax(np.abs(p[outside]))])
@@ -435,7 +435,7 @@ def _diagnose(epoch: int, value: float, grad_sq: float, p: Array, z: Array,
         return Divergence(
             epoch, "prediction outside the loss's domain",
             f"Epoch {epoch}: the {act.label.lower()} output produced {worst:.3g}, but "
-            f"{loss.label} is only defined for predictions in {_interval(lo, hi)} "
+            f"{loss.label} is only defined for predictions in {loss.range_text} "
             f"({'it takes the log of the prediction' if lo == 0 else 'it needs a valid value'})."
             f" {fix}", _use_output(partners))
     if loss.key == losses.CUSTOM and np.all(np.isfinite(p)) and math.isfinite(value):
@@ -470,8 +470,3 @@ def _diagnose(epoch: int, value: float, grad_sq: float, p: Array, z: Array,
         f"Lower the learning rate{advice}",
         lower_lr(lr) + (_use_output(partners) if unmatched else ()))
 
-
-def _interval(lo: float, hi: float) -> str:
-    def show(v):
-        return "∞" if v == np.inf else "−∞" if v == -np.inf else f"{v:g}"
-    return f"[{show(lo)}, {show(hi)}]"

@@ -1,6 +1,7 @@
 """The app's logic through Streamlit's AppTest: widgets by key, figures by their spec."""
 
 import json
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -200,6 +201,29 @@ def test_error_surface_3d_toggle_draws_a_surface():
     at.radio(key="surface_mode").set_value("3d").run()
     surface = specs(ok(at))[0]
     assert surface["data"][0]["type"] == "surface"
+
+
+def _status_kb(field: str) -> int:
+    return next(int(line.split()[1]) for line in
+                Path("/proc/self/status").read_text().splitlines() if line.startswith(field))
+
+
+def test_the_pca_slice_of_a_13k_parameter_network_stays_within_400_mb():
+    """Issue 16's link: the PCA plane of a 4 x 64 ten-class net (13,322 parameters) built a
+    P x P identity, +1.35 GB in one click. Measured as this process's peak resident set
+    (Linux: the high-water mark reset before the click)."""
+    at = ok(app(view="Error surface", problem="multiclass", dataset="spiral", n_classes="10",
+                hidden="64,64,64,64", epochs="10", n_samples="50"))
+    measurable = Path("/proc/self/clear_refs").exists()
+    if measurable:
+        before = _status_kb("VmRSS:")
+        Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+    at.radio(key="surface_kind").set_value("pca").run()
+    ok(at)
+    if measurable:
+        assert (_status_kb("VmHWM:") - before) / 1024 < 400
+    surface = specs(at)[0]
+    assert "projection" in json.dumps(surface["layout"]).lower()
 
 
 def test_one_neuron_preset_shows_the_exact_two_parameter_picture():

@@ -57,8 +57,8 @@ def sidebar_settings(sb, slider) -> None:
     if losses.get(loss).decision_threshold == 0.5:
         slider(sb, cfg.FIELD["threshold"].label, "threshold",
                help="A point is called class 1 when the output is above it. Lower: more "
-                    "class-1 calls, higher recall, lower precision. Accuracy and the "
-                    "boundary use it; the loss does not.")
+                    "class-1 calls, recall never drops, precision usually does (not always). "
+                    "Accuracy and the boundary use it; the loss does not.")
     else:
         sb.caption(f"Decision threshold: 0, the sign of the score ({losses.get(loss).label} "
                    "reads the labels as −1 and +1).")

@@ -61,8 +61,7 @@ def compact_header(config: cfg.Config) -> None:
     act = activations.get(config.output_activation)
     loss = custom.LABEL.rstrip("…") if config.loss == losses.CUSTOM else \
         losses.get(config.loss).label
-    verdict = pairing.verdict(config.problem, config.output_activation, config.loss,
-                              config.loss_params())
+    verdict = compute.verdict(config)
     left, middle, right = st.columns([5, 2.2, 1.1], vertical_alignment="center")
     left.markdown(f"##### {act.label} + {loss} &nbsp; {VERDICT_ICON[verdict.verdict]} "
                   f"{verdict.verdict}")
