@@ -4,6 +4,7 @@ claims in a details section (AppTest)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,17 +15,21 @@ from tests.apptest import app, ok
 KEYS = list(presets.PRESETS)
 
 
-def _banner_script(key: str) -> None:
-    from explorer import presets
-    from explorer.ui import lesson
+BANNER_APP = str(Path(__file__).with_name("banner_app.py"))
 
-    lesson.banner(presets.get(key))
+
+def _banner(key: str) -> AppTest:
+    """The lesson's banner alone (a real script file: ``AppTest.from_function`` leaves a
+    main module that worker processes started later cannot load)."""
+    at = AppTest.from_file(BANNER_APP, default_timeout=60)
+    at.query_params["preset"] = key
+    return ok(at.run())
 
 
 @pytest.mark.parametrize("key", KEYS)
 def test_each_lesson_shows_its_sentence_what_to_watch_and_what_was_measured(key):
     preset = presets.get(key)
-    at = ok(AppTest.from_function(_banner_script, args=(key,)).run())
+    at = _banner(key)
     banner = at.info[0].value
     assert banner.startswith(f"**Lesson: {preset.title}.** {preset.summary}")
     assert f"**Watch for:** {preset.watch_for}" in banner
@@ -63,10 +68,10 @@ def test_a_lesson_link_opens_the_banner_in_the_app():
 
 
 def test_the_details_explain_the_words_they_use():
-    at = ok(AppTest.from_function(_banner_script, args=("why_not_mse_bce",)).run())
+    at = _banner("why_not_mse_bce")
     notes = " ".join(c.value for c in at.expander[0].caption)
     assert "**dL/dz**: how fast the loss changes" in notes
     assert "**ECE**" not in notes, "only the words this lesson uses"
-    at = ok(AppTest.from_function(_banner_script, args=("overconfident",)).run())
+    at = _banner("overconfident")
     assert "**ECE**: expected calibration error" in " ".join(
         c.value for c in at.expander[0].caption)
