@@ -284,8 +284,8 @@ def test_compare_view_races_the_usual_rivals(problem):
 def test_compare_shows_the_saturated_mse_run_losing_to_cross_entropy():
     at = ok(app(preset="why_not_mse", view="Compare"))
     table = at.table[0].value.set_index("verdict")
-    assert table.loc["matched"].iloc[0]["validation Accuracy"] > 0.95
-    assert table.loc["mismatched", "validation Accuracy"] < 0.85
+    assert table.loc["matched"].iloc[0]["validation accuracy"] > 0.95
+    assert table.loc["mismatched", "validation accuracy"] < 0.85
 
 
 def test_dataset_and_loss_options_appear_where_they_apply():
@@ -378,8 +378,8 @@ def test_saturating_mismatch_offers_a_race_from_a_saturated_start():
     assert (at.session_state["init_scale"], at.session_state["optimizer"],
             at.session_state["lr"], at.session_state["hidden"]) == (10.0, "sgd", 0.5, "16")
     table = at.table[0].value.set_index("pair")
-    mse = table.loc["Sigmoid + Mean squared error", "validation Accuracy"]
-    bce = table.loc["Sigmoid + Binary cross-entropy", "validation Accuracy"]
+    mse = table.loc["Sigmoid + Mean squared error", "validation accuracy"]
+    bce = table.loc["Sigmoid + Binary cross-entropy", "validation accuracy"]
     assert bce - mse > 0.1
     note = next(i.value for i in at.main.info if "Why a saturated start" in i.value)
     assert "p(1 − p) (at most 0.25)" in note and "× 10" in note

@@ -165,13 +165,13 @@ def test_your_formula_races_the_built_in_losses():
     assert row["verdict"] == "invalid"
     assert table.loc["Sigmoid + Binary cross-entropy", "verdict"] == "matched"
     accuracy = next(m.value for m in at.metric if m.label == "Validation Accuracy")
-    assert f"{row['validation Accuracy']:.1%}" == accuracy
+    assert f"{row['validation accuracy']:.1%}" == accuracy
     # with a built-in loss in the sidebar the formula can still race, as typed
     at.selectbox(key="loss").set_value("bce").run()
     ok(at)
     assert "sigmoid|custom" in at.multiselect(key="compare_pairs_binary").value
     again = at.table[0].value.set_index("pair").loc["Sigmoid + your formula"]
-    assert again["validation Accuracy"] == row["validation Accuracy"]
+    assert again["validation accuracy"] == row["validation accuracy"]
 
 
 def test_anatomy_reads_the_problem_not_the_formula():

@@ -355,3 +355,10 @@ def test_frames_work_grows_with_each_factor():
     assert training.frame_grid_points("multiclass") == training.CLASS_GRID ** 2
     assert training.frame_grid_points("binary") == training.GRID ** 2
     assert training.frame_grid_points("regression", n_inputs=1) == training.CURVE_POINTS
+
+def test_a_log_loss_axis_labels_powers_of_ten_not_si_prefixes():
+    """A loss of 10⁻⁴ read as "100μ" on a lecture slide means nothing to a student."""
+    spec = _figure({}, log_scale=True)
+    logs = [v for k, v in spec["layout"].items() if k.startswith("yaxis") and
+            v.get("type") == "log"]
+    assert logs and all(axis.get("exponentformat") == "power" for axis in logs)

@@ -536,8 +536,9 @@ def _loss_axis(axis: dict, history: pd.DataFrame, log_scale: bool) -> None:
     if log_scale and finite.size and finite.min() > 0:
         lo, hi = np.log10(finite.min()), np.log10(finite.max())
         pad = max((hi - lo) * 0.05, 0.05)
+        # powers of ten, not SI prefixes: a loss of 10⁻⁴ is not "100μ"
         _merge(axis, dict(type="log", range=[float(lo - pad), float(hi + pad)],
-                          title=dict(text="loss (log scale)"),
+                          title=dict(text="loss (log scale)"), exponentformat="power",
                           **({"dtick": 1} if hi - lo > 1.5 else {})))
         return
     title = "loss (linear: values ≤ 0)" if log_scale and finite.size else "loss"

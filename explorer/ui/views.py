@@ -8,10 +8,21 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import activations, demonstration, export, losses, metrics, pairing, presets, tabular
+from explorer import (
+    activations,
+    demonstration,
+    export,
+    losses,
+    metrics,
+    notation,
+    pairing,
+    presets,
+    tabular,
+)
 from explorer import config as cfg
+from explorer import numbers as readable
 from explorer.experiment import Run
-from explorer.ui import charts, compute, custom, estimates, playback, state
+from explorer.ui import advice, charts, compute, custom, estimates, lesson, playback, state
 
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
                 "mismatched": ":orange[:material/warning:]", "invalid": ":red[:material/block:]"}
@@ -64,7 +75,7 @@ def lesson_banner(config: cfg.Config) -> None:
     if preset is None:
         return
     if unchanged:
-        st.info(f"**Lesson: {preset.title}.** {preset.lesson}", icon=":material/school:")
+        lesson.banner(preset)
         return
     changed = [f.key.replace("_", " ") for f in cfg.FIELDS
                if getattr(config, f.key) != getattr(preset.config, f.key)]
@@ -97,6 +108,15 @@ def pair_panel(run: Run) -> None:
             st.latex(rf"p = {act.formula}")
             st.latex(rf"\frac{{\partial L}}{{\partial z}} = "
                      rf"{pairing.gradient_at_z(act.key, loss.key)}")
+            symbol_notes(loss.formula, pairing.gradient_at_z(act.key, loss.key))
+
+
+def symbol_notes(*latex: str) -> None:
+    """Say in words what the formulas' less familiar symbols mean (``notation``)."""
+    said = notation.notes(*latex)
+    if said:
+        # symbols keep their case: no capital letter on "p_t is …"
+        st.caption("; ".join(said) + ".")
 
 
 def likelihood_sentence(loss: losses.Loss) -> str:
@@ -120,6 +140,7 @@ def headline_numbers(run: Run) -> None:
         st.error(f"**Training stopped at epoch {divergence['epoch']}: "
                  f"{divergence['reason']}.** {divergence['message']}",
                  icon=":material/report:")
+        advice.buttons(st, divergence.get("fixes", ()), "divergence_fix")
     if not len(history):
         return
     last = history.iloc[-1]
@@ -199,7 +220,7 @@ def _fmt(value, name: str = "") -> str:
         return "—"
     if name == "accuracy":
         return f"{value:.1%}"
-    return f"{value:.4g}"
+    return readable.number(value)
 
 
 LOSS_AXES = {"auto": "Loss axis: auto", "linear": "Linear", "log": "Log"}
@@ -207,8 +228,8 @@ LOSS_AXES = {"auto": "Loss axis: auto", "linear": "Linear", "log": "Log"}
 
 def train_view(run: Run) -> None:
     if not len(run.history):
-        st.info("Nothing to replay: the run stopped in its first epoch (the message above says "
-                "why). Pick a valid pair, or lower the learning rate.", icon=":material/info:")
+        st.info("Nothing to replay: the run stopped in its first epoch; the message above says "
+                "why and what to change.", icon=":material/info:")
         return
     presenting = state.presenting()
     if not presenting:
@@ -350,6 +371,13 @@ def learn_view(run: Run) -> None:
 
 SLICES = {"parameters": "Two parameters", "random": "Random directions (filter-normalized)",
           "pca": "Trajectory PCA plane"}
+SLICE_HELP = (
+    "Which 2-D slice of the weights to draw the loss over. **Two parameters:** two weights "
+    "you pick vary, all the others stay at their final values. **Random directions:** two "
+    "random directions through the final weights, each rescaled to the size of the weights "
+    "it moves (*filter-normalized*, so big and small layers are drawn alike). **Trajectory "
+    "PCA plane:** the two directions in which the weights moved most during training "
+    "(principal component analysis of the path), so the path stays close to the picture.")
 SCALES = {"auto": "auto", "log": "log10", "clip": "clipped", "linear": "linear"}
 
 
@@ -363,7 +391,7 @@ def surface_view(run: Run) -> None:
     arch = f"{run.model.network.n_params}_{run.config.hidden}_{run.config.problem}"
     c1, c2, c3 = st.columns([2.2, 1, 1])
     kind = c1.radio("Slice", list(SLICES), format_func=SLICES.get, key="surface_kind",
-                    horizontal=True)
+                    horizontal=True, help=SLICE_HELP)
     mode = c2.radio("Draw as", ["contour", "3d"], key="surface_mode", horizontal=True,
                     format_func={"contour": "Contour", "3d": "3-D surface"}.get)
     scale = c3.selectbox("Height scale", list(SCALES), key="surface_scale",
@@ -384,7 +412,7 @@ def surface_view(run: Run) -> None:
             return
         option = (int(i), int(j))
         st.caption("Parameter names: W2[3→0] is the weight from unit 3 of layer 1 into unit "
-                   "0 of layer 2; b2[0] is that unit's bias.")
+                   "0 of layer 2 (layer 0 is the input); b2[0] is that unit's bias.")
     elif kind == "random":
         a, b = st.columns(2)
         seed = a.number_input("Direction seed", 0, 9999, value=0, key="surface_seed")
@@ -441,6 +469,7 @@ def anatomy_view(run: Run) -> None:
         st.latex(rf"\frac{{\partial L}}{{\partial z}} = {chain}")
         for part in parts:  # softmax: the sum, then dL/dp_k on a line of its own
             st.latex(part)
+    symbol_notes(loss.formula, loss.grad_formula, chain, *parts)
     st.caption("z is the output unit's pre-activation, p = a(z) its output. Shaded bands are "
                "where the activation is flat (|a′(z)| below 1% of its peak): there the "
                "gradient reaching the network is dL/dp times almost nothing, so it vanishes "
@@ -530,7 +559,10 @@ def compare_view(run: Run) -> None:
     # A static table: it wraps to the page's width (an interactive one scrolled sideways at
     # 1280 px), and it shows the formatted cells (an interactive one shows a missing value
     # as "None" whatever the format says).
-    st.table(table.style.format("{:.4g}", subset=numbers, na_rep="—").hide(axis="index"))
+    shares = [c for c in numbers if c.endswith(" accuracy")]  # as the headline shows them
+    st.table(table.style.format(readable.number, subset=[c for c in numbers if c not in shares],
+                                na_rep="—")
+             .format("{:.1%}", subset=shares, na_rep="—").hide(axis="index"))
     charts.chart(maps, "race_maps")
     st.caption("Each pair's model after the last epoch, on the same training data.")
 
@@ -543,7 +575,7 @@ def saturated_race_note(config: cfg.Config, table: pd.DataFrame) -> None:
         return
     names = [compute.pair_name(config.replace(output_activation=a, loss=k))
              for a, k in demonstration.race_pairs(problem, activation, loss)]
-    column = next((c for c in ("validation Accuracy", "train Accuracy") if c in table), None)
+    column = next((c for c in ("validation accuracy", "train accuracy") if c in table), None)
     rows = table.set_index("pair")
     outcome = ""
     if column and all(name in rows.index for name in names):
