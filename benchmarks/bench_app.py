@@ -83,25 +83,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, env: dict | None = None) -> subprocess.Popen:
+    """A healthy ``streamlit run app.py`` on this port (with these extra variables)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                        timeout=1) as response:
-                if response.status == 200:
-                    return proc
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_server(proc)
-            raise RuntimeError("the Streamlit server did not become healthy within 60 s")
-        time.sleep(0.1)
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})})
+    wait_healthy(port, proc)
+    return proc
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -407,6 +398,92 @@ def browser_section(url: str, pid: int, rows: list) -> None:
     ]
 
 
+FLOOR_PAGE = """import json, pathlib, streamlit as st
+st.set_page_config(layout="wide")
+st.plotly_chart(json.loads(pathlib.Path({path!r}).read_text()), width="stretch")
+"""
+"""The floor: a bare Streamlit page that shows the app's default figure and nothing else."""
+FIRST_CHART_TIMES = 3
+FLOOR_RATIO_TARGET = 1.2
+
+
+def first_chart(browser, url: str, key: str) -> float:
+    """Seconds from navigating a fresh browser context (empty cache) to the chart with
+    ``key`` in ``layout.meta`` and its frames loaded."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        start = time.perf_counter()
+        page.goto(url)
+        wait_figure(page, key, set())
+        return time.perf_counter() - start
+    finally:
+        context.close()
+
+
+def floor_section(app_url: str, rows: list) -> None:
+    """The app's first chart (cached link, new seed) against a bare page with the same
+    figure, each from a fresh browser context, medians of a few, in the same run."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp())
+    spec, *_ = build_figure(cfg.DEFAULT)
+    (folder / "figure.json").write_text(pio.to_json(spec, validate=False))
+    (folder / "floor.py").write_text(FLOOR_PAGE.format(path=str(folder / "figure.json")))
+    port = free_port()
+    floor_server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(folder / "floor.py"),
+         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port",
+         str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(port, floor_server)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+            try:
+                floor_url = f"http://127.0.0.1:{port}/"
+                first_chart(browser, floor_url, cfg.DEFAULT.key())  # warm both servers
+                first_chart(browser, app_url, cfg.DEFAULT.key())
+                floor, cached, new = [], [], []
+                for i in range(FIRST_CHART_TIMES):
+                    floor.append(first_chart(browser, floor_url, cfg.DEFAULT.key()))
+                    cached.append(first_chart(browser, app_url, cfg.DEFAULT.key()))
+                    seed = 4100 + i
+                    new.append(first_chart(browser, f"{app_url}?seed={seed}",
+                                           cfg.DEFAULT.replace(seed=seed).key()))
+            finally:
+                browser.close()
+    finally:
+        stop_server(floor_server)
+    base = statistics.median(floor)
+    print(f"== First chart from a fresh browser: floor {base:.2f} s, app cached "
+          f"{statistics.median(cached):.2f} s, app new seed {statistics.median(new):.2f} s")
+    for name, times in (("cached link", cached), ("new seed", new)):
+        ratio = statistics.median(times) / base
+        rows.append((f"first chart, {name} / bare page", f"{ratio:.2f}x "
+                     f"({statistics.median(times):.2f} s / {base:.2f} s)",
+                     f"<= {FLOOR_RATIO_TARGET}x", ratio <= FLOOR_RATIO_TARGET))
+
+
+def wait_healthy(port: int, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
+                                        timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_server(proc)
+            raise RuntimeError("the Streamlit server did not become healthy within 60 s")
+        time.sleep(0.1)
+
+
 def print_table(rows: list) -> None:
     verdict = {True: "PASS", False: "MISS", None: ""}
     widths = [max(len(str(r[i])) for r in rows) for i in range(3)]
@@ -434,6 +511,7 @@ def main() -> int:
     proc = start_server(port)
     try:
         query = "" if args.autoplay == "on" else "/?autoplay=0"
+        floor_section(f"http://127.0.0.1:{port}/", rows)
         browser_section(f"http://127.0.0.1:{port}{query}", proc.pid, rows)
     finally:
         stop_server(proc)

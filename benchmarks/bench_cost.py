@@ -60,11 +60,14 @@ VIEWS = [
     REG.replace(epochs=100, n_samples=5000, hidden=(16, 16)),
     BIN.replace(epochs=100, n_samples=5000, hidden=(8,)),
     MULTI.replace(epochs=100, n_classes=10, hidden=(32, 32), n_samples=400),
+    BIN.replace(epochs=100, n_samples=5000, hidden=(64, 64)),
+    BIN.replace(epochs=300, n_samples=3000, hidden=(32, 32, 32)),
+    MULTI.replace(epochs=100, n_classes=10, hidden=(32, 32), n_samples=5000),
 ]
 JUDGED_FROM_S = 0.02
 
 
-def timed(function, repeats: int = 2) -> float:
+def timed(function, repeats: int = 3) -> float:
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
@@ -132,7 +135,7 @@ def view_estimate(kind: str, config: Config, costs: budget.UnitCosts) -> float:
     if kind == "frames":
         return budget.frames_seconds(config, costs=costs)
     if kind == "surface":
-        return budget.surface_seconds(config, costs=costs)
+        return budget.surface_seconds(config, kind="random", costs=costs)
     return budget.snapshots_seconds(config, kind, costs=costs)
 
 
@@ -150,14 +153,15 @@ def main() -> int:
         floor = 1e-12
         view_units = {}
         for kind in sorted({kind for kind, _, _ in cases}):
-            # the work's count of samples (per sample: P parameters and N neurons)
+            # the cost of one sample through the network: per parameter, neuron, and fixed
             units = [budget.UnitCosts(view_units={kind: one})
                      for one in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))]
             rows = [(*(view_estimate(kind, config, u) for u in units), seconds)
-                    for k, config, seconds in cases if k == kind]
-            a = np.array([r[:3] for r in rows])
-            fitted = nonnegative_fit(a, np.array([r[3] for r in rows]))
-            view_units[kind] = [max(float(v), floor) for v in fitted]
+                    for k, config, seconds in cases if k == kind and seconds >= JUDGED_FROM_S]
+            fitted = nonnegative_fit(np.array([r[:3] for r in rows]),
+                                     np.array([r[3] for r in rows])) if rows else np.zeros(3)
+            view_units[kind] = ([max(float(v), floor) for v in fitted] if fitted.any()
+                                else [costs.forward_unit, 0.0, 0.0])
         costs = budget.UnitCosts(step=max(c[0], floor), step_layer=max(c[1], floor),
                                  train_unit=max(c[2], floor), forward_unit=max(c[3], floor),
                                  epoch=max(c[4], floor), view_units=view_units)

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_app import free_port, stop_server  # noqa: E402
+from benchmarks.bench_app import free_port, start_server, stop_server  # noqa: E402
 
 TARGET_S = 0.45
 LINKS = [
@@ -54,34 +54,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start(port: int, phases_file: Path):
-    import subprocess
-    import urllib.request
-
-    env = dict(os.environ, EXPLORER_PHASES_FILE=str(phases_file), OPENBLAS_NUM_THREADS="1",
-               OMP_NUM_THREADS="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                        timeout=1) as response:
-                if response.status == 200:
-                    return proc
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_server(proc)
-            raise RuntimeError("the server did not start")
-        time.sleep(0.1)
-
-
-def open_session(browser, url: str) -> None:
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
+def open_session(browser, url: str, shared=None) -> None:
+    """One new Streamlit session: a fresh context (empty HTTP cache), or a new tab of
+    ``shared`` (its cache already holds Streamlit's static files)."""
+    context = shared or browser.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
     try:
         page.goto(url)
@@ -94,7 +70,9 @@ def open_session(browser, url: str) -> None:
             " && g._transitionData._frames.length > 0)", timeout=120_000)
         page.wait_for_timeout(1500)  # trailing messages, the chart's resize
     finally:
-        context.close()
+        page.close()
+        if shared is None:
+            context.close()
 
 
 def main() -> int:
@@ -103,12 +81,16 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, metavar="FILE",
                         help="record the server with py-spy (pip install py-spy) into FILE "
                              "(collapsed stacks, all threads, idle excluded)")
+    parser.add_argument("--warm-cache", action="store_true",
+                        help="new tabs of one browser context: the static files come from "
+                             "the browser's cache, as for a student's second link")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     phases_file = Path(tempfile.mkdtemp()) / "phases.jsonl"
     port = free_port()
-    proc = start(port, phases_file)
+    proc = start_server(port, {"EXPLORER_PHASES_FILE": str(phases_file),
+                               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
     base = f"http://127.0.0.1:{port}/?autoplay=0&"
     rows = []
     spy = None
@@ -116,7 +98,10 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, headless=True,
                                         args=CHROMIUM_ARGS)
-            open_session(browser, base + "seed=99")  # imports, first-run costs: not counted
+            shared = browser.new_context(viewport={"width": 1366, "height": 768}) \
+                if args.warm_cache else None
+            # imports, first-run costs (and the static files, with --warm-cache): not counted
+            open_session(browser, base + "seed=99", shared)
             if args.profile:
                 import subprocess
 
@@ -127,7 +112,7 @@ def main() -> int:
             for link in LINKS:
                 done = len(phases_file.read_text().splitlines())
                 before = cpu_seconds(proc.pid)
-                open_session(browser, base + link)
+                open_session(browser, base + link, shared)
                 total = cpu_seconds(proc.pid) - before
                 runs = [json.loads(line) for line in
                         phases_file.read_text().splitlines()[done:]]
@@ -140,7 +125,8 @@ def main() -> int:
             spy.send_signal(2)
             spy.wait(30)
         stop_server(proc)
-    print(f"server CPU per new browser session ({os.cpu_count()} cores, load "
+    print(f"server CPU per new browser session ({'warm' if args.warm_cache else 'empty'} "
+          f"browser cache; {os.cpu_count()} cores, load "
           f"{os.getloadavg()[0]:.1f}); seconds")
     header = f"{'link':<42} {'server':>7} {'runs':>4} " + " ".join(
         f"{name[:10]:>10}" for name in (*PHASES, "script rest", "outside"))

@@ -375,7 +375,7 @@ def list_losses(problem: str | None) -> int:
     """The loss catalogue; with a problem, its losses and their pairing matrix."""
     keys = losses.for_problem(problem) if problem else list(losses.LOSSES)
     rows = [(key, losses.LOSSES[key].label, ",".join(losses.LOSSES[key].problems),
-             ",".join(pairing.matched_activations(key)) or "-",
+             ",".join(pairing.matched_activations(key, problem)) or "-",
              losses.LOSSES[key].likelihood or "none (not a likelihood)")
             for key in keys]
     _print(_table(("key", "label", "problems", "matched", "likelihood"), rows), sys.stdout)
@@ -394,8 +394,9 @@ def list_losses(problem: str | None) -> int:
                 mark += "*" if (act, key) == default else ""
                 cells.append(mark.center(len(act)))
             lines.append((key.ljust(width) + "  " + "  ".join(cells)).rstrip())
-        lines.append("legend: ✓ matched, ~ works but mismatched, ✗ invalid (breaks with NaN); "
-                     "any other loss: train --formula TEXT")
+        lines.append("legend: ✓ matched, ~ works but mismatched, ✗ invalid (the loss is "
+                     "undefined on the output's range, degenerate, gets no gradient at all, or "
+                     "reads other targets); any other loss: train --formula TEXT")
         _print("\n".join(lines), sys.stdout)
     return 0
 

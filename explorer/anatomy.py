@@ -3,10 +3,11 @@
 For one output unit with pre-activation z, prediction p = a(z) and target y, the gradient a
 student needs to see is dL/dz = (dL/dp) a'(z). Everything here is computed the way the trainer
 back-propagates it (never a separate closed form): the chain ``Loss.grad`` through
-``Activation.vjp``, or for sigmoid + BCE and softmax + CE the engine's fused logit path
-(``losses.FUSED``), which the trainer uses and which equals the chain wherever the chain's
-1e-7 clipping is inactive (|z| < 16). For the canonical pairs this is p - y (2 (p - y) for
-MSE), which the tests check; for sigmoid + MSE it carries the factor p (1 - p), which
+``Activation.vjp``, or for the pairs the engine computes in z (sigmoid + BCE, softmax + CE:
+``losses.FUSED``; exp or softplus + Poisson, sigmoid + focal: ``losses.LOGIT_PATHS``) that
+exact path, which the trainer uses at any z and which equals the chain wherever the chain is
+exact (no 1e-7 clip active, p not rounded to 0). For the canonical pairs this is p - y
+(2 (p - y) for MSE), which the tests check; for sigmoid + MSE it carries the factor p (1 - p), which
 vanishes where the sigmoid saturates, even on a confidently wrong answer.
 
 Multi-output losses (softmax, categorical losses) are shown over 3 classes: the curve varies
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer import activations, losses, pairing
-from explorer.network import Model
+from explorer.network import STACK_FLOATS, Model, Workspace
 from explorer.objective import Objective
 
 Array = np.ndarray
@@ -221,27 +222,32 @@ class PointGradients:
     """Per-sample loss at the final weights, (n,)."""
 
 
-def per_point_output_gradients(model: Model, X, y, max_floats: int = 2**22) -> PointGradients:
+def per_point_output_gradients(model: Model, X, y,
+                               max_floats: int = STACK_FLOATS) -> PointGradients:
     """Per-point |dL_i/dz_i| at the output pre-activation for every snapshot, batched.
 
-    Snapshots go through ``Network.pre_activations`` in chunks of at most ``max_floats``;
-    the gradient is the model's ``Objective`` (the trainer's), rescaled to one sample.
+    Snapshots go through ``Network.pre_activations`` in chunks of at most ``max_floats``
+    floats per layer (``Network.stack_size``); the gradient is the model's ``Objective``
+    (the trainer's), rescaled to one sample. Memory: the (S, n) result plus one chunk.
     """
     network = model.network
     X = np.asarray(X, dtype=float)
     objective = model.objective(y)
     snaps = np.asarray(model.snapshots, dtype=float)
     n, k = len(X), network.n_outputs
-    chunk = max(1, max_floats // (n * max(network.sizes)))
+    chunk = network.stack_size(n, max_floats)
+    workspace = Workspace()  # the chunks' buffers, allocated once
     grads = np.empty((len(snaps), n))
+    tiled: dict[int, Objective] = {}
     with np.errstate(all="ignore"):
         for start in range(0, len(snaps), chunk):
             part = snaps[start:start + chunk]
             c = len(part)
-            z = network.pre_activations(part, X).reshape(c * n, k)
-            tiled = objective.with_targets(np.tile(y, c) if np.ndim(y) == 1 else
-                                           np.tile(y, (c, 1)))
-            _, dz = output_gradient(tiled, z)
+            z = network.pre_activations(part, X, workspace=workspace).reshape(c * n, k)
+            if c not in tiled:  # the targets repeated for c snapshots, built once per c
+                tiled = {c: objective.with_targets(np.tile(y, c) if np.ndim(y) == 1 else
+                                                   np.tile(y, (c, 1)))}
+            _, dz = output_gradient(tiled[c], z)
             grads[start:start + c] = np.linalg.norm(dz, axis=1).reshape(c, n)
         z = network.pre_activations(np.asarray(model.theta, dtype=float), X)
         final_loss, _ = output_gradient(objective, z)
@@ -249,6 +255,16 @@ def per_point_output_gradients(model: Model, X, y, max_floats: int = 2**22) -> P
     wrong, confident = _wrongness(model, objective, out)
     return PointGradients(grads, np.asarray(model.snapshot_epochs), wrong, confident,
                           final_loss)
+
+
+def point_gradients_work(n_params: int, n_points: int, snapshots: int) -> float:
+    """Work of ``per_point_output_gradients``, in ``experiment.work_units``'s unit (one
+    sample through one parameter, forward): every snapshot's forward pass over the points,
+    and the final weights' once more.
+
+    Formula: (snapshots + 1) x n_points x n_params. ``n_points``: after
+    ``surfaces.surface_data``."""
+    return float(snapshots + 1) * n_points * n_params
 
 
 def _wrongness(model: Model, objective: Objective, out: Array) -> tuple[Array, Array]:

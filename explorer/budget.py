@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from explorer import datasets, losses
+from explorer import anatomy, calibration, datasets, losses, surfaces
 from explorer.config import UPLOAD, Config
+from explorer.figures import training as training_figures
 
 COSTS_FILE = Path(__file__).with_name("costs.json")
 PAGE_BUDGET_S = 10.0
@@ -30,14 +31,6 @@ own work together. The opening scenario needs about 0.2 s, the heaviest lesson a
 SNAPSHOTS = 100
 """Snapshots a run keeps (``experiment.SNAPSHOTS``; the frames, gradients and calibration
 are computed for each)."""
-FRAME_POINTS = {"multiclass": 80 * 80, "binary": 64 * 64, "regression": 64 * 64,
-                "counts": 64 * 64}
-"""Grid points of a 2-D map per snapshot (``figures.training.GRID``, ``CLASS_GRID``)."""
-CURVE_POINTS = 200
-SURFACE_GRID = 41 * 41
-SURFACE_POINTS = 2000
-"""Most samples a surface evaluates (``surfaces.SURFACE_POINTS``)."""
-LINE_POINTS = 102
 
 
 @dataclass(frozen=True)
@@ -55,9 +48,11 @@ class UnitCosts:
     epoch: float = 5e-5
     """Each epoch's fixed cost (recording, validation call)."""
     view_units: dict = field(default_factory=dict)
-    """Per kind of view work ("frames", "surface", ...): [seconds per sample and parameter,
-    per sample and neuron, per sample] (stacked evaluations pay per activation value and per
-    sample too, besides the multiply-adds)."""
+    """Per kind of view work ("frames", "surface", "gradients", "calibration"): the cost of
+    one sample through the network, [per parameter, per neuron, fixed] seconds. The work
+    functions next to the computations (``surfaces.slice_work``,
+    ``figures.training.frames_work``, ...) say how many samples (their units ÷ P); a stacked
+    evaluation pays per activation value and per sample too, besides the multiply-adds."""
 
     @classmethod
     def load(cls, path: Path = COSTS_FILE) -> UnitCosts:
@@ -68,11 +63,10 @@ class UnitCosts:
         known = {name for name in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def view(self, kind: str, s: Shape) -> float:
-        """Seconds per sample (one sample through the whole network) of this kind of work."""
-        per_param, per_neuron, per_sample = self.view_units.get(
-            kind, (self.forward_unit, 0.0, 0.0))
-        return per_param * s.params + per_neuron * s.neurons + per_sample
+    def view(self, kind: str, work: float, s: Shape) -> float:
+        """Seconds for ``work`` units (samples x parameters) of this kind on this shape."""
+        per_param, per_neuron, fixed = self.view_units.get(kind, (self.forward_unit, 0.0, 0.0))
+        return work / max(s.params, 1) * (per_param * s.params + per_neuron * s.neurons + fixed)
 
 
 COSTS = UnitCosts.load()
@@ -135,33 +129,43 @@ def frames_seconds(config: Config, n_rows: int | None = None, final_only: bool =
                    costs: UnitCosts = COSTS) -> float:
     """The replay's maps or curves: every snapshot (or the final one) on the grid."""
     s = shape(config, n_rows)
-    points = CURVE_POINTS if s.features == 1 else FRAME_POINTS[config.problem]
-    return (1 if final_only else s.snapshots) * points * costs.view("frames", s)
+    grid = training_figures.frame_grid_points(config.problem, s.features)
+    work = training_figures.frames_work(s.params, grid, 1 if final_only else s.snapshots)
+    return costs.view("frames", work, s)
 
 
-def surface_seconds(config: Config, n_rows: int | None = None,
+def surface_seconds(config: Config, n_rows: int | None = None, kind: str = "parameters",
                     costs: UnitCosts = COSTS) -> float:
-    """One loss surface (41 x 41 weights, each on the run's points) and the line from the
-    initial to the final weights."""
+    """One loss surface of this ``kind`` (as ``surfaces.default_slice`` computes it, on its
+    subsample) and the line from the initial to the final weights."""
     s = shape(config, n_rows)
-    points = min(s.n_train, SURFACE_POINTS)
-    return (SURFACE_GRID + LINE_POINTS) * points * costs.view("surface", s)
+    points = min(s.n_train, surfaces.SURFACE_POINTS)
+    work = (surfaces.default_slice_work(s.params, points, kind, s.snapshots)
+            + surfaces.line_work(s.params, points))
+    return costs.view("surface", work, s)
 
 
 def snapshots_seconds(config: Config, kind: str, n_rows: int | None = None,
                       costs: UnitCosts = COSTS) -> float:
-    """Work over every snapshot on the training points (per-point gradients, calibration)."""
+    """Work over every snapshot on the run's points: the per-point gradients of Loss anatomy
+    ("gradients") or the calibration over training ("calibration")."""
     s = shape(config, n_rows)
-    points = min(s.n_train, SURFACE_POINTS) if kind == "gradients" else s.n_train + s.n_val
-    return s.snapshots * points * costs.view(kind, s)
+    if kind == "gradients":
+        points = min(s.n_train, surfaces.SURFACE_POINTS)
+        work = anatomy.point_gradients_work(s.params, points, s.snapshots)
+    else:
+        work = (calibration.reliability_work(s.params, s.n_train, s.snapshots)
+                + calibration.reliability_work(s.params, s.n_val, s.snapshots))
+    return costs.view(kind, work, s)
 
 
 def page(config: Config, view: str, n_rows: int | None = None,
-         others: Sequence[Config] = (), costs: UnitCosts = COSTS) -> list[Work]:
+         others: Sequence[Config] = (), costs: UnitCosts = COSTS,
+         surface_kind: str = "parameters") -> list[Work]:
     """Every piece of work a click on this page starts, with its estimated seconds.
 
     ``others``: the further runs the page trains (Compare's contestants besides the
-    scenario, the fit panel's companions)."""
+    scenario, the fit panel's companions); ``surface_kind``: the Error surface's slice."""
     works = [Work("training", training_seconds(config, n_rows, costs))]
     for other in others:
         works.append(Work("the other runs", training_seconds(other, n_rows, costs)))
@@ -171,7 +175,8 @@ def page(config: Config, view: str, n_rows: int | None = None,
         for other in others:
             works.append(Work("the final maps", frames_seconds(other, n_rows, True, costs)))
     elif view == "Error surface":
-        works.append(Work("the loss surface", surface_seconds(config, n_rows, costs)))
+        works.append(Work("the loss surface",
+                          surface_seconds(config, n_rows, surface_kind, costs)))
     elif view == "Loss anatomy":
         works.append(Work("the per-point gradients",
                           snapshots_seconds(config, "gradients", n_rows, costs)))
@@ -207,17 +212,18 @@ class Refusal:
 
 def refusal(config: Config, view: str, n_rows: int | None = None,
             others: Sequence[Config] = (), budget: float | None = None,
-            costs: UnitCosts = COSTS) -> Refusal | None:
+            costs: UnitCosts = COSTS, surface_kind: str = "parameters") -> Refusal | None:
     """None when the page fits the budget (``PAGE_BUDGET_S`` unless given); else the sentence
     and a suggestion that fits."""
     budget = PAGE_BUDGET_S if budget is None else budget
-    works = page(config, view, n_rows, others, costs)
+    works = page(config, view, n_rows, others, costs, surface_kind)
     seconds = total(works)
     if seconds <= budget:
         return None
     biggest = sorted(works, key=lambda w: -w.seconds)
     parts = ", ".join(f"{w.what} {_seconds(w.seconds)}" for w in biggest if w.seconds >= 0.05)
-    suggestion, change, button = _suggest(config, view, n_rows, others, budget, costs)
+    suggestion, change, button = _suggest(config, view, n_rows, others, budget, costs,
+                                          surface_kind)
     advice = (f" Lower {change} (the button does it)." if suggestion is not None else
               " Lower the epochs, the number of points or the layer sizes.")
     sentence = (f"This page would keep the shared server busy for about "
@@ -227,12 +233,14 @@ def refusal(config: Config, view: str, n_rows: int | None = None,
 
 
 def _suggest(config: Config, view: str, n_rows: int | None, others: Sequence[Config],
-             budget: float, costs: UnitCosts) -> tuple[Config | None, str, str]:
+             budget: float, costs: UnitCosts,
+             surface_kind: str) -> tuple[Config | None, str, str]:
     """The gentlest single change that makes the page fit: fewer epochs, then fewer points,
     then narrower layers (every run of the page changed alike)."""
     def fits(change: dict) -> bool:
         return total(page(config.replace(**change), view, n_rows,
-                          [o.replace(**change) for o in others], costs)) <= budget * 0.95
+                          [o.replace(**change) for o in others], costs,
+                          surface_kind)) <= budget * 0.95
 
     for epochs in _descending(config.epochs, 10, 10):
         if fits({"epochs": epochs}):

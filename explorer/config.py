@@ -120,6 +120,20 @@ class Config:
 
 
 @dataclass(frozen=True)
+class Fix:
+    """A change the app advises, as settings a button applies: ``changes`` maps field keys
+    (``FIELD``) to new values."""
+
+    label: str
+    changes: dict
+
+    def __post_init__(self):
+        unknown = set(self.changes) - {f.key for f in FIELDS}
+        if unknown:
+            raise ValueError(f"not settings: {', '.join(sorted(unknown))}")
+
+
+@dataclass(frozen=True)
 class Field:
     """One setting: how to read it from text, what values it allows, how to write it back.
 
@@ -137,6 +151,10 @@ class Field:
     hi: float | None = None
     step: float | None = None
     max_chars: int = MAX_CHARS
+    section: str = ""
+    """The sidebar section the setting is chosen in (one of ``SECTIONS``)."""
+    label: str = ""
+    """The setting's name on screen."""
 
 
 def _choice(options) -> Callable[[Any], bool]:
@@ -159,11 +177,13 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 def parse_formula(text: str) -> str:
     """A typed loss formula, checked and normalised; ``formula.FormulaError`` (a ValueError)
-    with one line saying why not."""
-    from explorer import formula  # here: SymPy loads only when a formula is read
+    with one line saying why not. The work is done in a worker process with a time limit
+    (``sandbox.formula_loss``): a link is read here, and a hostile one must not hold up
+    anyone but its author."""
+    from explorer import formula, sandbox  # here: SymPy loads only when a formula is read
 
     try:
-        return formula.parse(text).text
+        return sandbox.formula_loss(text).text
     except ValueError:
         raise
     except Exception as error:  # a link must never raise anything else
@@ -201,38 +221,73 @@ def _option(key: str, options) -> Field:
     return Field(key, str, _choice(options), hint=", ".join(options))
 
 
+SECTIONS = ("Problem", "Data", "Output and loss", "Network", "Training")
+"""The sidebar's sections, top to bottom in the order a person decides."""
+
+
+def _at(section: str, label: str, field: Field) -> Field:
+    """``field`` chosen in ``section`` of the sidebar under the name ``label``."""
+    return dataclasses.replace(field, section=section, label=label)
+
+
 FIELDS: tuple[Field, ...] = (
-    _option("problem", losses.PROBLEMS),
-    Field("dataset", str, _choice({*datasets.DATASETS, UPLOAD}), hint="a dataset key"),
-    _number("n_samples", int, 50, 5000, 50),
-    _number("noise", float, 0.0, 1.5, 0.05),
-    _number("seed", int, 0, 99999, 1),
-    _number("val_share", float, 0.0, 0.5, 0.05),
-    _option("output_activation", activations.OUTPUT_ACTIVATIONS),
-    Field("loss", str, _choice({*losses.LOSSES, losses.CUSTOM}), hint="a loss key"),
-    Field("hidden", parse_hidden, _hidden_ok, lambda v: ",".join(map(str, v)) or "none",
-          f"up to {MAX_LAYERS} comma-separated sizes of 1 to {MAX_UNITS}",
-          max_chars=HIDDEN_MAX_CHARS),
-    _option("hidden_activation", activations.HIDDEN_ACTIVATIONS),
-    _number("init_scale", float, 0.01, 20.0, 0.01),
-    _option("optimizer", tuple(optimizers.OPTIMIZERS)),
-    _number("lr", float, 1e-5, 10.0, 1e-5),
-    _number("momentum", float, 0.0, 0.999, 0.01),
-    _number("batch_size", int, 0, 5000, 1),
-    _number("epochs", int, 10, 3000, 10),
-    _number("l2", float, 0.0, 1.0, 1e-5),
-    _number("n_classes", int, 2, datasets.MAX_CLASSES, 1),
-    _number("outlier_share", float, 0.0, 0.5, 0.01),
-    _number("minority_share", float, 0.01, 0.5, 0.01),
-    _number("delta", float, 0.05, 10.0, 0.05),
-    _number("gamma", float, 0.0, 5.0, 0.25),
-    _number("tau", float, 0.01, 0.99, 0.01),
-    _number("alpha", float, 0.0, 0.99, 0.01),
-    _number("threshold", float, 0.01, 0.99, 0.01),
-    Field("formula", parse_formula, lambda value: isinstance(value, str),
-          hint=f"a loss in y and p of at most {FORMULA_MAX_CHARS} characters, with numbers, "
-               "+ - * / ** and abs, log, log1p, exp, sqrt, minimum, maximum, where",
-          max_chars=FORMULA_MAX_CHARS),
+    _at("Problem", "Problem type",
+        _option("problem", losses.PROBLEMS)),
+    _at("Data", "Dataset",
+        Field("dataset", str, _choice({*datasets.DATASETS, UPLOAD}), hint="a dataset key")),
+    _at("Data", "Points",
+        _number("n_samples", int, 50, 5000, 50)),
+    _at("Data", "Noise",
+        _number("noise", float, 0.0, 1.5, 0.05)),
+    _at("Data", "Seed",
+        _number("seed", int, 0, 99999, 1)),
+    _at("Data", "Validation share",
+        _number("val_share", float, 0.0, 0.5, 0.05)),
+    _at("Output and loss", "Output activation",
+        _option("output_activation", activations.OUTPUT_ACTIVATIONS)),
+    _at("Output and loss", "Loss",
+        Field("loss", str, _choice({*losses.LOSSES, losses.CUSTOM}), hint="a loss key")),
+    _at("Network", "Hidden layers",
+        Field("hidden", parse_hidden, _hidden_ok, lambda v: ",".join(map(str, v)) or "none",
+              f"up to {MAX_LAYERS} comma-separated sizes of 1 to {MAX_UNITS}",
+              max_chars=HIDDEN_MAX_CHARS)),
+    _at("Network", "Hidden activation",
+        _option("hidden_activation", activations.HIDDEN_ACTIVATIONS)),
+    _at("Network", "Initial weight scale",
+        _number("init_scale", float, 0.01, 20.0, 0.01)),
+    _at("Training", "Optimizer",
+        _option("optimizer", tuple(optimizers.OPTIMIZERS))),
+    _at("Training", "Learning rate",
+        _number("lr", float, 1e-5, 10.0, 1e-5)),
+    _at("Training", "Momentum",
+        _number("momentum", float, 0.0, 0.999, 0.01)),
+    _at("Training", "Batch size",
+        _number("batch_size", int, 0, 5000, 1)),
+    _at("Training", "Epochs",
+        _number("epochs", int, 10, 3000, 10)),
+    _at("Training", "L2 penalty",
+        _number("l2", float, 0.0, 1.0, 1e-5)),
+    _at("Data", "Classes",
+        _number("n_classes", int, 2, datasets.MAX_CLASSES, 1)),
+    _at("Data", "Outlier share",
+        _number("outlier_share", float, 0.0, 0.5, 0.01)),
+    _at("Data", "Minority share",
+        _number("minority_share", float, 0.01, 0.5, 0.01)),
+    _at("Output and loss", "Huber δ",
+        _number("delta", float, 0.05, 10.0, 0.05)),
+    _at("Output and loss", "Focal γ",
+        _number("gamma", float, 0.0, 5.0, 0.25)),
+    _at("Output and loss", "Quantile level τ",
+        _number("tau", float, 0.01, 0.99, 0.01)),
+    _at("Output and loss", "Class weight α",
+        _number("alpha", float, 0.0, 0.99, 0.01)),
+    _at("Output and loss", "Decision threshold",
+        _number("threshold", float, 0.01, 0.99, 0.01)),
+    _at("Output and loss", "Your formula L(y, p)",
+        Field("formula", parse_formula, lambda value: isinstance(value, str),
+              hint=f"a loss in y and p of at most {FORMULA_MAX_CHARS} characters, with numbers, "
+                   "+ - * / ** and abs, log, log1p, exp, sqrt, minimum, maximum, where",
+              max_chars=FORMULA_MAX_CHARS)),
 )
 FIELD_KEYS = tuple(f.key for f in FIELDS)
 FIELD = {f.key: f for f in FIELDS}
@@ -290,9 +345,9 @@ def from_query(params: Mapping[str, Any], base: Config = DEFAULT) -> tuple[Confi
         raw = last(params.get(f.key))
         if raw is None:
             continue
-        value = _read(f, str(raw))
+        value, why = _read(f, str(raw))
         if value is None:
-            notices.append(f"Ignored {f.key}={shorten(raw)!r} (expected {f.hint}); "
+            notices.append(f"Ignored {f.key}={shorten(raw)!r} ({why}); "
                            f"using {f.dump(getattr(base, f.key))}.")
             continue
         values[f.key] = value
@@ -300,16 +355,17 @@ def from_query(params: Mapping[str, Any], base: Config = DEFAULT) -> tuple[Confi
     return make_consistent(config, notices)
 
 
-def _read(field: Field, text: str) -> Any:
-    """The setting's value from its text, or None: invalid, or longer than any valid value
-    (refused unread)."""
+def _read(field: Field, text: str) -> tuple[Any, str]:
+    """(the setting's value from its text, "") or (None, why not): invalid, or longer than
+    any valid value (refused unread). A typed formula's refusal says what to change."""
+    expected = f"expected {field.hint}"
     if len(text) > field.max_chars:
-        return None
+        return None, expected
     try:
         value = field.parse(text)
-    except (ValueError, TypeError):
-        return None
-    return value if value is not None and field.check(value) else None
+    except (ValueError, TypeError) as error:
+        return None, str(error) if field.key == "formula" else expected
+    return (value, "") if value is not None and field.check(value) else (None, expected)
 
 
 def make_consistent(config: Config, notices: list[str] | None = None) -> tuple[Config, list[str]]:

@@ -81,11 +81,13 @@ def fit_arguments(config: Config, data: Data) -> dict:
 
 def run(config: Config, progress: Callable[[int, int], None] | None = None,
         snapshots: int = SNAPSHOTS, table: Table | None = None,
-        watch: Callable[[int, Model, Data], None] | None = None) -> Run:
+        watch: Callable[[int, Model, Data], None] | None = None,
+        judge: Callable[[Config], pairing.Pairing] | None = None) -> Run:
     """Train the scenario; divergence is reported in the history, never raised.
 
     ``watch(epoch, model, data)``, about 100 times along the run: a model holding only the
-    weights of that epoch (for a picture while a long run trains).
+    weights of that epoch (for a picture while a long run trains). ``judge(config)``: the
+    pair's verdict (``verdict`` by default; the app judges a typed formula in its sandbox).
     """
     data = make_data(config, table)
 
@@ -99,6 +101,10 @@ def run(config: Config, progress: Callable[[int, int], None] | None = None,
     model, history = fit(data.X_train, data.y_train, **fit_arguments(config, data),
                          snapshots=snapshots, progress=progress,
                          watch=look if watch is not None else None)
-    return Run(config, data, model, history,
-               pairing.verdict(config.problem, config.output_activation, config.loss,
-                               config.loss_params()))
+    return Run(config, data, model, history, (judge or verdict)(config))
+
+
+def verdict(config: Config) -> pairing.Pairing:
+    """The pair's verdict: the table's, or for a typed formula the three answers'."""
+    return pairing.verdict(config.problem, config.output_activation, config.loss,
+                           config.loss_params())

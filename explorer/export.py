@@ -159,7 +159,7 @@ def _numbers(history: pd.DataFrame, epoch: int, metric: str) -> str:
     row = rows.iloc[0]
     value = row[metric]
     shown = f"{value:.1%}" if metric == "accuracy" else f"{value:.3g}"
-    return f"training loss {row['loss']:.3g},  {metrics.LABELS[metric].lower()} {shown}"
+    return f"training loss {row['loss']:.3g},  {metrics.IN_SENTENCE[metric]} {shown}"
 
 
 def weights_npz(model: Model, config: dict) -> bytes:

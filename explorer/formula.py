@@ -27,11 +27,18 @@ Safety by construction. The text is parsed with ``ast.parse(mode="eval")`` (pars
 every node is checked against a whitelist while a SymPy expression is built from it node by
 node; the text is never evaluated, compiled to code, or given to SymPy's parser. Limits: 200
 characters, 32 levels of nesting, 8 where/minimum/maximum, numbers (literal or folded
-constants) at most 1e6 in size, constant exponents at most 10 in size. Anything else raises
-``FormulaError`` (a ``ValueError``) with one line saying what is not allowed.
+constants) at most 1e6 in size, constant exponents at most 10 in size. The algebra's known
+blow-ups are refused before they start: decimals stay opaque constants (``Decimal``: SymPy
+never mixes Floats with roots), exact numbers have at most 15 digits, combined powers at most
+100, roots at most the 1024th, an expression at most 400 pieces. Anything else raises
+``FormulaError`` (a ``ValueError``) with one line saying what is not allowed, whatever the
+text (SymPy's own errors included). A runaway the limits miss is stopped by running the
+formula's work in a worker process with a time limit (``explorer.sandbox``): ``work_out``
+there, ``rebuild`` here.
 
-Derivatives are SymPy's exact dL/dp (never finite differences); value and derivative are
-evaluated by a small walker that maps SymPy node types to NumPy functions (``_compile``).
+Derivatives are SymPy's exact dL/dp (never finite differences); value and derivative become
+plain-tuple programs (``_program``) that a small walker maps to NumPy functions
+(``_evaluator``).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +67,15 @@ MAX_BRANCHES = 8
 """where / minimum / maximum calls; each one doubles the pieces SymPy may have to combine."""
 MAX_NUMBER = 1e6
 MAX_EXPONENT = 10
+MAX_POWER = 100
+"""Powers combine ((p**10)**10 is p**100): no power in the expression may exceed this."""
+MAX_ROOT = 1024
+"""Nested square roots halve the exponent: at most the 1024th root (ten nested sqrt)."""
+MAX_DIGITS = 15
+MAX_DIGITS_VALUE = 10 ** MAX_DIGITS
+"""Exact numbers (integers, fractions) have at most 15 digits above and below the line."""
+MAX_NODES = 400
+"""Pieces of one expression (the formula, its derivative): bounds the work of evaluating it."""
 DEFAULT_FORMULA = "(p - y)**2"
 KEY = losses.CUSTOM
 
@@ -84,12 +101,31 @@ class FormulaError(ValueError):
     """A formula that cannot be used, with one line saying why."""
 
 
+class Decimal(sympy.Symbol):
+    """A decimal number as typed (``1.5``), kept opaque: SymPy's algebra never sees a Float.
+
+    SymPy mixing Floats with roots can run for minutes (``sqrt(sqrt(sqrt(2*p))*1.5)``: a gcd
+    over floats in every product), and exact fractions of decimals grow without bound in
+    powers. A positive constant symbol named by its value is differentiated, printed and
+    simplified symbolically, and becomes the number again only in NumPy (``_program``).
+    """
+
+    def __new__(cls, name: str) -> Decimal:
+        return super().__new__(cls, name, positive=True)
+
+    @property
+    def value(self) -> float:
+        return float(self.name)
+
+
 # ----------------------------------------------------------------------------------------
 # Text -> SymPy, node by node through a whitelist
 
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _COMPARISONS = {ast.Lt: sympy.StrictLessThan, ast.LtE: sympy.LessThan,
                 ast.Gt: sympy.StrictGreaterThan, ast.GtE: sympy.GreaterThan}
+_NUMERIC_COMPARISONS = {ast.Lt: float.__lt__, ast.LtE: float.__le__, ast.Gt: float.__gt__,
+                        ast.GtE: float.__ge__}
 _FORBIDDEN = {
     ast.Attribute: "attribute access (a.b) is not allowed",
     ast.Subscript: "indexing (a[i]) is not allowed",
@@ -121,7 +157,7 @@ _BAD_OPERATORS = {ast.BitXor: "^ is not a power here: write ** (p**2)",
 
 
 def _fail(message: str) -> FormulaError:
-    return FormulaError(message)
+    return FormulaError(" ".join(message.split()))
 
 
 def _source(node: ast.AST) -> str:
@@ -173,7 +209,9 @@ class _Builder:
         if not (math.isfinite(value) and abs(value) <= MAX_NUMBER):
             raise _fail(f"the number {_source(node)} is too large (the limit is "
                         f"{MAX_NUMBER:g})")
-        return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+        if isinstance(value, int) or value.is_integer():
+            return sympy.Integer(int(value))
+        return Decimal(repr(value))
 
     def _name(self, node: ast.Name) -> sympy.Expr:
         if node.id in VARIABLES:
@@ -201,10 +239,10 @@ class _Builder:
                 raise _fail(f"{_source(node)} divides by zero")
             result = left / right
         else:
-            if not right.free_symbols and abs(_constant(right)) > MAX_EXPONENT:
+            if _is_constant(right) and abs(_constant(right)) > MAX_EXPONENT:
                 raise _fail(f"the exponent in {_source(node)} is too large (at most "
                             f"{MAX_EXPONENT} in size)")
-            if left == 0 and not right.free_symbols and _constant(right) < 0:
+            if left == 0 and _is_constant(right) and _constant(right) < 0:
                 raise _fail(f"{_source(node)} divides by zero")
             result = left ** right
         return self._checked(result, node)
@@ -244,6 +282,11 @@ class _Builder:
     def _condition(self, node: ast.AST, depth: int):
         if not isinstance(node, ast.Compare):
             raise _fail("the first argument of where must be a comparison such as p > y")
+        if any(isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+               and inner.func.id == "where" for inner in ast.walk(node)):
+            # SymPy folds a Piecewise inside a condition into logic it simplifies for minutes
+            raise _fail("where(...) inside the condition of a where is not allowed: put it in "
+                        "the values instead")
         terms = [self.expression(node.left, depth + 1)]
         terms += [self.expression(c, depth + 1) for c in node.comparators]
         parts = []
@@ -251,7 +294,12 @@ class _Builder:
             if type(op) not in _COMPARISONS:
                 raise _fail(f"the comparison {_compare_name(op)} is not allowed: use <, <=, "
                             ">, >=")
-            parts.append(_COMPARISONS[type(op)](left, right))
+            if _is_constant(left) and _is_constant(right):
+                # decided here with numbers: SymPy cannot decide it for opaque decimals
+                parts.append(sympy.true if _NUMERIC_COMPARISONS[type(op)](
+                    _constant(left), _constant(right)) else sympy.false)
+            else:
+                parts.append(_COMPARISONS[type(op)](left, right))
         return sympy.And(*parts)
 
     def _checked(self, expr: sympy.Expr, node: ast.AST) -> sympy.Expr:
@@ -259,7 +307,8 @@ class _Builder:
         if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I):
             raise _fail(f"{_source(node)} is not a real number (a division by zero, or the "
                         "log or square root of a negative number)")
-        if not expr.free_symbols:
+        _check_size(expr, node)
+        if _is_constant(expr):
             value = _constant(expr)
             if math.isnan(value):
                 raise _fail(f"{_source(node)} is not a real number")
@@ -271,10 +320,36 @@ class _Builder:
         return expr
 
 
+def _is_constant(expr: sympy.Expr) -> bool:
+    """Whether an expression holds neither y nor p (decimals are constants)."""
+    return not (expr.free_symbols & {Y, P})
+
+
 def _constant(expr: sympy.Expr) -> float:
     """A constant's value, computed with NumPy floats (never SymPy's exact arithmetic)."""
     with np.errstate(all="ignore"):
         return float(_compile(expr)({}))
+
+
+def _check_size(expr: sympy.Expr, node: ast.AST) -> None:
+    """Refuse the pieces whose exact algebra grows without bound: exact numbers with many
+    digits (``((1/2)**10)**10``), powers that combine into a huge one (``(p**10)**10``),
+    roots nested so deep that their exponent's denominator explodes, and an expression too
+    large to differentiate and evaluate quickly."""
+    for size, part in enumerate(sympy.preorder_traversal(expr), start=1):
+        if size > MAX_NODES:
+            raise _fail(f"the formula grows too large at {_source(node)} (more than "
+                        f"{MAX_NODES} pieces): write it more simply")
+        if isinstance(part, sympy.Rational) and max(abs(part.p), part.q) > MAX_DIGITS_VALUE:
+            raise _fail(f"{_source(node)} makes an exact number with more than "
+                        f"{MAX_DIGITS} digits: write it as a decimal (such as 1e-30)")
+        if isinstance(part, sympy.Pow) and isinstance(part.exp, sympy.Rational):
+            if abs(part.exp) > MAX_POWER:
+                raise _fail(f"the powers in {_source(node)} combine into one above "
+                            f"{MAX_POWER}: write a smaller power")
+            if part.exp.q > MAX_ROOT:
+                raise _fail(f"the roots in {_source(node)} are nested too deeply (a root of "
+                            f"order above {MAX_ROOT})")
 
 
 def _did_you_mean(name: str) -> str:
@@ -331,6 +406,11 @@ def to_sympy(text: str) -> sympy.Expr:
 
 Env = dict
 Evaluator = Callable[[Env], Any]
+Program = tuple
+"""An expression as plain nested tuples, ``(operation, *operands)``: what a worker process
+sends back (picklable, no SymPy), turned into NumPy functions by ``_evaluator`` in time linear
+in its size. Leaves: ``("y",)``, ``("p",)``, ``("c", float)``, ``("t", bool)`` and
+``("x", i)`` (the i-th shared subexpression)."""
 
 
 def _heaviside(x, h0=0.5):
@@ -356,62 +436,130 @@ def _fold(function, parts: list[Evaluator]) -> Evaluator:
     return run
 
 
-_UNARY = {sympy.exp: np.exp, sympy.log: np.log, _Log1p: np.log1p, sympy.Abs: np.abs,
-          sympy.sign: np.sign}
-_FOLDS = {sympy.Add: np.add, sympy.Mul: np.multiply, sympy.Min: np.minimum,
-          sympy.Max: np.maximum, sympy.And: np.logical_and, sympy.Or: np.logical_or}
-_RELATIONS = {sympy.StrictLessThan: np.less, sympy.LessThan: np.less_equal,
-              sympy.StrictGreaterThan: np.greater, sympy.GreaterThan: np.greater_equal,
-              sympy.Eq: np.equal, sympy.Ne: np.not_equal}
+_UNARY_NAMES = {sympy.exp: "exp", sympy.log: "log", _Log1p: "log1p", sympy.Abs: "abs",
+                sympy.sign: "sign"}
+_FOLD_NAMES = {sympy.Add: "add", sympy.Mul: "mul", sympy.Min: "min", sympy.Max: "max",
+               sympy.And: "and", sympy.Or: "or"}
+_RELATION_NAMES = {sympy.StrictLessThan: "lt", sympy.LessThan: "le",
+                   sympy.StrictGreaterThan: "gt", sympy.GreaterThan: "ge", sympy.Eq: "eq",
+                   sympy.Ne: "ne"}
+_UNARY = {"exp": np.exp, "log": np.log, "log1p": np.log1p, "abs": np.abs, "sign": np.sign,
+          "not": np.logical_not}
+_FOLDS = {"add": np.add, "mul": np.multiply, "min": np.minimum, "max": np.maximum,
+          "and": np.logical_and, "or": np.logical_or}
+_RELATIONS = {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+              "eq": np.equal, "ne": np.not_equal}
 
 
-def _compile(expr) -> Evaluator:
-    """A function env -> NumPy value for a SymPy expression; env maps Symbols to arrays."""
-    if expr.is_Symbol:
-        return lambda env: env[expr]
-    if expr.is_Number or expr.is_NumberSymbol:
-        constant = float(expr)
-        return lambda env: constant
+def _program(expr, shared: dict | None = None) -> Program:
+    """The plain-tuple program of a SymPy expression; ``shared`` maps CSE symbols to their
+    index. FormulaError for a node type the evaluator does not know."""
+    shared = shared or {}
+    if isinstance(expr, Decimal):
+        return ("c", expr.value)
+    if expr in shared:
+        return ("x", shared[expr])
+    if expr == Y:
+        return ("y",)
+    if expr == P:
+        return ("p",)
     if expr is sympy.true or expr is sympy.false:
-        truth = bool(expr)
-        return lambda env: truth
+        return ("t", bool(expr))
+    if expr.is_Number or expr.is_NumberSymbol:
+        return ("c", float(expr))
     kind = type(expr)
-    if expr.func in _UNARY:
-        function, (arg,) = _UNARY[expr.func], [_compile(a) for a in expr.args]
-        return lambda env: function(arg(env))
-    if kind in _FOLDS:
-        return _fold(_FOLDS[kind], [_compile(a) for a in expr.args])
-    if kind in _RELATIONS:
-        relation, left, right = _RELATIONS[kind], _compile(expr.lhs), _compile(expr.rhs)
-        return lambda env: relation(left(env), right(env))
+    if expr.func in _UNARY_NAMES:
+        return (_UNARY_NAMES[expr.func], _program(expr.args[0], shared))
+    if kind in _FOLD_NAMES:
+        return (_FOLD_NAMES[kind], *(_program(a, shared) for a in expr.args))
+    if kind in _RELATION_NAMES:
+        return (_RELATION_NAMES[kind], _program(expr.lhs, shared), _program(expr.rhs, shared))
     if kind is sympy.Not:
-        inner = _compile(expr.args[0])
-        return lambda env: np.logical_not(inner(env))
+        return ("not", _program(expr.args[0], shared))
     if kind is sympy.Pow:
-        return _power(expr)
+        return ("pow", _program(expr.base, shared), _program(expr.exp, shared))
     if kind is sympy.Heaviside:
-        arg = _compile(expr.args[0])
         h0 = float(expr.args[1]) if len(expr.args) > 1 else 0.5
-        return lambda env: _heaviside(arg(env), h0)
+        return ("heaviside", _program(expr.args[0], shared), h0)
     if kind is sympy.Piecewise:
-        return _piecewise([(_compile(piece.expr), _compile(piece.cond))
-                           for piece in expr.args])
+        return ("piecewise", *((_program(piece.expr, shared), _program(piece.cond, shared))
+                               for piece in expr.args))
     raise _fail(f"SymPy turned part of the formula into {kind.__name__}, which the explorer "
                 "cannot evaluate: rewrite that part")
 
 
-def _power(expr) -> Evaluator:
-    base, exponent = _compile(expr.base), expr.exp
-    if exponent == -1:
-        return lambda env: 1.0 / base(env)
-    if exponent == 2:
-        return lambda env: base(env) ** 2
-    if exponent == sympy.Rational(1, 2):
-        return lambda env: np.sqrt(base(env))
-    if exponent == sympy.Rational(-1, 2):
-        return lambda env: 1.0 / np.sqrt(base(env))
-    power = _compile(exponent)
+def _evaluator(program: Program) -> Evaluator:
+    """A function env -> NumPy value; env maps "y", "p" and shared indices to arrays."""
+    operation, *operands = program
+    if operation in ("y", "p", "x"):
+        name = operation if operation != "x" else operands[0]
+        return lambda env: env[name]
+    if operation in ("c", "t"):
+        constant = operands[0]
+        return lambda env: constant
+    if operation in _UNARY:
+        function, arg = _UNARY[operation], _evaluator(operands[0])
+        return lambda env: function(arg(env))
+    if operation in _FOLDS:
+        return _fold(_FOLDS[operation], [_evaluator(a) for a in operands])
+    if operation in _RELATIONS:
+        relation, left, right = (_RELATIONS[operation], _evaluator(operands[0]),
+                                 _evaluator(operands[1]))
+        return lambda env: relation(left(env), right(env))
+    if operation == "pow":
+        return _power(*operands)
+    if operation == "heaviside":
+        arg, h0 = _evaluator(operands[0]), operands[1]
+        return lambda env: _heaviside(arg(env), h0)
+    if operation == "piecewise":
+        return _piecewise([(_evaluator(value), _evaluator(condition))
+                           for value, condition in operands])
+    raise _fail(f"the explorer cannot evaluate {operation!r}")
+
+
+def _compile(expr) -> Evaluator:
+    """A function env -> NumPy value for a SymPy expression (through its program)."""
+    return _evaluator(_program(expr))
+
+
+def _power(base_program: Program, exponent: Program) -> Evaluator:
+    base = _evaluator(base_program)
+    if exponent[0] == "c":
+        value = exponent[1]
+        if value == -1:
+            return lambda env: 1.0 / base(env)
+        if value == 2:
+            return lambda env: base(env) ** 2
+        if value == 0.5:
+            return lambda env: np.sqrt(base(env))
+        if value == -0.5:
+            return lambda env: 1.0 / np.sqrt(base(env))
+    power = _evaluator(exponent)
     return lambda env: np.power(np.asarray(base(env), dtype=float), power(env))
+
+
+def _size(program: Program) -> int:
+    """Nodes of a program (iterative: a program may be deeper than Python's recursion)."""
+    count, stack = 0, [program]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(part for part in node[1:] if isinstance(part, tuple))
+    return count
+
+
+@dataclass(frozen=True)
+class Programs:
+    """What a worker process sends back for a formula: plain data, no SymPy objects."""
+
+    text: str
+    formula: str
+    """LaTeX of the formula."""
+    grad_formula: str
+    """LaTeX of dL/dp."""
+    shared: tuple[Program, ...]
+    value: Program
+    derivative: Program
 
 
 @dataclass(frozen=True)
@@ -419,26 +567,51 @@ class Compiled:
     """(values, derivatives) of a formula for arrays y, p of one shape: what
     ``Loss._elements`` returns, with the loss's parameters (the formula text) ignored."""
 
-    replacements: tuple[tuple[Any, Evaluator], ...]
+    replacements: tuple[Evaluator, ...]
     value: Evaluator
     derivative: Evaluator
 
     def __call__(self, y: Array, p: Array, **_params) -> tuple[Array, Array]:
-        env = {Y: np.asarray(y, dtype=float), P: np.asarray(p, dtype=float)}
-        shape = np.broadcast_shapes(env[Y].shape, env[P].shape)
+        env: dict[Any, Any] = {"y": np.asarray(y, dtype=float), "p": np.asarray(p, dtype=float)}
+        shape = np.broadcast_shapes(env["y"].shape, env["p"].shape)
         with np.errstate(all="ignore"):
-            for symbol, evaluate in self.replacements:
-                env[symbol] = evaluate(env)
+            for index, evaluate in enumerate(self.replacements):
+                env[index] = evaluate(env)
             values = np.array(np.broadcast_to(self.value(env), shape), dtype=float)
             derivs = np.array(np.broadcast_to(self.derivative(env), shape), dtype=float)
         return values, derivs
 
 
+def programs(value: sympy.Expr, derivative: sympy.Expr) -> tuple[tuple[Program, ...], Program,
+                                                                   Program]:
+    """(shared subexpressions, value, derivative) as programs; FormulaError when they hold
+    more than ``MAX_NODES`` pieces in all."""
+    replacements, (value_cse, derivative_cse) = sympy.cse([value, derivative])
+    shared: dict = {}
+    pieces = []
+    for symbol, sub in replacements:
+        pieces.append(_program(sub, shared))
+        shared[symbol] = len(shared)
+    result = (tuple(pieces), _program(value_cse, shared), _program(derivative_cse, shared))
+    if sum(_size(p) for p in (*result[0], result[1], result[2])) > 2 * MAX_NODES:
+        raise _fail(f"the formula and its derivative hold more than {2 * MAX_NODES} pieces: "
+                    "write it more simply")
+    return result
+
+
+def compile_programs(shared: tuple[Program, ...], value: Program,
+                     derivative: Program) -> Compiled:
+    """The NumPy evaluator of programs (no SymPy: cheap, linear in their size)."""
+    if sum(_size(p) for p in (*shared, value, derivative)) > 2 * MAX_NODES:
+        raise _fail(f"the formula and its derivative hold more than {2 * MAX_NODES} pieces: "
+                    "write it more simply")
+    return Compiled(tuple(_evaluator(p) for p in shared), _evaluator(value),
+                    _evaluator(derivative))
+
+
 def compile_pair(value: sympy.Expr, derivative: sympy.Expr) -> Compiled:
     """The NumPy evaluator of a value and its derivative, sharing common subexpressions."""
-    replacements, (value_cse, derivative_cse) = sympy.cse([value, derivative])
-    return Compiled(tuple((symbol, _compile(sub)) for symbol, sub in replacements),
-                    _compile(value_cse), _compile(derivative_cse))
+    return compile_programs(*programs(value, derivative))
 
 
 # ----------------------------------------------------------------------------------------
@@ -450,12 +623,15 @@ class CustomLoss(losses.Loss):
     """A typed formula as a ``losses.Loss``: value, exact dL/dp, LaTeX and the usual API.
 
     ``text`` is the formula as typed (after the typography fixes); ``expression`` and
-    ``derivative`` are SymPy expressions in ``formula.Y`` and ``formula.P``.
+    ``derivative`` are SymPy expressions in ``formula.Y`` and ``formula.P`` when the formula
+    was worked out in this process, None when it was worked out in a worker (``rebuild``).
     """
 
     text: str = ""
     expression: Any = None
     derivative: Any = None
+    programs: Programs | None = None
+    """The formula as plain data (``work_out``), from which ``rebuild`` makes it again."""
 
     def with_params(self, **params) -> losses.Loss:
         """The loss of another formula: ``with_params(formula="...")``."""
@@ -467,7 +643,8 @@ class CustomLoss(losses.Loss):
     @property
     def likelihood_sentence(self) -> str:
         return (f"Whether {self.text} is a negative log-likelihood is not checked here: it is "
-                "one when exp(−L) is, up to a scale, a probability density of y for every p.")
+                "one when exp(−L), divided by a constant that does not depend on p, is a "
+                "probability density (or mass) of y for every p.")
 
 
 def _latex(expr: sympy.Expr) -> str:
@@ -479,18 +656,74 @@ def _latex(expr: sympy.Expr) -> str:
 
 
 def parse(text: str) -> CustomLoss:
-    """The loss a formula defines; FormulaError (a ValueError) with one line otherwise."""
-    return _parse(normalise(text))
+    """The loss a formula defines; FormulaError (a ValueError) with one line otherwise, and
+    nothing else whatever the text. A formula ``rebuild`` has seen is not worked out again."""
+    text = normalise(text)
+    known = _KNOWN.get(text)
+    if known is not None:
+        return known
+    return _parse(text)
+
+
+def work_out(text: str) -> Programs:
+    """The heavy part of ``parse``, as plain data: what a worker process sends back
+    (``explorer.sandbox``); ``rebuild`` makes the loss from it without SymPy."""
+    worked = parse(text).programs
+    assert worked is not None
+    return worked
+
+
+def rebuild(worked: Programs) -> CustomLoss:
+    """The loss from a worker's ``Programs``: no SymPy, time linear in the programs' size;
+    later ``parse`` calls of the same text return it."""
+    compiled = compile_programs(worked.shared, worked.value, worked.derivative)
+    loss = _loss(worked, compiled, None, None)
+    with _KNOWN_GUARD:  # sessions are threads
+        _KNOWN[worked.text] = loss
+        while len(_KNOWN) > KNOWN_SIZE:
+            _KNOWN.pop(next(iter(_KNOWN)))
+    return loss
+
+
+KNOWN_SIZE = 512
+_KNOWN: dict[str, CustomLoss] = {}
+_KNOWN_GUARD = threading.Lock()
+
+
+def known(text: str) -> CustomLoss | None:
+    """The loss of a text ``rebuild`` has seen (normalised), or None."""
+    return _KNOWN.get(text)
 
 
 @lru_cache(maxsize=64)
 def _parse(text: str) -> CustomLoss:
-    expression = to_sympy(text)
-    derivative = sympy.diff(expression, P)
-    compiled = compile_pair(expression, derivative)
+    try:
+        expression = to_sympy(text)
+        derivative = sympy.diff(expression, P)
+        shared, value, derivative_program = programs(expression, derivative)
+        worked = Programs(text=text, formula=_latex(expression),
+                          grad_formula=_latex(derivative), shared=shared, value=value,
+                          derivative=derivative_program)
+        compiled = compile_programs(shared, value, derivative_program)
+    except FormulaError:
+        raise
+    except RecursionError:
+        raise _fail("the formula is nested too deeply to work out: write it more simply") \
+            from None
+    except MemoryError:
+        raise _fail("the formula needs too much memory to work out: write it more simply") \
+            from None
+    except Exception as error:  # SymPy's own limits: the contract is FormulaError only
+        raise _fail(f"the formula cannot be worked out ({type(error).__name__} in SymPy): "
+                    "write it more simply") from None
+    return _loss(worked, compiled, expression, derivative)
+
+
+def _loss(worked: Programs, compiled: Compiled, expression, derivative) -> CustomLoss:
+    text = worked.text
     return CustomLoss(
-        key=KEY, label="Your formula", formula=_latex(expression),
-        grad_formula=_latex(derivative), likelihood=None,
+        key=KEY, label="Your formula", formula=worked.formula,
+        grad_formula=worked.grad_formula, likelihood=None,
         why_not_likelihood="a typed formula is not checked for being a likelihood",
         problems=losses.PROBLEMS,
         target_encoding="y as the problem gives it: 0 or 1 for two classes, the one-hot "
@@ -501,7 +734,7 @@ def _parse(text: str) -> CustomLoss:
              "summed over the output units, and the loss is the mean over samples. p is not "
              "clipped: log(0) is -inf.",
         _elements=compiled, reduce="sum", params={"formula": text}, text=text,
-        expression=expression, derivative=derivative)
+        expression=expression, derivative=derivative, programs=worked)
 
 
 def custom(formula: str = DEFAULT_FORMULA) -> CustomLoss:
@@ -571,3 +804,7 @@ def example(key: str) -> Example:
             return entry
     raise ValueError(f"unknown example {key!r}; choose one of: "
                      f"{', '.join(e.key for e in EXAMPLES)}")
+
+
+TRUSTED = frozenset(normalise(text) for text in (DEFAULT_FORMULA, *(e.formula for e in EXAMPLES)))
+"""Formulas the app itself offers: known to work out quickly, so parsed in-process."""

@@ -5,11 +5,17 @@ Conventions, written once:
   regression-style losses average over output units (Keras ``axis=-1``); categorical losses
   sum over classes.
 - ``grad(y_true, y_pred)`` is d value / d y_pred, same shape as ``y_pred`` (so it includes 1/n).
-- ``EPSILON = 1e-7`` clipping as Keras does it, but only *inside* a loss's valid prediction
-  range: a prediction outside it (a negative "probability" from a linear output, say) has no
-  likelihood, and the loss returns NaN there instead of silently clipping it away, as PyTorch
-  refuses such inputs. That NaN is what the trainer reports as divergence.
+- ``EPSILON = 1e-7`` clipping as Keras does it (BCE, focal, categorical CE, KL, MSLE), but
+  only *inside* a loss's valid prediction range: a prediction outside it (a negative
+  "probability" from a linear output, say) has no likelihood, and the loss returns NaN
+  there instead of silently clipping it away, as PyTorch refuses such inputs. That NaN is
+  what the trainer reports as divergence.
 - Where the formula is clipped, ``grad`` is the formula's derivative at the clipped value.
+- The Poisson loss is not clipped: p - y log p needs p > 0 (``open_low``), as PyTorch's
+  ``PoissonNLLLoss(log_input=False)`` without eps.
+- A clip changes the math where it is active, so the pairs the app calls matched are computed
+  from the pre-activation z (``FUSED``, ``LOGIT_PATHS``): the trainer's gradient there is the
+  closed form at any z.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+
+from explorer.activations import EXP_CLIP
 
 Array = np.ndarray
 EPSILON = 1e-7
@@ -48,7 +56,8 @@ class Loss:
     problems: tuple[str, ...]
     target_encoding: str
     prediction_range: tuple[float, float]
-    """Closed interval of predictions the loss is defined for; outside it value is NaN."""
+    """Interval of predictions the loss is defined for (closed unless ``open_low``); outside
+    it value is NaN."""
     note: str
     _elements: Callable[..., tuple[Array, Array]] = field(repr=False)
     """(y, p, **params) -> (values, derivatives). Element-wise losses return arrays shaped
@@ -68,6 +77,8 @@ class Loss:
     needs_nonnegative_targets: str = ""
     """Why the targets must be >= 0 in their own units (empty when any real target goes)."""
     params: dict = field(default_factory=dict)
+    open_low: bool = False
+    """True when the lower end of ``prediction_range`` is itself outside (log p at p = 0)."""
     outputs_per_target: ClassVar[int] = 1
     """Output units the loss reads per target column: 1, or 2 for a ``LocationScaleLoss``."""
 
@@ -134,7 +145,24 @@ class Loss:
         lo, hi = self.prediction_range
         if lo == -np.inf and hi == np.inf:
             return None
-        return (p < lo) | (p > hi) | np.isnan(p)
+        below = (p <= lo) if self.open_low else (p < lo)
+        return below | (p > hi) | np.isnan(p)
+
+    def outside(self, p: Array) -> Array:
+        """True where a prediction is outside the loss's domain (element-wise)."""
+        bad = self._outside(np.asarray(p, dtype=float))
+        return np.zeros(np.shape(p), dtype=bool) if bad is None else bad
+
+    @property
+    def range_text(self) -> str:
+        """The domain of the predictions, e.g. "(0, ∞)" or "[0, 1]"."""
+        lo, hi = self.prediction_range
+
+        def show(v):
+            return "∞" if v == np.inf else "−∞" if v == -np.inf else f"{v:g}"
+        left = "(" if self.open_low or lo == -np.inf else "["
+        right = ")" if hi == np.inf else "]"
+        return f"{left}{show(lo)}, {show(hi)}{right}"
 
     def _prepare(self, y_true, y_pred) -> tuple[Array, Array, tuple]:
         """Turn user-facing arrays into 2-D (n, k) predictions and matching targets."""
@@ -204,7 +232,9 @@ def _msle(y, p):
 
 
 def _poisson(y, p):
-    return p - y * np.log(p + EPSILON), 1.0 - y / (p + EPSILON)
+    """p - y log p with 0 log 0 = 0, unclipped: infinite at p = 0 when y > 0."""
+    log_term = np.where(y == 0, 0.0, y * np.log(p))
+    return p - log_term, 1.0 - np.where(y == 0, 0.0, y / p)
 
 
 def _bce(y, p):
@@ -301,8 +331,9 @@ LOG_VAR_FLOOR = float(np.log(VAR_FLOOR))
 def _gaussian_nll(y, p):
     """y (n, k); p (n, 2k) = [means, log-variances s]: values (n, k), derivatives (n, 2k).
 
-    The variance is e^s clamped below at VAR_FLOOR; where it is clamped the derivative is
-    the formula's at the clamped value (the module's convention)."""
+    The variance is e^s clamped below at VAR_FLOOR. The derivatives are the clamped loss's
+    own: for the mean the formula at the clamped variance, for s zero below the floor (the
+    loss is flat there; PyTorch passes the formula's slope through its clamp instead)."""
     k = y.shape[1]
     mean, s = p[:, :k], p[:, k:]
     s_clamped = np.maximum(s, LOG_VAR_FLOOR)
@@ -310,7 +341,8 @@ def _gaussian_nll(y, p):
     r = y - mean
     scaled = r * r * inverse_var
     return (0.5 * (s_clamped + scaled),
-            np.concatenate([-r * inverse_var, 0.5 * (1.0 - scaled)], axis=1))
+            np.concatenate([-r * inverse_var,
+                            np.where(s >= LOG_VAR_FLOOR, 0.5 * (1.0 - scaled), 0.0)], axis=1))
 
 
 @dataclass(frozen=True)
@@ -416,9 +448,10 @@ LOSSES: dict[str, Loss] = {
              formula=r"p - y \log p", grad_formula=r"1 - \frac{y}{p}",
              likelihood="Poisson counts with mean p (up to the constant log y!)",
              problems=("counts",), target_encoding="non-negative counts",
-             prediction_range=POSITIVE,
+             prediction_range=POSITIVE, open_low=True,
              note="For counts, whose variance grows with their mean. It needs a positive "
-                  "prediction, and it leaves out the constant log y!, so it can be negative.",
+                  "prediction (log 0 = −∞), and it leaves out the constant log y!, so it can "
+                  "be negative.",
              _elements=_poisson,
              needs_nonnegative_targets="the Poisson loss takes y log p"),
         Loss(key="bce", label="Binary cross-entropy",
@@ -595,6 +628,12 @@ def _softmax_kld_per_sample(y: Array, z: Array) -> Array:
     return _softmax_cce_per_sample(y, z) + own
 
 
+def _sigmoid_minus(y: Array, z: Array, p: Array) -> Array:
+    """σ(z) - y written as (1 - y) σ(z) - y σ(-z): for labels 0 and 1 no cancellation, so
+    a confidently wrong y = 1 at z = 30 gets -σ(-30) to the last digit, not 1 - (1 - 9e-14)."""
+    return (1.0 - y) * p - y * np.exp(log_sigmoid(-z))
+
+
 def fused_per_sample(activation: str, y: Array, z: Array, loss: str = "") -> Array:
     """Per-sample loss (m,) of a canonical pair straight from its logits z (m, k)."""
     if activation == "sigmoid":
@@ -607,7 +646,7 @@ def fused_per_sample(activation: str, y: Array, z: Array, loss: str = "") -> Arr
 def fused_sigmoid_bce(y: Array, z: Array, p: Array) -> tuple[float, Array]:
     """BCE of sigmoid(z) from logits: mean of softplus(z) - y z; gradient (p - y) / n."""
     n, k = z.shape
-    return float(_sigmoid_bce_elements(y, z).sum()) / (n * k), (p - y) / (n * k)
+    return float(_sigmoid_bce_elements(y, z).sum()) / (n * k), _sigmoid_minus(y, z, p) / (n * k)
 
 
 def fused_softmax_cce(y: Array, z: Array, p: Array) -> tuple[float, Array]:
@@ -634,9 +673,82 @@ def fused_weighted_sigmoid_bce(y: Array, z: Array, p: Array,
     n, k = z.shape
     weight = class_weight(y, alpha)
     return (float((weight * _sigmoid_bce_elements(y, z)).sum()) / (n * k),
-            weight * (p - y) / (n * k))
+            weight * _sigmoid_minus(y, z, p) / (n * k))
 
 
 def fused_weighted_per_sample(y: Array, z: Array, alpha: float | None) -> Array:
     """Per-sample class-weighted BCE of sigmoid(z), (m,)."""
     return (class_weight(y, alpha) * _sigmoid_bce_elements(y, z)).mean(axis=1)
+
+
+# Exact logit paths for the other pairs the app computes in z: no clipping anywhere.
+
+def log_sigmoid(z: Array) -> Array:
+    """log σ(z) = -softplus(-z), stable for any z."""
+    return -(np.maximum(-z, 0.0) + np.log1p(np.exp(-np.abs(z))))
+
+
+def _log_softplus(z: Array, p: Array) -> Array:
+    """log softplus(z) for p = softplus(z): log p, or z where p underflows (z < -30, where
+    log softplus(z) = z - e^z / 2 + ...)."""
+    with np.errstate(divide="ignore"):
+        return np.where(z < -30.0, z, np.log(np.where(z < -30.0, 1.0, p)))
+
+
+def _exp_poisson(y: Array, z: Array, p: Array, want_grad: bool = True):
+    """Poisson of p = e^z per element: e^z - y z (log p = z exactly); dL/dz = p - y. (The
+    exponential output is e^min(z, 50), flat above 50: so are log p and the loss there.)"""
+    log_p = np.minimum(z, EXP_CLIP)
+    return p - y * log_p, (np.where(z < EXP_CLIP, p - y, 0.0) if want_grad else None)
+
+
+def _softplus_poisson(y: Array, z: Array, p: Array, want_grad: bool = True):
+    """Poisson of p = softplus(z) per element: p - y log p; dL/dz = σ(z) (1 - y / p), with
+    σ(z) / p = exp(log σ(z) - log p), which tends to 1 (not 0 / 0) as z -> -∞."""
+    log_p = _log_softplus(z, p)
+    values = p - np.where(y == 0, 0.0, y * log_p)
+    if not want_grad:
+        return values, None
+    log_sig = log_sigmoid(z)
+    return values, np.exp(log_sig) - y * np.exp(log_sig - log_p)
+
+
+def _sigmoid_focal(y: Array, z: Array, p: Array, want_grad: bool = True, gamma: float = 2.0,
+                   alpha: float | None = None):
+    """Focal loss of p = σ(z) per element from u = s z, s = 2y - 1: p_t = σ(u),
+    L = -(1 - p_t)^γ log σ(u); dL/dz = s [γ p_t (1 - p_t)^γ log p_t - (1 - p_t)^(γ+1)]."""
+    s = 2.0 * y - 1.0
+    u = s * z
+    log_pt = log_sigmoid(u)
+    miss = np.exp(log_sigmoid(-u))  # 1 - p_t, without the cancellation of 1 - σ(u)
+    weight = class_weight(y, alpha)
+    values = -weight * miss ** gamma * log_pt
+    if not want_grad:
+        return values, None
+    pt = np.exp(log_pt)
+    du = gamma * pt * miss ** gamma * log_pt - miss ** (gamma + 1.0)
+    return values, weight * s * du
+
+
+LOGIT_PATHS: dict[tuple[str, str], Callable[..., tuple[Array, Array | None]]] = {
+    ("exp", "poisson"): _exp_poisson,
+    ("softplus", "poisson"): _softplus_poisson,
+    ("sigmoid", "focal"): _sigmoid_focal,
+}
+"""(activation, loss) -> per-element (values, dL/dz) from z, p = a(z) and the loss's params:
+element-wise losses averaged over units like every "mean" loss. The chain through
+``Loss.grad`` clips p (focal) or divides by p, which is 0 in floats far enough out."""
+
+
+def logit_value_and_dz(key: tuple[str, str], y: Array, z: Array, p: Array,
+                       params: dict) -> tuple[float, Array]:
+    """(mean loss, dL/dz / (n k)) of a ``LOGIT_PATHS`` pair."""
+    values, dz = LOGIT_PATHS[key](y, z, p, True, **params)
+    n, k = z.shape
+    return float(values.sum()) / (n * k), dz / (n * k)
+
+
+def logit_per_sample(key: tuple[str, str], y: Array, z: Array, p: Array,
+                     params: dict) -> Array:
+    """Per-sample loss (m,) of a ``LOGIT_PATHS`` pair."""
+    return LOGIT_PATHS[key](y, z, p, False, **params)[0].mean(axis=1)

@@ -23,6 +23,8 @@ METRICS = {
     "counts": ("rmse", "mae"),
 }
 LABELS = {"accuracy": "Accuracy", "rmse": "RMSE", "mae": "MAE"}
+IN_SENTENCE = {"accuracy": "accuracy", "rmse": "RMSE", "mae": "MAE"}
+"""The metrics' names inside a phrase ("train accuracy", "validation RMSE")."""
 CLASSIFICATION = ("binary", "multiclass")
 
 

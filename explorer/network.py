@@ -19,6 +19,9 @@ from explorer.objective import Objective, decide
 Array = np.ndarray
 
 HE_INIT = {"relu", "leaky_relu"}
+STACK_FLOATS = 2**19
+"""Floats one stacked forward pass may hold per layer (4 MB of float64; see ``stack_size``):
+small enough to stay in cache, which is faster here than one huge stacked pass."""
 MAX_LAYERS = 4
 MAX_UNITS = 64
 """The size limits of the hidden layers (the app, the URL and the CLI read them here)."""
@@ -62,6 +65,14 @@ class Network:
         lead = theta.shape[:-1]
         return [(theta[..., w].reshape(*lead, *shape), theta[..., b])
                 for w, b, shape in self.slices]
+
+    def stack_size(self, n_points: int, max_floats: int = STACK_FLOATS) -> int:
+        """How many parameter vectors one stacked ``pre_activations`` pass over ``n_points``
+        points may take: each takes n_points x (widest layer + 1) floats of a layer's
+        activations plus its P parameters, and a chunk at most ``max_floats`` of them (so
+        each workspace buffer stays below that whatever the network and the points)."""
+        per_set = max(n_points, 1) * (max(self.sizes) + 1) + self.n_params
+        return max(1, int(max_floats // per_set))
 
     def weight_mask(self) -> Array:
         """1 for weights, 0 for biases, shape (P,): what L2 regularization acts on."""

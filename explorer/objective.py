@@ -4,8 +4,10 @@ An ``Objective`` is built once from (problem, output activation, loss, targets).
 decision about "this network's loss on these targets":
 - how the targets are encoded for the loss (labels, one-hot rows or float rows);
 - whether the loss is computed from the logits z with the fused formula (sigmoid + BCE,
-  softmax + categorical CE: value from log-sigmoid / log-softmax, dL/dz = (p - y) / n) or by
-  chaining ``Loss.grad`` through ``Activation.vjp`` (every other pair);
+  softmax + categorical CE: value from log-sigmoid / log-softmax, dL/dz = (p - y) / n), with
+  another exact formula in z (exp or softplus + Poisson, sigmoid + focal: ``LOGIT_PATHS``,
+  no clipping at any z), or by chaining ``Loss.grad`` through ``Activation.vjp`` (every other
+  pair);
 - where the decision threshold sits (0 for a margin score, 0.5 for a probability, or the
   ``threshold`` it was built with; argmax for several outputs);
 - which output units the output activation drives: all of them, except for a loss with a
@@ -123,9 +125,13 @@ class Objective:
     @property
     def fused(self) -> FusedFn | None:
         """The closed-form logit path for a canonical pair, or None (chain rule)."""
-        fused = losses.FUSED.get((self.activation.key, self.loss.key))
+        key = (self.activation.key, self.loss.key)
+        fused = losses.FUSED.get(key)
         if fused is not None and self._fused_alpha is not None:
             return functools.partial(losses.fused_weighted_sigmoid_bce, alpha=self._fused_alpha)
+        if fused is None and key in losses.LOGIT_PATHS:
+            return functools.partial(losses.logit_value_and_dz, key,
+                                     params=self.loss.params)
         return fused
 
     @property
@@ -209,6 +215,10 @@ class Objective:
     def per_sample(self, z: Array, y: Array | None = None) -> Array:
         """Loss of each sample (m,), computed exactly as ``value_and_dz`` computes the mean."""
         y = self.y if y is None else y
+        key = (self.activation.key, self.loss.key)
+        if key in losses.LOGIT_PATHS:
+            return losses.logit_per_sample(key, y, z, self.activation.forward(z),
+                                           self.loss.params)
         if self.fused is not None:
             if self._fused_alpha is not None:
                 return losses.fused_weighted_per_sample(y, z, self._fused_alpha)

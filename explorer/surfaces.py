@@ -11,6 +11,10 @@ Three slices, all through the final (trained) weights theta*:
 
 Grids are evaluated batched: each chunk of parameter vectors goes through one stacked forward
 pass (``x @ W`` broadcast over a leading axis of parameter sets), never one call per point.
+Memory is linear in the number of parameters P and bounded whatever the grid and the points:
+a chunk holds at most ``CHUNK_FLOATS`` floats, paths are projected a block of snapshots at a
+time, and no P x P array is ever built. A wide network's surface uses fewer points
+(``surface_points``); ``slice_work`` prices a surface for the page's work budget.
 Grid layout, everywhere: ``Z[row, col]`` is the loss at ``(a_axis[col], b_axis[row])``, so
 rows follow the second parameter/direction (Plotly's ``z`` convention), not transposed.
 
@@ -22,6 +26,7 @@ formula would flatten at -log(1e-7) ~ 16.1 and paint a false plateau on a convex
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,16 +39,28 @@ from explorer.network import Model, Network, Workspace
 Array = np.ndarray
 
 CHUNK_FLOATS = 2**19
-"""Upper bound on parameter sets x samples x (widest layer + 1) per chunk (4 MB of float64):
-small enough to stay in cache, which is faster here than one huge stacked pass."""
+"""Upper bound on parameter sets x (samples x (widest layer + 1) + parameters) per chunk
+(4 MB of float64): small enough to stay in cache, which is faster here than one huge stacked
+pass, and a bound on memory whatever the grid, the points and the network (a chunk's
+parameter vectors, and one such buffer per layer in the workspace)."""
 SPIKE_DECADES = 2.0
 """Display log10(loss) when the finite values span more than this many decades."""
 CLIP_PERCENTILE = 98.0
 LOG_FLOOR = 1e-8
 SURFACE_POINTS = 2000
 """Surfaces use at most this many training points (a fixed subsample beyond it)."""
+SURFACE_WORK = 1e10
+"""Most work one surface's grid may take (``slice_work``'s unit; about a second here): a
+wider network's surface is evaluated on fewer points (``surface_points``)."""
+MIN_SURFACE_POINTS = 200
+"""However wide the network, a surface uses at least this many points (when there are)."""
+PROJECT_ROWS = 16
+"""Snapshots projected at a time onto a plane (bounds the (rows, P) differences)."""
 EXACT_SPAN = 10.0
 """A two-parameter network's surface spans at least [-10, 10] in each weight."""
+RESOLUTION = 41
+EXACT_RESOLUTION = 61
+"""Grid points per axis of ``default_slice`` (the exact two-parameter picture is finer)."""
 
 NOTES = {
     "parameters": "Slice at the final weights: the other parameters moved during training, "
@@ -79,8 +96,7 @@ class Evaluator:
             raise ValueError(f"X has {len(self.X)} rows but y has {len(self.objective.labels)}")
         self.metric_name = metrics.names(model.problem)[0]
         self.metric_label = metrics.LABELS[self.metric_name]
-        n = max(len(self.X), 1)
-        self.chunk = max(1, int(CHUNK_FLOATS // (n * (max(self.network.sizes) + 1))))
+        self.chunk = self.network.stack_size(len(self.X), CHUNK_FLOATS)
         self.workspace = Workspace()
 
     def chunks(self, count: int) -> Iterator[slice]:
@@ -114,13 +130,61 @@ class Evaluator:
         return loss_values, metric_values
 
 
-def surface_data(X: Array, y: Array) -> tuple[Array, Array]:
+def surface_data(X: Array, y: Array, limit: int = SURFACE_POINTS) -> tuple[Array, Array]:
     """The training points a surface is evaluated on: all, or a fixed subsample of
-    ``SURFACE_POINTS`` (the same for every surface of a run)."""
-    if len(X) <= SURFACE_POINTS:
+    ``limit`` (the same for every surface of a run). The subsample is the first ``limit`` of
+    one fixed permutation, so a smaller one is part of a larger one."""
+    if len(X) <= limit:
         return X, y
-    rows = np.random.default_rng(0).choice(len(X), SURFACE_POINTS, replace=False)
+    rows = np.random.default_rng(0).permutation(len(X))[:limit]
     return X[rows], y[rows]
+
+
+def surface_points(n_points: int, n_params: int, grid_points: int) -> int:
+    """How many of ``n_points`` training points ``default_slice`` evaluates a grid of
+    ``grid_points`` on: at most ``SURFACE_POINTS``, and fewer for a wide network so that the
+    grid's work stays within ``SURFACE_WORK`` (never fewer than ``MIN_SURFACE_POINTS``)."""
+    by_work = int(SURFACE_WORK // max(grid_points * n_params, 1))
+    return min(n_points, SURFACE_POINTS, max(MIN_SURFACE_POINTS, by_work))
+
+
+def _resolution(n_params: int, kind: str) -> int:
+    """The grid ``default_slice`` draws: finer for the exact two-parameter picture."""
+    return EXACT_RESOLUTION if kind == "parameters" and n_params == 2 else RESOLUTION
+
+
+def slice_work(n_params: int, n_points: int, resolution: int = RESOLUTION, kind: str = "random",
+               snapshots: int = 100) -> float:
+    """Work of one surface, in ``experiment.work_units``'s unit (one sample through one
+    parameter, forward): the grid, the path's true losses and the centre, plus the SVD of
+    the trajectory for 'pca'. For 'parameters' an upper bound (layers before the two
+    parameters are computed once).
+
+    Formula: (resolution^2 + snapshots + 1) x n_points x n_params [+ snapshots^2 x n_params].
+    """
+    work = float(resolution * resolution + snapshots + 1) * n_points * n_params
+    if kind == "pca":
+        work += float(snapshots) ** 2 * n_params
+    elif kind not in ("parameters", "random"):
+        raise ValueError(f"unknown slice {kind!r}; choose parameters, random or pca")
+    return work
+
+
+def default_slice_work(n_params: int, n_points: int, kind: str, snapshots: int = 100) -> float:
+    """Work of ``default_slice`` for a run of ``n_params`` parameters on ``n_points``
+    training points (its subsample and grid chosen as ``default_slice`` chooses them), in
+    ``slice_work``'s unit."""
+    resolution = _resolution(n_params, kind)
+    used = surface_points(n_points, n_params, resolution * resolution)
+    return slice_work(n_params, used, resolution, kind, snapshots)
+
+
+def line_work(n_params: int, n_points: int, line_points: int = 101) -> float:
+    """Work of ``interpolation_line``, in ``slice_work``'s unit: about ``line_points``
+    parameter vectors (two more by default, see there) through the points.
+
+    Formula: (line_points + 1) x n_points x n_params."""
+    return float(line_points + 1) * n_points * n_params
 
 
 # ----------------------------------------------------------------------------------------
@@ -336,13 +400,21 @@ def _normalize_columns(D: Array, norms: Array) -> Array:
 
 def _project(snaps: Array, theta: Array, d1: Array, d2: Array) -> tuple[Array, Array, float]:
     """Least-squares coordinates (a, b) of snapshots - theta in span(d1, d2), and the share
-    of the squared distance from theta that the plane captures."""
-    M = snaps - theta
+    of the squared distance from theta that the plane captures.
+
+    Formula: c = pinv(G) B^T (s - theta) with B = [d1 d2] (P, 2) and G = B^T B, the
+    pseudo-inverse solution of min |B c - (s - theta)|. Memory: a block of ``PROJECT_ROWS``
+    differences at a time, never the (S, P) matrix of them (or of the fitted points).
+    """
     basis = np.column_stack([d1, d2])
-    coords, *_ = np.linalg.lstsq(basis, M.T, rcond=None)
-    total = float(np.nansum(M * M))
-    fitted = coords.T @ basis.T
-    captured = float(np.nansum(fitted * fitted)) / total if total > 0 else 1.0
+    gram = basis.T @ basis
+    rhs, total = np.empty((len(snaps), 2)), 0.0
+    for start in range(0, len(snaps), PROJECT_ROWS):
+        M = snaps[start:start + PROJECT_ROWS] - theta
+        rhs[start:start + len(M)] = M @ basis
+        total += float(np.nansum(M * M))
+    coords = np.linalg.pinv(gram) @ rhs.T  # (2, S); rows with NaN stay NaN
+    captured = float(np.nansum(coords * (gram @ coords))) / total if total > 0 else 1.0
     return coords[0], coords[1], captured
 
 
@@ -389,7 +461,9 @@ def pca_directions(model: Model) -> tuple[Array, Array, Array]:
     Formula: SVD of M = snapshots - theta* (S, P), rows not re-centred (the origin is theta*,
     as in Li et al. 2018); ratio_k = s_k^2 / sum s^2. d1, d2 have unit norm, signed so the
     initial weights have non-positive coordinates. If the path spans fewer than two
-    directions, the missing ones are completed orthonormally with ratio 0.
+    directions, the missing ones are completed orthonormally with ratio 0 (by the first
+    coordinate vectors that are not in the span: at most two are tried). Memory: a few
+    (S, P) arrays, linear in the number of parameters P.
     """
     theta = np.asarray(model.theta, dtype=float)
     M = np.asarray(model.snapshots, dtype=float) - theta
@@ -403,9 +477,11 @@ def pca_directions(model: Model) -> tuple[Array, Array, Array]:
     keep = [v for v, sv in zip(Vt, s) if sv > 1e-12 * (s[0] if len(s) else 0.0) and sv > 0][:2]
     ratios = [float(sv * sv) / total for sv in s[:len(keep)]]
     basis = list(keep)
-    for e in np.eye(P):
+    for index in range(P):  # coordinate vectors, one at a time: never a P x P identity
         if len(basis) == 2:
             break
+        e = np.zeros(P)
+        e[index] = 1.0
         for v in basis:
             e = e - (e @ v) * v
         if np.linalg.norm(e) > 1e-6:
@@ -463,23 +539,35 @@ def default_slice(model: Model, X, y, kind: str, option=None) -> Surface:
     kind 'parameters': option (i, j) or None for ``default_parameters``; a network with only
     two parameters gets the exact textbook picture over at least [-10, 10] in each (the
     plateaus and the bowl, not just the path). kind 'random': option (seed, span). kind
-    'pca': no option. Beyond ``SURFACE_POINTS`` points, a fixed subsample is used.
+    'pca': no option. Beyond ``surface_points`` points (2000, fewer for a wide network), a
+    fixed subsample is used, and the note says so; the centre is the loss on those points.
     """
-    X, y = surface_data(np.asarray(X), np.asarray(y))
+    if kind not in ("parameters", "random", "pca"):
+        raise ValueError(f"unknown slice {kind!r}; choose parameters, random or pca")
+    X, y = np.asarray(X), np.asarray(y)
+    resolution = _resolution(model.network.n_params, kind)
+    used = surface_points(len(X), model.network.n_params, resolution * resolution)
+    surface = _default_slice(model, *surface_data(X, y, used), kind, option, resolution)
+    if used < len(X):
+        surface = dataclasses.replace(surface, note=surface.note + (
+            f" Loss on a fixed subsample of {used:,} of the {len(X):,} training points."))
+    return surface
+
+
+def _default_slice(model: Model, X, y, kind: str, option, resolution: int) -> Surface:
     if kind == "parameters":
         i, j = option if option is not None else default_parameters(model.network, model.theta)
         if model.network.n_params == 2:
             snaps = model.snapshots
             ranges = [(min(snaps[:, k].min(), -EXACT_SPAN) - 1.0,
                        max(snaps[:, k].max(), EXACT_SPAN) + 1.0) for k in (i, j)]
-            return two_parameter_slice(model, X, y, i, j, ranges=ranges, resolution=61)
-        return two_parameter_slice(model, X, y, i, j)
+            return two_parameter_slice(model, X, y, i, j, ranges=ranges,
+                                       resolution=resolution)
+        return two_parameter_slice(model, X, y, i, j, resolution=resolution)
     if kind == "random":
         seed, span = option if option is not None else (0, 1.0)
-        return random_plane(model, X, y, seed=seed, span=span)
-    if kind == "pca":
-        return pca_plane(model, X, y)
-    raise ValueError(f"unknown slice {kind!r}; choose parameters, random or pca")
+        return random_plane(model, X, y, seed=seed, span=span, resolution=resolution)
+    return pca_plane(model, X, y, resolution=resolution)
 
 
 # ----------------------------------------------------------------------------------------
@@ -515,8 +603,10 @@ def interpolation_line(model: Model, X, y, n_points: int = 101, extend: float = 
     beyond = round(extend * steps)
     t = np.arange(-beyond, steps + beyond + 1) / steps
     ev = Evaluator(model, X, y)
-    thetas = (1.0 - t)[:, None] * theta0 + t[:, None] * theta1
-    loss_values, metric_values = ev.evaluate(thetas)
+    loss_values, metric_values = np.empty(len(t)), np.empty(len(t))
+    for part in ev.chunks(len(t)):  # (chunk, P) at a time, never (m, P)
+        thetas = (1.0 - t[part])[:, None] * theta0 + t[part][:, None] * theta1
+        loss_values[part], metric_values[part] = ev.evaluate(thetas)
     return Line(t, loss_values, metric_values, ev.metric_name, ev.metric_label,
                 ev.objective.loss.label, beyond, beyond + steps)
 

@@ -26,7 +26,30 @@ import numpy as np
 import pandas as pd
 
 from explorer import losses
+from explorer.config import Fix
 from explorer.datasets import MAX_CLASSES
+
+
+class Refusal(ValueError):
+    """A choice the file cannot be trained with, and the setting that would fix it."""
+
+    def __init__(self, message: str, fix: Fix | None = None):
+        super().__init__(message)
+        self.fix = fix
+
+
+TO_REGRESSION = Fix("Switch to regression", {"problem": "regression"})
+TO_MULTICLASS = Fix("Switch to multi-class", {"problem": "multiclass"})
+
+
+def _measurement(values) -> bool:
+    """True when a column holds numbers that vary like a measurement (fractions, or more
+    distinct values than a classifier takes here), not a handful of category codes."""
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce")
+    if numbers.isna().any():
+        return False
+    return bool(numbers.nunique() > MAX_CLASSES or np.any(numbers != np.round(numbers)))
+
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 5000
@@ -510,14 +533,21 @@ def _encode_target(values, name: str, problem: str, notes: list[str], loss: str 
                              "a classifier needs at least 2 classes, so choose another target "
                              "column.")
         if problem == "binary" and len(names) != 2:
-            raise ValueError(f"Binary classification needs a target with exactly 2 distinct "
-                             f"values, but {quoted(name)} has {len(names)}; choose multi-class "
-                             "or another target column.")
+            start = (f"Binary classification needs a target with exactly 2 distinct values, "
+                     f"but {quoted(name)} has {len(names)}")
+            if _measurement(values):
+                raise Refusal(f"{start}, and they are measurements rather than categories; "
+                              "choose regression, or another target column.", TO_REGRESSION)
+            if len(names) <= MAX_CLASSES:
+                raise Refusal(f"{start}; choose multi-class, or another target column.",
+                              TO_MULTICLASS)
+            raise ValueError(f"{start}; choose another target column.")
         if problem == "multiclass" and len(names) > MAX_CLASSES:
-            raise ValueError(f"{what} has {len(names)} distinct values, more than the "
-                             f"{MAX_CLASSES} classes multi-class classification allows here; "
-                             f"choose a target with 2 to {MAX_CLASSES} categories, or "
-                             "regression if it is a measurement.")
+            raise Refusal(f"{what} has {len(names)} distinct values, more than the "
+                          f"{MAX_CLASSES} classes multi-class classification allows here; "
+                          f"choose a target with 2 to {MAX_CLASSES} categories, or "
+                          "regression if it is a measurement.",
+                          TO_REGRESSION if _measurement(values) else None)
         index = {label: i for i, label in enumerate(names)}
         notes.append("Classes: " + ", ".join(f"{i} = {plain(n)}" for n, i in index.items())
                      + ".")
@@ -525,12 +555,12 @@ def _encode_target(values, name: str, problem: str, notes: list[str], loss: str 
     y = np.asarray(values, dtype=float)
     if problem == "counts":
         if np.any(y < 0) or np.any(y != np.round(y)):
-            raise ValueError("Counts must be whole numbers ≥ 0; this target has negative or "
-                             "fractional values, so use regression instead.")
+            raise Refusal("Counts must be whole numbers ≥ 0; this target has negative or "
+                          "fractional values, so use regression instead.", TO_REGRESSION)
         if y.max() > MAX_COUNT:
-            raise ValueError(f"{what} has counts up to {y.max():.3g}, above the "
-                             f"{MAX_COUNT:.2g} a count may reach here; use regression instead, "
-                             "which standardizes the target.")
+            raise Refusal(f"{what} has counts up to {y.max():.3g}, above the "
+                          f"{MAX_COUNT:.2g} a count may reach here; use regression instead, "
+                          "which standardizes the target.", TO_REGRESSION)
         return y, ()
     if not standardizes_target(problem, loss):
         if y.max() == y.min():
@@ -539,9 +569,10 @@ def _encode_target(values, name: str, problem: str, notes: list[str], loss: str 
         negative = int(np.sum(y < 0))
         if negative:
             reason = _nonnegative_reason(loss)
-            raise ValueError(f"{reason[:1].upper()}{reason[1:]}, so it needs targets ≥ 0, but "
-                             f"{negative} of the {len(y)} target values are negative; choose "
-                             "another loss (MSE, MAE, Huber) or another target column.")
+            raise Refusal(f"{reason[:1].upper()}{reason[1:]}, so it needs targets ≥ 0, but "
+                          f"{negative} of the {len(y)} target values are negative; choose "
+                          "another loss (MSE, MAE, Huber) or another target column.",
+                          Fix("Use MSE", {"loss": "mse"}))
         notes.append(f"Target kept in its own units: {_nonnegative_reason(loss)}, and "
                      "standardizing would make every target below the mean negative.")
         return y, ()

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from explorer import activations, losses, metrics, optimizers, pairing
+from explorer.config import FIELD, Fix
 from explorer.network import Model, Network
 from explorer.objective import Objective
 
@@ -37,11 +38,26 @@ MAX_EPOCHS = 100_000
 
 @dataclass(frozen=True)
 class Divergence:
-    """Where and why a run stopped producing finite numbers."""
+    """Where and why a run stopped producing finite numbers, and what would fix it."""
 
     epoch: int
     reason: str
     message: str
+    fixes: tuple[Fix, ...] = ()
+    """Every change ``message`` advises, in its order."""
+
+
+def lower_lr(lr: float) -> tuple[Fix, ...]:
+    """The button for "lower the learning rate": a tenth of ``lr`` (none below the lowest)."""
+    lower = float(f"{lr / 10:.3g}")
+    if lower < (FIELD["lr"].lo or 0.0):
+        return ()
+    return (Fix(f"Learning rate {lower:g}", {"lr": lower}),)
+
+
+def _use_output(activations_: tuple[str, ...]) -> tuple[Fix, ...]:
+    return tuple(Fix(f"Use a {activations.get(a).label.lower()} output",
+                     {"output_activation": a}) for a in activations_)
 
 
 # ----------------------------------------------------------------------------------------
@@ -408,19 +424,20 @@ def _diagnose(epoch: int, value: float, grad_sq: float, p: Array, z: Array,
               objective: Objective, lr: float, adam: bool = False) -> Divergence:
     """Explain a NaN or infinity in words a student can act on."""
     loss, act = objective.loss, objective.activation
-    lo, hi = loss.prediction_range
-    outside = (p < lo) | (p > hi)
+    lo = loss.prediction_range[0]
+    outside = loss.outside(p) & ~np.isnan(p)
     partners = pairing.matched_activations(loss.key, objective.problem)
     if np.any(outside):
         worst = float(p[outside][np.argmax(np.abs(p[outside]))])
+        # no learning rate helps here: the output's range, not the step, is wrong
         fix = (f"Pick an output activation whose range fits: {', '.join(partners)}."
                if partners else "Pick an output activation whose range fits.")
         return Divergence(
             epoch, "prediction outside the loss's domain",
             f"Epoch {epoch}: the {act.label.lower()} output produced {worst:.3g}, but "
-            f"{loss.label} is only defined for predictions in {_interval(lo, hi)} "
+            f"{loss.label} is only defined for predictions in {loss.range_text} "
             f"({'it takes the log of the prediction' if lo == 0 else 'it needs a valid value'})."
-            f" {fix}")
+            f" {fix}", _use_output(partners))
     if loss.key == losses.CUSTOM and np.all(np.isfinite(p)) and math.isfinite(value):
         return Divergence(
             epoch, "formula's derivative undefined",
@@ -442,16 +459,14 @@ def _diagnose(epoch: int, value: float, grad_sq: float, p: Array, z: Array,
             epoch, "weights overflowed",
             f"Epoch {epoch}: the weights grew until the numbers overflowed (the learning rate "
             f"{lr:g} is too large for this setup). Lower the learning rate"
-            + ("." if adam else ", or use Adam."))
-    advice = ("." if act.key in partners or not partners else
-              f" or pick the matched output activation ({', '.join(partners)}).")
+            + ("." if adam else ", or use Adam."),
+            lower_lr(lr) + (() if adam else (Fix("Use Adam", {"optimizer": "adam"}),)))
+    unmatched = partners and act.key not in partners
+    advice = (f" or pick the matched output activation ({', '.join(partners)})."
+              if unmatched else ".")
     return Divergence(
         epoch, "non-finite loss or gradient",
         f"Epoch {epoch}: the loss or its gradient became NaN or infinite (loss = {value}). "
-        f"Lower the learning rate{advice}")
+        f"Lower the learning rate{advice}",
+        lower_lr(lr) + (_use_output(partners) if unmatched else ()))
 
-
-def _interval(lo: float, hi: float) -> str:
-    def show(v):
-        return "∞" if v == np.inf else "−∞" if v == -np.inf else f"{v:g}"
-    return f"[{show(lo)}, {show(hi)}]"

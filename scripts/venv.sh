@@ -17,6 +17,7 @@ apt_install() {
 
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import sys" 2>/dev/null; then
     rm -rf "$VENV"
+    echo "Creating a Python environment in $VENV..."
     if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
         echo "Installing Debian's python3-venv (needed to create $VENV)..."
         rm -rf "$VENV"
@@ -29,6 +30,10 @@ fi
 stamp="$VENV/.installed-$(basename "$1")"
 wanted="$(cat "$@" requirements.txt 2>/dev/null | sha1sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    echo "Installing the Python packages in $1 into $VENV (first run, or they changed;" \
+         "about half a minute)..."
+    started=$SECONDS
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$1"
+    echo "Installed in $((SECONDS - started)) s."
     echo "$wanted" > "$stamp"
 fi

@@ -294,3 +294,33 @@ def test_a_typed_formula_is_drawn_for_the_problem_not_guessed_from_the_loss():
         objective = anatomy._objective(activations.get("sigmoid"), typed, 1.0, 4, 1, False,
                                        problem)
         assert objective.problem == problem
+
+
+def test_per_point_gradients_of_many_snapshots_stay_small():
+    """Issue 16: chunks of 32 snapshots x 2,000 points held 33 MB per hidden layer."""
+    import tracemalloc
+
+    from explorer.network import Model, Network
+    network = Network(2, (64, 64, 64), 10, "relu", "softmax")
+    rng = np.random.default_rng(0)
+    snaps = np.stack([network.init(rng) for _ in range(40)])
+    model = Model(network, snaps[-1], "multiclass", "cce", snapshot_epochs=np.arange(40),
+                  snapshots=snaps, n_classes=10)
+    X, y = rng.normal(size=(2000, 2)), rng.integers(0, 10, 2000)
+    tracemalloc.start()
+    result = anatomy.per_point_output_gradients(model, X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < result.grads.nbytes + 24e6, peak
+    one = Model(network, snaps[17], "multiclass", "cce", n_classes=10)
+    p = one.predict(X)
+    np.testing.assert_allclose(result.grads[17],
+                               np.linalg.norm(p - losses.one_hot(y, 10), axis=1), rtol=1e-9)
+
+
+def test_point_gradients_work_grows_with_each_factor():
+    base = anatomy.point_gradients_work(n_params=1000, n_points=200, snapshots=99)
+    assert base == 100 * 200 * 1000
+    assert anatomy.point_gradients_work(n_params=2000, n_points=200, snapshots=99) == 2 * base
+    assert anatomy.point_gradients_work(n_params=1000, n_points=400, snapshots=99) == 2 * base
+    assert anatomy.point_gradients_work(n_params=1000, n_points=200, snapshots=199) == 2 * base

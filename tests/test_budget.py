@@ -39,15 +39,25 @@ def test_training_time_grows_the_way_the_work_does():
 
 
 def test_the_views_own_work_grows_with_its_sizes():
+    # per parameter only, so the counts show: snapshots x points x P
+    per_param = budget.UnitCosts(view_units={kind: (1.0, 0.0, 0.0) for kind in (
+        "frames", "surface", "gradients", "calibration")})
     base = config.DEFAULT.replace(epochs=200)
-    frames = budget.frames_seconds(base)
-    assert budget.frames_seconds(base.replace(hidden=(64, 64))) > 4 * frames
-    assert budget.frames_seconds(base, final_only=True) == pytest.approx(frames / 101)
-    surface = budget.surface_seconds(base)
-    assert budget.surface_seconds(base.replace(n_samples=800)) == pytest.approx(2 * surface)
-    # a surface uses at most SURFACE_POINTS samples
-    assert budget.surface_seconds(base.replace(n_samples=5000)) == pytest.approx(
-        budget.surface_seconds(base.replace(n_samples=4000)))
+    frames = budget.frames_seconds(base, costs=per_param)
+    assert frames == pytest.approx(101 * 64 * 64 * 337)
+    wide = base.replace(hidden=(64, 64))
+    assert budget.frames_seconds(wide, costs=per_param) == pytest.approx(frames * 4417 / 337)
+    assert budget.frames_seconds(base, final_only=True, costs=per_param) == pytest.approx(
+        frames / 101)
+    surface = budget.surface_seconds(base, costs=per_param)
+    assert budget.surface_seconds(base.replace(n_samples=800), costs=per_param) == \
+        pytest.approx(2 * surface)
+    # a surface uses at most 2,000 samples
+    assert budget.surface_seconds(base.replace(n_samples=5000), costs=per_param) == \
+        pytest.approx(budget.surface_seconds(base.replace(n_samples=4000), costs=per_param))
+    # the calibration reads training and validation points: all 400
+    assert budget.snapshots_seconds(base, "calibration", costs=per_param) == pytest.approx(
+        101 * 400 * 337)
 
 
 def test_a_page_counts_every_run_it_trains_and_its_view():

@@ -144,6 +144,25 @@ def test_focal_optimum_is_under_confident(q):
     assert grid[int(np.argmin(expected))] == pytest.approx(q, abs=1e-3)
 
 
+def test_a_class_weight_can_push_focal_loss_past_the_true_frequency():
+    """With α the focal optimum is not under-confident by design: γ = 2, q = 0.3, α = 0.75
+    gives 0.523, past 0.5: the class flips and it is over-confident (by hand, on a grid)."""
+    p = np.linspace(1e-5, 1 - 1e-5, 200001)
+    q, alpha = 0.3, 0.75
+    risk = (-alpha * q * (1 - p) ** 2 * np.log(p)
+            - (1 - alpha) * (1 - q) * p ** 2 * np.log1p(-p))
+    best = p[np.argmin(risk)]
+    assert best == pytest.approx(0.523, abs=0.001) and best > 0.5 > q
+    # and the engine's own focal loss agrees
+    focal = losses.get("focal", alpha=alpha)
+    grid = np.linspace(0.40, 0.65, 2501)
+    engine = [q * focal.value([1], [x]) + (1 - q) * focal.value([0], [x]) for x in grid]
+    assert grid[int(np.argmin(engine))] == pytest.approx(best, abs=1e-3)
+    ok, reason = calibration.applies("binary", "sigmoid", "focal", {"alpha": alpha})
+    assert ok and "with or without α" not in reason and "under-confident by design" not in reason
+    assert "past it" in reason and "0.52 for a frequency of 0.3" in reason
+
+
 @pytest.mark.parametrize("alpha", [0.1, 0.5, 0.9])
 def test_remove_class_weight_inverts_the_weighted_optimum(alpha):
     q = np.linspace(0.01, 0.99, 50)
@@ -180,6 +199,42 @@ def test_reliability_over_training_animates_the_snapshots():
                             output_activation="linear", loss="hinge")
     with pytest.raises(ValueError, match="unbounded score"):
         calibration.reliability_over_training(hinge, X, y)
+
+
+def test_reliability_over_many_snapshots_is_computed_in_bounded_chunks():
+    """Issue 16: 100 snapshots of a 4 x 64 net on 5,000 points took 1 GB in one stacked pass."""
+    import tracemalloc
+
+    from explorer.network import Model, Network
+    network = Network(2, (64, 64), 10, "relu", "softmax")
+    rng = np.random.default_rng(0)
+    snaps = np.stack([network.init(rng) for _ in range(40)])
+    model = Model(network, snaps[-1], "multiclass", "cce", snapshot_epochs=np.arange(40),
+                  snapshots=snaps, n_classes=10)
+    X, y = datasets.make("blobs", "multiclass", n=1500, seed=0, n_classes=10)
+    tracemalloc.start()
+    r = calibration.reliability_over_training(model, X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert network.stack_size(len(X)) < 40  # several chunks
+    assert peak < 20e6  # one stacked pass of all 40 would hold 2 x 31 MB of activations
+    for s in (0, 17, 39):
+        one = Model(network, snaps[s], "multiclass", "cce", n_classes=10)
+        p = one.predict(X)
+        assert r.ece[s] == pytest.approx(calibration.expected_calibration_error(p, y),
+                                         rel=1e-12)
+        assert r.overconfidence[s] == pytest.approx(calibration.overconfidence(p, y),
+                                                    rel=1e-12)
+        assert r.brier[s] == pytest.approx(calibration.brier_score(p, y), rel=1e-12)
+
+
+def test_reliability_work_grows_with_each_factor():
+    base = calibration.reliability_work(n_params=1000, n_points=200, snapshots=100)
+    assert base == 100 * 200 * 1000
+    for doubled in (dict(n_params=2000, n_points=200, snapshots=100),
+                    dict(n_params=1000, n_points=400, snapshots=100),
+                    dict(n_params=1000, n_points=200, snapshots=200)):
+        assert calibration.reliability_work(**doubled) == 2 * base
 
 
 # Regression: coverage

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer import datasets, losses
+import explorer
+from explorer import datasets, losses, pairing
 from explorer.__main__ import main, setting
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,6 +152,26 @@ def test_losses_for_a_problem_shows_the_matrix(capsys):
     assert rows["bce"][:3] == ["✗", "✓*", "✗"]  # linear invalid, sigmoid matched (default)
     assert rows["mse"][0] == "~"
     assert all(len(cells) == 7 for cells in rows.values())
+    # the catalogue's "matched" column is for this problem: MSE has no partner on labels
+    table = {line.split()[0]: line for line in lines[1:start] if line.strip()}
+    assert " linear " not in table["mse"] and " - " in table["mse"]
+    # the legend does not promise NaN: one-unit softmax and sigmoid + CE never produce one
+    assert "breaks with NaN" not in out
+
+
+@pytest.mark.parametrize(("problem", "activation", "loss"), [
+    ("binary", "softmax", "bce"), ("regression", "softmax", "mse"),
+    ("multiclass", "sigmoid", "cce")])
+def test_invalid_pairs_that_never_produce_nan(problem, activation, loss):
+    """Invalid is not 'breaks with NaN': these train to the end with finite numbers."""
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = {"binary": (X[:, 0] > 0).astype(int), "regression": X[:, 0],
+         "multiclass": (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)}[problem]
+    _, history = explorer.fit(X, y, problem=problem, output_activation=activation, loss=loss,
+                              hidden=(4,), epochs=30)
+    assert pairing.check(problem, activation, loss).verdict == "invalid"
+    assert history.attrs["divergence"] is None
+    assert np.isfinite(history["loss"]).all()
 
 
 def test_datasets_lists_every_dataset(capsys):
@@ -276,10 +297,11 @@ def test_the_summary_names_the_formula_and_its_three_answers(capsys):
                        "--epochs", "10", *FAST)
     assert code == 0
     assert "sigmoid + custom loss -y*log(p);" in out.splitlines()[0]
-    assert "pairing: mismatched - Its optimum is not the probability of class 1" in out
+    assert "pairing: invalid - Degenerate: no minimum that depends on the targets" in out
     answers = [line for line in out.splitlines() if line[:5] in ("  1. ", "  2. ", "  3. ")]
     assert [a.split(":")[0] for a in answers] == ["  1. optimum", "  2. defined",
                                                   "  3. gradient"]
+    assert "lowest at p = 1, 1, 1, 1" in answers[0]
     assert "0 at z = 8 (y = 0): it vanishes" in answers[2]
 
 

@@ -38,7 +38,7 @@ def test_summary_table_reports_verdicts_numbers_and_divergence(runs):
     table = compare.summary_table(
         [(f"pair {i}", r.pairing.verdict, r.history) for i, r in enumerate(runs)], "binary")
     assert list(table["verdict"]) == ["matched", "mismatched", "invalid"]
-    assert table.loc[0, "validation Accuracy"] > 0.8
+    assert table.loc[0, "validation accuracy"] > 0.8
     assert table.loc[2, "stopped"] == "NaN at epoch 1"
     assert np.isnan(table.loc[2, "train loss"])
 

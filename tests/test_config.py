@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from explorer import config as cfg
 from explorer import datasets, losses, pairing, presets
 
+pytestmark = pytest.mark.usefixtures("formula_worker")  # links carry formulas
+
 
 def test_default_is_the_matched_binary_scenario():
     c = cfg.DEFAULT

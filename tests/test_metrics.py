@@ -122,3 +122,20 @@ def test_history_metrics_of_a_learned_scale_read_the_mean():
     assert values == pytest.approx({"rmse": np.sqrt(0.5), "mae": 0.5})
     many = metrics.primary_many(objective, np.stack([outputs, outputs + [[1.0, 0.0]]]))
     np.testing.assert_allclose(many, [np.sqrt(0.5), np.sqrt((4 + 1) / 2)])
+
+
+def test_lowering_the_threshold_never_lowers_recall_but_can_raise_precision():
+    """What the threshold slider's help says (ui/estimates): recall is monotone in the
+    threshold, precision is not (it usually falls, but need not)."""
+    scores, labels = np.array([0.9, 0.6, 0.4]), np.array([1, 0, 1])
+    high, mid, low = (metrics.binary_scores(scores, labels, t) for t in (0.7, 0.5, 0.3))
+    assert high["recall"] <= mid["recall"] <= low["recall"]
+    assert mid["precision"] == pytest.approx(1 / 2) and low["precision"] == pytest.approx(2 / 3)
+    rng = np.random.default_rng(0)
+    s, y = rng.random(200), rng.integers(0, 2, 200)
+    recalls = [metrics.binary_scores(s, y, t)["recall"] for t in np.linspace(1, 0, 41)]
+    assert np.all(np.diff(recalls) >= 0)
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "explorer/ui/estimates.py").read_text()
+    assert "precision usually does (not always)" in text and "lower precision." not in text

@@ -235,3 +235,214 @@ def test_fit_with_a_learned_scale_predicts_mean_and_sigma():
     z = tanh_model.network.pre_activations(tanh_model.theta, X)
     np.testing.assert_allclose(tanh_model.predict(X), np.c_[np.tanh(z[:, 0]),
                                                             np.exp(z[:, 1] / 2)])
+
+
+# ----------------------------------------------------------------------------------------
+# Exact gradients at any z: every pair the app computes in z, against its closed form written
+# out here in 50-digit arithmetic (mpmath), far beyond where a 1e-7 clip would bite.
+
+import mpmath  # noqa: E402  (SymPy's own dependency)
+
+mpmath.mp.dps = 50
+FAR_Z = (-30.0, -20.0, 20.0, 30.0)
+
+
+def _sig(z):
+    return 1 / (1 + mpmath.exp(-z))
+
+
+def _softplus(z):
+    return mpmath.log(1 + mpmath.exp(z))
+
+
+def _focal(z, y, gamma, alpha):
+    """(loss, dL/dz) of focal loss on σ(z), straight from -(1 - p_t)^γ log p_t."""
+    z = mpmath.mpf(z)
+
+    def loss(zz):
+        p = _sig(zz)
+        pt = p if y == 1 else 1 - p
+        w = 1 if alpha is None else (alpha if y == 1 else 1 - alpha)
+        return -w * (1 - pt) ** gamma * mpmath.log(pt)
+    return loss(z), mpmath.diff(loss, z)
+
+
+CLOSED_FORMS = {
+    # (problem, activation, loss, params, target): (loss(z), dL/dz) per sample
+    ("counts", "exp", "poisson", None, 3.0):
+        lambda z, y: (mpmath.exp(z) - y * z, mpmath.exp(z) - y),
+    ("counts", "exp", "poisson", None, 0.0):
+        lambda z, y: (mpmath.exp(z), mpmath.exp(z)),
+    ("counts", "softplus", "poisson", None, 3.0):
+        lambda z, y: (_softplus(z) - y * mpmath.log(_softplus(z)),
+                      _sig(z) * (1 - y / _softplus(z))),
+    ("binary", "sigmoid", "bce", None, 1):
+        lambda z, y: (mpmath.log(1 + mpmath.exp(-z)), _sig(z) - 1),
+    ("binary", "sigmoid", "bce", None, 0):
+        lambda z, y: (mpmath.log(1 + mpmath.exp(z)), _sig(z)),
+    ("binary", "sigmoid", "focal", None, 1): lambda z, y: _focal(z, 1, 2, None),
+    ("binary", "sigmoid", "focal", None, 0): lambda z, y: _focal(z, 0, 2, None),
+    ("binary", "sigmoid", "focal", (("alpha", 0.25),), 1): lambda z, y: _focal(z, 1, 2, 0.25),
+    ("binary", "sigmoid", "focal", (("alpha", 0.25), ("gamma", 0.5)), 0):
+        lambda z, y: _focal(z, 0, 0.5, 0.25),
+}
+
+
+@pytest.mark.parametrize("case", list(CLOSED_FORMS), ids=lambda c: f"{c[1]}-{c[2]}-{c[3]}-{c[4]}")
+def test_computed_in_z_the_gradient_is_the_closed_form_at_any_z(case):
+    problem, activation, loss, params, target = case
+    objective = Objective.build(problem, activation, loss, [target] * len(FAR_Z),
+                                loss_params=dict(params or ()))
+    z = np.array(FAR_Z)[:, None]
+    value, dz, _ = objective.value_and_dz(z)
+    per_sample = objective.per_sample(z)
+    want = [CLOSED_FORMS[case](mpmath.mpf(v), target) for v in FAR_Z]
+    want_loss = np.array([float(w[0]) for w in want])
+    want_dz = np.array([float(w[1]) for w in want])
+    np.testing.assert_allclose(dz[:, 0] * len(FAR_Z), want_dz, rtol=1e-9, atol=1e-300)
+    # a loss near 0 (confidently right) may lose its last digits to softplus(z) - z
+    np.testing.assert_allclose(per_sample, want_loss, rtol=1e-9, atol=1e-12)
+    assert value == pytest.approx(want_loss.mean(), rel=1e-9)
+
+
+def test_no_epsilon_clip_in_a_matched_gradient():
+    """exp + Poisson at z = -20, y = 3: the formula p - y gives -3 (the clipped chain gave
+    -0.06); sigmoid + focal (γ = 2, α = 0.25) at z = -20, y = 1: -0.25 (clipped: -0.005)."""
+    poisson = Objective.build("counts", "exp", "poisson", [3.0])
+    assert poisson.value_and_dz(np.array([[-20.0]]))[1][0, 0] == pytest.approx(-3.0, rel=1e-8)
+    focal = Objective.build("binary", "sigmoid", "focal", [1], loss_params={"alpha": 0.25})
+    assert focal.value_and_dz(np.array([[-20.0]]))[1][0, 0] == pytest.approx(-0.25, rel=1e-7)
+
+
+@pytest.mark.parametrize(("problem", "activation", "loss", "params", "target"), [
+    ("counts", "exp", "poisson", {}, 3.0), ("counts", "softplus", "poisson", {}, 2.0),
+    ("binary", "sigmoid", "focal", {"gamma": 2.0, "alpha": 0.25}, 1),
+    ("binary", "sigmoid", "focal", {"gamma": 1.0}, 0)])
+def test_logit_paths_equal_the_unclipped_chain_where_it_is_exact(problem, activation, loss,
+                                                                  params, target):
+    """Inside |z| < 12 the chain through Loss.grad is exact: the z path must agree."""
+    objective = Objective.build(problem, activation, loss, [target] * 25, loss_params=params)
+    z = np.linspace(-12.0, 12.0, 25)[:, None]
+    value, dz, p = objective.value_and_dz(z)
+    chain_value, dp = objective.loss.value_and_grad(objective.y, p)
+    np.testing.assert_allclose(dz, objective.activation.vjp(z, p, dp), rtol=1e-6, atol=1e-12)
+    assert value == pytest.approx(chain_value, rel=1e-6)
+
+
+def test_anatomy_and_surfaces_draw_the_numbers_training_uses():
+    from explorer import anatomy, surfaces
+    from explorer.network import Model, Network
+
+    z = np.array(FAR_Z)
+    curves = anatomy.loss_vs_preactivation("exp", "poisson", 3.0, z=z, problem="counts")
+    np.testing.assert_allclose(curves.grad[0], np.exp(z) - 3.0, rtol=1e-12)
+    np.testing.assert_allclose(curves.loss_values[0], np.exp(z) - 3.0 * z, rtol=1e-12)
+    # a one-weight model: z = w x with x = 1, so the surface's loss at w is the loss at z = w
+    network = Network(1, (), 1, output_activation="exp")
+    thetas = np.array([[w, 0.0] for w in FAR_Z])
+    ev = surfaces.Evaluator(Model(network, thetas[0], "counts", "poisson"), np.array([[1.0]]),
+                            np.array([3.0]))
+    np.testing.assert_allclose(ev.losses(thetas), np.exp(z) - 3.0 * z, rtol=1e-12)
+
+
+def test_gaussian_nll_is_exact_and_flat_below_its_variance_floor():
+    """Below the floor the clamped loss does not depend on s: dL/ds = 0 there (it was
+    ½(1 - r² 10⁶), which kept pushing s down); above it, the formula."""
+    objective = Objective.build("regression", "linear", "gaussian_nll", [[1.0]] * 4)
+    s = np.array([-20.0, -14.0, -1.0, 2.0])
+    z = np.stack([np.full(4, 3.0), s], axis=1)  # mean 3, residual r = -2
+    _, dz, _ = objective.value_and_dz(z)
+    floor = np.log(1e-6)
+    var = np.exp(np.maximum(s, floor))
+    np.testing.assert_allclose(dz[:, 0] * 4, 2.0 / var, rtol=1e-12)
+    want_ds = np.where(s >= floor, 0.5 * (1 - 4.0 / var), 0.0)
+    np.testing.assert_allclose(dz[:, 1] * 4, want_ds, rtol=1e-12, atol=0)
+    # the slope the loss really has (a central difference of the clamped loss)
+    h = 1e-6
+    for i, si in enumerate(s):
+        up, down = z[[i]].copy(), z[[i]].copy()
+        up[0, 1], down[0, 1] = si + h, si - h
+        slope = (objective.with_targets([[1.0]]).value(up)
+                 - objective.with_targets([[1.0]]).value(down)) / (2 * h)
+        assert slope == pytest.approx(want_ds[i], rel=1e-5, abs=1e-6)
+
+
+
+
+@pytest.mark.parametrize("target", [0.0, 3.0])
+def test_exp_poisson_matches_pytorch(target):
+    torch = pytest.importorskip("torch")
+    z = torch.tensor(FAR_Z, dtype=torch.float64, requires_grad=True)
+    y = torch.full((len(FAR_Z),), target, dtype=torch.float64)
+    value = torch.nn.PoissonNLLLoss(log_input=True, full=False)(z, y)
+    value.backward()
+    objective = Objective.build("counts", "exp", "poisson", [target] * len(FAR_Z))
+    ours, dz, _ = objective.value_and_dz(np.array(FAR_Z)[:, None])
+    assert ours == pytest.approx(value.item(), rel=1e-12)
+    np.testing.assert_allclose(dz[:, 0], z.grad.numpy(), rtol=1e-12)
+
+
+def test_sigmoid_focal_matches_torchvision():
+    torch = pytest.importorskip("torch")
+    ops = pytest.importorskip("torchvision.ops")
+    z = torch.tensor(FAR_Z, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([1.0, 0.0, 1.0, 0.0], dtype=torch.float64)
+    value = ops.sigmoid_focal_loss(z, y, alpha=0.25, gamma=2.0, reduction="mean")
+    value.backward()
+    objective = Objective.build("binary", "sigmoid", "focal", [1, 0, 1, 0],
+                                loss_params={"alpha": 0.25})
+    ours, dz, _ = objective.value_and_dz(np.array(FAR_Z)[:, None])
+    assert ours == pytest.approx(value.item(), rel=1e-9)
+    np.testing.assert_allclose(dz[:, 0], z.grad.numpy(), rtol=1e-9, atol=1e-300)
+
+
+@pytest.mark.parametrize("target", [0, 1])
+def test_sigmoid_bce_matches_pytorch_from_logits(target):
+    torch = pytest.importorskip("torch")
+    z = torch.tensor(FAR_Z, dtype=torch.float64, requires_grad=True)
+    y = torch.full((len(FAR_Z),), float(target), dtype=torch.float64)
+    value = torch.nn.BCEWithLogitsLoss()(z, y)
+    value.backward()
+    objective = Objective.build("binary", "sigmoid", "bce", [target] * len(FAR_Z))
+    ours, dz, _ = objective.value_and_dz(np.array(FAR_Z)[:, None])
+    assert ours == pytest.approx(value.item(), rel=1e-12)
+    # PyTorch forms σ(z) - y, which loses the last digits of a gradient near 0 (y = 1 at
+    # z = 30: 0.1% of 2e-14); ours is exact there (the mpmath test above): equal to 1e-16
+    np.testing.assert_allclose(dz[:, 0], z.grad.numpy(), rtol=1e-9, atol=1e-16)
+
+
+def test_sigmoid_focal_matches_pytorch_autograd_of_its_formula():
+    """Focal loss written in torch from logsigmoid (as torchvision's sigmoid_focal_loss
+    computes it in effect), differentiated by autograd."""
+    torch = pytest.importorskip("torch")
+    z = torch.tensor(FAR_Z, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([1.0, 0.0, 1.0, 0.0], dtype=torch.float64)
+    u = (2 * y - 1) * z
+    weight = y * 0.25 + (1 - y) * 0.75
+    value = (-weight * torch.exp(torch.nn.functional.logsigmoid(-u)) ** 2
+             * torch.nn.functional.logsigmoid(u)).mean()
+    value.backward()
+    objective = Objective.build("binary", "sigmoid", "focal", [1, 0, 1, 0],
+                                loss_params={"alpha": 0.25})
+    ours, dz, _ = objective.value_and_dz(np.array(FAR_Z)[:, None])
+    assert ours == pytest.approx(value.item(), rel=1e-12)
+    np.testing.assert_allclose(dz[:, 0], z.grad.numpy(), rtol=1e-9, atol=1e-300)
+
+
+def test_a_saturated_counts_start_trains_every_low_point_with_its_full_gradient():
+    """The default counts scenario from initial weights ten times too large: every point
+    with a positive count that starts below z = -16 is pushed up by dL/dz = exp(z) - y,
+    about -y (a clip at p + 1e-7 gave -0.06 for y = 3 at z = -20)."""
+    from explorer import anatomy, experiment
+    from explorer import config as cfg
+
+    run = experiment.run(cfg.default_for("counts").replace(init_scale=10.0, seed=1,
+                                                          epochs=10))
+    m, X, y = run.model, run.data.X_train, run.data.y_train
+    z = m.network.pre_activations(m.snapshots[0], X)
+    _, dz = anatomy.output_gradient(m.objective(y), z)
+    low = (z[:, 0] < -16) & (y > 0)
+    assert low.sum() > 20
+    expected = np.exp(z[low, 0]) - y[low]  # the closed form, within float rounding of -y
+    np.testing.assert_allclose(dz[low, 0], expected, rtol=1e-12, atol=1e-12)
+    assert np.all(dz[low, 0] <= -0.99 * y[low])

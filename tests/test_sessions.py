@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import config as cfg
 from explorer import experiment, presets, tabular
-from explorer.ui import compute, state, upload, views
+from explorer.ui import compute, state, upload
 from tests.apptest import APP, ok
 
 LESSON = "why_not_mse_bce"
@@ -84,13 +84,8 @@ def texts(elements) -> list[str]:
 
 
 def lesson_banners(at: AppTest) -> list[str]:
-    """Every box about a lesson: its point, or "you have changed this lesson's settings"."""
+    """Every box about a lesson: its text, or "you have changed this lesson's settings"."""
     return [t for t in texts(at.info) if "lesson" in t.lower()]
-
-
-def banner(lesson: presets.Preset) -> str:
-    """The lesson's box: its title and first sentence (the rest is one click away)."""
-    return f"**Lesson: {lesson.title}.** {views._first_sentence(lesson.lesson)[0]}"
 
 
 def rows_captions(at: AppTest) -> list[str]:
@@ -155,7 +150,8 @@ def test_a_lesson_stays_in_the_session_that_opened_it():
     a = session(preset=LESSON)
     b = session()
     assert a.session_state[state.ACTIVE_PRESET] == LESSON
-    assert lesson_banners(a) == [banner(lesson)]
+    assert lesson_banners(a) == [f"**Lesson: {lesson.title}.** {lesson.summary}  \n"
+                                 f"**Watch for:** {lesson.watch_for}"]
     assert train_chart(a)["layout"]["meta"] == lesson.config.key()
     assert b.session_state[state.ACTIVE_PRESET] is None
     assert lesson_banners(b) == [] and "back_to_lesson" not in [x.key for x in b.button]
@@ -167,7 +163,8 @@ def test_a_lesson_stays_in_the_session_that_opened_it():
     assert b.session_state[state.ACTIVE_PRESET] == "matched_binary"
     ok(a.run())
     assert a.session_state[state.ACTIVE_PRESET] == LESSON
-    assert lesson_banners(a) == [banner(lesson)]
+    assert lesson_banners(a) == [f"**Lesson: {lesson.title}.** {lesson.summary}  \n"
+                                 f"**Watch for:** {lesson.watch_for}"]
     assert train_chart(a)["layout"]["meta"] == lesson.config.key()
 
 

@@ -10,7 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from explorer import config as cfg
-from explorer import experiment, export
+from explorer import experiment, export, pairing
 from explorer.figures import playback
 from explorer.figures import training as training_figures
 from explorer.ui import compute, state
@@ -106,10 +106,14 @@ def test_the_budget_counts_every_run_a_page_trains(monkeypatch):
     over the page's budget, before any of them trains."""
     from explorer import budget
 
-    config = cfg.DEFAULT.replace(epochs=200)
+    config = cfg.DEFAULT.replace(epochs=1000)  # training dominates the page's work
     alone = budget.total(budget.page(config, "Train"))
-    monkeypatch.setattr(budget, "PAGE_BUDGET_S", 1.5 * alone)
-    at = ok(app(epochs="200"))
+    monkeypatch.setattr(budget, "PAGE_BUDGET_S", 1.05 * alone)
+    rivals = [config.replace(output_activation=a, loss=k)
+              for a, k in pairing.rivals(config.problem, config.output_activation, config.loss)]
+    assert budget.total(budget.page(config, "Compare", others=[
+        r for r in rivals if r != config])) > 1.05 * alone
+    at = ok(app(epochs="1000"))
     assert at.get("plotly_chart") and not at.sidebar.error
     calls = []
     original = experiment.run

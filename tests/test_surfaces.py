@@ -80,7 +80,12 @@ def naive_losses(model, thetas, X, y):
     out = np.empty(len(thetas))
     with np.errstate(all="ignore"):
         for s, theta in enumerate(np.atleast_2d(thetas)):
-            if fused(model):
+            key = (net.output_activation, model.loss)
+            if key in losses.LOGIT_PATHS:  # exp / softplus + Poisson, sigmoid + focal
+                z = net.pre_activations(theta, X)
+                out[s] = np.mean(losses.logit_per_sample(key, targets, z, net.forward_many(
+                    theta, X), loss.params))
+            elif fused(model):
                 z = net.pre_activations(theta, X)
                 out[s] = np.mean(losses.fused_per_sample(net.output_activation, targets, z,
                                                          model.loss))
@@ -547,3 +552,172 @@ def test_default_slice_evaluates_on_the_subsample():
     for kind in ("parameters", "random", "pca"):
         surface = surfaces.default_slice(model, X, y, kind)
         assert surface.center_loss == pytest.approx(on_subsample, rel=1e-10)
+
+
+# ----------------------------------------------------------------------------------------
+# Memory: linear in the number of parameters, bounded by chunks
+
+
+WIDE = Network(2, (32, 32, 32, 32), 10, "relu", "softmax")
+"""3,594 parameters: a P x P float64 array would be 103 MB."""
+
+
+def wide_model(path: str, snapshots: int = 15, seed: int = 0) -> Model:
+    """A multi-class model of ``WIDE`` whose snapshots end at theta: a random walk ('walk',
+    many directions), a straight line ('line', one direction) or standing still ('still')."""
+    rng = np.random.default_rng(seed)
+    theta = WIDE.init(rng)
+    if path == "walk":
+        steps = rng.normal(0.0, 0.05, (snapshots - 1, WIDE.n_params))
+        left = np.cumsum(steps[::-1], axis=0)[::-1]  # what is still to walk to theta
+        snaps = theta - np.vstack([left, np.zeros((1, WIDE.n_params))])
+    elif path == "line":
+        direction = rng.normal(size=WIDE.n_params)
+        snaps = theta + np.linspace(1.0, 0.0, snapshots)[:, None] * direction
+    else:
+        snaps = np.repeat(theta[None], snapshots, axis=0)
+    return Model(WIDE, theta, "multiclass", "cce", snapshot_epochs=np.arange(snapshots),
+                 snapshots=snaps, n_classes=10)
+
+
+def peak_bytes(fn) -> int:
+    """The most bytes (NumPy's allocations included) ``fn()`` held at once."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("path", ["walk", "line", "still"])
+def test_pca_directions_of_a_wide_model_never_allocate_a_p_by_p_array(path):
+    model = wide_model(path)
+    P, S = WIDE.n_params, len(model.snapshots)
+    peak = peak_bytes(lambda: surfaces.pca_directions(model))
+    assert peak < 16 * (S + 2) * P * 8  # a few (S, P) arrays; P x P would be 64x this
+    d1, d2, ratio = surfaces.pca_directions(model)
+    assert d1 @ d1 == pytest.approx(1.0) and d2 @ d2 == pytest.approx(1.0)
+    assert abs(d1 @ d2) < 1e-10
+    expected = {"walk": (0.0, 0.0), "line": (1.0, 0.0), "still": (0.0, 0.0)}[path]
+    if path == "walk":
+        assert ratio[0] >= ratio[1] > 0
+    else:
+        assert tuple(ratio) == pytest.approx(expected)
+    M = model.snapshots - model.theta
+    assert M[0] @ d1 <= 0 and M[0] @ d2 <= 0  # the initial weights on the negative side
+
+
+@pytest.mark.parametrize("path", ["walk", "line", "still"])
+def test_pca_plane_of_a_wide_model_stays_small_and_keeps_its_invariants(path):
+    model = wide_model(path)
+    X, y = dataset("multiclass", n=3, k=10)
+    P = WIDE.n_params
+    surface = None
+
+    def compute():
+        nonlocal surface
+        surface = surfaces.pca_plane(model, X, y, resolution=41)
+
+    peak = peak_bytes(compute)
+    # 1,681 grid points x P would be 48 MB; the chunks keep a few MB whatever the grid
+    assert peak < 12 * surfaces.CHUNK_FLOATS * 8 + 16 * (len(model.snapshots) + 2) * P * 8
+    assert surface.path_a[-1] == 0.0 and surface.path_b[-1] == 0.0
+    r, c = surface.center_index
+    assert surface.a_axis[c] == 0.0 and surface.b_axis[r] == 0.0
+    assert surface.Z[r, c] == pytest.approx(trained_loss(model, X, y), rel=1e-10)
+    d1, d2, _ = surfaces.pca_directions(model)
+    for r, c in [(0, 40), (40, 0), (3, 29)]:  # Z[row, col] at (a[col], b[row])
+        theta = model.theta + surface.a_axis[c] * d1 + surface.b_axis[r] * d2
+        assert surface.Z[r, c] == pytest.approx(trained_loss(model, X, y, theta), rel=1e-10)
+
+
+def test_every_surface_and_the_line_of_a_wide_model_are_chunked():
+    model = wide_model("walk")
+    X, y = dataset("multiclass", n=3, k=10)
+    bound = 12 * surfaces.CHUNK_FLOATS * 8 + 16 * (len(model.snapshots) + 2) * WIDE.n_params * 8
+    for compute in (lambda: surfaces.random_plane(model, X, y, resolution=41),
+                    lambda: surfaces.two_parameter_slice(model, X, y, resolution=41),
+                    lambda: surfaces.interpolation_line(model, X, y, n_points=2001)):
+        assert peak_bytes(compute) < bound
+    ev = surfaces.Evaluator(model, X, y)
+    assert ev.chunk * WIDE.n_params <= surfaces.CHUNK_FLOATS
+
+
+# ----------------------------------------------------------------------------------------
+# Points and work of a surface
+
+
+def test_smaller_subsamples_are_part_of_larger_ones():
+    X = np.arange(3000, dtype=float)[:, None]
+    y = np.arange(3000, dtype=float)
+    small, _ = surfaces.surface_data(X, y, 300)
+    large, _ = surfaces.surface_data(X, y)
+    assert len(small) == 300 and len(large) == surfaces.SURFACE_POINTS
+    np.testing.assert_array_equal(small, large[:300])
+
+
+def test_surface_points_keep_a_wide_networks_grid_within_the_surface_work():
+    grid = 41 * 41
+    assert surfaces.surface_points(5000, 300, grid) == surfaces.SURFACE_POINTS
+    assert surfaces.surface_points(150, 13322, grid) == 150  # fewer points than the limit
+    wide = surfaces.surface_points(5000, 13322, grid)
+    assert surfaces.MIN_SURFACE_POINTS <= wide < surfaces.SURFACE_POINTS
+    assert grid * wide * 13322 <= surfaces.SURFACE_WORK
+    assert surfaces.default_slice_work(13322, 5000, "random") <= 1.1 * surfaces.SURFACE_WORK
+    assert surfaces.surface_points(5000, 10**7, grid) == surfaces.MIN_SURFACE_POINTS
+
+
+def test_a_wide_networks_surface_says_it_uses_a_subsample(monkeypatch):
+    X, y = dataset("regression", n=500)
+    model, _ = explorer.fit(X, y, problem="regression", hidden=(3,), epochs=2, snapshots=3)
+    P = model.network.n_params
+    monkeypatch.setattr(surfaces, "SURFACE_WORK", 41 * 41 * 300 * P)  # room for 300 points
+    on_subsample = trained_loss(model, *surfaces.surface_data(X, y, 300))
+    for kind in ("parameters", "random", "pca"):
+        surface = surfaces.default_slice(model, X, y, kind)
+        assert "subsample of 300 of the 500 training points" in surface.note
+        assert surface.center_loss == pytest.approx(on_subsample, rel=1e-10)
+        r, c = surface.center_index
+        assert surface.Z[r, c] == pytest.approx(on_subsample, rel=1e-10)
+    everything = surfaces.default_slice(model, X[:250], y[:250], "random")
+    assert "subsample" not in everything.note
+
+
+def test_the_default_subsample_of_a_large_dataset_is_labelled():
+    X, y = dataset("regression", n=2300)
+    model, _ = explorer.fit(X, y, problem="regression", hidden=(3,), epochs=2, snapshots=3)
+    surface = surfaces.default_slice(model, X, y, "pca")
+    assert "subsample of 2,000 of the 2,300 training points" in surface.note
+
+
+def test_slice_work_grows_as_the_grid_the_points_and_the_parameters():
+    for kind in ("parameters", "random", "pca"):
+        base = surfaces.slice_work(1000, 200, resolution=40, kind=kind, snapshots=0)
+        assert base == 40 * 40 * 200 * 1000 + 200 * 1000
+        assert surfaces.slice_work(1000, 400, 40, kind, 0) == 2 * base  # twice the points
+        assert surfaces.slice_work(2000, 200, 40, kind, 0) == 2 * base  # twice the weights
+        grid = surfaces.slice_work(1000, 200, 80, kind, 0) - 200 * 1000
+        assert grid == 4 * (base - 200 * 1000)  # twice the points per axis: 4x the grid
+        with_path = surfaces.slice_work(1000, 200, 40, kind, snapshots=100)
+        assert with_path > base
+    assert surfaces.slice_work(1000, 200, 40, "pca", 100) > surfaces.slice_work(
+        1000, 200, 40, "random", 100)  # the trajectory's SVD
+    with pytest.raises(ValueError, match="unknown slice"):
+        surfaces.slice_work(1000, 200, 40, "diagonal")
+    line = surfaces.line_work(1000, 200)
+    assert surfaces.line_work(1000, 400) == surfaces.line_work(2000, 200) == 2 * line
+    assert surfaces.line_work(1000, 200, line_points=203) == 2 * line
+
+
+def test_projecting_many_snapshots_holds_a_block_of_them_at_a_time():
+    model = wide_model("walk", snapshots=200)
+    d1, d2 = surfaces.random_directions(WIDE, model.theta, np.random.default_rng(0))
+    peak = peak_bytes(lambda: surfaces._project(model.snapshots, model.theta, d1, d2))
+    assert peak < 4 * surfaces.PROJECT_ROWS * WIDE.n_params * 8  # (200, P) would be 5.8 MB
+    a, b, captured = surfaces._project(model.snapshots, model.theta, d1, d2)
+    coords, *_ = np.linalg.lstsq(np.column_stack([d1, d2]), (model.snapshots - model.theta).T,
+                                 rcond=None)
+    np.testing.assert_allclose(np.vstack([a, b]), coords, rtol=1e-9, atol=1e-12)
+    assert (a[-1], b[-1]) == (0.0, 0.0) and 0.0 < captured < 1.0

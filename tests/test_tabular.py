@@ -154,3 +154,30 @@ def test_digest_follows_how_the_target_was_prepared():
     mse = tabular.digest(GOOD, ["a"], "amount", "regression", "mse")
     assert mse == tabular.digest(GOOD, ["a"], "amount", "regression", "mae")
     assert mse != tabular.digest(GOOD, ["a"], "amount", "regression", "msle")
+
+
+def _refusal(frame, target, problem, loss=None) -> tabular.Refusal:
+    with pytest.raises(tabular.Refusal) as caught:
+        tabular.prepare(frame, ["x"], target, problem, loss=loss)
+    return caught.value
+
+
+def test_a_continuous_target_under_binary_is_pointed_to_regression():
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"x": rng.normal(size=60), "price": rng.normal(10, 3, size=60)})
+    refusal = _refusal(data, "price", "binary")
+    assert "choose regression" in str(refusal) and "multi-class" not in str(refusal)
+    assert refusal.fix.changes == {"problem": "regression"}
+
+
+def test_a_few_categories_under_binary_are_pointed_to_multiclass():
+    data = pd.DataFrame({"x": np.arange(60.0), "kind": ["a", "b", "c"] * 20})
+    refusal = _refusal(data, "kind", "binary")
+    assert "choose multi-class" in str(refusal)
+    assert refusal.fix.changes == {"problem": "multiclass"}
+
+
+def test_fractional_counts_and_negative_msle_targets_carry_their_fix():
+    data = pd.DataFrame({"x": np.arange(60.0), "y": np.linspace(-1, 1, 60)})
+    assert _refusal(data, "y", "counts").fix.changes == {"problem": "regression"}
+    assert _refusal(data, "y", "regression", loss="msle").fix.changes == {"loss": "mse"}

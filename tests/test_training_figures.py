@@ -281,3 +281,84 @@ def test_iso_lines_of_many_grids_keep_each_grids_own_segments():
     np.testing.assert_allclose(radius[np.isfinite(radius)], 0.5, atol=0.02)
     line = many[3][0]
     np.testing.assert_allclose(line[np.isfinite(line)], 0.15, atol=1e-9)
+
+
+# ----------------------------------------------------------------------------------------
+# Frames in bounded blocks
+
+
+def _reference_outputs(model, points):
+    """Every snapshot's outputs on the points in one plain stacked pass (all at once)."""
+    from explorer import activations
+    with np.errstate(all="ignore"):
+        z = model.network.pre_activations(model.snapshots, points)
+        return activations.get(model.network.output_activation).forward(z)
+
+
+def _grid_points(frames):
+    xx, yy = np.meshgrid(frames.grid_x, frames.grid_y)
+    return np.column_stack([xx.ravel(), yy.ravel()])
+
+
+@pytest.mark.parametrize("max_floats", [training.FRAME_FLOATS, 5000, 1])
+def test_frames_in_blocks_are_the_maps_of_one_plain_pass(run, max_floats):
+    """Blocks of snapshots x grid points (the smallest split both) give the very maps of
+    one stacked pass over everything, reduced as the figure reduces them."""
+    model, X = run.model, run.data.X_train
+    frames = training.compute_frames(model, X, run.data.y_train, max_floats=max_floats,
+                                     resolution=24 if max_floats == 1 else None)
+    S = len(model.snapshots)
+    if frames.kind == "curve":
+        out = _reference_outputs(model, frames.grid_x[:, None])
+        np.testing.assert_array_equal(frames.values, out[..., 0].astype(np.float32))
+        return
+    out = _reference_outputs(model, _grid_points(frames))
+    shape = (S, len(frames.grid_y), len(frames.grid_x))
+    if frames.kind == "classes":
+        k = out.shape[-1]
+        cls = np.argmax(np.nan_to_num(out, nan=0.0), axis=-1).reshape(shape)
+        conf = np.clip((out.max(axis=-1) - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
+        np.testing.assert_array_equal(frames.classes, cls)
+        np.testing.assert_array_equal(frames.values, conf.reshape(shape).astype(np.float32))
+    else:
+        np.testing.assert_array_equal(frames.values,
+                                      out[..., 0].reshape(shape).astype(np.float32))
+
+
+def test_frames_of_a_wide_multiclass_net_stay_small():
+    """40 snapshots of a 4 x 32 ten-class net on the 80 x 80 grid: one stacked pass of 20
+    snapshots held 4 x 54 MB of activations; the blocks hold a few MB."""
+    import tracemalloc
+
+    from explorer.network import Model, Network
+    network = Network(2, (32, 32, 32, 32), 10, "relu", "softmax")
+    rng = np.random.default_rng(0)
+    snaps = np.stack([network.init(rng) for _ in range(40)])
+    model = Model(network, snaps[-1], "multiclass", "cce", snapshot_epochs=np.arange(40),
+                  snapshots=snaps, n_classes=10)
+    X = rng.normal(size=(50, 2))
+    tracemalloc.start()
+    frames = training.compute_frames(model, X, rng.integers(0, 10, 50))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    kept = frames.values.nbytes + frames.classes.nbytes
+    assert peak < kept + 16e6, peak
+
+
+def test_frames_work_grows_with_each_factor():
+    base = training.frames_work(n_params=1000, grid_points=4096, snapshots=100)
+    assert base == 100 * 4096 * 1000
+    for doubled in (dict(n_params=2000, grid_points=4096, snapshots=100),
+                    dict(n_params=1000, grid_points=8192, snapshots=100),
+                    dict(n_params=1000, grid_points=4096, snapshots=200)):
+        assert training.frames_work(**doubled) == 2 * base
+    assert training.frame_grid_points("multiclass") == training.CLASS_GRID ** 2
+    assert training.frame_grid_points("binary") == training.GRID ** 2
+    assert training.frame_grid_points("regression", n_inputs=1) == training.CURVE_POINTS
+
+def test_a_log_loss_axis_labels_powers_of_ten_not_si_prefixes():
+    """A loss of 10⁻⁴ read as "100μ" on a lecture slide means nothing to a student."""
+    spec = _figure({}, log_scale=True)
+    logs = [v for k, v in spec["layout"].items() if k.startswith("yaxis") and
+            v.get("type") == "log"]
+    assert logs and all(axis.get("exponentformat") == "power" for axis in logs)

@@ -20,6 +20,8 @@ from explorer import activations, datasets, losses, optimizers, presets
 from explorer import config as cfg
 from explorer.network import MAX_LAYERS, MAX_UNITS
 
+pytestmark = pytest.mark.usefixtures("formula_worker")  # links carry formulas
+
 HOSTILE = ["", " ", "1e999", "-1e999", "nan", "NaN", "inf", "-inf", "Infinity", "-1", "-0",
            "0", "1e-400", "5e-324", "1.7976931348623157e308", "9" * 5000, "1" + "0" * 400,
            "1.5", " 12 ", "0x10", "1_000", "１２", "٣", "true", "None", "none", "__import__",

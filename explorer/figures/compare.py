@@ -129,7 +129,7 @@ def summary_table(entries: list[tuple[str, str, pd.DataFrame]], problem: str) ->
                "train loss": last.get("loss", np.nan),
                "validation loss": last.get("val_loss", np.nan)}
         for metric in metrics.names(problem):
-            label = metrics.LABELS[metric]
+            label = metrics.IN_SENTENCE[metric]
             row[f"train {label}"] = last.get(metric, np.nan)
             row[f"validation {label}"] = last.get("val_" + metric, np.nan)
         divergence = history.attrs.get("divergence")

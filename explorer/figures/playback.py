@@ -29,7 +29,8 @@ STYLE = """
 .lfe-playback .lfe-hint { color: #334155; font-size: 15px; margin-left: 0.6rem; }
 .lfe-playback.lfe-compact { gap: 0.25rem; font-size: 15px; }
 .lfe-playback.lfe-compact button { padding: 0.2rem 0.5rem; }
-.lfe-playback.lfe-compact .lfe-group { margin-left: 0.2rem; }
+.lfe-playback.lfe-compact .lfe-group { margin-left: 0.2rem; font-size: 0; }
+.lfe-playback.lfe-compact .lfe-group button { font-size: 15px; }
 .lfe-playback.lfe-compact .lfe-hint { display: none; }
 </style>
 """
@@ -61,7 +62,7 @@ def bar_html(target: str, run_key: str, redraw: bool = False, autoplay: bool = F
         '<button type="button" data-act="back">Step back</button>'
         '<button type="button" data-act="forward">Step forward</button>'
         '<button type="button" data-act="restart">Restart</button>'
-        f'<span class="lfe-group">Speed {speeds}</span>'
+        f'<span class="lfe-group" role="group" aria-label="Speed">Speed {speeds}</span>'
         f'<span class="lfe-hint">{html.escape(label)} <b data-role="frame">…</b>'
         " · keys: space, ← →</span>"
         f"</div><script>{script()}</script>"

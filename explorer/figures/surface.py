@@ -229,7 +229,7 @@ def _add_loss_curve(fig: go.Figure, surface: Surface, history, epochs, scale: st
         lo, hi = np.log10(finite.min()), np.log10(finite.max())
         pad = max(0.05 * (hi - lo), 0.05)
         fig.update_yaxes(type="log", range=[lo - pad, hi + pad], title_text="loss (log)",
-                         row=1, col=2)
+                         exponentformat="power", row=1, col=2)
     elif finite.size:
         lo, hi = float(finite.min()), float(finite.max())
         pad = max(0.06 * (hi - lo), 1e-6)
@@ -288,7 +288,8 @@ def interpolation_figure(line: Line, height: int = 520) -> go.Figure:
     finite = np.asarray(line.loss, float)
     finite = finite[np.isfinite(finite) & (finite > 0)]
     if finite.size and finite.max() / finite.min() > 10 ** 2:
-        fig.update_yaxes(type="log", title_text="loss (log)", row=1, col=1)
+        fig.update_yaxes(type="log", title_text="loss (log)", exponentformat="power", row=1,
+                         col=1)
     else:
         fig.update_yaxes(title_text="loss", row=1, col=1)
     metric = np.asarray(line.metric, float)

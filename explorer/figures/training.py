@@ -94,49 +94,84 @@ def padded_range(values: np.ndarray, pad: float = 0.1) -> tuple[float, float]:
     return lo - pad * span, hi + pad * span
 
 
+FRAME_FLOATS = 2**18
+"""Floats of one layer's activations per stacked pass of the frames (2 MB of float64): a
+block of snapshots x grid points that stays in cache (the fastest size here), and the bound
+on memory whatever the network, the grid and the number of snapshots."""
+
+
 def compute_frames(model: Model, X: np.ndarray, y: np.ndarray, resolution: int | None = None,
-                   chunk: int = 20) -> Frames:
-    """Evaluate every snapshot on a grid covering X; batched over snapshots in chunks."""
+                   max_floats: int = FRAME_FLOATS) -> Frames:
+    """Evaluate every snapshot on a grid covering X; batched over blocks of snapshots and
+    grid points of at most ``max_floats`` floats per layer, each block reduced at once to
+    what the map keeps (float32 values, uint8 classes): memory is the result plus one block.
+    """
     network, thetas, problem = model.network, model.snapshots, model.problem
     if X.shape[1] == 1:
         gx = np.linspace(*padded_range(X[:, 0]), CURVE_POINTS)
-        out = _forward_chunks(network, thetas, gx[:, None], chunk)[..., 0]
-        return Frames("curve", model.snapshot_epochs, gx, np.zeros(0), out.astype(np.float32))
+        curve = np.empty((len(thetas), len(gx)), dtype=np.float32)
+        for rows, cols, out in _output_blocks(network, thetas, gx[:, None], max_floats):
+            curve[rows, cols] = out[..., 0]
+        return Frames("curve", model.snapshot_epochs, gx, np.zeros(0), curve)
     resolution = resolution or (CLASS_GRID if problem == "multiclass" else GRID)
     gx = np.linspace(*padded_range(X[:, 0], 0.08), resolution)
     gy = np.linspace(*padded_range(X[:, 1], 0.08), resolution)
     xx, yy = np.meshgrid(gx, gy)
-    out = _forward_chunks(network, thetas, np.column_stack([xx.ravel(), yy.ravel()]), chunk)
+    points = np.column_stack([xx.ravel(), yy.ravel()])
     shape = (len(thetas), resolution, resolution)
+    values = np.empty((len(thetas), len(points)), dtype=np.float32)
     if problem == "multiclass":
-        k = out.shape[-1]
-        cls = np.argmax(np.nan_to_num(out, nan=0.0), axis=-1)
-        conf = np.clip((np.max(out, axis=-1) - 1.0 / k) / (1.0 - 1.0 / k), 0.0, 1.0)
-        return Frames("classes", model.snapshot_epochs, gx, gy,
-                      conf.reshape(shape).astype(np.float32), (0.0, 1.0), k,
-                      cls.reshape(shape).astype(np.uint8))
+        classes = np.empty((len(thetas), len(points)), dtype=np.uint8)
+        k = network.n_outputs
+        for rows, cols, out in _output_blocks(network, thetas, points, max_floats):
+            classes[rows, cols] = np.argmax(np.nan_to_num(out, nan=0.0), axis=-1)
+            values[rows, cols] = np.clip((np.max(out, axis=-1) - 1.0 / k) / (1.0 - 1.0 / k),
+                                         0.0, 1.0)
+        return Frames("classes", model.snapshot_epochs, gx, gy, values.reshape(shape),
+                      (0.0, 1.0), k, classes.reshape(shape))
+    for rows, cols, out in _output_blocks(network, thetas, points, max_floats):
+        values[rows, cols] = out[..., 0]
     if problem == "binary":
         value_range = (-1.0, 1.0) if model.threshold == 0.0 else (0.0, 1.0)
         meaning = demonstration.output_meaning(problem, network.output_activation, model.loss)
         label = {"probability": "p(class 1)", "score": "score"}.get(meaning, "output")
-        return Frames("probability", model.snapshot_epochs, gx, gy,
-                      out[..., 0].reshape(shape).astype(np.float32), value_range,
-                      threshold=model.threshold, value_label=label)
-    return Frames("value", model.snapshot_epochs, gx, gy,
-                  out[..., 0].reshape(shape).astype(np.float32),
+        return Frames("probability", model.snapshot_epochs, gx, gy, values.reshape(shape),
+                      value_range, threshold=model.threshold, value_label=label)
+    return Frames("value", model.snapshot_epochs, gx, gy, values.reshape(shape),
                   padded_range(np.asarray(y, float), 0.05))
 
 
-def _forward_chunks(network, thetas, points, chunk):
-    """Outputs of every snapshot on the points, ``chunk`` snapshots per stacked pass, in one
-    reused workspace (each chunk's outputs copied out of it)."""
+def _output_blocks(network, thetas, points, max_floats: int = FRAME_FLOATS):
+    """(snapshot slice, point slice, outputs (c, g, k)) covering every snapshot on every
+    point: each block a stacked pass holding at most about ``max_floats`` floats per layer,
+    in one reused workspace (the outputs are valid until the next block)."""
     workspace = Workspace()
     output = activations.get(network.output_activation)
-    with np.errstate(all="ignore"):
-        return np.concatenate([
-            np.array(output.forward(network.pre_activations(thetas[i:i + chunk], points,
-                                                            workspace=workspace)))
-            for i in range(0, len(thetas), chunk)])
+    width = max(network.sizes) + 1
+    step = len(points) if len(points) * width <= max_floats else max(1, max_floats // width)
+    for p0 in range(0, len(points), step):
+        block = points[p0:p0 + step]
+        chunk = network.stack_size(len(block), max_floats)
+        for s0 in range(0, len(thetas), chunk):
+            with np.errstate(all="ignore"):
+                z = network.pre_activations(thetas[s0:s0 + chunk], block, workspace=workspace)
+                yield slice(s0, s0 + chunk), slice(p0, p0 + step), output.forward(z)
+
+
+def frames_work(n_params: int, grid_points: int, snapshots: int) -> float:
+    """Work of ``compute_frames``, in ``experiment.work_units``'s unit (one sample through
+    one parameter, forward): every snapshot's forward pass over every grid point.
+
+    Formula: snapshots x grid_points x n_params. ``grid_points``: ``frame_grid_points``."""
+    return float(snapshots) * grid_points * n_params
+
+
+def frame_grid_points(problem: str, n_inputs: int = 2) -> int:
+    """How many points ``compute_frames`` evaluates per snapshot: the curve's points for one
+    input, else the square grid (finer for several classes)."""
+    if n_inputs == 1:
+        return CURVE_POINTS
+    return (CLASS_GRID if problem == "multiclass" else GRID) ** 2
 
 
 def training_figure(frames: Frames, history: pd.DataFrame, data, problem: str,
@@ -503,8 +538,9 @@ def _loss_axis(axis: dict, history: pd.DataFrame, log_scale: bool) -> None:
     if log_scale and finite.size and finite.min() > 0:
         lo, hi = np.log10(finite.min()), np.log10(finite.max())
         pad = max((hi - lo) * 0.05, 0.05)
+        # powers of ten, not SI prefixes: a loss of 10⁻⁴ is not "100μ"
         _merge(axis, dict(type="log", range=[float(lo - pad), float(hi + pad)],
-                          title=dict(text="loss (log scale)"),
+                          title=dict(text="loss (log scale)"), exponentformat="power",
                           **({"dtick": 1} if hi - lo > 1.5 else {})))
         return
     title = "loss (linear: values ≤ 0)" if log_scale and finite.size else "loss"

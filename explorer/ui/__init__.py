@@ -114,7 +114,9 @@ def _may_train(config: cfg.Config) -> bool:
         rows = len(table.X) if table is not None else None
         features = table.X.shape[1] if table is not None else 2
     view = st.session_state.get(state.VIEW, state.VIEWS[0])
-    too_big = budget.refusal(config, view, rows, _others(config, view, features))
+    others = _others(config, view, features)
+    kind = st.session_state.get("surface_kind", "parameters")
+    too_big = budget.refusal(config, view, rows, others, surface_kind=kind)
     if too_big is not None:
         st.sidebar.error(f"**Nothing was trained.** {too_big.sentence}",
                          icon=":material/timer_off:")
@@ -125,8 +127,7 @@ def _may_train(config: cfg.Config) -> bool:
                          on_click=state.write_config, args=(too_big.suggestion,),
                          width="stretch", help=f"Lower {too_big.change} and train.")
         return False
-    if budget.total(budget.page(config, view, rows, _others(config, view, features))) > \
-            TURN_AFTER_S:
+    if budget.total(budget.page(config, view, rows, others, surface_kind=kind)) > TURN_AFTER_S:
         # a heavy page (within the budget) gives its turn back before it starts: it runs
         # alongside the others instead of holding up every other student's click
         turns.give_back()

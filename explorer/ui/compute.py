@@ -23,7 +23,17 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from explorer import activations, anatomy, budget, experiment, export, losses, surfaces, tabular
+from explorer import (
+    activations,
+    anatomy,
+    budget,
+    experiment,
+    export,
+    losses,
+    sandbox,
+    surfaces,
+    tabular,
+)
 from explorer import config as cfg
 from explorer.figures import anatomy as anatomy_figures
 from explorer.figures import compare as compare_figures_module
@@ -182,7 +192,8 @@ class Trainers:
             except BrokenProcessPool:
                 with self._guard:
                     self._pool = None
-        return experiment.run(config, progress=progress, table=table, watch=watch)
+        return experiment.run(config, progress=progress, table=table, watch=watch,
+                              judge=verdict)
 
     def pool(self) -> ProcessPoolExecutor:
         with self._guard:
@@ -192,6 +203,15 @@ class Trainers:
                 self._pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("forkserver"))
             return self._pool
+
+
+def verdict(config: cfg.Config):
+    """The pair's verdict; a typed formula is judged in the sandbox (a worker process with a
+    time limit), waiting without this session's turn."""
+    if config.loss == losses.CUSTOM:
+        return sandbox.formula_verdict(config.problem, config.output_activation,
+                                       config.formula)
+    return experiment.verdict(config)
 
 
 def _workers() -> int:

@@ -4,16 +4,24 @@ pairing rule's three answers where the built-in losses show their table verdict.
 The box (key ``formula``) may hold text that is not a formula. The text stays there, its
 message sits right under it, and the run on screen keeps the last valid formula
 (``LAST_VALID``): ``settle`` puts that one into the config the app trains.
+
+Everything SymPy does with typed text (parse, differentiate, compile, judge) runs in
+``sandbox.formulas``, a worker process with a time limit, and the session waits for it
+without the script turn (``turns.aside``), so a formula that never finishes is its author's
+sentence under the box and nobody else's wait.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer import activations, datasets, formula, losses, pairing, tabular
+from explorer import activations, datasets, formula, losses, pairing, sandbox, tabular
 from explorer import config as cfg
 from explorer.experiment import Run
-from explorer.ui import state
+from explorer.ui import state, turns
+
+sandbox.waiting = turns.aside
+"""A session waiting on a formula's worker gives its script turn back meanwhile."""
 
 BOX = "formula"
 EXAMPLE = "formula_example"
@@ -25,10 +33,11 @@ QUESTIONS = ("Is the loss lowest where the problem wants the output?",
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
                 "mismatched": ":orange[:material/warning:]", "invalid": ":red[:material/block:]"}
 YES, NO = ":green[:material/check:]", ":red[:material/close:]"
-RULE = ("A typed formula has no row in the pairing table, so its verdict is read off the "
-        "three answers: matched when all three are yes; invalid when the loss is undefined "
-        "somewhere on the output's range (2) or a confidently wrong answer gets no gradient at "
-        "all; mismatched otherwise. The answers are measured with the trainer's own dL/dz.")
+RULE = ("A typed formula's verdict is read off the three answers, by the same rule that gives "
+        "every built-in loss its verdict: matched when all three are yes; invalid when the loss "
+        "is undefined somewhere on the output's range (2), has no minimum that depends on the "
+        "targets (1: degenerate), or no confidently wrong answer gets any gradient at all (3); "
+        "mismatched otherwise. The answers are measured with the trainer's own dL/dz.")
 HELP = ("The loss of one sample and output unit, in y (the target) and p (the prediction, "
         "after the output activation): numbers, + − * / ** (or ², ³), abs, log, log1p, exp, "
         "sqrt, minimum(a, b), maximum(a, b) and where(condition, a, b) with <, <=, >, >=. "
@@ -69,6 +78,7 @@ def settle(config: cfg.Config, notices: list[str]) -> tuple[cfg.Config, list[str
 
 def draw_formula(sb, problem: str, activation: str) -> None:
     """The box, its message, the examples and the trained formula with its dL/dp."""
+    sandbox.formulas.warm()  # someone is about to type: have a worker ready
     sb.text_input("Your formula L(y, p)", key=BOX, help=HELP, persist_state="page",
                   placeholder="e.g. log(1 + (y - p)**2)", max_chars=cfg.FIELD[BOX].max_chars)
     message = rejection(st.session_state.get(BOX))
@@ -91,7 +101,7 @@ def draw_formula(sb, problem: str, activation: str) -> None:
         else:
             sb.caption(f":material/school: This is the example “{shown.label}”; its lesson is "
                        f"about {setting}: pick it under Examples to load that setting.")
-    loss = losses.get(losses.CUSTOM, formula=text)
+    loss = sandbox.formula_loss(text)  # worked out already: remembered, not redone
     # inline math: KaTeX breaks a long derivative after + and = instead of cutting it off
     sb.markdown(rf"$\displaystyle L = {loss.formula}$  " "\n"
                 rf"$\displaystyle \frac{{\partial L}}{{\partial p}} = {loss.grad_formula}$")
@@ -123,7 +133,11 @@ def _on_example() -> None:
 
 def draw_verdict(sb, problem: str, activation: str) -> None:
     """The sidebar's verdict box: the three answers, each with its key numbers."""
-    verdict = pairing.formula_pairing(problem, activation, trained_formula())
+    try:
+        verdict = sandbox.formula_verdict(problem, activation, trained_formula())
+    except formula.FormulaError as error:
+        sb.error(f"**No verdict:** {literal(str(error))}.", icon=":material/error:")
+        return
     box = {"matched": sb.success, "mismatched": sb.warning, "invalid": sb.error}[verdict.verdict]
     lines = [f"{mark} **{i} ·** {text}" for i, (mark, text) in enumerate(
         short_answers(verdict.answers), start=1)]
@@ -168,7 +182,7 @@ def pair_panel(run: Run) -> None:
     """'Why this pair' for a typed formula: the three questions with their numbers."""
     config, verdict = run.config, run.pairing
     answers = getattr(verdict, "answers", None)
-    loss = losses.get(losses.CUSTOM, **config.loss_params())
+    loss = sandbox.formula_loss(config.formula)
     act = activations.get(config.output_activation)
     st.markdown("#### Why this pair")
     with st.container(border=True, key="custom_pair_panel"):

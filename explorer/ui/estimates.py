@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import anatomy, calibration, datasets, losses, metrics, pairing
+from explorer import anatomy, calibration, datasets, losses, metrics, pairing, training
 from explorer import config as cfg
 from explorer.experiment import Run
 from explorer.figures import calibration as figures
-from explorer.ui import charts, compute, playback, state
+from explorer.ui import advice, charts, compute, playback, state
 
 NOMINAL_BAND = 0.8
 BAND_TAUS = (0.1, 0.9)
@@ -40,14 +40,14 @@ def sidebar_settings(sb, slider) -> None:
     (``config.FIELD``)."""
     problem, loss = st.session_state["problem"], st.session_state["loss"]
     if loss == "pinball":
-        slider(sb, "Quantile level τ", "tau",
+        slider(sb, cfg.FIELD["tau"].label, "tau",
                help="The fit estimates the τ-quantile: a share τ of the targets should lie "
                     "below it. τ = 0.5 is the median (half of MAE).")
     if loss in ("bce", "focal"):
         field = cfg.FIELD["alpha"]
         options = sorted({0.0, field.hi, *np.round(np.arange(0.05, 0.951, 0.05), 2).tolist(),
                           st.session_state.get("alpha", 0.0)})
-        sb.select_slider("Class weight α", options, key="alpha",
+        sb.select_slider(field.label, options, key="alpha",
                          format_func=lambda v: "none" if v == 0 else f"{v:g}",
                          help="α weighs the class-1 terms, 1 − α the class-0 terms (Lin et "
                               "al. 2017). α > 0.5 makes the rare class 1 count more; the "
@@ -55,10 +55,10 @@ def sidebar_settings(sb, slider) -> None:
     if problem != "binary":
         return
     if losses.get(loss).decision_threshold == 0.5:
-        slider(sb, "Decision threshold", "threshold",
+        slider(sb, cfg.FIELD["threshold"].label, "threshold",
                help="A point is called class 1 when the output is above it. Lower: more "
-                    "class-1 calls, higher recall, lower precision. Accuracy and the "
-                    "boundary use it; the loss does not.")
+                    "class-1 calls, recall never drops, precision usually does (not always). "
+                    "Accuracy and the boundary use it; the loss does not.")
     else:
         sb.caption(f"Decision threshold: 0, the sign of the score ({losses.get(loss).label} "
                    "reads the labels as −1 and +1).")
@@ -411,6 +411,8 @@ def fit_panel(run: Run) -> None:
         notes.append("The 80 % band runs from the τ = 0.1 fit to the τ = 0.9 fit: nominally "
                      "10 % of targets below it and 10 % above.")
     st.caption(" ".join(notes))
+    if config.loss == "gaussian_nll" and "No σ band" in notes[-1]:
+        advice.buttons(st, training.lower_lr(config.lr), "sigma_fix")
 
 
 # ----------------------------------------------------------------------------------------

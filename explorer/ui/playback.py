@@ -44,6 +44,10 @@ PAGE_CSS = f"""
 {_heights("height: var(--lfe-first-chart, clamp(370px, calc(100vh - 262px), 640px));")}
 .st-key-final_numbers [data-testid="stMetricValue"] {{ font-size: 1.5rem; }}
 [data-testid="stMain"] [data-testid="stAlert"] p {{ margin-bottom: 0; }}
+/* the lesson's box and its details' header, tight: they share the first screen */
+[data-testid="stMain"] [data-testid="stAlertContainer"] {{ padding: 0.55rem 0.9rem; }}
+[data-testid="stMain"] [data-testid="stExpander"] summary {{ padding-top: 0.3rem;
+  padding-bottom: 0.3rem; }}
 {COMMON_CSS}
 </style>
 """
@@ -66,7 +70,7 @@ FIT_SCRIPT = """
     const top = chart.getBoundingClientRect().top + main.scrollTop;
     const bar = document.querySelector("[data-testid='stMain'] [role='toolbar'][data-target]");
     const below = (bar ? bar.getBoundingClientRect().height : 40) + 30;
-    const height = Math.round(Math.max(0.52 * innerHeight,
+    const height = Math.round(Math.max(0.505 * innerHeight,
                                        Math.min(640, innerHeight - top - below)));
     const now = document.documentElement.style.getPropertyValue("--lfe-first-chart");
     if (now !== height + "px") {

@@ -58,74 +58,120 @@ def _inline_error(sb, key: str, label: str) -> None:
                  f"Training uses {used} until it is fixed.", icon=":material/error:")
 
 
+VERDICT_MARKS = {"matched": "✓", "mismatched": "~", "invalid": "✗"}
+"""Marks drawn inside option lists, where Streamlit's Material icons cannot go: plain
+characters that DejaVu Sans (the fallback font of a Linux browser) has."""
+MARKS_HELP = "✓ matched, ~ works but mismatched, ✗ invalid"
+
+
+def _marked(label: str, problem: str, activation: str, loss: str) -> str:
+    """``label`` after the verdict mark of (activation, loss) for ``problem``; unmarked when
+    the other choice is a typed formula (its verdict is worked out only when chosen)."""
+    if losses.CUSTOM in (activation, loss):
+        return label
+    return f"{VERDICT_MARKS[pairing.check(problem, activation, loss).verdict]} {label}"
+
+
+def matched_pair(problem: str, activation: str, loss: str) -> tuple[str, str]:
+    """The matched (activation, loss) nearest to a pair: keep the loss and take its matched
+    output, else keep the output and take a loss matched with it, else the problem's
+    default."""
+    outputs = pairing.matched_activations(loss, problem)
+    if outputs:
+        return outputs[0], loss
+    for other in losses.for_problem(problem):
+        if pairing.check(problem, activation, other).verdict == "matched":
+            return activation, other
+    return pairing.DEFAULT_PAIR[problem]
+
+
 def _dataset_label(key: str) -> str:
     return "Your CSV file…" if key == cfg.UPLOAD else datasets.get(key).label
 
 
+def _label(key: str) -> str:
+    return cfg.FIELD[key].label
+
+
 def draw() -> None:
-    """Draw every control; values land in st.session_state under their query keys."""
+    """Draw every control, section by section (``config.SECTIONS``; each setting names its
+    section and its label in ``config.FIELDS``); values land in st.session_state under
+    their query keys."""
     sb = st.sidebar
     sb.selectbox("Start from a lesson", list(presets.PRESETS), index=None, key="preset_pick",
                  format_func=lambda k: presets.PRESETS[k].title,
                  placeholder="Choose a preset scenario…", on_change=state.on_preset_pick)
+    for number, section in enumerate(cfg.SECTIONS, start=1):
+        sb.header(f"{number} · {section}")
+        SECTION_DRAWERS[section](sb, st.session_state["problem"])
 
-    sb.header("1 · Problem")
-    sb.selectbox("Problem type", list(losses.PROBLEMS), key="problem",
+
+def _problem_section(sb, problem: str) -> None:
+    sb.selectbox(_label("problem"), list(losses.PROBLEMS), key="problem",
                  format_func=pairing.PROBLEM_LABELS.get, on_change=state.on_problem_change,
                  help="Changing it moves the output activation and loss to its matched pair.")
-    problem = st.session_state["problem"]
 
-    sb.header("2 · Data")
-    sb.selectbox("Dataset", [*datasets.for_problem(problem), cfg.UPLOAD], key="dataset",
+
+def _data_section(sb, problem: str) -> None:
+    sb.selectbox(_label("dataset"), [*datasets.for_problem(problem), cfg.UPLOAD], key="dataset",
                  format_func=_dataset_label, on_change=state.on_dataset_change,
                  help="A built-in generator for this problem, or your own CSV file.")
     dataset = st.session_state["dataset"]
     if dataset == cfg.UPLOAD:
         upload.draw(sb, problem)
-        _number(sb, "Seed", "seed",
+        _number(sb, _label("seed"), "seed",
                 help="Same seed, same split, same initial weights, same picture.")
     else:
         c1, c2 = sb.columns(2)
-        _number(c1, "Points", "n_samples")
-        _number(c2, "Seed", "seed",
+        _number(c1, _label("n_samples"), "n_samples")
+        _number(c2, _label("seed"), "seed",
                 help="Same seed, same data, same initial weights, same picture.")
-        _slider(sb, "Noise", "noise", disabled=dataset == "poisson",
+        _slider(sb, _label("noise"), "noise", disabled=dataset == "poisson",
                 help="Poisson counts carry their own noise." if dataset == "poisson"
                 else datasets.get(dataset).description)
         if dataset in ("spiral", "blobs") and problem == "multiclass":
-            _slider(sb, "Classes", "n_classes")
+            _slider(sb, _label("n_classes"), "n_classes")
         elif dataset == "outliers":
-            _slider(sb, "Outlier share", "outlier_share",
+            _slider(sb, _label("outlier_share"), "outlier_share",
                     help="Share of points thrown far above the line.")
         elif dataset == "imbalanced":
-            _slider(sb, "Minority share", "minority_share",
+            _slider(sb, _label("minority_share"), "minority_share",
                     help="Share of points in class 1, the rare class.")
-    _slider(sb, "Validation share", "val_share")
+    _slider(sb, _label("val_share"), "val_share")
 
-    sb.header("3 · Output and loss")
+
+def _output_and_loss_section(sb, problem: str) -> None:
     default_activation, default_loss = pairing.DEFAULT_PAIR[problem]
-    # Option labels must not depend on the other box's value: Streamlit treats a widget whose
-    # labels changed as a new widget and resets it to its first option.
-    sb.selectbox("Output activation", list(activations.OUTPUT_ACTIVATIONS),
+    chosen_activation, chosen_loss = (st.session_state["output_activation"],
+                                      st.session_state["loss"])
+    # Each option carries its verdict with the other box's choice. With a key, Streamlit
+    # keeps a selectbox's identity when its labels change (only ``accept_new_options``
+    # renews it), so the mark can follow the other box without resetting this one
+    # (tests/test_app_marks.py and tests/e2e/test_marks_browser.py check that a new
+    # activation keeps the loss).
+    sb.selectbox(_label("output_activation"), list(activations.OUTPUT_ACTIVATIONS),
                  key="output_activation", on_change=state.on_loss_change,
-                 format_func=lambda a: _starred(activations.get(a).label,
-                                                a == default_activation),
-                 help="★ marks this problem's default (matched) output.")
-    sb.selectbox("Loss", [*losses.for_problem(problem), losses.CUSTOM], key="loss",
+                 format_func=lambda a: _starred(
+                     _marked(activations.get(a).label, problem, a, chosen_loss),
+                     a == default_activation),
+                 help=f"{MARKS_HELP} with the chosen loss. ★ marks this problem's default "
+                      "(matched) output.")
+    sb.selectbox(_label("loss"), [*losses.for_problem(problem), losses.CUSTOM], key="loss",
                  on_change=state.on_loss_change,
                  format_func=lambda k: custom.LABEL if k == losses.CUSTOM else
-                 _starred(losses.get(k).label, k == default_loss),
-                 help="Every loss for this problem; mismatched and invalid ones stay "
-                      "selectable so you can watch what goes wrong.")
+                 _starred(_marked(losses.get(k).label, problem, chosen_activation, k),
+                          k == default_loss),
+                 help=f"{MARKS_HELP} with the chosen output activation. Mismatched and "
+                      "invalid pairs stay selectable so you can watch what goes wrong.")
     activation_now, loss_now = st.session_state["output_activation"], st.session_state["loss"]
     if loss_now == losses.CUSTOM:
         custom.draw_formula(sb, problem, activation_now)
     if loss_now == "huber":
-        _slider(sb, "Huber δ", "delta",
+        _slider(sb, _label("delta"), "delta",
                 help="Errors smaller than δ are squared, larger ones count linearly. δ is in "
                      "the targets' units: near the ordinary noise level suits it.")
     elif loss_now == "focal":
-        _slider(sb, "Focal γ", "gamma",
+        _slider(sb, _label("gamma"), "gamma",
                 help="γ = 0 is plain cross-entropy; larger γ ignores easy points more.")
     estimates.sidebar_settings(sb, _slider)
     matched = [losses.get(k).label for k in losses.for_problem(problem)
@@ -134,37 +180,53 @@ def draw() -> None:
                f"{', '.join(matched) if matched else 'none for this problem'}.")
     if loss_now == losses.CUSTOM:
         custom.draw_verdict(sb, problem, activation_now)
-    else:
-        verdict = pairing.check(problem, activation_now, loss_now)
-        box = {"matched": sb.success, "mismatched": sb.warning,
-               "invalid": sb.error}[verdict.verdict]
-        box(f"**{verdict.verdict.capitalize()}: {verdict.headline}.**  \n{verdict.reason}")
+        return
+    verdict = pairing.check(problem, activation_now, loss_now)
+    box = {"matched": sb.success, "mismatched": sb.warning,
+           "invalid": sb.error}[verdict.verdict]
+    box(f"**{verdict.verdict.capitalize()}: {verdict.headline}.**  \n{verdict.reason}")
+    if verdict.verdict != "matched":
+        activation, loss = matched_pair(problem, activation_now, loss_now)
+        sb.button(f"Use {activations.get(activation).label} + {losses.get(loss).label}",
+                  key="use_matched_pair", icon=":material/build:",
+                  on_click=state.apply_changes,
+                  args=({"output_activation": activation, "loss": loss},),
+                  help="The matched pair nearest to this one: the same loss with its "
+                       "matched output, else the same output with a loss matched to it.")
 
-    sb.header("4 · Network")
-    sb.text_input("Hidden layers", key="hidden", max_chars=cfg.FIELD["hidden"].max_chars,
+
+def _network_section(sb, problem: str) -> None:
+    sb.text_input(_label("hidden"), key="hidden", max_chars=cfg.FIELD["hidden"].max_chars,
                   help="Units per hidden layer, comma-separated: 16,16 is two layers of 16. "
                        "Empty or 0 for none (a single neuron per output). Up to "
                        f"{MAX_LAYERS} layers of 1 to {MAX_UNITS} units.")
-    _inline_error(sb, "hidden", "Hidden layers")
-    sb.selectbox("Hidden activation", list(activations.HIDDEN_ACTIVATIONS),
+    _inline_error(sb, "hidden", _label("hidden"))
+    sb.selectbox(_label("hidden_activation"), list(activations.HIDDEN_ACTIVATIONS),
                  key="hidden_activation", format_func=lambda a: activations.get(a).label)
-
-    sb.select_slider("Initial weight scale", _options_with(INIT_SCALES,
-                                                           st.session_state["init_scale"]),
+    sb.select_slider(_label("init_scale"), _options_with(INIT_SCALES,
+                                                         st.session_state["init_scale"]),
                      key="init_scale", format_func=lambda v: f"× {v:g}",
                      help="Multiplies the He/Glorot initial weights. Large values start "
                           "sigmoid and tanh units saturated: watch mismatched pairs stall.")
 
-    sb.header("5 · Training")
-    sb.selectbox("Optimizer", list(optimizers.OPTIMIZERS), key="optimizer",
+
+def _training_section(sb, problem: str) -> None:
+    sb.selectbox(_label("optimizer"), list(optimizers.OPTIMIZERS), key="optimizer",
                  format_func=optimizers.OPTIMIZERS.get)
-    sb.select_slider("Learning rate", _options_with(LEARNING_RATES, st.session_state["lr"]),
+    sb.select_slider(_label("lr"), _options_with(LEARNING_RATES, st.session_state["lr"]),
                      key="lr", format_func=lambda v: f"{v:g}")
     if st.session_state["optimizer"] == "momentum":
-        _slider(sb, "Momentum", "momentum", help="How much of the last step each step keeps.")
+        _slider(sb, _label("momentum"), "momentum",
+                help="How much of the last step each step keeps.")
     sizes = tuple(sorted(set(cfg.BATCH_SIZES) - {0} | {st.session_state["batch_size"]} - {0}))
-    sb.select_slider("Batch size", (*sizes, 0), key="batch_size",
+    sb.select_slider(_label("batch_size"), (*sizes, 0), key="batch_size",
                      format_func=lambda v: "full" if v == 0 else str(v))
-    _slider(sb, "Epochs", "epochs")
-    sb.select_slider("L2 penalty", _options_with(L2_VALUES, st.session_state["l2"]), key="l2",
+    _slider(sb, _label("epochs"), "epochs")
+    sb.select_slider(_label("l2"), _options_with(L2_VALUES, st.session_state["l2"]), key="l2",
                      format_func=lambda v: f"{v:g}")
+
+
+SECTION_DRAWERS = {"Problem": _problem_section, "Data": _data_section,
+                   "Output and loss": _output_and_loss_section, "Network": _network_section,
+                   "Training": _training_section}
+"""How each of ``config.SECTIONS`` is drawn (a section shows only the settings that apply)."""

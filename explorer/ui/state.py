@@ -20,6 +20,8 @@ AUTOPLAY = "autoplay"
 STREAMLIT_KEYS = ("embed", "embed_options")
 """Query keys Streamlit itself reads: not ours to complain about."""
 CANCELLED = "_cancelled_run"
+UPLOAD_DIGEST = "_upload_digest"
+"""Set while this session holds a usable uploaded table (``upload.DIGEST``)."""
 PAGE_RUN = "_page_run"
 """The config key of the scenario the page shows: what a Cancel button stops."""
 
@@ -55,7 +57,9 @@ def init_from_url() -> None:
         st.session_state[ACTIVE_PRESET] = None
         config, extra = cfg.from_query(params)
         notices += extra
-    if config.dataset == cfg.UPLOAD:
+    if config.dataset == cfg.UPLOAD and st.session_state.get(UPLOAD_DIGEST) is None:
+        # only a session without a file needs telling: one reloaded from the URL (Back,
+        # Forward, or a rerun that overtook the URL this session last wrote) keeps its file
         notices.append("This link was made with an uploaded CSV, and a link cannot carry a "
                        "file: upload it again in the sidebar, or pick a built-in dataset.")
     if view is not None and view not in VIEWS:
@@ -221,3 +225,14 @@ def on_preset_pick() -> None:
     if key:
         apply_preset(key)
     st.session_state["preset_pick"] = None
+
+
+def apply_changes(changes: dict) -> None:
+    """An advice button's callback: change these settings of the scenario on screen (a new
+    problem type first brings its matched pair, as choosing it in the sidebar does)."""
+    changes = dict(changes)
+    if "problem" in changes:
+        st.session_state["problem"] = changes.pop("problem")
+        on_problem_change()
+    config, _ = read_config()
+    write_config(config.replace(**changes))

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from explorer import tabular
-from explorer.ui import compute
+from explorer import config as cfg
+from explorer import datasets, tabular
+from explorer.ui import advice, compute, state
 
 LOG = logging.getLogger(__name__)
-DIGEST = "_upload_digest"
+DIGEST = state.UPLOAD_DIGEST
 PROBLEM = "_upload_problem"
 """Why the chosen file or columns cannot be trained on, for the main area to repeat."""
 
@@ -51,6 +52,8 @@ class Prepared:
 
     table: tabular.Table | None
     refusal: str = ""
+    fix: cfg.Fix | None = None
+    """The setting that would make the refused choice trainable, if one would."""
 
 
 FILES = compute.LRU(max_entries=compute.UPLOAD_ENTRIES)
@@ -85,7 +88,7 @@ def _prepare(fingerprint: str, data: bytes, features: list, target: str, problem
         try:
             table = tabular.prepare(_read(data), features, target, problem, loss=loss)
         except ValueError as err:
-            prepared = Prepared(None, str(err))
+            prepared = Prepared(None, str(err), getattr(err, "fix", None))
         else:
             prepared = Prepared(dataclasses.replace(
                 table, digest=tabular.digest(data, features, target, problem, loss)))
@@ -113,6 +116,7 @@ def draw(sb, problem: str) -> None:
     except Exception:  # a file must never break the page; the log keeps the details
         LOG.exception("reading an uploaded file failed")
         _refuse(sb, "This file cannot be used.", UNEXPECTED)
+        advice.buttons(sb, [built_in(problem)], "upload_fix")
         return
     if isinstance(offer, str):
         _refuse(sb, "This file cannot be used.", offer)
@@ -132,9 +136,12 @@ def draw(sb, problem: str) -> None:
     except Exception:  # as above: explain, log, never crash
         LOG.exception("preparing an uploaded file failed")
         _refuse(sb, "Cannot train on this choice.", UNEXPECTED)
+        advice.buttons(sb, [built_in(problem)], "upload_fix")
         return
     if prepared.table is None:
         _refuse(sb, "Cannot train on this choice.", prepared.refusal)
+        if prepared.fix is not None:
+            advice.buttons(sb, [prepared.fix], "upload_fix")
         return
     table = prepared.table
     compute.UPLOADS.put(table)
@@ -148,6 +155,11 @@ def draw(sb, problem: str) -> None:
 
 UNEXPECTED = ("The app could not use this file because of an error on its side; save it as "
               "CSV UTF-8 and upload it again, or choose a built-in dataset.")
+
+
+def built_in(problem: str) -> cfg.Fix:
+    """The advice "choose a built-in dataset", as a button: the problem's first one."""
+    return cfg.Fix("Use a built-in dataset", {"dataset": datasets.for_problem(problem)[0]})
 
 
 def _refuse(sb, title: str, message: str) -> None:

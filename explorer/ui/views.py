@@ -8,10 +8,21 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import activations, demonstration, export, losses, metrics, pairing, presets, tabular
+from explorer import (
+    activations,
+    demonstration,
+    export,
+    losses,
+    metrics,
+    notation,
+    pairing,
+    presets,
+    tabular,
+)
 from explorer import config as cfg
+from explorer import numbers as readable
 from explorer.experiment import Run
-from explorer.ui import charts, compute, custom, estimates, playback, state
+from explorer.ui import advice, charts, compute, custom, estimates, lesson, playback, state
 
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
                 "mismatched": ":orange[:material/warning:]", "invalid": ":red[:material/block:]"}
@@ -66,8 +77,7 @@ def pair_line(config: cfg.Config) -> str:
     act = activations.get(config.output_activation)
     loss = custom.LABEL.rstrip("…") if config.loss == losses.CUSTOM else \
         losses.get(config.loss).label
-    verdict = pairing.verdict(config.problem, config.output_activation, config.loss,
-                              config.loss_params())
+    verdict = compute.verdict(config)  # a typed formula is judged in the sandbox
     return (f"**{act.label} + {loss}** &nbsp; {VERDICT_ICON[verdict.verdict]} "
             f"{verdict.verdict}")
 
@@ -96,15 +106,7 @@ def lesson_banner(config: cfg.Config) -> bool:
     if preset is None:
         return False
     if unchanged:
-        point, rest = _first_sentence(preset.lesson)
-        if rest:
-            left, right = st.columns([6, 1], vertical_alignment="center")
-        else:
-            left, right = st.container(), None
-        left.info(f"**Lesson: {preset.title}.** {point}", icon=":material/school:")
-        if right is not None:
-            with right.popover("More", icon=":material/menu_book:", width="stretch"):
-                st.markdown(f"**{preset.title}.** {preset.lesson}")
+        lesson.banner(preset)
         return True
     changed = [f.key.replace("_", " ") for f in cfg.FIELDS
                if getattr(config, f.key) != getattr(preset.config, f.key)]
@@ -115,14 +117,6 @@ def lesson_banner(config: cfg.Config) -> bool:
     right.button("Back to the lesson", key="back_to_lesson", icon=":material/undo:",
                  on_click=state.apply_preset, args=(preset.key,), width="stretch")
     return True
-
-
-def _first_sentence(text: str) -> tuple[str, str]:
-    """(the first sentence, the rest): a lesson's point fits one line above the chart."""
-    for i in range(len(text) - 1):
-        if text[i] == "." and text[i + 1] == " " and i > 20 and text[i + 2:i + 3].isupper():
-            return text[:i + 1], text[i + 2:]
-    return text, ""
 
 
 def pair_panel(run: Run) -> None:
@@ -146,6 +140,15 @@ def pair_panel(run: Run) -> None:
             st.latex(rf"p = {act.formula}")
             st.latex(rf"\frac{{\partial L}}{{\partial z}} = "
                      rf"{pairing.gradient_at_z(act.key, loss.key)}")
+            symbol_notes(loss.formula, pairing.gradient_at_z(act.key, loss.key))
+
+
+def symbol_notes(*latex: str) -> None:
+    """Say in words what the formulas' less familiar symbols mean (``notation``)."""
+    said = notation.notes(*latex)
+    if said:
+        # symbols keep their case: no capital letter on "p_t is …"
+        st.caption("; ".join(said) + ".")
 
 
 def likelihood_sentence(loss: losses.Loss) -> str:
@@ -169,6 +172,7 @@ def divergence_notice(run: Run) -> None:
         st.error(f"**Training stopped at epoch {divergence['epoch']}: "
                  f"{divergence['reason']}.** {divergence['message']}",
                  icon=":material/report:")
+        advice.buttons(st, divergence.get("fixes", ()), "divergence_fix")
 
 
 def headline_numbers(run: Run) -> None:
@@ -180,7 +184,7 @@ def headline_numbers(run: Run) -> None:
     last = history.iloc[-1]
     names = metrics.names(problem)
     st.markdown(f"**Final numbers**, after epoch {int(last['epoch'])} (the replay's current "
-                "ones are on the chart's slider)", help=None)
+                "ones are on the chart's slider)")
     with st.container(key="final_numbers"):
         cols = st.columns(2 + 2 * len(names))
     cols[0].metric("Train loss", _fmt(last["loss"]),
@@ -257,7 +261,7 @@ def _fmt(value, name: str = "") -> str:
         return "—"
     if name == "accuracy":
         return f"{value:.1%}"
-    return f"{value:.4g}"
+    return readable.number(value)
 
 
 LOSS_AXES = {"auto": "Loss axis: auto", "linear": "Linear", "log": "Log"}
@@ -265,8 +269,8 @@ LOSS_AXES = {"auto": "Loss axis: auto", "linear": "Linear", "log": "Log"}
 
 def train_view(run: Run, tools=None) -> None:
     if not len(run.history):
-        st.info("Nothing to replay: the run stopped in its first epoch (the message above says "
-                "why). Pick a valid pair, or lower the learning rate.", icon=":material/info:")
+        st.info("Nothing to replay: the run stopped in its first epoch; the message above says "
+                "why and what to change.", icon=":material/info:")
         return
     presenting = state.presenting()
     if not presenting and tools is not None:
@@ -414,6 +418,13 @@ def _learn(run: Run) -> None:
 
 SLICES = {"parameters": "Two parameters", "random": "Random directions (filter-normalized)",
           "pca": "Trajectory PCA plane"}
+SLICE_HELP = (
+    "Which 2-D slice of the weights to draw the loss over. **Two parameters:** two weights "
+    "you pick vary, all the others stay at their final values. **Random directions:** two "
+    "random directions through the final weights, each rescaled to the size of the weights "
+    "it moves (*filter-normalized*, so big and small layers are drawn alike). **Trajectory "
+    "PCA plane:** the two directions in which the weights moved most during training "
+    "(principal component analysis of the path), so the path stays close to the picture.")
 SCALES = {"auto": "auto", "log": "log10", "clip": "clipped", "linear": "linear"}
 
 
@@ -458,10 +469,7 @@ def surface_view(run: Run, tools=None) -> None:
 def _surface_settings(run: Run, names: list[str], arch: str):
     """The surface's choices; returns the slice's option (False: two equal parameters)."""
     st.radio("Slice", list(SLICES), format_func=SLICES.get, key="surface_kind",
-             help="Two parameters: the others held at their final values. Random directions: "
-                  "scaled to the size of each unit's weights (filter-normalized), so the "
-                  "picture does not depend on how large the weights are. Trajectory plane: "
-                  "the two directions along which the training path moved most (PCA).")
+             help=SLICE_HELP)
     st.radio("Draw as", ["contour", "3d"], key="surface_mode", horizontal=True,
              format_func={"contour": "Contour", "3d": "3-D surface"}.get)
     st.selectbox("Height scale", list(SCALES), key="surface_scale", format_func=SCALES.get,
@@ -477,7 +485,7 @@ def _surface_settings(run: Run, names: list[str], arch: str):
         j = st.selectbox("Vertical axis", range(len(names)), format_func=names.__getitem__,
                          key=f"surface_j_{arch}")
         st.caption("Parameter names: W2[3→0] is the weight from unit 3 of layer 1 into unit "
-                   "0 of layer 2; b2[0] is that unit's bias.")
+                   "0 of layer 2 (layer 0 is the input); b2[0] is that unit's bias.")
         return False if i == j else (int(i), int(j))
     if kind == "random":
         seed = st.number_input("Direction seed", 0, 9999, key="surface_seed")
@@ -510,7 +518,7 @@ def anatomy_view(run: Run, tools=None) -> None:
             10.0 if config.problem == "counts" else 3.0, step=0.5, key="anatomy_target")
     fig = compute.anatomy_figure(compute.key(config), target)
     animated = len(run.model.snapshots) >= 2
-    left, right = st.columns([0.9, 1.1]) if animated else (st.container(), None)
+    left, right = st.columns([0.85, 1.15]) if animated else (st.container(), None)
     with left:
         charts.chart(fig, "anatomy_chart", height="stretch")
     if right is not None:
@@ -534,6 +542,7 @@ def anatomy_view(run: Run, tools=None) -> None:
         st.latex(rf"\frac{{\partial L}}{{\partial z}} = {chain}")
         for part in parts:  # softmax: the sum, then dL/dp_k on a line of its own
             st.latex(part)
+    symbol_notes(loss.formula, loss.grad_formula, chain, *parts)
     st.caption("z is the output unit's pre-activation, p = a(z) its output. Shaded bands are "
                "where the activation is flat (|a′(z)| below 1% of its peak): there the "
                "gradient reaching the network is dL/dp times almost nothing, so it vanishes "
@@ -623,7 +632,10 @@ def compare_view(run: Run, tools=None) -> None:
     # A static table: it wraps to the page's width (an interactive one scrolled sideways at
     # 1280 px), and it shows the formatted cells (an interactive one shows a missing value
     # as "None" whatever the format says).
-    st.table(table.style.format("{:.4g}", subset=numbers, na_rep="—").hide(axis="index"))
+    shares = [c for c in numbers if c.endswith(" accuracy")]  # as the headline shows them
+    st.table(table.style.format(readable.number, subset=[c for c in numbers if c not in shares],
+                                na_rep="—")
+             .format("{:.1%}", subset=shares, na_rep="—").hide(axis="index"))
     saturated_race_note(config, table)
     charts.chart(maps, "race_maps")
     st.caption("Each pair's model after the last epoch, on the same training data.")
@@ -637,7 +649,7 @@ def saturated_race_note(config: cfg.Config, table: pd.DataFrame) -> None:
         return
     names = [compute.pair_name(config.replace(output_activation=a, loss=k))
              for a, k in demonstration.race_pairs(problem, activation, loss)]
-    column = next((c for c in ("validation Accuracy", "train Accuracy") if c in table), None)
+    column = next((c for c in ("validation accuracy", "train accuracy") if c in table), None)
     rows = table.set_index("pair")
     outcome = ""
     if column and all(name in rows.index for name in names):

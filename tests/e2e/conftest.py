@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -45,41 +46,60 @@ HOLDS = ARTIFACTS / "holds"
 of that seed open until the test removes it."""
 
 
+SERVER_PROCESS: list = []
+"""The running test server's process (for tests that read its memory)."""
+
+
+@contextlib.contextmanager
+def serving(env: dict, log_name: str = "streamlit-server.log"):
+    """A real ``streamlit run app.py`` on a free loopback port with these extra environment
+    variables, healthy before it is yielded as (url, process); stopped afterwards."""
+    port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / log_name).open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port),
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("the Streamlit server did not become healthy within 60 s")
+            time.sleep(0.2)
+        try:
+            yield url, proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 @pytest.fixture(scope="session")
 def server():
     _require_browser()
-    port = _free_port()
     HOLDS.mkdir(parents=True, exist_ok=True)
     for stale in HOLDS.glob("seed-*"):
         stale.unlink()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "streamlit-server.log").open("w")  # noqa: SIM115 (closed at teardown)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env=dict(os.environ, EXPLORER_TEST_HOLD_DIR=str(HOLDS)))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("the Streamlit server did not become healthy within 60 s")
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serving({"EXPLORER_TEST_HOLD_DIR": str(HOLDS)}) as (url, proc):
+        SERVER_PROCESS[:] = [proc]
+        yield url
+
+
+@pytest.fixture
+def server_pid(server) -> int:
+    """The test server's process id (for tests that read its memory)."""
+    return SERVER_PROCESS[0].pid
 
 
 @pytest.fixture(scope="session")
@@ -93,12 +113,25 @@ def browser():
         b.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
-def page(browser):
+def page(browser, request):
     context = browser.new_context(viewport={"width": 1500, "height": 1000})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     yield pg
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        # what the page showed when the test failed, for the person reading CI's log
+        name = request.node.name.replace("/", "_")[:80]
+        with contextlib.suppress(Exception):
+            pg.screenshot(path=str(ARTIFACTS / f"failed-{name}.png"), full_page=True)
     context.close()
 
 

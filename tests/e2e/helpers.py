@@ -44,10 +44,18 @@ def no_exception(page) -> None:
         "[data-testid='stException']").first.inner_text()
 
 
+MARKED = "(?:[✓~✗] )?"
+"""The verdict mark the activation and loss lists put before an option's name."""
+
+
 def choose(page, label: str, option: str) -> None:
-    """Pick an option in the selectbox with this label (as a person would: click, click)."""
+    """Pick an option in the selectbox with this label (as a person would: click, click);
+    ``option`` is the option's name, after any verdict mark and before any "★ default"."""
+    import re
+
+    name = re.compile("^" + MARKED + re.escape(option) + r"(?:\s+★ default)?$")
     page.get_by_role("combobox", name=label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).first.click()
+    page.get_by_role("option", name=name).first.click()
 
 
 def choose_starting(page, label: str, prefix: str, attempts: int = 4) -> None:
@@ -56,7 +64,7 @@ def choose_starting(page, label: str, prefix: str, attempts: int = 4) -> None:
     so open it again until the option shows."""
     import re
 
-    option = page.get_by_role("option", name=re.compile("^" + re.escape(prefix))).first
+    option = page.get_by_role("option", name=re.compile("^" + MARKED + re.escape(prefix))).first
     for attempt in range(attempts):
         page.get_by_role("combobox", name=label, exact=True).click()
         try:

@@ -58,7 +58,7 @@ def test_type_a_formula_then_a_hostile_one(server, page, artifacts):
     sources = " ".join(tex(page, sidebar))
     assert r"L = - y \log{\left(p \right)}" in sources
     assert r"\frac{\partial L}{\partial p} = - \frac{y}{p}" in sources
-    verdict = page.locator(sidebar).get_by_text(re.compile("Mismatched by the three answers"))
+    verdict = page.locator(sidebar).get_by_text(re.compile("Invalid by the three answers"))
     assert verdict.first.is_visible()
     for number in ("1 · Is the loss lowest", "2 · Is it defined", "3 · Does dL/dz"):
         assert page.get_by_text(number).first.is_visible()
