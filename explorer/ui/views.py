@@ -72,13 +72,14 @@ def view_picker():
     return tools
 
 
-def pair_line(config: cfg.Config) -> str:
+def pair_line(config: cfg.Config, bold: bool = True) -> str:
     """"Sigmoid + Binary cross-entropy ✓ matched", as Markdown with a Material icon."""
     act = activations.get(config.output_activation)
     loss = custom.LABEL.rstrip("…") if config.loss == losses.CUSTOM else \
         losses.get(config.loss).label
     verdict = compute.verdict(config)  # a typed formula is judged in the sandbox
-    return (f"**{act.label} + {loss}** &nbsp; {VERDICT_ICON[verdict.verdict]} "
+    pair = f"**{act.label} + {loss}**" if bold else f"{act.label} + {loss}"
+    return (f"{pair} &nbsp; {VERDICT_ICON[verdict.verdict]} "
             f"{verdict.verdict}")
 
 
@@ -93,7 +94,7 @@ def compact_header(config: cfg.Config):
     """Presenting mode's one line: the pair and its verdict, the view's own controls, the
     view, a way out. Returns the controls' slot."""
     left, tools, middle, right = st.columns([4.6, 1.9, 1.9, 1.5], vertical_alignment="center")
-    left.markdown(f"# {pair_line(config)}")
+    left.markdown(f"# {pair_line(config, bold=False)}")  # a heading is bold already
     middle.selectbox("View", state.VIEWS, key=state.VIEW, label_visibility="collapsed")
     right.toggle("Presenting", key=state.PRESENT)
     return tools

@@ -38,6 +38,8 @@ def test_the_trajectory_plane_of_a_13k_parameter_network_stays_small(server, ser
     no_exception(page)
     before = memory_mb(pid)
     reset_peak(pid)
+    # the surface's choices live one click away
+    page.get_by_role("button", name=re.compile("Surface settings")).click()
     page.get_by_text(re.compile("PCA|principal", re.I)).first.click()
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('.js-plotly-plot')).some(g =>"
