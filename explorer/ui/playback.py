@@ -44,6 +44,8 @@ PAGE_CSS = f"""
 {_heights("height: var(--lfe-first-chart, clamp(370px, calc(100vh - 262px), 640px));")}
 .st-key-final_numbers [data-testid="stMetricValue"] {{ font-size: 1.5rem; }}
 [data-testid="stMain"] [data-testid="stAlert"] p {{ margin-bottom: 0; }}
+/* less air between the blocks above the chart: every pixel goes to the chart */
+[data-testid="stMain"] [data-testid="stVerticalBlock"] {{ gap: 0.6rem; }}
 /* the lesson's box and its details' header, tight: they share the first screen */
 [data-testid="stMain"] [data-testid="stAlertContainer"] {{ padding: 0.55rem 0.9rem; }}
 [data-testid="stMain"] [data-testid="stExpander"] summary {{ padding-top: 0.3rem;
