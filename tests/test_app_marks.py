@@ -47,3 +47,29 @@ def test_a_new_activation_moves_the_marks_and_keeps_the_loss():
     assert at.session_state["loss"] == "mse"
     assert at.session_state["output_activation"] == "linear"
     assert _marked(at.selectbox(key="loss").options)["Binary cross-entropy"] == "✗"
+
+
+def test_a_choice_that_arrives_as_an_earlier_runs_label_is_read_back():
+    """Two quick clicks: the browser sends a box's value as the label it still shows, with
+    the marks of an earlier run, which this run's options no longer have (with a typed
+    formula the activations carry no marks); Streamlit hands the label over as the value.
+    The app reads the option back from it."""
+    at = ok(app(epochs="5", loss="custom"))
+    box = at.selectbox(key="output_activation")
+    assert "✓" not in " ".join(box.options)
+    stale = "✓ Sigmoid  ★ default"  # its label in a run with a built-in loss
+
+    class Stale(type(box)):
+        """The box as a browser still showing an earlier run's labels sends it."""
+
+        @property
+        def _widget_state(self):
+            state = super()._widget_state
+            state.string_value = stale
+            return state
+
+    box.__class__ = Stale
+    at.run()
+    ok(at)
+    assert at.session_state["output_activation"] == "sigmoid"
+    assert at.selectbox(key="output_activation").value == "sigmoid"

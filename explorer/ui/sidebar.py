@@ -140,8 +140,36 @@ def _data_section(sb, problem: str) -> None:
     _slider(sb, _label("val_share"), "val_share")
 
 
+def _unmarked(text: str) -> str:
+    """An option's label without its verdict mark and default star (``_marked``,
+    ``_starred``)."""
+    for mark in VERDICT_MARKS.values():
+        text = text.removeprefix(mark + " ")
+    return text.removesuffix("  ★ default")
+
+
+def recover_choices() -> None:
+    """Put back a chosen activation or loss that arrived as its label.
+
+    The options' labels carry marks that follow the other box. A browser that sends a box's
+    value while it still shows the labels of an earlier run (two clicks in quick
+    succession) sends a label that the new run's options no longer have, and Streamlit then
+    hands the label over as the value. The label still names its option: read it back."""
+    boxes = {"output_activation": {activations.get(a).label: a
+                                   for a in activations.OUTPUT_ACTIVATIONS},
+             "loss": {**{losses.get(k).label: k for k in losses.LOSSES},
+                      custom.LABEL: losses.CUSTOM}}
+    for key, by_label in boxes.items():
+        value = st.session_state.get(key)
+        if isinstance(value, str) and value not in by_label.values():
+            found = by_label.get(_unmarked(value))
+            if found is not None:
+                st.session_state[key] = found
+
+
 def _output_and_loss_section(sb, problem: str) -> None:
     default_activation, default_loss = pairing.DEFAULT_PAIR[problem]
+    recover_choices()
     chosen_activation, chosen_loss = (st.session_state["output_activation"],
                                       st.session_state["loss"])
     # Each option carries its verdict with the other box's choice. With a key, Streamlit
