@@ -78,12 +78,12 @@ def timed(function, repeats: int = 3) -> float:
 
 def training_rows(configs):
     """(features, seconds) per scenario: the terms of ``budget.training_seconds``."""
+    # each term's count, read from the model itself: one unit cost at 1, the others at 0
+    terms = ("step", "step_layer", "train_unit", "forward_unit", "epoch")
+    units = [budget.UnitCosts(**{t: float(t == term) for t in terms}) for term in terms]
     rows, seconds = [], []
     for config in configs:
-        s = budget.shape(config)
-        e = config.epochs
-        rows.append([e * s.batches, e * s.batches * s.layers, e * s.n_train * s.params,
-                     e * s.n_val * s.params, e])
+        rows.append([budget.training_seconds(config, costs=u) for u in units])
         seconds.append(timed(lambda c=config: experiment.run(c)))
     return np.array(rows, float), np.array(seconds)
 

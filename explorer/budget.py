@@ -22,15 +22,13 @@ from pathlib import Path
 
 from explorer import anatomy, calibration, datasets, losses, surfaces
 from explorer.config import UPLOAD, Config
+from explorer.experiment import SNAPSHOTS
 from explorer.figures import training as training_figures
 
 COSTS_FILE = Path(__file__).with_name("costs.json")
 PAGE_BUDGET_S = 10.0
 """Most compute (seconds on this machine) one click may start: the trainings and the view's
 own work together. The opening scenario needs about 0.2 s, the heaviest lesson about 2 s."""
-SNAPSHOTS = 100
-"""Snapshots a run keeps (``experiment.SNAPSHOTS``; the frames, gradients and calibration
-are computed for each)."""
 
 
 @dataclass(frozen=True)

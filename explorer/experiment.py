@@ -15,6 +15,8 @@ from explorer.tabular import Table
 from explorer.training import fit
 
 SNAPSHOTS = 100
+
+
 @dataclass(frozen=True)
 class Data:
     X_train: np.ndarray

@@ -116,7 +116,9 @@ def _may_train(config: cfg.Config) -> bool:
     view = st.session_state.get(state.VIEW, state.VIEWS[0])
     others = _others(config, view, features)
     kind = st.session_state.get("surface_kind", "parameters")
-    too_big = budget.refusal(config, view, rows, others, surface_kind=kind)
+    seconds = budget.total(budget.page(config, view, rows, others, surface_kind=kind))
+    too_big = (budget.refusal(config, view, rows, others, surface_kind=kind)
+               if seconds > budget.PAGE_BUDGET_S else None)
     if too_big is not None:
         st.sidebar.error(f"**Nothing was trained.** {too_big.sentence}",
                          icon=":material/timer_off:")
@@ -127,7 +129,7 @@ def _may_train(config: cfg.Config) -> bool:
                          on_click=state.write_config, args=(too_big.suggestion,),
                          width="stretch", help=f"Lower {too_big.change} and train.")
         return False
-    if budget.total(budget.page(config, view, rows, others, surface_kind=kind)) > TURN_AFTER_S:
+    if seconds > TURN_AFTER_S:
         # a heavy page (within the budget) gives its turn back before it starts: it runs
         # alongside the others instead of holding up every other student's click
         turns.give_back()
