@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 
 import streamlit as st
@@ -14,6 +15,7 @@ from explorer.ui import (
     estimates,
     phases,
     playback,
+    room,
     sidebar,
     state,
     turns,
@@ -29,7 +31,11 @@ gc.freeze()
 
 
 def main() -> None:
-    """One script run, in its turn (see ``turns``)."""
+    """One script run, in its turn (see ``turns``). A phone in a room costs a few lines and
+    one database read: it does not wait for a turn."""
+    if room.is_phone_link():
+        room.phone_page()
+        return
     with turns.turn(), phases.script_run():
         _run()
 
@@ -49,6 +55,16 @@ def _run() -> None:
             st.sidebar.warning(notice)
     state.sync_url(config)
     tools = views.header(config)
+    slot = room.host_page(config) if room.hosting() else contextlib.nullcontext()
+    if slot is None:  # the room's question is open: the animation waits for Reveal
+        views.run_complete_marker(config)
+        return
+    with slot:
+        _view(config, tools, presenting)
+
+
+def _view(config: cfg.Config, tools, presenting: bool) -> None:
+    """Train (within the budget) and draw the open view."""
     if config.dataset == cfg.UPLOAD and compute.current_upload() is None:
         problem = st.session_state.get(upload.PROBLEM)
         if problem:

@@ -22,7 +22,17 @@ from explorer import (
 from explorer import config as cfg
 from explorer import numbers as readable
 from explorer.experiment import Run
-from explorer.ui import advice, charts, compute, custom, estimates, lesson, playback, state
+from explorer.ui import (
+    advice,
+    charts,
+    compute,
+    custom,
+    estimates,
+    lesson,
+    playback,
+    room,
+    state,
+)
 
 VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
                 "mismatched": ":orange[:material/warning:]", "invalid": ":red[:material/block:]"}
@@ -93,10 +103,12 @@ def link_notices() -> None:
 def compact_header(config: cfg.Config):
     """Presenting mode's one line: the pair and its verdict, the view's own controls, the
     view, a way out. Returns the controls' slot."""
-    left, tools, middle, right = st.columns([4.6, 1.9, 1.9, 1.5], vertical_alignment="center")
+    left, tools, middle, right, ask = st.columns([4.7, 1.9, 1.9, 1.3, 1.5],
+                                                 vertical_alignment="center")
     left.markdown(f"# {pair_line(config, bold=False)}")  # a heading is bold already
     middle.selectbox("View", state.VIEWS, key=state.VIEW, label_visibility="collapsed")
     right.toggle("Presenting", key=state.PRESENT)
+    room.header_button(ask, config)
     return tools
 
 

@@ -1,0 +1,498 @@
+"""A room: the speaker puts a lesson's question to the audience's phones.
+
+Two pages share this module. The **projector** (presenting mode, a lesson open) makes a room
+with "Ask the room" and keeps its host secret in this browser session only; it shows the
+question, the room's code, a QR code of the join link and a live count, and after Reveal the
+lesson's animation beside how the room voted. A **phone** opens ``?room=CODE``: the question
+with large buttons, nothing trained and no figure drawn, polling the room about once a second
+(a fragment: only its own few lines rerun).
+
+The room itself lives in ``explorer.rooms`` (a database); this module only draws it.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import os
+import secrets
+import socket
+import time
+import urllib.parse
+
+import streamlit as st
+
+from explorer import config as cfg
+from explorer import presets
+from explorer.lessons import questions
+from explorer.rooms import RoomError, RoomState, UnknownRoom, normalize_code, rooms
+from explorer.ui import state
+
+QUERY_KEY = "room"
+"""The join link's query key: ``?room=CODE``."""
+POLL_S = 1.0
+"""How often a phone and the projector's count ask the room for news (seconds)."""
+PUBLIC_URL_VARIABLE = "EXPLORER_PUBLIC_URL"
+"""Where the audience reaches the app (e.g. ``https://explorer.example.org/``), when the
+projector's own address is not it (a laptop showing ``localhost``)."""
+
+HOSTED = "_room_hosted"
+"""(code, host secret) of the room this browser session made; never in the link."""
+REVEALED = "_room_revealed"
+"""(code, round) -> the outcome's sentence, as this projector worked it out."""
+ROOM_PROBLEM = "_room_problem"
+VOTER = "_room_voter"
+"""This phone's voter id: random, made by its session, never shown."""
+MY_VOTES = "_room_my_votes"
+"""(code, round) -> the answer this phone gave."""
+VOTE_NOTE = "_room_vote_note"
+"""The sentence answering this phone's last press (shown once, under the buttons)."""
+VOTE_TIMES = "_room_vote_times"
+TYPED_CODE = "room_code_typed"
+NEXT_PICK = "room_next_lesson"
+
+FLOOD_VOTES, FLOOD_SECONDS = 8, 10.0
+"""A phone pressing more than this many answers within this many seconds is asked to wait:
+the rest are not sent to the room at all (the store has its own limit too)."""
+
+LETTERS = "ABCD"
+
+
+# ---------------------------------------------------------------- shared
+
+
+def _question(lesson_key: str) -> questions.Question:
+    return presets.get(lesson_key).question
+
+
+def _answer_label(i: int, answer: str) -> str:
+    return f"{LETTERS[i]}. {answer}"
+
+
+def bars_html(answers: tuple[str, ...], counts: tuple[int, ...], outcome: int | None,
+              large: bool = False) -> str:
+    """How the room voted: one bar per answer (the outcome's marked), plain HTML so a phone
+    draws it with no chart library."""
+    total = sum(counts) or 1
+    rows = []
+    for i, (answer, count) in enumerate(zip(answers, counts, strict=True)):
+        share = count / total
+        won = i == outcome
+        colour = "#15803d" if won else "#64748b"
+        mark = " ✓" if won else ""
+        rows.append(
+            f'<div class="room-bar" data-answer="{i}" data-count="{count}">'
+            f'<div class="room-bar-label">{html.escape(_answer_label(i, answer))}{mark}</div>'
+            f'<div class="room-bar-track"><div class="room-bar-fill" style="width:'
+            f'{100 * share:.1f}%;background:{colour}"></div>'
+            f'<span class="room-bar-count">{count} ({100 * share:.0f} %)</span></div></div>')
+    size = "1.25rem" if large else "1rem"
+    return (f'<div class="room-bars" style="font-size:{size}">{"".join(rows)}</div>'
+            "<style>.room-bar{margin:0.35em 0}.room-bar-label{font-weight:600;"
+            "overflow-wrap:anywhere}.room-bar-track{position:relative;background:#e2e8f0;"
+            "border-radius:4px;height:1.6em}.room-bar-fill{height:100%;border-radius:4px}"
+            ".room-bar-count{position:absolute;left:0.4em;top:0.15em;color:#0f172a;"
+            "font-weight:600}</style>")
+
+
+# ---------------------------------------------------------------- the join link
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _lan_address() -> str | None:
+    """This machine's address on its network (no packet is sent), or None."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET: only picks the outgoing interface
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
+def join_link(code: str, page_url: str | None, public: str | None = None,
+              lan: str | None = None) -> str:
+    """The link a phone opens to join room ``code``.
+
+    ``public`` (``EXPLORER_PUBLIC_URL``) wins. Otherwise it is the projector's own address
+    as its browser sees it (behind nginx too: scheme, host and path prefix included), except
+    that a loopback host, which no phone can reach, becomes this machine's network address
+    ``lan`` when there is one."""
+    base = public or page_url or "http://localhost:8501/"
+    parts = urllib.parse.urlsplit(base)
+    netloc = parts.netloc
+    if not public and parts.hostname and _loopback(parts.hostname) and lan:
+        netloc = lan + (f":{parts.port}" if parts.port else "")
+    path = parts.path or "/"
+    return urllib.parse.urlunsplit((parts.scheme or "http", netloc, path,
+                                    urllib.parse.urlencode({QUERY_KEY: code}), ""))
+
+
+def _page_url() -> str | None:
+    try:
+        return st.context.url
+    except Exception:  # an AppTest or an old frontend sends no URL
+        return None
+
+
+def _qr_svg(link: str) -> str:
+    import segno
+
+    return segno.make(link, error="m").svg_inline(scale=6, border=2, dark="#0f172a",
+                                                  light="#ffffff", omitsize=True)
+
+
+# ---------------------------------------------------------------- the projector
+
+
+def hosted() -> tuple[str, str] | None:
+    """(code, secret) of the room this session made, or None."""
+    return st.session_state.get(HOSTED)
+
+
+def hosting() -> bool:
+    """True while this session shows its room (presenting mode, a room made here)."""
+    return state.presenting() and hosted() is not None
+
+
+def header_button(slot, config: cfg.Config) -> None:
+    """Presenting mode's "Ask the room" (on a lesson whose settings are untouched), or
+    "Close the room" while this session has one."""
+    if hosted() is not None:
+        slot.button("Close room", key="room_close", icon=":material/close:",
+                    on_click=_close, width="stretch",
+                    help="Back to the lesson; the room's answers stay downloadable until "
+                         "it expires, but this page no longer shows it.")
+        return
+    preset, unchanged = state.lesson(config)
+    if preset is None or not unchanged:
+        return
+    slot.button("Ask the room", key="room_ask", icon=":material/groups:", on_click=_create,
+                args=(preset.key,), width="stretch",
+                help="Put this lesson's question to the audience's phones: a code and a QR "
+                     "code to join, a live count, then Reveal.")
+
+
+def _create(lesson_key: str) -> None:
+    try:
+        code, secret = rooms().create(lesson_key, len(_question(lesson_key).answers))
+    except RoomError as err:
+        st.session_state[ROOM_PROBLEM] = str(err)
+        return
+    st.session_state[HOSTED] = (code, secret)
+    st.session_state[ROOM_PROBLEM] = None
+
+
+def _close() -> None:
+    st.session_state[HOSTED] = None
+
+
+def _reveal() -> None:
+    st.session_state["_room_reveal_asked"] = True
+
+
+def _advance(lesson_key: str | None = None) -> None:
+    code, secret = hosted() or ("", "")
+    key = lesson_key or st.session_state.get(NEXT_PICK)
+    try:
+        rooms().advance(code, secret, key, len(_question(key).answers))
+    except RoomError as err:
+        st.session_state[ROOM_PROBLEM] = str(err)
+        return
+    st.session_state[ROOM_PROBLEM] = None
+    st.session_state.pop(NEXT_PICK, None)
+    state.apply_preset(key)
+
+
+def next_lesson(current: str) -> str:
+    """The lesson after ``current`` in the app's order (the first after the last)."""
+    keys = list(presets.PRESETS)
+    return keys[(keys.index(current) + 1) % len(keys)] if current in keys else keys[0]
+
+
+def host_page(config: cfg.Config):
+    """The room on the projector. Returns None while the question is open (nothing else is
+    drawn: the animation waits for Reveal), or, once revealed, the slot the lesson's view
+    is drawn in (its animation plays there, the votes beside it)."""
+    code, secret = hosted()  # type: ignore[misc]
+    _style()
+    try:
+        room = rooms().state(code)
+    except UnknownRoom as err:
+        st.warning(f"{err} Press Close room and ask the room again.", icon=":material/timer_off:")
+        return None
+    preset = presets.get(room.lesson)
+    if st.session_state.get(state.ACTIVE_PRESET) != room.lesson or config != preset.config:
+        # the room's question is about its lesson as the lesson sets it up
+        state.apply_preset(room.lesson)
+        st.rerun()
+    if st.session_state.pop("_room_reveal_asked", False) and not room.revealed:
+        room = _work_out_reveal(room, preset, config, secret) or room
+    problem = st.session_state.get(ROOM_PROBLEM)
+    if problem:
+        st.warning(problem, icon=":material/error:")
+    if not room.revealed:
+        _question_screen(room, preset, code)
+        return None
+    left, right = st.columns([2.7, 1], gap="medium")
+    with right:
+        _result_panel(room, preset, code, secret)
+    return left
+
+
+def _work_out_reveal(room: RoomState, preset, config: cfg.Config, secret: str):
+    """The outcome on the run this projector shows (trained now if needed), stored in the
+    room; None (and why, on the page) when it cannot be revealed."""
+    from explorer import claims
+    from explorer.ui import compute
+
+    configs = preset.configs(config.seed)
+    cache = {c.key(): compute.train(compute.key(c))
+             for name, c in configs.items() if name in questions.runs_needed(preset)}
+    try:
+        happened = questions.outcome(preset, claims.Runs(configs, cache))
+    except Exception as err:  # questions.Undecided, or a run that failed
+        st.session_state[ROOM_PROBLEM] = (
+            "This run does not decide the question, so nothing was revealed "
+            f"({type(err).__name__}). Move on with Next question.")
+        return None
+    try:
+        revealed = rooms().reveal(room.code, secret, happened.answer)
+    except RoomError as err:
+        st.session_state[ROOM_PROBLEM] = str(err)
+        return None
+    st.session_state.setdefault(REVEALED, {})[(room.code, room.round)] = happened.sentence
+    st.session_state[state.AUTOPLAY] = True  # the animation plays from its first epoch
+    return revealed
+
+
+def _question_screen(room: RoomState, preset, code: str) -> None:
+    question = _question(room.lesson)
+    link = join_link(code, _page_url(), os.environ.get(PUBLIC_URL_VARIABLE) or None,
+                     _lan_address())
+    ask, join = st.columns([2.3, 1], gap="large")
+    with ask:
+        st.markdown(f'<p class="room-lesson">Lesson: {html.escape(preset.title)}</p>'
+                    f'<h2 class="room-question">{html.escape(question.text)}</h2>',
+                    unsafe_allow_html=True)
+        st.markdown("".join(f'<p class="room-answer">{html.escape(_answer_label(i, a))}</p>'
+                            for i, a in enumerate(question.answers)), unsafe_allow_html=True)
+        _live_count(code)
+        reveal, nxt, csv = st.columns(3)
+        reveal.button("Reveal", key="room_reveal", icon=":material/visibility:",
+                      type="primary", on_click=_reveal, width="stretch",
+                      help="Play the lesson's animation, then show how the room voted.")
+        _next_controls(nxt, room)
+        _download(csv, code)
+    with join:
+        shown = link.split("://", 1)[-1]
+        st.markdown(
+            f'<div class="room-join"><div class="room-join-line">Answer on your phone at'
+            f'</div><div class="room-link">{html.escape(shown)}</div>'
+            f'<div class="room-code" data-code="{code}">{code}</div>'
+            f'<div class="room-qr">{_qr_svg(link)}</div></div>', unsafe_allow_html=True)
+
+
+@st.fragment(run_every=POLL_S)
+def _live_count(code: str) -> None:
+    """The number of answers so far, asked of the room about once a second."""
+    try:
+        room = rooms().state(code)
+    except RoomError:
+        return
+    word = "answer" if room.total == 1 else "answers"
+    st.markdown(f'<p class="room-count" data-count="{room.total}" data-round="{room.round}">'
+                f'<b>{room.total}</b> {word}</p>', unsafe_allow_html=True)
+
+
+def _next_controls(slot, room: RoomState) -> None:
+    keys = list(presets.PRESETS)
+    if st.session_state.get(NEXT_PICK) not in keys:
+        st.session_state[NEXT_PICK] = next_lesson(room.lesson)
+    with slot.popover("Next question", icon=":material/skip_next:", width="stretch"):
+        st.selectbox("Lesson", keys, key=NEXT_PICK,
+                     format_func=lambda k: presets.get(k).title)
+        st.button("Ask this next", key="room_next", icon=":material/skip_next:",
+                  type="primary", on_click=_advance, width="stretch")
+
+
+def _download(slot, code: str) -> None:
+    _, secret = hosted()  # type: ignore[misc]
+    try:
+        data = rooms().answers_csv(code, secret)
+    except RoomError as err:
+        slot.caption(str(err))
+        return
+    slot.download_button("Answers (CSV)", data=data, file_name=f"room-{code}.csv",
+                         mime="text/csv", key="room_csv", icon=":material/download:",
+                         width="stretch", help="Every answer given in this room: round, "
+                         "lesson, answer, time. No names, no phone ids.")
+
+
+def _result_panel(room: RoomState, preset, code: str, secret: str) -> None:
+    question = _question(room.lesson)
+    sentence = st.session_state.get(REVEALED, {}).get((code, room.round))
+    outcome = room.outcome if room.outcome is not None else 0
+    st.markdown(f'<p class="room-lesson">Room {code}</p>'
+                f'<p class="room-result-q">{html.escape(question.text)}</p>',
+                unsafe_allow_html=True)
+    st.success(sentence or f"**{_answer_label(outcome, question.answers[outcome])}** "
+               f"happened. {question.reasons[outcome]}", icon=":material/check_circle:")
+    st.html(f'<div class="room-votes" data-total="{room.total}">'
+            + bars_html(question.answers, room.counts, room.outcome) + "</div>")
+    nxt, csv = st.columns(2)
+    _next_controls(nxt, room)
+    _download(csv, code)
+
+
+def _style() -> None:
+    st.html("""<style>
+.room-lesson { font-size: 1rem; color: #475569; margin: 0.2rem 0 0 0; }
+h2.room-question { font-size: 2.1rem; line-height: 1.2; padding: 0.2rem 0 0.6rem 0; }
+p.room-answer { font-size: 1.7rem; margin: 0.15rem 0; font-weight: 600; }
+p.room-count { font-size: 2.2rem; margin: 0.5rem 0; }
+.room-join { text-align: center; }
+.room-join-line { font-size: 1.1rem; }
+.room-link { font-size: 1.1rem; font-weight: 600; overflow-wrap: anywhere; }
+.room-code { font-size: 4.2rem; font-weight: 800; letter-spacing: 0.12em; line-height: 1.1;
+  font-family: ui-monospace, monospace; }
+.room-qr svg { width: min(100%, calc(100vh - 330px)); height: auto; }
+.room-result-q { font-size: 1.15rem; font-weight: 600; }
+</style>""")
+
+
+# ---------------------------------------------------------------- the phone
+
+
+def is_phone_link() -> bool:
+    return QUERY_KEY in st.query_params
+
+
+def phone_page() -> None:
+    """``?room=CODE`` on a phone: the question, large buttons, the room's news each second.
+    Nothing is trained and no figure is drawn."""
+    st.html(PHONE_CSS)
+    typed = st.query_params.get(QUERY_KEY, "")
+    try:
+        code = normalize_code(typed)
+        rooms().state(code)
+    except RoomError as err:
+        _code_box(str(err))
+        return
+    _phone_live(code)
+
+
+def _code_box(problem: str | None) -> None:
+    st.markdown("### Join a room")
+    if problem:
+        st.warning(problem, icon=":material/error:")
+    with st.form("room_join", border=False):
+        st.text_input("Room code (on the speaker's screen)", key=TYPED_CODE, max_chars=20)
+        st.form_submit_button("Join", icon=":material/login:", type="primary",
+                              width="stretch", on_click=_join)
+
+
+def _join() -> None:
+    typed = st.session_state.get(TYPED_CODE, "")
+    try:
+        code = normalize_code(typed)
+    except RoomError:
+        code = typed.strip()[:20]
+    st.query_params[QUERY_KEY] = code
+
+
+def _voter() -> str:
+    if VOTER not in st.session_state:
+        st.session_state[VOTER] = secrets.token_urlsafe(16)
+    return st.session_state[VOTER]
+
+
+def _vote(code: str, round_: int, answer: int) -> None:
+    """An answer button's press: one sentence about it, kept for the next draw."""
+    now = time.monotonic()
+    times = [t for t in st.session_state.get(VOTE_TIMES, []) if now - t < FLOOD_SECONDS]
+    if len(times) >= FLOOD_VOTES:
+        st.session_state[VOTE_NOTE] = ("warning", "Too many presses in a few seconds: wait a "
+                                       "moment, then answer again.")
+        return
+    st.session_state[VOTE_TIMES] = [*times, now]
+    mine = st.session_state.setdefault(MY_VOTES, {})
+    before = mine.get((code, round_))
+    try:
+        rooms().vote(code, round_, _voter(), answer)
+    except RoomError as err:
+        st.session_state[VOTE_NOTE] = ("warning", str(err))
+        return
+    mine[(code, round_)] = answer
+    if before is None:
+        note = "Your answer is in. Waiting for the reveal; you may change it until then."
+    elif before == answer:
+        note = "That answer is already counted, once. Waiting for the reveal."
+    else:
+        note = "You changed your answer; only this one counts. Waiting for the reveal."
+    st.session_state[VOTE_NOTE] = ("info", note)
+
+
+@st.fragment(run_every=POLL_S)
+def _phone_live(code: str) -> None:
+    try:
+        room = rooms().state(code)
+    except RoomError as err:
+        st.warning(str(err), icon=":material/timer_off:")
+        return
+    question = _question(room.lesson)
+    mine = st.session_state.get(MY_VOTES, {}).get((code, room.round))
+    st.html(f'<div class="phone-room" data-round="{room.round}" data-lesson="{room.lesson}" '
+            f'data-revealed="{int(room.revealed)}" data-mine="{"" if mine is None else mine}">'
+            f'<div class="phone-code">Room {code} · question {room.round}</div>'
+            f'<div class="phone-question">{html.escape(question.text)}</div></div>')
+    if not room.revealed:
+        for i, answer in enumerate(question.answers):
+            st.button(_answer_label(i, answer), key=f"answer_{room.round}_{i}",
+                      type="primary" if mine == i else "secondary", width="stretch",
+                      on_click=_vote, args=(code, room.round, i))
+        note = st.session_state.pop(VOTE_NOTE, None)
+        if note is not None:
+            (st.warning if note[0] == "warning" else st.info)(note[1])
+        elif mine is not None:
+            st.info(f"Waiting for the reveal. You answered {LETTERS[mine]}; you may change "
+                    "it until then.", icon=":material/hourglass_top:")
+        else:
+            st.caption("Tap your prediction before the speaker reveals what happens.")
+        return
+    st.session_state.pop(VOTE_NOTE, None)
+    outcome = room.outcome if room.outcome is not None else 0
+    verdict = ("" if mine is None else
+               " You predicted it." if mine == outcome else
+               f" You predicted {LETTERS[mine]}.")
+    st.html(f'<div class="phone-outcome" data-outcome="{outcome}">'
+            f'<b>What happened: {html.escape(_answer_label(outcome, question.answers[outcome]))}'
+            f'.</b>{verdict} {html.escape(question.reasons[outcome])}</div>')
+    st.html('<div class="phone-votes-title">How the room voted</div>'
+            + bars_html(question.answers, room.counts, room.outcome))
+    st.caption("The next question appears here by itself.")
+
+
+PHONE_CSS = """<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+header[data-testid="stHeader"], [data-testid="stToolbar"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding: 0.8rem 1rem 2rem 1rem !important;
+  max-width: 40rem; }
+html, body { overflow-x: hidden; }
+.phone-code { font-size: 0.95rem; color: #475569; }
+.phone-question { font-size: 1.35rem; font-weight: 700; line-height: 1.3; margin: 0.3rem 0; }
+[data-testid="stMain"] .stButton button { min-height: 3.4rem; font-size: 1.15rem;
+  white-space: normal; text-align: left; justify-content: flex-start; }
+[data-testid="stMain"] .stButton button p { font-size: 1.15rem; }
+.phone-outcome { font-size: 1.1rem; background: #f0fdf4; border-left: 4px solid #15803d;
+  padding: 0.6rem 0.8rem; border-radius: 4px; overflow-wrap: anywhere; }
+.phone-votes-title { font-weight: 700; margin-top: 0.6rem; }
+</style>"""
