@@ -199,16 +199,16 @@ def _reveal() -> None:
     st.session_state["_room_reveal_asked"] = True
 
 
-def _advance(lesson_key: str | None = None) -> None:
+def _advance(pick: str) -> None:
+    """Next question's press: the room moves to the chosen lesson, and so does this page."""
     code, secret = hosted() or ("", "")
-    key = lesson_key or st.session_state.get(NEXT_PICK)
+    key = st.session_state.get(pick) or ""
     try:
         rooms().advance(code, secret, key, len(_question(key).answers))
-    except RoomError as err:
+    except (RoomError, ValueError) as err:
         st.session_state[ROOM_PROBLEM] = str(err)
         return
     st.session_state[ROOM_PROBLEM] = None
-    st.session_state.pop(NEXT_PICK, None)
     state.apply_preset(key)
 
 
@@ -315,13 +315,12 @@ def _live_count(code: str) -> None:
 
 def _next_controls(slot, room: RoomState) -> None:
     keys = list(presets.PRESETS)
-    if st.session_state.get(NEXT_PICK) not in keys:
-        st.session_state[NEXT_PICK] = next_lesson(room.lesson)
+    pick = f"{NEXT_PICK}_{room.round}"
     with slot.popover("Next question", icon=":material/skip_next:", width="stretch"):
-        st.selectbox("Lesson", keys, key=NEXT_PICK,
+        st.selectbox("Lesson", keys, index=keys.index(next_lesson(room.lesson)), key=pick,
                      format_func=lambda k: presets.get(k).title)
         st.button("Ask this next", key="room_next", icon=":material/skip_next:",
-                  type="primary", on_click=_advance, width="stretch")
+                  type="primary", on_click=_advance, args=(pick,), width="stretch")
 
 
 def _download(slot, code: str) -> None:
@@ -454,21 +453,23 @@ def _phone_live(code: str) -> None:
             f'data-revealed="{int(room.revealed)}" data-mine="{"" if mine is None else mine}">'
             f'<div class="phone-code">Room {code} · question {room.round}</div>'
             f'<div class="phone-question">{html.escape(question.text)}</div></div>')
+    note = st.session_state.pop(VOTE_NOTE, None)
+    if note is not None and note[0] == "warning":
+        # a press the room refused (the reveal or the next question came first, a flood)
+        st.warning(note[1], icon=":material/error:")
     if not room.revealed:
         for i, answer in enumerate(question.answers):
             st.button(_answer_label(i, answer), key=f"answer_{room.round}_{i}",
                       type="primary" if mine == i else "secondary", width="stretch",
                       on_click=_vote, args=(code, room.round, i))
-        note = st.session_state.pop(VOTE_NOTE, None)
-        if note is not None:
-            (st.warning if note[0] == "warning" else st.info)(note[1])
+        if note is not None and note[0] == "info":
+            st.info(note[1], icon=":material/how_to_vote:")
         elif mine is not None:
             st.info(f"Waiting for the reveal. You answered {LETTERS[mine]}; you may change "
                     "it until then.", icon=":material/hourglass_top:")
         else:
             st.caption("Tap your prediction before the speaker reveals what happens.")
         return
-    st.session_state.pop(VOTE_NOTE, None)
     outcome = room.outcome if room.outcome is not None else 0
     verdict = ("" if mine is None else
                " You predicted it." if mine == outcome else

@@ -103,7 +103,7 @@ def link_notices() -> None:
 def compact_header(config: cfg.Config):
     """Presenting mode's one line: the pair and its verdict, the view's own controls, the
     view, a way out. Returns the controls' slot."""
-    left, tools, middle, right, ask = st.columns([4.7, 1.9, 1.9, 1.3, 1.5],
+    left, tools, middle, right, ask = st.columns([5.2, 1.8, 1.8, 1.3, 1.5],
                                                  vertical_alignment="center")
     left.markdown(f"# {pair_line(config, bold=False)}")  # a heading is bold already
     middle.selectbox("View", state.VIEWS, key=state.VIEW, label_visibility="collapsed")

@@ -1,0 +1,164 @@
+"""A room in real Chromium: one projector and 20 phones (390x844) on one server.
+
+Every phone answers; the projector's count reaches exactly 20 within 3 s of the last vote;
+Reveal plays the lesson on the projector and every phone shows what happened; Next question
+moves every phone. The room lives in a SQLite file (``DATABASE_URL``), so it outlives the
+server process: a new server on the same file shows the same room with the same answers.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e.conftest import _require_browser, serving
+
+PHONES = 20
+LESSON = "matched_binary"
+"""Cheap to train, drawn in Train (a playback bar shows that the animation plays)."""
+TIMEOUT = 60_000
+
+
+@pytest.fixture(scope="module")
+def room_db(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('rooms') / 'rooms.db'}"
+
+
+@pytest.fixture(scope="module")
+def room_server(room_db):
+    _require_browser()
+    with serving({"DATABASE_URL": room_db}, "room-server.log") as (url, proc):
+        yield url
+
+
+def store(url: str):
+    from explorer.rooms import Rooms
+
+    return Rooms(url)
+
+
+def open_projector(browser, base: str, lesson: str = LESSON):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{base}/?preset={lesson}&present=1")
+    page.wait_for_selector(".run-complete", state="attached")
+    page.get_by_role("button", name="Ask the room").click()
+    page.wait_for_selector(".room-code")
+    return context, page, page.locator(".room-code").get_attribute("data-code")
+
+
+def open_phone(browser, base: str, code: str):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{base}/?room={code}")
+    page.wait_for_selector(".phone-question")
+    return context, page
+
+
+def answer(phone, choice: int, round_: int = 1) -> None:
+    """Tap answer ``choice`` and wait until the phone shows it counted."""
+    letter = "ABCD"[choice]
+    phone.locator(f".st-key-answer_{round_}_{choice} button").tap()
+    phone.wait_for_selector(f".phone-room[data-mine='{choice}']", state="attached")
+    assert phone.get_by_text(f"{letter}.", exact=False).count() >= 1
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= "
+                         "document.documentElement.clientWidth")
+
+
+def run_room(browser, projector_base: str, phone_bases: list[str], db: str,
+             phones: int = PHONES) -> None:
+    """The whole scenario: phones answer, the count, Reveal, Next question."""
+    from explorer import presets
+    from explorer.ui.room import next_lesson
+
+    contexts = []
+    try:
+        context, projector, code = open_projector(browser, projector_base)
+        contexts.append(context)
+        choices = len(presets.get(LESSON).question.answers)
+        phone_pages = []
+        for i in range(phones):
+            context, phone = open_phone(browser, phone_bases[i % len(phone_bases)], code)
+            contexts.append(context)
+            phone_pages.append(phone)
+        assert no_horizontal_scroll(phone_pages[0])
+        expected = [0] * choices
+        for i, phone in enumerate(phone_pages):
+            answer(phone, i % choices)
+            expected[i % choices] += 1
+        last_vote = time.monotonic()
+        projector.wait_for_selector(f".room-count[data-count='{phones}']", state="attached",
+                                    timeout=TIMEOUT)
+        assert time.monotonic() - last_vote <= 3.0, "the count took longer than 3 s"
+        assert store(db).state(code).counts == tuple(expected)
+
+        projector.get_by_role("button", name="Reveal").click()
+        projector.wait_for_selector(".room-votes", timeout=120_000)
+        projector.wait_for_selector(".lfe-playback[data-playing='1']", state="attached")
+        room = store(db).state(code)
+        assert room.revealed and room.outcome is not None
+        bars = projector.locator(".room-votes .room-bar")
+        assert [int(bars.nth(i).get_attribute("data-count")) for i in range(choices)] \
+            == expected
+        for phone in phone_pages:
+            phone.wait_for_selector(f".phone-outcome[data-outcome='{room.outcome}']")
+            assert no_horizontal_scroll(phone)
+
+        after = next_lesson(LESSON)
+        projector.get_by_role("button", name="Next question").click()
+        projector.get_by_role("button", name="Ask this next").click()
+        for phone in phone_pages:
+            phone.wait_for_selector(f".phone-room[data-round='2'][data-lesson='{after}']",
+                                    state="attached")
+        assert store(db).state(code).total == 0
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_twenty_phones_one_server(browser, room_server, room_db):
+    run_room(browser, room_server, [room_server], room_db)
+
+
+def test_a_room_outlives_the_server_process(browser, room_db):
+    """Answers given before a restart are in the room after it, and phones rejoin."""
+    _require_browser()
+    from explorer import presets
+
+    choices = len(presets.get(LESSON).question.answers)
+    rooms = store(room_db)
+    code, secret = rooms.create(LESSON, choices)
+    before = (1, 2) + (0,) * (choices - 2)
+    with serving({"DATABASE_URL": room_db}, "room-restart-1.log") as (url, _):
+        contexts = []
+        for choice in (0, 1, 1):
+            context, phone = open_phone(browser, url, code)
+            contexts.append(context)
+            answer(phone, choice)
+        for context in contexts:
+            context.close()
+    with serving({"DATABASE_URL": room_db}, "room-restart-2.log") as (url, _):
+        assert store(room_db).state(code).counts == before
+        assert store(room_db).answers_csv(code, secret).count("\n") >= 3
+        context, phone = open_phone(browser, url, code)
+        answer(phone, 0)
+        assert store(room_db).state(code).counts == (2, 2) + (0,) * (choices - 2)
+        context.close()
+
+
+def test_unknown_code_asks_for_one(browser, room_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{room_server}/?room=ZZZZZZ")
+    page.wait_for_selector("text=Join a room")
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stAlert']").count() == 1
+    assert no_horizontal_scroll(page)
+    context.close()

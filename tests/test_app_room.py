@@ -1,0 +1,182 @@
+"""AppTest: a room's phone page and the projector's room, on a SQLite file of this test.
+
+The page's store is swapped for one on a temporary file (``explorer.ui.room.rooms``); the
+test reads and moves the same room through its own ``Rooms`` on that file, as another
+session would.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer import claims, presets
+from explorer.lessons import questions
+from explorer.rooms import Rooms
+from explorer.ui import compute
+from explorer.ui import room as room_ui
+from tests.apptest import TIMEOUT, ok, open_app
+
+LESSON = "matched_binary"
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Rooms:
+    rooms = Rooms(f"sqlite:///{tmp_path / 'rooms.db'}")
+    monkeypatch.setattr(room_ui, "rooms", lambda: rooms)
+    return rooms
+
+
+def choices(lesson: str = LESSON) -> int:
+    return len(presets.get(lesson).question.answers)
+
+
+def phone(code: str):
+    return ok(open_app({"room": code}, timeout=30))
+
+
+def html_of(at) -> str:
+    return " ".join(str(e.proto.body) for e in at.get("html")) + " ".join(
+        m.value for m in at.markdown)
+
+
+def answer_buttons(at):
+    return [b for b in at.button if b.key and b.key.startswith("answer_")]
+
+
+def warnings(at) -> list[str]:
+    return [w.value for w in at.warning]
+
+
+def press(at, key: str):
+    next(b for b in at.button if b.key == key).click()
+    return ok(at.run())
+
+
+def test_unknown_code_gets_a_sentence_and_a_box(store, monkeypatch):
+    monkeypatch.setattr(compute, "train", lambda *a: pytest.fail("a phone trained"))
+    at = phone("ZZZZZZ")
+    assert len(warnings(at)) == 1 and warnings(at)[0].endswith(".")
+    assert [t.key for t in at.text_input] == [room_ui.TYPED_CODE]
+    assert not at.sidebar.children or all(not c.children for c in at.sidebar.children.values())
+
+
+def test_malformed_code_gets_a_sentence(store):
+    at = phone("<script>")
+    assert len(warnings(at)) == 1
+    assert "<script>" not in html_of(at)
+
+
+def test_typed_code_joins(store):
+    code, _ = store.create(LESSON, choices())
+    at = phone("nope")
+    at.text_input(key=room_ui.TYPED_CODE).input(code.lower())
+    at.button[0].click()
+    at = ok(at.run())
+    assert at.query_params[room_ui.QUERY_KEY] in (code, [code])
+
+
+def test_phone_answers_changes_and_is_counted_once(store, monkeypatch):
+    monkeypatch.setattr(compute, "train", lambda *a: pytest.fail("a phone trained"))
+    code, _ = store.create(LESSON, choices())
+    at = phone(code)
+    question = presets.get(LESSON).question
+    assert question.text in html_of(at)
+    assert len(answer_buttons(at)) == choices()
+    assert not at.get("plotly_chart")
+    at = press(at, "answer_1_1")
+    assert store.state(code).counts[1] == 1
+    assert "Your answer is in" in at.info[0].value
+    at = press(at, "answer_1_1")
+    assert "already counted" in at.info[0].value
+    assert store.state(code).total == 1
+    at = press(at, "answer_1_0")
+    assert "changed your answer" in at.info[0].value
+    room = store.state(code)
+    assert room.total == 1 and room.counts[0] == 1 and room.counts[1] == 0
+
+
+def test_vote_after_the_reveal_is_refused_with_a_sentence(store):
+    code, secret = store.create(LESSON, choices())
+    at = phone(code)
+    store.reveal(code, secret, 0)
+    at = press(at, "answer_1_1")  # drawn before the reveal, pressed after it
+    assert len(warnings(at)) == 1
+    assert store.state(code).total == 0
+    assert "What happened" in html_of(at)
+
+
+def test_a_stale_round_is_refused_and_the_phone_follows(store):
+    code, secret = store.create(LESSON, choices())
+    at = phone(code)
+    after = room_ui.next_lesson(LESSON)
+    store.advance(code, secret, after, choices(after))
+    at = press(at, "answer_1_0")
+    assert len(warnings(at)) == 1
+    assert store.state(code).total == 0
+    assert presets.get(after).question.text in html_of(at)
+    assert all(b.key.startswith("answer_2_") for b in answer_buttons(at))
+
+
+def test_a_flood_of_presses_is_stopped_with_a_sentence(store):
+    code, _ = store.create(LESSON, choices())
+    at = phone(code)
+    for i in range(room_ui.FLOOD_VOTES + 2):
+        at = press(at, f"answer_1_{i % 2}")
+    assert any("wait" in w.lower() for w in warnings(at))
+    assert store.state(code).total == 1
+
+
+def host():
+    return ok(open_app({"preset": LESSON, "present": "1"}, timeout=TIMEOUT))
+
+
+def test_projector_makes_a_room_and_keeps_its_secret_out_of_the_link(store):
+    at = host()
+    at = press(at, "room_ask")
+    code, secret = at.session_state[room_ui.HOSTED]
+    assert store.state(code).lesson == LESSON
+    page = html_of(at)
+    assert f'data-code="{code}"' in page and "<svg" in page
+    assert 'data-count="0"' in page
+    assert secret not in str(dict(at.query_params)) and secret not in page
+    assert not at.get("plotly_chart")  # the animation waits for Reveal
+    assert any(b.key == "room_csv" for b in at.get("download_button"))
+
+
+def test_projector_counts_reveals_the_run_outcome_and_moves_on(store):
+    at = press(host(), "room_ask")
+    code, _ = at.session_state[room_ui.HOSTED]
+    for voter, answer in (("a", 0), ("b", 1), ("c", 1)):
+        store.vote(code, 1, voter, answer)
+    at = ok(at.run())
+    assert 'data-count="3"' in html_of(at)
+    at = press(at, "room_reveal")
+    preset = presets.get(LESSON)
+    expected = questions.outcome(preset, claims.Runs(preset.configs(preset.config.seed)))
+    room = store.state(code)
+    assert room.revealed and room.outcome == expected.answer
+    assert at.get("plotly_chart")  # the lesson's animation, now
+    assert 'data-count="2"' in html_of(at)  # answer 1's bar
+    after = room_ui.next_lesson(LESSON)
+    at = press(at, "room_next")
+    room = store.state(code)
+    assert (room.lesson, room.round, room.revealed, room.total) == (after, 2, False, 0)
+    assert at.query_params["preset"] in (after, [after])
+
+
+def test_join_link_reaches_the_audience():
+    link = room_ui.join_link
+    assert link("K7P2QX", "https://talks.example.org/explorer/?preset=hinge&present=1") \
+        == "https://talks.example.org/explorer/?room=K7P2QX"
+    assert link("K7P2QX", "http://localhost:8501/?present=1", lan="10.1.2.3") \
+        == "http://10.1.2.3:8501/?room=K7P2QX"
+    assert link("K7P2QX", "http://127.0.0.1:8501/", lan=None) \
+        == "http://127.0.0.1:8501/?room=K7P2QX"
+    assert link("K7P2QX", "http://localhost:8501/", public="https://lfe.example.org/") \
+        == "https://lfe.example.org/?room=K7P2QX"
+
+
+def test_next_lesson_wraps_around():
+    keys = list(presets.PRESETS)
+    assert room_ui.next_lesson(keys[0]) == keys[1]
+    assert room_ui.next_lesson(keys[-1]) == keys[0]
