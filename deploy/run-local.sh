@@ -11,10 +11,16 @@
 # Everything nginx writes (pid, logs, temp files) is in a temporary directory, removed on
 # exit unless KEEP_RUN_DIR=1. Each replica is `streamlit run serve.py`, up when its liveness
 # route /lfe/live answers 200; nginx is up when /_stcore/health answers through it.
+# Rooms (explorer/rooms) live in the database DATABASE_URL names. Without it: with one
+# replica, the app's default SQLite file; with two or more, a throwaway PostgreSQL in the
+# temporary directory (deploy/local_postgres.py, Debian's `postgresql`), shared by every
+# replica and stopped on exit, so a room's votes reach the projector whichever replica
+# took them.
 # Environment: PYTHON (default .venv/bin/python, else python3), NGINX (default nginx on
-# PATH, else /usr/sbin/nginx), HEALTH_TIMEOUT (seconds, default 90).
-# Once healthy it prints "READY http://127.0.0.1:PORT" and one "replica <pid> <port>" line
-# per replica (benchmarks/bench_load.py finds the replicas by itself from nginx's config).
+# PATH, else /usr/sbin/nginx), HEALTH_TIMEOUT (seconds, default 90), DATABASE_URL.
+# Once healthy it prints "READY http://127.0.0.1:PORT", "DATABASE_URL=<the rooms database>"
+# (password hidden) and one "replica <pid> <port>" line per replica, in one write
+# (benchmarks/bench_load.py finds the replicas by itself from nginx's config).
 set -euo pipefail
 
 DEPLOY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -97,6 +103,7 @@ RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/lfe-run-local.XXXXXX")"
 chmod 755 "$RUN_DIR"
 PIDS=()
 NGINX_PID=""
+POSTGRES_DIR=""
 
 cleanup() {
     local status=$? pid
@@ -116,6 +123,9 @@ cleanup() {
         kill -KILL "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
+    if [ -n "$POSTGRES_DIR" ]; then  # after the replicas: they held connections to it
+        "$PYTHON" "$DEPLOY/local_postgres.py" stop "$POSTGRES_DIR" || true
+    fi
     if [ "${KEEP_RUN_DIR:-0}" = 1 ]; then
         echo "run directory kept: $RUN_DIR" >&2
     else
@@ -165,6 +175,19 @@ EOF
 }
 
 cd "$ROOT"
+if [ -z "${DATABASE_URL:-}" ] && [ "$N" -ge 2 ]; then
+    # several replicas share one database: a throwaway PostgreSQL in the run directory
+    POSTGRES_DIR="$RUN_DIR/postgres"
+    started="$("$PYTHON" "$DEPLOY/local_postgres.py" start "$POSTGRES_DIR")" || {
+        echo "could not start PostgreSQL for the replicas' rooms (apt-get install postgresql," \
+             "or set DATABASE_URL)" >&2
+        exit 1
+    }
+    export DATABASE_URL="${started#DATABASE_URL=}"
+fi
+ROOMS_DATABASE="$("$PYTHON" -c 'from explorer.rooms.database import describe, resolve_url
+print(describe(resolve_url()))')"
+
 for ((i = 0; i < N; i++)); do
     p="${REPLICA_PORTS[$i]}"
     # deploy/Dockerfile's CMD: serve.py (the page plus the liveness route), the same flags
@@ -193,10 +216,11 @@ if ! wait_healthy "http://127.0.0.1:$PORT/_stcore/health" "$NGINX_PID"; then
     exit 1
 fi
 
-echo "READY http://127.0.0.1:$PORT"
+ready="READY http://127.0.0.1:$PORT"$'\n'"DATABASE_URL=$ROOMS_DATABASE"$'\n'
 for ((i = 0; i < N; i++)); do
-    echo "replica ${PIDS[$i]} ${REPLICA_PORTS[$i]}"
+    ready+="replica ${PIDS[$i]} ${REPLICA_PORTS[$i]}"$'\n'
 done
+printf '%s' "$ready"  # one write: a reader that sees READY sees the rest
 echo "nginx $NGINX_PID (config and logs in $RUN_DIR); Ctrl-C stops everything"
 
 # Run until a signal, or until any process exits (then stop the others).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Python packages in .venv, Debian's Chromium and nginx), then run
-# ruff, mypy and the whole pytest suite, browser tests included. Extra arguments go to pytest.
+# Install everything the tests need (Python packages in .venv, Debian's Chromium, nginx and
+# PostgreSQL), then run ruff, mypy and the whole pytest suite, browser tests included. Extra
+# arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh requirements-dev.txt
@@ -12,8 +13,13 @@ fi
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
     missing="$missing nginx"   # the class deployment tests: replicas behind nginx
 fi
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    # rooms in PostgreSQL: tests start a throwaway server from these binaries
+    # (deploy/local_postgres.py), as deploy/run-local.sh does for two or more replicas
+    missing="$missing postgresql"
+fi
 if [ -n "$missing" ]; then
-    echo "Installing Debian's $missing for the browser and deployment tests..."
+    echo "Installing Debian's $missing for the browser, deployment and database tests..."
     # shellcheck disable=SC2086
     apt_install $missing
 fi

@@ -569,3 +569,72 @@ def test_bench_percentiles_and_profile_categories():
              "png_data_uri (explorer/figures/raster.py:50)"]
     assert bench_load.categorize(stack) == "PNG encoding and colour maps"
     assert bench_load.categorize(stack[:3]) == "figure building (Plotly objects)"
+
+
+# ---------------------------------------------------------------- the rooms' database
+
+
+def _database_url(text: str):
+    from sqlalchemy.engine import make_url
+
+    return make_url(text)
+
+
+def test_compose_gives_every_replica_the_same_postgres_with_a_volume_and_a_health_check():
+    compose = load_yaml(DEPLOY / "compose.yaml")
+    app, postgres = compose["services"]["app"], compose["services"]["postgres"]
+    url = _database_url(app["environment"]["DATABASE_URL"])
+    assert url.drivername == "postgresql+psycopg"
+    assert (url.host, url.port) == ("postgres", 5432)
+    env = postgres["environment"]
+    assert (url.username, url.database) == (env["POSTGRES_USER"], env["POSTGRES_DB"])
+    assert url.password == env["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:-lfe-rooms}"
+    assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    (volume,) = postgres["volumes"]
+    name, mount = volume.split(":")
+    assert mount == "/var/lib/postgresql/data" and name in compose["volumes"]
+    assert "ports" not in postgres, "the database is reachable only inside the stack"
+    assert re.fullmatch(r"postgres:\d+", postgres["image"])
+
+
+def test_kubernetes_replicas_read_the_database_from_the_secret():
+    secret = k8s("postgres-secret.yaml")
+    service, statefulset = k8s("postgres-service.yaml"), k8s("postgres-statefulset.yaml")
+    deployment = k8s("deployment.yaml")
+    assert secret["kind"] == "Secret" and service["kind"] == "Service"
+    assert statefulset["kind"] == "StatefulSet" and statefulset["spec"]["replicas"] == 1
+    name = secret["metadata"]["name"]
+    assert set(secret["stringData"]) == {"POSTGRES_USER", "POSTGRES_DB", "POSTGRES_PASSWORD"}
+
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    order = [e["name"] for e in container["env"]]
+    for key in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"):
+        assert env[key]["valueFrom"]["secretKeyRef"] == {"name": name, "key": key}
+        # $(VAR) only reads variables defined above it
+        assert order.index(key) < order.index("DATABASE_URL")
+    url = _database_url(env["DATABASE_URL"]["value"])
+    assert url.drivername == "postgresql+psycopg"
+    assert (url.username, url.password, url.database) == \
+        ("$(POSTGRES_USER)", "$(POSTGRES_PASSWORD)", "$(POSTGRES_DB)")
+    assert url.host == service["metadata"]["name"]
+    assert url.port == service["spec"]["ports"][0]["port"] == 5432
+
+    pod = statefulset["spec"]["template"]
+    assert statefulset["spec"]["serviceName"] == service["metadata"]["name"]
+    assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    (db,) = pod["spec"]["containers"]
+    assert db["envFrom"] == [{"secretRef": {"name": name}}]
+    assert service["spec"]["ports"][0]["targetPort"] in {p["name"] for p in db["ports"]}
+    assert "pg_isready" in db["readinessProbe"]["exec"]["command"][-1]
+    (claim,) = statefulset["spec"]["volumeClaimTemplates"]
+    assert {m["name"] for m in db["volumeMounts"]} == {claim["metadata"]["name"]}
+
+
+def test_run_local_gives_several_replicas_one_postgres_and_one_replica_sqlite():
+    script = (DEPLOY / "run-local.sh").read_text()
+    assert '"$DEPLOY/local_postgres.py" start "$POSTGRES_DIR"' in script
+    assert '[ -z "${DATABASE_URL:-}" ] && [ "$N" -ge 2 ]' in script
+    assert '"$PYTHON" "$DEPLOY/local_postgres.py" stop "$POSTGRES_DIR"' in script
+    assert "DATABASE_URL=$ROOMS_DATABASE" in script

@@ -1,0 +1,521 @@
+"""explorer.rooms against SQLite and PostgreSQL: every rule a room keeps, with pinned values."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from explorer import rooms as rooms_module
+from explorer.rooms import (
+    FLOOD_VOTES,
+    FLOOD_WINDOW_S,
+    LIFETIME_S,
+    MAX_VOTERS,
+    NotHost,
+    RoomError,
+    Rooms,
+    RoomState,
+    RoomUnavailable,
+    UnknownRoom,
+    VoteRefused,
+    normalize_code,
+)
+from explorer.rooms import store as store_module
+from explorer.rooms.codes import ALPHABET, CODE_LENGTH
+
+T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float = T0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'rooms.sqlite3'}"
+    return request.getfixturevalue("postgres_server").create_schema()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def store(database_url, clock):
+    rooms = Rooms(database_url, clock=clock)
+    yield rooms
+    rooms.close()
+
+
+# ---------------------------------------------------------------- a room's life
+
+
+def test_a_room_from_creation_to_the_next_question(store, clock):
+    code, secret = store.create("saturation", 3)
+    assert len(code) == CODE_LENGTH and set(code) <= set(ALPHABET)
+    assert store.state(code) == RoomState(
+        code=code, lesson="saturation", round=1, choices=3, revealed=False, outcome=None,
+        counts=(0, 0, 0), total=0, expires_at=datetime(2027, 1, 15, 20, 0, tzinfo=UTC))
+
+    assert store.vote(code, 1, "phone-a", 2).counts == (0, 0, 1)
+    store.vote(code, 1, "phone-b", 0)
+    state = store.vote(code, 1, "phone-c", 2)
+    assert (state.counts, state.total) == ((1, 0, 2), 3)
+    assert store.my_vote(code, 1, "phone-a") == 2
+    assert store.my_vote(code, 1, "phone-z") is None
+
+    revealed = store.reveal(code, secret, 1)
+    assert (revealed.revealed, revealed.outcome, revealed.counts) == (True, 1, (1, 0, 2))
+
+    clock.now += 30
+    nxt = store.advance(code, secret, "mae_median", 2)
+    assert (nxt.lesson, nxt.round, nxt.choices, nxt.revealed, nxt.outcome, nxt.counts,
+            nxt.total) == ("mae_median", 2, 2, False, None, (0, 0), 0)
+    assert store.my_vote(code, 2, "phone-a") is None
+    assert store.my_vote(code, 1, "phone-a") == 2, "the first round's votes are kept"
+    assert store.state(code).expires_at == datetime(2027, 1, 15, 20, 0, tzinfo=UTC)
+
+
+def test_a_vote_may_change_until_the_reveal_and_counts_once(store):
+    code, secret = store.create("saturation", 3)
+    store.vote(code, 1, "phone-a", 0)
+    store.vote(code, 1, "phone-a", 1)
+    state = store.vote(code, 1, "phone-a", 2)
+    assert (state.counts, state.total) == ((0, 0, 1), 1)
+    store.reveal(code, secret, 0)
+    with pytest.raises(VoteRefused, match="revealed"):
+        store.vote(code, 1, "phone-a", 0)
+    with pytest.raises(VoteRefused, match="revealed"):
+        store.vote(code, 1, "phone-new", 0)
+    assert store.state(code).counts == (0, 0, 1), "nothing else changed"
+    assert store.my_vote(code, 1, "phone-a") == 2
+
+
+def test_a_vote_for_a_past_or_future_round_is_refused(store):
+    code, secret = store.create("saturation", 2)
+    store.vote(code, 1, "phone-a", 1)
+    store.advance(code, secret, "mae_median", 3)
+    for stale in (1, 3, 0, -1):
+        with pytest.raises(VoteRefused):
+            store.vote(code, stale, "phone-a", 0)
+    assert store.state(code).counts == (0, 0, 0)
+    assert store.vote(code, 2, "phone-a", 2).counts == (0, 0, 1)
+
+
+@pytest.mark.parametrize("answer", [-1, 3, 10**12, True, 1.0, "1", None, [1]])
+def test_a_tampered_answer_is_refused_and_changes_nothing(store, answer):
+    code, _ = store.create("saturation", 3)
+    store.vote(code, 1, "phone-a", 1)
+    with pytest.raises(VoteRefused, match="not one of the question's choices"):
+        store.vote(code, 1, "phone-a", answer)
+    with pytest.raises(VoteRefused, match="not one of the question's choices"):
+        store.vote(code, 1, "phone-b", answer)
+    assert store.state(code).counts == (0, 1, 0)
+    assert store.my_vote(code, 1, "phone-a") == 1
+
+
+@pytest.mark.parametrize("round_", [True, 1.0, "1", None])
+def test_a_tampered_round_is_refused(store, round_):
+    code, _ = store.create("saturation", 3)
+    with pytest.raises(VoteRefused):
+        store.vote(code, round_, "phone-a", 0)
+    assert store.state(code).total == 0
+
+
+@pytest.mark.parametrize("voter", ["", "x" * 65, None, 7])
+def test_a_vote_without_a_valid_voter_is_refused(store, voter):
+    code, _ = store.create("saturation", 3)
+    with pytest.raises(VoteRefused):
+        store.vote(code, 1, voter, 0)
+
+
+def test_a_flood_from_one_voter_is_refused_until_its_minute_is_over(store, clock):
+    code, _ = store.create("saturation", 2)
+    for i in range(FLOOD_VOTES):
+        store.vote(code, 1, "phone-a", i % 2)
+        clock.now += 1
+    last = (FLOOD_VOTES - 1) % 2
+    with pytest.raises(VoteRefused, match=r"Too many changes .* try again in 50 s"):
+        store.vote(code, 1, "phone-a", 1 - last)
+    assert store.my_vote(code, 1, "phone-a") == last
+    assert store.vote(code, 1, "phone-b", 0).counts == (1 + (last == 0), int(last == 1)), \
+        "another voter is not held back"
+    clock.now = T0 + FLOOD_WINDOW_S  # a minute after the first vote
+    assert store.vote(code, 1, "phone-a", 1 - last).total == 2
+    assert store.my_vote(code, 1, "phone-a") == 1 - last
+
+
+def test_a_full_room_refuses_the_next_voter_but_not_a_change(store, monkeypatch):
+    monkeypatch.setattr(store_module, "MAX_VOTERS", 3)
+    code, secret = store.create("saturation", 2)
+    for voter in ("a", "b", "c"):
+        store.vote(code, 1, voter, 0)
+    with pytest.raises(VoteRefused, match="This room is full: it takes 3 answers"):
+        store.vote(code, 1, "d", 1)
+    assert store.vote(code, 1, "a", 1).counts == (2, 1)
+    store.advance(code, secret, "mae_median", 2)
+    assert store.vote(code, 1 + 1, "d", 1).total == 1, "the limit is per question"
+
+
+def test_the_default_voter_limit():
+    assert MAX_VOTERS == 1000 and FLOOD_VOTES == 10 and FLOOD_WINDOW_S == 60
+
+
+# ---------------------------------------------------------------- the host
+
+
+def test_only_the_host_secret_reveals_advances_and_downloads(store):
+    code, secret = store.create("saturation", 3)
+    other_code, other_secret = store.create("saturation", 3)
+    for wrong in ("", "guess", other_secret, secret[:-1], secret + "x", None, 12):
+        with pytest.raises(NotHost, match="Only the session that opened this room"):
+            store.reveal(code, wrong, 0)
+        with pytest.raises(NotHost):
+            store.advance(code, wrong, "mae_median", 2)
+        with pytest.raises(NotHost):
+            store.answers_csv(code, wrong)
+    assert store.state(code).revealed is False and store.state(code).round == 1
+    assert store.reveal(code, secret, 0).revealed
+
+
+def test_the_secret_is_stored_only_as_a_hash(store, database_url):
+    import sqlalchemy as sa
+
+    code, secret = store.create("saturation", 3)
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT * FROM rooms")).mappings().one()
+    engine.dispose()
+    assert secret not in str(dict(row))
+    import hashlib
+    assert row["host_hash"] == hashlib.sha256(secret.encode()).hexdigest()
+
+
+def test_reveal_checks_the_outcome_and_is_idempotent(store):
+    code, secret = store.create("saturation", 3)
+    for outcome in (-1, 3, True, "1", None):
+        with pytest.raises(RoomError, match="one of the 3 answers"):
+            store.reveal(code, secret, outcome)
+    assert store.reveal(code, secret, 2).outcome == 2
+    assert store.reveal(code, secret, 2).outcome == 2
+    with pytest.raises(RoomError, match="already revealed"):
+        store.reveal(code, secret, 1)
+
+
+@pytest.mark.parametrize(("lesson", "choices"), [
+    ("", 2), ("   ", 2), ("x" * 65, 2), (None, 2), ("saturation", 1), ("saturation", 5),
+    ("saturation", True), ("saturation", 2.0),
+])
+def test_a_bad_question_is_refused(store, lesson, choices):
+    with pytest.raises(RoomError):
+        store.create(lesson, choices)
+    code, secret = store.create("saturation", 2)
+    with pytest.raises(RoomError):
+        store.advance(code, secret, lesson, choices)
+    assert store.state(code).round == 1
+
+
+def test_answers_csv_has_every_standing_answer_and_no_voter(store, clock):
+    code, secret = store.create("saturation", 3)
+    store.vote(code, 1, "voter-secret-a", 2)
+    clock.now += 1.5
+    store.vote(code, 1, "voter-secret-b", 0)
+    clock.now += 1
+    store.vote(code, 1, "voter-secret-a", 1)  # changed: only the standing answer counts
+    store.reveal(code, secret, 1)
+    clock.now += 60
+    store.advance(code, secret, "mae_median", 2)
+    store.vote(code, 2, "voter-secret-b", 1)
+    text = store.answers_csv(code, secret)
+    assert "voter-secret" not in text
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["round", "lesson", "answer", "time"],
+        ["1", "saturation", "0", "2027-01-15T08:00:01.500+00:00"],
+        ["1", "saturation", "1", "2027-01-15T08:00:02.500+00:00"],
+        ["2", "mae_median", "1", "2027-01-15T08:01:02.500+00:00"],
+    ]
+
+
+# ---------------------------------------------------------------- unknown and closed rooms
+
+
+def test_an_unknown_code_is_refused_everywhere(store):
+    code, secret = store.create("saturation", 3)
+    unknown = "ABCDEF" if code != "ABCDEF" else "ABCDEG"
+    calls = [
+        lambda c: store.state(c),
+        lambda c: store.vote(c, 1, "phone", 0),
+        lambda c: store.my_vote(c, 1, "phone"),
+        lambda c: store.reveal(c, secret, 0),
+        lambda c: store.advance(c, secret, "x", 2),
+        lambda c: store.answers_csv(c, secret),
+    ]
+    for call in calls:
+        with pytest.raises(UnknownRoom, match=f"No open room has the code {unknown}"):
+            call(unknown)
+        with pytest.raises(UnknownRoom, match="letters and digits"):
+            call("not a code!")
+
+
+def test_a_room_closes_twelve_hours_after_it_opens(store, clock):
+    assert LIFETIME_S == 12 * 3600
+    code, secret = store.create("saturation", 2)
+    store.vote(code, 1, "phone-a", 1)
+    clock.now = T0 + LIFETIME_S - 1
+    assert store.state(code).total == 1
+    clock.now = T0 + LIFETIME_S
+    for call in (lambda: store.state(code), lambda: store.vote(code, 1, "phone-b", 0),
+                 lambda: store.reveal(code, secret, 0), lambda: store.my_vote(code, 1, "a")):
+        with pytest.raises(UnknownRoom, match="rooms close 12 hours after they open"):
+            call()
+
+
+def test_closed_rooms_are_purged_when_a_room_is_made(store, clock, database_url):
+    import sqlalchemy as sa
+
+    old, _ = store.create("saturation", 2)
+    store.vote(old, 1, "phone-a", 1)
+    clock.now = T0 + LIFETIME_S + store_module.PURGE_EVERY_S + 1
+    young, _ = store.create("saturation", 2)
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        left = {table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
+                for table in ("rooms", "rounds", "votes")}
+    engine.dispose()
+    assert left == {"rooms": 1, "rounds": 1, "votes": 0}
+    assert store.state(young).total == 0
+
+
+def test_a_taken_code_is_drawn_again(store, monkeypatch):
+    drawn = iter(["AAAAAA", "AAAAAA", "AAAAAA", "BBBBBB"])
+    monkeypatch.setattr(rooms_module.codes, "new_code", lambda: next(drawn))
+    assert store.create("saturation", 2)[0] == "AAAAAA"
+    assert store.create("saturation", 2)[0] == "BBBBBB"
+
+
+# ---------------------------------------------------------------- restarts and replicas
+
+
+def test_a_restart_keeps_the_room_and_its_answers(database_url, clock):
+    first = Rooms(database_url, clock=clock)
+    code, secret = first.create("saturation", 3)
+    first.vote(code, 1, "phone-a", 2)
+    first.vote(code, 1, "phone-b", 2)
+    first.close()
+    second = Rooms(database_url, clock=clock)  # a new process on the same database
+    assert second.state(code).counts == (0, 0, 2)
+    assert second.my_vote(code, 1, "phone-a") == 2
+    assert second.reveal(code, secret, 2).revealed
+    second.close()
+
+
+def test_two_replicas_see_each_others_votes(database_url, clock):
+    one, two = Rooms(database_url, clock=clock), Rooms(database_url, clock=clock)
+    code, secret = one.create("saturation", 2)
+    two.vote(code, 1, "phone-a", 0)
+    one.vote(code, 1, "phone-b", 1)
+    two.vote(code, 1, "phone-b", 0)  # the same phone, now through the other replica
+    assert one.state(code).counts == two.state(code).counts == (2, 0)
+    two.reveal(code, secret, 0)
+    with pytest.raises(VoteRefused, match="revealed"):
+        one.vote(code, 1, "phone-c", 1)
+    one.close()
+    two.close()
+
+
+def test_many_threads_voting_at_once_give_exact_counts(database_url, clock):
+    store = Rooms(database_url, clock=clock)
+    code, _ = store.create("saturation", 4)
+    voters, threads = 200, 16
+    start = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def phone_bank(bank: int) -> None:
+        start.wait()
+        try:
+            for i in range(bank, voters, threads):
+                store.vote(code, 1, f"phone-{i}", i % 4)
+                if i % 3 == 0:  # some change their minds, through the same race
+                    store.vote(code, 1, f"phone-{i}", (i + 1) % 4)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    workers = [threading.Thread(target=phone_bank, args=(b,)) for b in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    expected = [0, 0, 0, 0]
+    for i in range(voters):
+        expected[(i + 1) % 4 if i % 3 == 0 else i % 4] += 1
+    state = store.state(code)
+    assert (state.counts, state.total) == (tuple(expected), voters)
+    store.close()
+
+
+def test_the_voter_limit_holds_under_a_race(database_url, clock, monkeypatch):
+    monkeypatch.setattr(store_module, "MAX_VOTERS", 25)
+    one, two = Rooms(database_url, clock=clock), Rooms(database_url, clock=clock)
+    code, _ = one.create("saturation", 2)
+    start = threading.Barrier(8)
+    refused: list[str] = []
+
+    def phone_bank(bank: int) -> None:
+        start.wait()
+        store = (one, two)[bank % 2]
+        for i in range(bank, 60, 8):
+            try:
+                store.vote(code, 1, f"phone-{i}", 0)
+            except VoteRefused as error:
+                refused.append(str(error))
+
+    workers = [threading.Thread(target=phone_bank, args=(b,)) for b in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert one.state(code).total == 25
+    assert len(refused) == 35 and set(refused) == {
+        "This room is full: it takes 25 answers per question."}
+    one.close()
+    two.close()
+
+
+def test_two_replicas_starting_at_once_migrate_once(database_url, clock):
+    import sqlalchemy as sa
+
+    made: list[Rooms] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def replica() -> None:
+        start.wait()
+        try:
+            made.append(Rooms(database_url, clock=clock))
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    workers = [threading.Thread(target=replica) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == [] and len(made) == 4
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        versions = conn.execute(sa.text("SELECT version FROM schema_version")).scalars().all()
+    engine.dispose()
+    assert versions == [1]
+    code, _ = made[0].create("saturation", 2)
+    assert made[3].vote(code, 1, "a", 1).counts == (0, 1)
+    for rooms in made:
+        rooms.close()
+
+
+# ---------------------------------------------------------------- the database's own errors
+
+
+def test_a_database_that_does_not_answer_is_one_sentence(postgres_server, clock):
+    import local_postgres
+
+    url = local_postgres.url_for(1, "nowhere")  # port 1: nothing listens
+    with pytest.raises(RoomUnavailable, match="could not be opened") as caught:
+        Rooms(url, clock=clock)
+    assert "\n" not in str(caught.value) and "Traceback" not in str(caught.value)
+
+
+def test_a_database_that_goes_away_is_one_sentence(postgres_server, clock):
+    url = postgres_server.create_database()
+    store = Rooms(url, clock=clock)
+    code, _ = store.create("saturation", 2)
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(postgres_server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+    with pytest.raises(RoomUnavailable, match="did not answer; try again in a moment"):
+        store.state(code)
+    store.close()
+
+
+def test_the_url_setting(monkeypatch, tmp_path):
+    from explorer.rooms.database import resolve_url
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("EXPLORER_ROOMS_FILE", raising=False)
+    assert resolve_url().database == str(tmp_path / "data/loss-function-explorer/rooms.sqlite3")
+    monkeypatch.setenv("EXPLORER_ROOMS_FILE", str(tmp_path / "elsewhere.db"))
+    assert resolve_url().database == str(tmp_path / "elsewhere.db")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db:5432/rooms")
+    assert resolve_url().render_as_string(hide_password=False) == \
+        "postgresql+psycopg://u:p@db:5432/rooms"
+    assert resolve_url("postgresql://db/x").drivername == "postgresql+psycopg"
+    for bad in ("mysql://db/x", "not a url", "sqlite://", "sqlite:///:memory:"):
+        with pytest.raises(ValueError):
+            resolve_url(bad)
+
+
+def test_the_default_file_is_made_on_first_use(monkeypatch, tmp_path, clock):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("EXPLORER_ROOMS_FILE", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    store = Rooms(clock=clock)
+    code, _ = store.create("saturation", 2)
+    assert (tmp_path / "data/loss-function-explorer/rooms.sqlite3").exists()
+    assert store.dialect == "sqlite"
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "data/loss-function-explorer/rooms.sqlite3") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    store.close()
+
+
+def test_rooms_is_one_shared_instance(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'shared.db'}")
+    monkeypatch.setattr(store_module, "_shared", None)
+    assert rooms_module.rooms() is rooms_module.rooms()
+    assert rooms_module.rooms().url.database == str(tmp_path / "shared.db")
+    rooms_module.rooms().close()
+
+
+# ---------------------------------------------------------------- typed codes
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("AB3K7Q", "AB3K7Q"), ("ab3k7q", "AB3K7Q"), (" ab3-k7q ", "AB3K7Q"), ("AB3 K7Q", "AB3K7Q"),
+    ("ab3_k7q", "AB3K7Q"), ("https://lfe.example/?lesson=x&room=ab3-k7q#top", "AB3K7Q"),
+])
+def test_normalize_code_reads_what_a_person_types(typed, code):
+    assert normalize_code(typed) == code
+
+
+@pytest.mark.parametrize(("typed", "sentence"), [
+    ("", "Type the room's code"),
+    ("   ", "Type the room's code"),
+    ("AB3K7", "A room code has 6 letters and digits; AB3K7 has 5."),
+    ("AB3K7QX", "has 7"),
+    ("AB0K7Q", "(codes never use 0, O, 1 or I); '0' is not part of one."),
+    ("ab3k7!", "'!' is not part of one"),
+    ("x" * 201, "that text has 201 characters"),
+    (None, "Type the room's code"),
+])
+def test_normalize_code_refuses_junk_with_a_sentence(typed, sentence):
+    with pytest.raises(RoomError) as caught:
+        normalize_code(typed)
+    assert sentence in str(caught.value)
