@@ -48,3 +48,15 @@ def postgres_url(postgres_server):
     """The URL (postgresql+psycopg://...) of the throwaway server's database ``rooms``,
     shared by the whole session; ``postgres_server.create_database()`` gives a fresh one."""
     return postgres_server.url
+
+
+@pytest.fixture(scope="session")
+def lesson_checks():
+    """Every lesson on its own seed and the next five: its claims checked and its question's
+    outcome, from the same runs (``presets.check_many``). The suite's longest job, done
+    once: one process per core."""
+    from explorer import presets
+
+    pairs = [(key, seed) for key, preset in presets.PRESETS.items()
+             for seed in range(preset.config.seed, preset.config.seed + 6)]
+    return presets.check_many(pairs)

@@ -187,11 +187,20 @@ def val_loss_rise(runs) -> float:
     return final(runs[THIS], "val_loss") / float(h["val_loss"].min())
 
 
+def accuracy_at_best_loss(runs) -> float:
+    """Validation accuracy at the epoch of lowest validation loss."""
+    h = runs[THIS].history
+    return float(h["val_accuracy"].iloc[int(h["val_loss"].to_numpy().argmin())])
+
+
+def accuracy_change_since_best_loss(runs) -> float:
+    """Final validation accuracy − validation accuracy at the epoch of lowest validation
+    loss."""
+    return final(runs[THIS], "val_accuracy") - accuracy_at_best_loss(runs)
+
+
 def accuracy_move_since_best_loss(runs) -> float:
-    r = runs[THIS]
-    h = r.history
-    best = int(h["val_loss"].to_numpy().argmin())
-    return abs(final(r, "val_accuracy") - float(h["val_accuracy"].iloc[best]))
+    return abs(accuracy_change_since_best_loss(runs))
 
 
 def wrong_points_loss_share(runs) -> float:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from explorer import numbers
 from explorer.claims import THIS, Claim
 from explorer.config import Config
+from explorer.lessons.questions import Question
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,21 @@ class Preset:
     explanation: str
     """The fuller story, with the numbers the app measured (the details)."""
     config: Config
+    question: Question
+    """What the lesson asks before its animation plays; the runs watched decide the answer."""
     view: str = "Train"
     claims: tuple[Claim, ...] = ()
     """What the app measures; every statement in the texts above is backed by one of them."""
     comparisons: tuple[tuple[str, Config], ...] = ()
     """(name, config) of the other runs the claims read; the lesson's own run is ``THIS``."""
+
+    def __post_init__(self):
+        if not isinstance(self.question, Question):
+            raise TypeError(f"lesson {self.key!r} needs a Question, got {self.question!r}")
+        unknown = set(self.question.runs) - set(self.configs())
+        if unknown:
+            raise ValueError(f"lesson {self.key!r}'s question reads runs it does not set up: "
+                             f"{', '.join(sorted(unknown))}")
 
     @property
     def lesson(self) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 from explorer.claims import THIS, Claim, at_epoch, at_least, at_most, final
 from explorer.config import default_for
 from explorer.lessons import measurements as m
+from explorer.lessons import questions as q
 from explorer.lessons import scenarios as s
 from explorer.lessons.preset import Preset
 
@@ -38,6 +39,7 @@ LESSONS: tuple[Preset, ...] = (
                     "regression (no hidden layer) on the same data ends at least 0.05 lower. "
                     "At the output's pre-activation the gradient is simply p − y.",
         config=s.binary(),
+        question=q.MATCHED_BINARY,
         claims=(
             at_most(0.1, "Training loss after 50 epochs / training loss in epoch 1 ≤ 0.1.",
                     lambda runs: at_epoch(runs[THIS], "loss", 50)
@@ -72,6 +74,7 @@ LESSONS: tuple[Preset, ...] = (
                     "Brier score, mean (p − y)². Its trouble is the gradient through a "
                     "saturated sigmoid.",
         config=s.SATURATED.replace(loss="mse"),
+        question=q.WHY_NOT_MSE,
         view="Compare",
         claims=(
             *SATURATED_CLAIMS,
@@ -102,6 +105,7 @@ LESSONS: tuple[Preset, ...] = (
                     "least 10 times MSE's. Validation accuracy is at 0.95 or more after 30 "
                     "epochs.",
         config=s.SATURATED,
+        question=q.WHY_NOT_MSE_BCE,
         claims=(
             at_most(0.0, "Data and initial weights are those of the MSE run: largest "
                          "difference 0.", m.same_start),
@@ -136,6 +140,7 @@ LESSONS: tuple[Preset, ...] = (
                     "= −10 lies at least 0.2 above the chord from w = −20 to 0. Where this "
                     "run's own path starts depends on the seed.",
         config=s.ONE_NEURON.replace(loss="mse"),
+        question=q.ONE_NEURON_MSE,
         view="Error surface",
         claims=(
             at_most(0.0, "The network has exactly 2 parameters (off by 0).",
@@ -169,6 +174,7 @@ LESSONS: tuple[Preset, ...] = (
                     "minimum: this run ends at 0.85 validation accuracy or more, and so does "
                     "a start at w = −10, b = 0.",
         config=s.ONE_NEURON,
+        question=q.ONE_NEURON_BCE,
         view="Error surface",
         claims=(
             at_most(1e-9, "Largest midpoint-convexity violation on a 21 × 21 grid of "
@@ -199,6 +205,7 @@ LESSONS: tuple[Preset, ...] = (
                     "misclassified validation points carry more than half of it. "
                     "Cross-entropy punishes confident mistakes; accuracy only counts them.",
         config=s.binary(noise=0.3, val_share=0.5, hidden=(32, 32)),
+        question=q.LOSS_NOT_METRIC,
         claims=(
             at_most(150, "Epoch of minimum validation loss ≤ 150 (of 300).",
                     m.best_loss_epoch),
@@ -224,6 +231,7 @@ LESSONS: tuple[Preset, ...] = (
                     "first epoch a prediction falls outside, the loss is NaN and the run "
                     "stops; the app says where and why.",
         config=s.binary(output_activation="linear"),
+        question=q.LINEAR_BCE_BREAKS,
         claims=(
             at_most(1, "The run stops with a non-finite loss in epoch ≤ 1.",
                     m.diverged_in_epoch),
@@ -248,6 +256,7 @@ LESSONS: tuple[Preset, ...] = (
                     "gradient (at z = −5 for a class-1 point, under 0.001 of the linear "
                     "score's).",
         config=s.binary(output_activation="linear", loss="hinge"),
+        question=q.HINGE,
         claims=(
             at_most(1e-9, "|final validation loss − mean max(0, 1 − s·score)| with "
                           "s = 2y − 1 ≤ 1e-9.", m.hinge_uses_plus_minus_one),
@@ -277,6 +286,7 @@ LESSONS: tuple[Preset, ...] = (
                     "probability rises from under 0.5 at the start to over 0.9, and "
                     "validation accuracy ends at 0.9 or more.",
         config=default_for("multiclass").replace(hidden=(32, 32)),
+        question=q.SPIRAL_SOFTMAX,
         claims=(
             at_most(1e-9, "On every validation point the probabilities sum to 1 within "
                           "1e-9.", m.probability_sum_error),
@@ -303,6 +313,7 @@ LESSONS: tuple[Preset, ...] = (
                     "minimises, outliers included. On the validation inliers alone, Huber's "
                     "RMSE is lower by at least 0.1.",
         config=s.OUTLIERS,
+        question=q.OUTLIERS_MSE,
         claims=(
             at_least(4.0, "Mean |dL/dp| per training outlier at the end ≥ 4.",
                      m.outlier_pull(THIS)),
@@ -333,6 +344,7 @@ LESSONS: tuple[Preset, ...] = (
                     "least 0.1, yet on all the training points MSE's RMSE is lower: RMSE is "
                     "MSE's own criterion, outliers included.",
         config=s.OUTLIERS.replace(loss="huber"),
+        question=q.OUTLIERS_HUBER,
         claims=(
             at_most(1.0, "Mean |dL/dp| per training outlier at the end ≤ 1.",
                     m.outlier_pull(THIS)),
@@ -369,6 +381,7 @@ LESSONS: tuple[Preset, ...] = (
                     "0.05) or of a lower threshold: at 0.2, at least 85% of the minority is "
                     "found.",
         config=s.IMBALANCED,
+        question=q.IMBALANCED_FOCAL,
         claims=(
             at_least(0.89, "Share of class 0 among validation points ≥ 0.89.",
                      m.majority_share),
@@ -406,6 +419,7 @@ LESSONS: tuple[Preset, ...] = (
                     "constant that minimises MAE is 0, not 0.3, while MSE and cross-entropy "
                     "pick 0.3.",
         config=s.CALIBRATED,
+        question=q.CALIBRATED_BCE_MSE,
         view="Calibration",
         claims=(
             at_most(0.04, "Validation ECE of sigmoid + cross-entropy ≤ 0.04.", m.ece(THIS)),
@@ -441,6 +455,7 @@ LESSONS: tuple[Preset, ...] = (
                     "least 95% of them right: it has learned those points, noise and all. "
                     "Play the diagram: the red gaps, whose weighted mean is the ECE, widen.",
         config=s.OVERCONFIDENT,
+        question=q.OVERCONFIDENT,
         view="Calibration",
         claims=(
             at_most(100, "Epoch of the lowest validation ECE among the snapshots ≤ 100.",
@@ -468,6 +483,7 @@ LESSONS: tuple[Preset, ...] = (
                     "Of the validation targets, 85% to 95% lie below the τ = 0.9 fit, and "
                     "within 0.1 of half below MAE's.",
         config=s.SKEWED,
+        question=q.SKEWED_ESTIMATES,
         claims=(
             at_least(0.2, "Mean (true mean − true median) over x ∈ [−2.4, 2.4] ≥ 0.2.",
                      lambda runs: float(np.mean(m.truth(runs[THIS], "mean")
@@ -508,6 +524,7 @@ LESSONS: tuple[Preset, ...] = (
                     "distribution, pinball τ = 0.1 and τ = 0.9 fits draw an 80% band: it "
                     "holds the validation targets within 0.07 of 80%.",
         config=s.GROWING,
+        question=q.LEARNED_NOISE,
         claims=(
             at_least(4.0, "Mean learned σ for |x| ∈ [2, 2.4] / mean σ for |x| ≤ 0.25 ≥ 4.",
                      m.sigma_growth),
@@ -536,6 +553,7 @@ LESSONS: tuple[Preset, ...] = (
                     "leaves out log y!, so it can be negative: the final training loss is "
                     "below 0.",
         config=s.COUNTS,
+        question=q.COUNTS_POISSON,
         claims=(
             at_least(2.0, "Std of the counts for x > 1 / std for x < −1 ≥ 2.",
                      m.spread_ratio),
@@ -560,6 +578,7 @@ LESSONS: tuple[Preset, ...] = (
                     "2.5] is below −0.5, a negative count. The Poisson preset's exp output "
                     "stays above 0.2 there.",
         config=s.COUNTS_MSE,
+        question=q.COUNTS_MSE,
         claims=(
             at_least(2.0, "Std of the counts for x > 1 / std for x < −1 ≥ 2.",
                      m.spread_ratio),
