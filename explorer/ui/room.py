@@ -38,8 +38,12 @@ projector's own address is not it (a laptop showing ``localhost``)."""
 
 HOSTED = "_room_hosted"
 """(code, host secret) of the room this browser session made; never in the link."""
-REVEALED = "_room_revealed"
-"""(code, round) -> the outcome's sentence, as this projector worked it out."""
+SENTENCES: dict[tuple[str, int], str] = {}
+"""(code, round) -> the reveal's sentence with its measured numbers, as a projector in this
+process worked it out (the room keeps only the answer's index; a phone served by another
+replica says the numbers are on the speaker's screen)."""
+SENTENCES_KEPT = 512
+PLAY_NOW = "_room_play_now"
 ROOM_PROBLEM = "_room_problem"
 VOTER = "_room_voter"
 """This phone's voter id: random, made by its session, never shown."""
@@ -93,6 +97,18 @@ def bars_html(answers: tuple[str, ...], counts: tuple[int, ...], outcome: int | 
             "border-radius:4px;height:1.6em}.room-bar-fill{height:100%;border-radius:4px}"
             ".room-bar-count{position:absolute;left:0.4em;top:0.15em;color:#0f172a;"
             "font-weight:600}</style>")
+
+
+def reveal_sentence(room: RoomState) -> str:
+    """What happened and why ("C. To a tenth or less: after 50 epochs …"), with the run's
+    numbers when a projector in this process revealed it."""
+    outcome = room.outcome if room.outcome is not None else 0
+    answer = _question(room.lesson).answers[outcome]
+    known = SENTENCES.get((room.code, room.round))
+    if known is not None:
+        return f"{LETTERS[outcome]}. {known}"
+    return (f"{_answer_label(outcome, answer)}. The measured numbers are on the speaker's "
+            "screen.")
 
 
 # ---------------------------------------------------------------- the join link
@@ -242,6 +258,10 @@ def host_page(config: cfg.Config):
     if not room.revealed:
         _question_screen(room, preset, code)
         return None
+    if st.session_state.pop(PLAY_NOW, False):
+        # the lesson played once before the room was asked: play it again from its start
+        st.html("<script>if (window.__lfePlayback) window.__lfePlayback.played = {};"
+                "</script>", unsafe_allow_javascript=True)
     left, right = st.columns([2.7, 1], gap="medium")
     with right:
         _result_panel(room, preset, code, secret)
@@ -269,8 +289,11 @@ def _work_out_reveal(room: RoomState, preset, config: cfg.Config, secret: str):
     except RoomError as err:
         st.session_state[ROOM_PROBLEM] = str(err)
         return None
-    st.session_state.setdefault(REVEALED, {})[(room.code, room.round)] = happened.sentence
-    st.session_state[state.AUTOPLAY] = True  # the animation plays from its first epoch
+    if len(SENTENCES) >= SENTENCES_KEPT:
+        SENTENCES.pop(next(iter(SENTENCES)))
+    SENTENCES[(room.code, room.round)] = happened.sentence
+    st.session_state[state.AUTOPLAY] = True
+    st.session_state[PLAY_NOW] = True
     return revealed
 
 
@@ -338,13 +361,10 @@ def _download(slot, code: str) -> None:
 
 def _result_panel(room: RoomState, preset, code: str, secret: str) -> None:
     question = _question(room.lesson)
-    sentence = st.session_state.get(REVEALED, {}).get((code, room.round))
-    outcome = room.outcome if room.outcome is not None else 0
     st.markdown(f'<p class="room-lesson">Room {code}</p>'
                 f'<p class="room-result-q">{html.escape(question.text)}</p>',
                 unsafe_allow_html=True)
-    st.success(sentence or f"**{_answer_label(outcome, question.answers[outcome])}** "
-               f"happened. {question.reasons[outcome]}", icon=":material/check_circle:")
+    st.success(reveal_sentence(room), icon=":material/check_circle:")
     st.html(f'<div class="room-votes" data-total="{room.total}">'
             + bars_html(question.answers, room.counts, room.outcome) + "</div>")
     nxt, csv = st.columns(2)
@@ -472,11 +492,10 @@ def _phone_live(code: str) -> None:
         return
     outcome = room.outcome if room.outcome is not None else 0
     verdict = ("" if mine is None else
-               " You predicted it." if mine == outcome else
-               f" You predicted {LETTERS[mine]}.")
-    st.html(f'<div class="phone-outcome" data-outcome="{outcome}">'
-            f'<b>What happened: {html.escape(_answer_label(outcome, question.answers[outcome]))}'
-            f'.</b>{verdict} {html.escape(question.reasons[outcome])}</div>')
+               "You predicted it." if mine == outcome else
+               f"You predicted {LETTERS[mine]}.")
+    st.html(f'<div class="phone-outcome" data-outcome="{outcome}"><b>What happened:</b> '
+            f'{html.escape(reveal_sentence(room))} <b>{verdict}</b></div>')
     st.html('<div class="phone-votes-title">How the room voted</div>'
             + bars_html(question.answers, room.counts, room.outcome))
     st.caption("The next question appears here by itself.")

@@ -162,3 +162,70 @@ def test_unknown_code_asks_for_one(browser, room_server):
     assert page.locator("[data-testid='stAlert']").count() == 1
     assert no_horizontal_scroll(page)
     context.close()
+
+
+# ---------------------------------------------------------------- two replicas, PostgreSQL
+
+
+def _replicas(ready: str) -> list[tuple[int, int]]:
+    import re
+
+    return [(int(pid), int(port))
+            for pid, port in re.findall(r"(?m)^replica (\d+) (\d+)$", ready)]
+
+
+@pytest.fixture(scope="module")
+def two_replicas(postgres_server):
+    from tests.e2e.test_rooms_deploy import _require, _run_local, _stop
+
+    _require_browser()
+    _require("/usr/sbin/nginx", "nginx")
+    url = postgres_server.create_database()
+    proc, ready = _run_local(2, {"DATABASE_URL": url}, "run-local-room.log")
+    try:
+        import re
+
+        base = re.search(r"READY (\S+)", ready).group(1)
+        yield base, _replicas(ready), url
+    finally:
+        _stop(proc)
+
+
+def test_twenty_phones_over_two_replicas(browser, two_replicas):
+    """The projector through nginx, the phones straight to each replica in turn."""
+    base, replicas, url = two_replicas
+    run_room(browser, base, [f"http://127.0.0.1:{port}" for _, port in replicas], url)
+
+
+def test_a_room_outlives_a_replica(browser, postgres_server):
+    """Two replicas on one PostgreSQL; one is stopped and a new one takes its place while
+    the other keeps serving: the answers given through both are all there."""
+    from explorer import presets
+
+    _require_browser()
+    url = postgres_server.create_database()
+    env = {"DATABASE_URL": url}
+    choices = len(presets.get(LESSON).question.answers)
+    code, secret = store(url).create(LESSON, choices)
+    with serving(env, "room-replica-1.log") as (first, _):
+        contexts = []
+        try:
+            with serving(env, "room-replica-2.log") as (second, _):
+                for base, choice in ((first, 0), (second, 1), (second, 1)):
+                    context, phone = open_phone(browser, base, code)
+                    contexts.append(context)
+                    answer(phone, choice)
+            # the second replica is gone; the first still takes answers
+            context, phone = open_phone(browser, first, code)
+            contexts.append(context)
+            answer(phone, 2)
+            with serving(env, "room-replica-2b.log") as (second, _):
+                assert store(url).state(code).counts == (1, 2, 1) + (0,) * (choices - 3)
+                context, phone = open_phone(browser, second, code)
+                contexts.append(context)
+                answer(phone, 0)
+                assert store(url).state(code).counts == (2, 2, 1) + (0,) * (choices - 3)
+                assert store(url).answers_csv(code, secret).strip().count("\n") >= 5
+        finally:
+            for context in contexts:
+                context.close()
