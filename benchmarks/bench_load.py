@@ -50,7 +50,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import http.cookiejar
 import json
 import os
 import random
@@ -66,13 +65,20 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import websockets
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit_client import (
+    USER_AGENT,  # noqa: F401 (bench_messages.py reads it here)
+    Session,
+    connect,
+    current_option,
+    open_page,
+    run_script,
+    widget_by_key,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANGES = ("loss", "seed", "view")
@@ -80,7 +86,6 @@ CHANGES = ("loss", "seed", "view")
 WIDGET_KEYS = {"loss": "loss", "seed": "seed", "view": "view"}
 """The widget key (the end of its element id) each change sets."""
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-USER_AGENT = "bench_load (Loss Function Explorer)"
 
 
 # ---------------------------------------------------------------- one student
@@ -98,37 +103,9 @@ class Interaction:
     """Server CPU during this interaction (measured only with one student)."""
 
 
-@dataclass
-class Session:
-    """What a browser tab knows about its session between reruns."""
-
-    query: str
-    page_hash: str = ""
-    widgets: dict[str, WidgetState] = field(default_factory=dict)
-    """Widget states this client has set, by widget id (sent with every rerun)."""
-    elements: dict[str, object] = field(default_factory=dict)
-    """The widget elements of the last run, by widget id."""
-    cached: set[str] = field(default_factory=set)
-    """Hashes of cacheable messages received (sent back so the server can send references)."""
-
-
-def _widget_by_key(session: Session, key: str):
-    for wid, element in session.elements.items():
-        if wid.endswith("-" + key):
-            return wid, element
-    return None, None
-
-
-def _current_option(element) -> str | None:
-    if element.HasField("raw_value"):
-        return element.raw_value
-    options = list(element.options)
-    return options[element.default] if options and 0 <= element.default < len(options) else None
-
-
 def change_widget(session: Session, kind: str, rng: random.Random) -> str:
     """Set the widget state a person's change produces; returns a description of it."""
-    wid, element = _widget_by_key(session, WIDGET_KEYS[kind])
+    wid, element = widget_by_key(session, WIDGET_KEYS[kind])
     if element is None:
         raise LookupError(f"no widget with key {WIDGET_KEYS[kind]!r} in the last run")
     state = WidgetState(id=wid)
@@ -140,7 +117,7 @@ def change_widget(session: Session, kind: str, rng: random.Random) -> str:
             state.double_value = float(value)
         described = str(value)
     else:  # a select box or a radio: the frontend sends the formatted option
-        current = _current_option(element)
+        current = current_option(element)
         options = [option for option in element.options if option != current]
         described = rng.choice(options)
         state.string_value = described
@@ -156,100 +133,16 @@ async def rerun(ws, session: Session, url: str, timeout: float, kind: str,
                 student: int) -> Interaction:
     """Send one rerun_script and read until script_finished."""
     cpu_before = CPU_PROBE[0]() if CPU_PROBE else None
-    msg = BackMsg()
-    client = msg.rerun_script
-    client.query_string = session.query
-    client.page_script_hash = session.page_hash
-    client.widget_states.widgets.extend(session.widgets.values())
-    client.cached_message_hashes.extend(sorted(session.cached))
-    client.context_info.timezone = "UTC"
-    client.context_info.timezone_offset = 0
-    client.context_info.locale = "en-US"
-    client.context_info.url = url
-    client.context_info.is_embedded = False
-    started = time.perf_counter()
-    deadline = started + timeout
-    result = Interaction(student, kind, None)
-    elements: dict[str, object] = {}
-    problem = None
-    await ws.send(msg.SerializeToString())
-    while True:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            raise TimeoutError(f"no script_finished within {timeout:g} s")
-        try:
-            data = await asyncio.wait_for(ws.recv(), remaining)
-        except TimeoutError:
-            raise TimeoutError(f"no script_finished within {timeout:g} s") from None
-        result.received_bytes += len(data)
-        fwd = ForwardMsg()
-        fwd.ParseFromString(data)
-        kind_of = fwd.WhichOneof("type")
-        if fwd.metadata.cacheable and fwd.hash:
-            session.cached.add(fwd.hash)
-        if kind_of == "ref_hash":
-            result.cached_refs += 1
-        elif kind_of == "new_session":
-            session.page_hash = fwd.new_session.page_script_hash
-        elif kind_of == "page_info_changed":
-            session.query = fwd.page_info_changed.query_string
-        elif kind_of == "session_event":
-            event = fwd.session_event.WhichOneof("type")
-            if event == "script_compilation_exception":
-                problem = "script compilation error"
-        elif kind_of == "delta" and fwd.delta.WhichOneof("type") == "new_element":
-            element = fwd.delta.new_element
-            which = element.WhichOneof("type")
-            if which == "exception":
-                exc = element.exception
-                problem = problem or f"exception in the app: {exc.type}: {exc.message[:200]}"
-            else:
-                inner = getattr(element, which)
-                wid = getattr(inner, "id", "")
-                if wid:
-                    elements[wid] = inner
-        elif kind_of == "script_finished":
-            status = fwd.script_finished
-            if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                continue  # another rerun replaced this one; its own finish follows
-            if status != ForwardMsg.FINISHED_SUCCESSFULLY:
-                problem = problem or f"script finished with status {status}"
-            break
-    result.seconds = time.perf_counter() - started
+    reply = await run_script(ws, session, url, timeout)
+    result = Interaction(student, kind, reply.seconds, reply.problem, reply.received_bytes,
+                         reply.cached_refs)
     if cpu_before is not None:
         await asyncio.sleep(0.05)  # let the server finish sending (its CPU counts too)
         result.server_cpu_s = CPU_PROBE[0]() - cpu_before
-    if problem:
-        result.error = problem
-    session.elements = elements
-    # as the frontend does: forget the states of widgets that are no longer on the page
-    session.widgets = {wid: s for wid, s in session.widgets.items() if wid in elements}
     return result
 
 
-def _fetch(opener, url: str, timeout: float) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
-                                                   "Accept-Encoding": "gzip"})
-    with opener.open(request, timeout=timeout) as response:
-        return response.read()
-
-
-ASSET_RE = re.compile(r'(?:src|href)="\./(static/[^"]+\.(?:js|css))"')
-
-
-def _open_page(base: str, query: str, timeout: float, assets: bool):
-    """The HTTP part of opening the link; returns the cookie header and the XSRF token."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = _fetch(opener, f"{base}/?{query}" if query else f"{base}/", timeout)
-    if assets:
-        for path in dict.fromkeys(ASSET_RE.findall(page.decode("utf-8", "replace"))):
-            _fetch(opener, f"{base}/{path}", timeout)
-    _fetch(opener, f"{base}/_stcore/health", timeout)
-    _fetch(opener, f"{base}/_stcore/host-config", timeout)
-    cookies = {c.name: c.value for c in jar}
-    header = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    return header, cookies.get("_streamlit_xsrf")
+_open_page = open_page  # the name bench_messages.py uses
 
 
 async def student(number: int, args, rng: random.Random, out: list[Interaction]) -> None:
@@ -262,18 +155,7 @@ async def student(number: int, args, rng: random.Random, out: list[Interaction])
     try:
         cookie, xsrf = await asyncio.to_thread(_open_page, base, args.query, args.timeout,
                                                args.assets)
-        parsed = urllib.parse.urlsplit(base)
-        ws_url = urllib.parse.urlunsplit(
-            ("wss" if parsed.scheme == "https" else "ws", parsed.netloc,
-             parsed.path.rstrip("/") + "/_stcore/stream", "", ""))
-        headers = {"Origin": f"{parsed.scheme}://{parsed.netloc}", "User-Agent": USER_AGENT}
-        if cookie:
-            headers["Cookie"] = cookie
-        protocols = ["streamlit", xsrf] if xsrf else ["streamlit"]
-        async with websockets.connect(ws_url, additional_headers=headers,
-                                      subprotocols=protocols, max_size=None,
-                                      open_timeout=args.timeout,
-                                      user_agent_header=None) as ws:
+        async with connect(base, cookie, xsrf, args.timeout) as ws:
             out.append(await rerun(ws, session, page_url, args.timeout, kind, number))
             for k in range(args.changes):
                 kind = args.kinds[k % len(args.kinds)]
