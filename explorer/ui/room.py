@@ -52,6 +52,7 @@ MY_VOTES = "_room_my_votes"
 VOTE_NOTE = "_room_vote_note"
 """The sentence answering this phone's last press (shown once, under the buttons)."""
 VOTE_TIMES = "_room_vote_times"
+PHONE_SEEN = "_room_phone_seen"
 TYPED_CODE = "room_code_typed"
 NEXT_PICK = "room_next_lesson"
 
@@ -402,11 +403,31 @@ def phone_page() -> None:
     typed = st.query_params.get(QUERY_KEY, "")
     try:
         code = normalize_code(typed)
-        rooms().state(code)
+        room = rooms().state(code)
     except RoomError as err:
         _code_box(str(err))
         return
-    _phone_live(code)
+    st.session_state[PHONE_SEEN] = _news(room)
+    _phone_room(code, room)
+    _phone_poll(code)
+
+
+def _news(room: RoomState) -> tuple:
+    """What a phone shows of a room that can change without the phone doing anything."""
+    return room.round, room.lesson, room.revealed, room.outcome
+
+
+@st.fragment(run_every=POLL_S)
+def _phone_poll(code: str) -> None:
+    """Asks the room for news about once a second and draws nothing: the page is drawn
+    again only when the room has moved (a reveal, the next question), so a phone waiting
+    costs the server one small run a second."""
+    try:
+        news = _news(rooms().state(code))
+    except RoomError:
+        news = None
+    if news != st.session_state.get(PHONE_SEEN):
+        st.rerun()
 
 
 def _code_box(problem: str | None) -> None:
@@ -460,13 +481,7 @@ def _vote(code: str, round_: int, answer: int) -> None:
     st.session_state[VOTE_NOTE] = ("info", note)
 
 
-@st.fragment(run_every=POLL_S)
-def _phone_live(code: str) -> None:
-    try:
-        room = rooms().state(code)
-    except RoomError as err:
-        st.warning(str(err), icon=":material/timer_off:")
-        return
+def _phone_room(code: str, room: RoomState) -> None:
     question = _question(room.lesson)
     mine = st.session_state.get(MY_VOTES, {}).get((code, room.round))
     st.html(f'<div class="phone-room" data-round="{room.round}" data-lesson="{room.lesson}" '
