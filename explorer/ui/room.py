@@ -240,7 +240,6 @@ def host_page(config: cfg.Config):
     drawn: the animation waits for Reveal), or, once revealed, the slot the lesson's view
     is drawn in (its animation plays there, the votes beside it)."""
     code, secret = hosted()  # type: ignore[misc]
-    _style()
     try:
         room = rooms().state(code)
     except UnknownRoom as err:
@@ -253,18 +252,20 @@ def host_page(config: cfg.Config):
         st.rerun()
     if st.session_state.pop("_room_reveal_asked", False) and not room.revealed:
         room = _work_out_reveal(room, preset, config, secret) or room
-    problem = st.session_state.get(ROOM_PROBLEM)
+    problem = st.session_state.pop(ROOM_PROBLEM, None)
     if problem:
         st.warning(problem, icon=":material/error:")
     if not room.revealed:
+        _style()
         _question_screen(room, preset, code)
         return None
-    if st.session_state.pop(PLAY_NOW, False):
-        # the lesson played once before the room was asked: play it again from its start
-        st.html("<script>if (window.__lfePlayback) window.__lfePlayback.played = {};"
-                "</script>", unsafe_allow_javascript=True)
     left, right = st.columns([2.7, 1], gap="medium")
     with right:
+        _style()  # in the column: no extra row above the lesson's chart
+        if st.session_state.pop(PLAY_NOW, False):
+            # the lesson played once before the room was asked: play it from its start
+            st.html("<script>if (window.__lfePlayback) window.__lfePlayback.played = {};"
+                    "</script>", unsafe_allow_javascript=True)
         _result_panel(room, preset, code, secret)
     return left
 
@@ -376,13 +377,15 @@ def _result_panel(room: RoomState, preset, code: str, secret: str) -> None:
 def _style() -> None:
     st.html("""<style>
 .room-lesson { font-size: 1rem; color: #475569; margin: 0.2rem 0 0 0; }
-h2.room-question { font-size: 2.1rem; line-height: 1.2; padding: 0.2rem 0 0.6rem 0; }
-p.room-answer { font-size: 1.7rem; margin: 0.15rem 0; font-weight: 600; }
-p.room-count { font-size: 2.2rem; margin: 0.5rem 0; }
+h2.room-question { font-size: clamp(2.1rem, 2.6vw, 3.2rem); line-height: 1.2;
+  padding: 0.2rem 0 0.6rem 0; }
+p.room-answer { font-size: clamp(1.7rem, 2.1vw, 2.6rem); margin: 0.15rem 0; font-weight: 600; }
+p.room-count { font-size: clamp(2.2rem, 2.6vw, 3.2rem); margin: 0.5rem 0; }
 .room-join { text-align: center; }
 .room-join-line { font-size: 1.1rem; }
 .room-link { font-size: 1.1rem; font-weight: 600; overflow-wrap: anywhere; }
-.room-code { font-size: 4.2rem; font-weight: 800; letter-spacing: 0.12em; line-height: 1.1;
+.room-code { font-size: clamp(4.2rem, 5vw, 6rem); font-weight: 800; letter-spacing: 0.12em;
+  line-height: 1.1;
   font-family: ui-monospace, monospace; }
 .room-qr svg { width: min(100%, calc(100vh - 330px)); height: auto; }
 .room-result-q { font-size: 1.15rem; font-weight: 600; }
