@@ -127,7 +127,7 @@ def test_a_tampered_answer_is_refused_and_changes_nothing(store, answer):
     assert store.my_vote(code, 1, "phone-a") == 1
 
 
-@pytest.mark.parametrize("round_", [True, 1.0, "1", None])
+@pytest.mark.parametrize("round_", [True, 1.0, "1", None, 2**31, 2**70, -(2**63)])
 def test_a_tampered_round_is_refused(store, round_):
     code, _ = store.create("saturation", 3)
     with pytest.raises(VoteRefused):
@@ -135,11 +135,20 @@ def test_a_tampered_round_is_refused(store, round_):
     assert store.state(code).total == 0
 
 
-@pytest.mark.parametrize("voter", ["", "x" * 65, None, 7])
+@pytest.mark.parametrize("voter", ["", "x" * 65, None, 7, "nul\x00", "a b", "é"])
 def test_a_vote_without_a_valid_voter_is_refused(store, voter):
     code, _ = store.create("saturation", 3)
-    with pytest.raises(VoteRefused):
+    with pytest.raises(VoteRefused, match="no valid voter"):
         store.vote(code, 1, voter, 0)
+    assert store.my_vote(code, 1, voter) is None
+
+
+@pytest.mark.parametrize("round_", [2**31, 2**70, -(2**63), 0, True, "1"])
+def test_my_vote_for_no_round_is_none(store, round_):
+    code, _ = store.create("saturation", 3)
+    store.vote(code, 1, "phone-a", 2)
+    assert store.my_vote(code, round_, "phone-a") is None
+    assert store.my_vote(code, 1, "phone-a") == 2
 
 
 def test_a_flood_from_one_voter_is_refused_until_its_minute_is_over(store, clock):
@@ -217,7 +226,7 @@ def test_reveal_checks_the_outcome_and_is_idempotent(store):
 
 @pytest.mark.parametrize(("lesson", "choices"), [
     ("", 2), ("   ", 2), ("x" * 65, 2), (None, 2), ("saturation", 1), ("saturation", 5),
-    ("saturation", True), ("saturation", 2.0),
+    ("saturation", True), ("saturation", 2.0), ("nul\x00", 2), ("tab\there", 2),
 ])
 def test_a_bad_question_is_refused(store, lesson, choices):
     with pytest.raises(RoomError):
@@ -499,7 +508,8 @@ def test_rooms_is_one_shared_instance(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(("typed", "code"), [
     ("AB3K7Q", "AB3K7Q"), ("ab3k7q", "AB3K7Q"), (" ab3-k7q ", "AB3K7Q"), ("AB3 K7Q", "AB3K7Q"),
-    ("ab3_k7q", "AB3K7Q"), ("https://lfe.example/?lesson=x&room=ab3-k7q#top", "AB3K7Q"),
+    ("ab3_k7q", "AB3K7Q"), ("ＡＢ３－Ｋ７Ｑ", "AB3K7Q"),
+    ("https://lfe.example/?lesson=x&room=ab3-k7q#top", "AB3K7Q"),
 ])
 def test_normalize_code_reads_what_a_person_types(typed, code):
     assert normalize_code(typed) == code
@@ -519,3 +529,17 @@ def test_normalize_code_refuses_junk_with_a_sentence(typed, sentence):
     with pytest.raises(RoomError) as caught:
         normalize_code(typed)
     assert sentence in str(caught.value)
+
+
+def test_a_value_the_database_refuses_is_one_sentence_not_an_outage(postgres_server, clock,
+                                                                    monkeypatch):
+    """Should a check ever let through what PostgreSQL refuses (here a NUL byte), the person
+    gets a sentence about the value, not "the database did not answer"."""
+    store = Rooms(postgres_server.create_schema(), clock=clock)
+    code, _ = store.create("saturation", 2)
+    monkeypatch.setattr(store_module, "_is_voter", lambda voter: True)
+    with pytest.raises(RoomError, match="could not store that value") as caught:
+        store.vote(code, 1, "nul\x00", 0)
+    assert not isinstance(caught.value, RoomUnavailable)
+    assert store.state(code).total == 0
+    store.close()
