@@ -543,3 +543,59 @@ def test_a_value_the_database_refuses_is_one_sentence_not_an_outage(postgres_ser
     assert not isinstance(caught.value, RoomUnavailable)
     assert store.state(code).total == 0
     store.close()
+
+
+# ---------------------------------------------------------------- separate processes
+
+_PROCESS = """
+import sys
+from explorer.rooms import Rooms
+url, action, code = sys.argv[1], sys.argv[2], sys.argv[3]
+rooms = Rooms(url)
+if action == "create":
+    code, secret = rooms.create("saturation", 2)
+    rooms.vote(code, 1, "phone-a", 1)
+    print(code, secret)
+elif action == "vote":
+    bank = int(sys.argv[4])
+    for i in range(bank, 120, 2):
+        rooms.vote(code, 1, f"phone-{i}", i % 2)
+    print(rooms.state(code).total)
+"""
+
+
+def _in_a_process(*args: str) -> str:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", _PROCESS, *args], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_room_outlives_the_process_that_made_it(database_url):
+    code, secret = _in_a_process(database_url, "create", "-").split()
+    store = Rooms(database_url)  # this test's process: the "restarted" server
+    assert store.state(code).counts == (0, 1)
+    assert store.reveal(code, secret, 1).outcome == 1
+    store.close()
+
+
+def test_two_processes_voting_at_once_give_exact_counts(database_url):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store = Rooms(database_url)
+    code, _ = store.create("saturation", 2)
+    procs = [subprocess.Popen([sys.executable, "-c", _PROCESS, database_url, "vote", code,
+                               str(bank)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=Path(__file__).resolve().parents[1])
+             for bank in (0, 1)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert store.state(code).counts == (60, 60)
+    store.close()
