@@ -447,6 +447,13 @@ def test_a_database_that_does_not_answer_is_one_sentence(postgres_server, clock)
     assert "\n" not in str(caught.value) and "Traceback" not in str(caught.value)
 
 
+def test_a_sqlite_file_that_cannot_be_made_is_one_sentence(tmp_path, clock):
+    (tmp_path / "a-file").write_text("not a directory")
+    with pytest.raises(RoomUnavailable, match="could not be opened") as caught:
+        Rooms(f"sqlite:///{tmp_path / 'a-file' / 'rooms.sqlite3'}", clock=clock)
+    assert "\n" not in str(caught.value)
+
+
 def test_a_database_that_goes_away_is_one_sentence(postgres_server, clock):
     url = postgres_server.create_database()
     store = Rooms(url, clock=clock)

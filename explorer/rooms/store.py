@@ -135,15 +135,24 @@ class Rooms:
         Creates or upgrades the schema. ``clock``: seconds since the epoch (tests move it)."""
         self.url = resolve_url(url)
         self._clock = clock
-        self._engine = make_engine(self.url)
         self._last_purge = float("-inf")
         self._purge_lock = threading.Lock()
         try:
+            # a SQLite file's directory that cannot be made is an OSError, here or in migrate
+            self._engine = make_engine(self.url)
+        except OSError as error:
+            raise self._unopened(error) from None
+        try:
             migrate(self._engine, clock)
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, OSError) as error:
             self._engine.dispose()
-            raise RoomUnavailable(f"The rooms database at {describe(self.url)} could not be "
-                                  f"opened ({type(error).__name__}).") from None
+            raise self._unopened(error) from None
+
+    def _unopened(self, error: Exception) -> RoomUnavailable:
+        log.warning("rooms database %s could not be opened", describe(self.url),
+                    exc_info=error)
+        return RoomUnavailable(f"The rooms database at {describe(self.url)} could not be "
+                               f"opened ({type(error).__name__}).")
 
     @property
     def dialect(self) -> str:
