@@ -469,6 +469,34 @@ def test_a_database_that_goes_away_is_one_sentence(postgres_server, clock):
     store.close()
 
 
+def test_a_vote_held_up_by_a_hung_connection_gives_up_in_time(postgres_server, clock,
+                                                              monkeypatch):
+    import time
+
+    import sqlalchemy as sa
+
+    from explorer.rooms import database
+
+    monkeypatch.setattr(database, "POSTGRES_STATEMENT_TIMEOUT_S", 0.5)
+    url = postgres_server.create_schema()
+    store = Rooms(url, clock=clock)
+    code, _ = store.create("saturation", 2)
+    hung = sa.create_engine(url)
+    with hung.connect() as conn, conn.begin():  # holds the round's row, like a hung replica
+        # ... for 8 s at most: without the timeout, the vote then goes through and the test
+        # fails instead of hanging
+        conn.execute(sa.text("SET LOCAL idle_in_transaction_session_timeout = '8s'"))
+        conn.execute(sa.text("SELECT * FROM rounds WHERE code = :code FOR UPDATE"),
+                     {"code": code})
+        started = time.monotonic()
+        with pytest.raises(RoomUnavailable, match="did not answer"):
+            store.vote(code, 1, "phone-a", 0)
+        assert time.monotonic() - started < 5
+    hung.dispose()
+    assert store.vote(code, 1, "phone-a", 0).total == 1, "and works once the row is free"
+    store.close()
+
+
 def test_the_url_setting(monkeypatch, tmp_path):
     from explorer.rooms.database import resolve_url
 
