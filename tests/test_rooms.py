@@ -127,7 +127,7 @@ def test_a_tampered_answer_is_refused_and_changes_nothing(store, answer):
     assert store.my_vote(code, 1, "phone-a") == 1
 
 
-@pytest.mark.parametrize("round_", [True, 1.0, "1", None])
+@pytest.mark.parametrize("round_", [True, 1.0, "1", None, 2**31, 2**70, -(2**63)])
 def test_a_tampered_round_is_refused(store, round_):
     code, _ = store.create("saturation", 3)
     with pytest.raises(VoteRefused):
@@ -135,11 +135,20 @@ def test_a_tampered_round_is_refused(store, round_):
     assert store.state(code).total == 0
 
 
-@pytest.mark.parametrize("voter", ["", "x" * 65, None, 7])
+@pytest.mark.parametrize("voter", ["", "x" * 65, None, 7, "nul\x00", "a b", "é"])
 def test_a_vote_without_a_valid_voter_is_refused(store, voter):
     code, _ = store.create("saturation", 3)
-    with pytest.raises(VoteRefused):
+    with pytest.raises(VoteRefused, match="no valid voter"):
         store.vote(code, 1, voter, 0)
+    assert store.my_vote(code, 1, voter) is None
+
+
+@pytest.mark.parametrize("round_", [2**31, 2**70, -(2**63), 0, True, "1"])
+def test_my_vote_for_no_round_is_none(store, round_):
+    code, _ = store.create("saturation", 3)
+    store.vote(code, 1, "phone-a", 2)
+    assert store.my_vote(code, round_, "phone-a") is None
+    assert store.my_vote(code, 1, "phone-a") == 2
 
 
 def test_a_flood_from_one_voter_is_refused_until_its_minute_is_over(store, clock):
@@ -217,7 +226,7 @@ def test_reveal_checks_the_outcome_and_is_idempotent(store):
 
 @pytest.mark.parametrize(("lesson", "choices"), [
     ("", 2), ("   ", 2), ("x" * 65, 2), (None, 2), ("saturation", 1), ("saturation", 5),
-    ("saturation", True), ("saturation", 2.0),
+    ("saturation", True), ("saturation", 2.0), ("nul\x00", 2), ("tab\there", 2),
 ])
 def test_a_bad_question_is_refused(store, lesson, choices):
     with pytest.raises(RoomError):
@@ -438,6 +447,13 @@ def test_a_database_that_does_not_answer_is_one_sentence(postgres_server, clock)
     assert "\n" not in str(caught.value) and "Traceback" not in str(caught.value)
 
 
+def test_a_sqlite_file_that_cannot_be_made_is_one_sentence(tmp_path, clock):
+    (tmp_path / "a-file").write_text("not a directory")
+    with pytest.raises(RoomUnavailable, match="could not be opened") as caught:
+        Rooms(f"sqlite:///{tmp_path / 'a-file' / 'rooms.sqlite3'}", clock=clock)
+    assert "\n" not in str(caught.value)
+
+
 def test_a_database_that_goes_away_is_one_sentence(postgres_server, clock):
     url = postgres_server.create_database()
     store = Rooms(url, clock=clock)
@@ -450,6 +466,34 @@ def test_a_database_that_goes_away_is_one_sentence(postgres_server, clock):
     admin.dispose()
     with pytest.raises(RoomUnavailable, match="did not answer; try again in a moment"):
         store.state(code)
+    store.close()
+
+
+def test_a_vote_held_up_by_a_hung_connection_gives_up_in_time(postgres_server, clock,
+                                                              monkeypatch):
+    import time
+
+    import sqlalchemy as sa
+
+    from explorer.rooms import database
+
+    monkeypatch.setattr(database, "POSTGRES_STATEMENT_TIMEOUT_S", 0.5)
+    url = postgres_server.create_schema()
+    store = Rooms(url, clock=clock)
+    code, _ = store.create("saturation", 2)
+    hung = sa.create_engine(url)
+    with hung.connect() as conn, conn.begin():  # holds the round's row, like a hung replica
+        # ... for 8 s at most: without the timeout, the vote then goes through and the test
+        # fails instead of hanging
+        conn.execute(sa.text("SET LOCAL idle_in_transaction_session_timeout = '8s'"))
+        conn.execute(sa.text("SELECT * FROM rounds WHERE code = :code FOR UPDATE"),
+                     {"code": code})
+        started = time.monotonic()
+        with pytest.raises(RoomUnavailable, match="did not answer"):
+            store.vote(code, 1, "phone-a", 0)
+        assert time.monotonic() - started < 5
+    hung.dispose()
+    assert store.vote(code, 1, "phone-a", 0).total == 1, "and works once the row is free"
     store.close()
 
 
@@ -499,7 +543,8 @@ def test_rooms_is_one_shared_instance(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize(("typed", "code"), [
     ("AB3K7Q", "AB3K7Q"), ("ab3k7q", "AB3K7Q"), (" ab3-k7q ", "AB3K7Q"), ("AB3 K7Q", "AB3K7Q"),
-    ("ab3_k7q", "AB3K7Q"), ("https://lfe.example/?lesson=x&room=ab3-k7q#top", "AB3K7Q"),
+    ("ab3_k7q", "AB3K7Q"), ("ＡＢ３－Ｋ７Ｑ", "AB3K7Q"),
+    ("https://lfe.example/?lesson=x&room=ab3-k7q#top", "AB3K7Q"),
 ])
 def test_normalize_code_reads_what_a_person_types(typed, code):
     assert normalize_code(typed) == code
@@ -519,3 +564,73 @@ def test_normalize_code_refuses_junk_with_a_sentence(typed, sentence):
     with pytest.raises(RoomError) as caught:
         normalize_code(typed)
     assert sentence in str(caught.value)
+
+
+def test_a_value_the_database_refuses_is_one_sentence_not_an_outage(postgres_server, clock,
+                                                                    monkeypatch):
+    """Should a check ever let through what PostgreSQL refuses (here a NUL byte), the person
+    gets a sentence about the value, not "the database did not answer"."""
+    store = Rooms(postgres_server.create_schema(), clock=clock)
+    code, _ = store.create("saturation", 2)
+    monkeypatch.setattr(store_module, "_is_voter", lambda voter: True)
+    with pytest.raises(RoomError, match="could not store that value") as caught:
+        store.vote(code, 1, "nul\x00", 0)
+    assert not isinstance(caught.value, RoomUnavailable)
+    assert store.state(code).total == 0
+    store.close()
+
+
+# ---------------------------------------------------------------- separate processes
+
+_PROCESS = """
+import sys
+from explorer.rooms import Rooms
+url, action, code = sys.argv[1], sys.argv[2], sys.argv[3]
+rooms = Rooms(url)
+if action == "create":
+    code, secret = rooms.create("saturation", 2)
+    rooms.vote(code, 1, "phone-a", 1)
+    print(code, secret)
+elif action == "vote":
+    bank = int(sys.argv[4])
+    for i in range(bank, 120, 2):
+        rooms.vote(code, 1, f"phone-{i}", i % 2)
+    print(rooms.state(code).total)
+"""
+
+
+def _in_a_process(*args: str) -> str:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", _PROCESS, *args], capture_output=True,
+                          text=True, timeout=120, cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_room_outlives_the_process_that_made_it(database_url):
+    code, secret = _in_a_process(database_url, "create", "-").split()
+    store = Rooms(database_url)  # this test's process: the "restarted" server
+    assert store.state(code).counts == (0, 1)
+    assert store.reveal(code, secret, 1).outcome == 1
+    store.close()
+
+
+def test_two_processes_voting_at_once_give_exact_counts(database_url):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store = Rooms(database_url)
+    code, _ = store.create("saturation", 2)
+    procs = [subprocess.Popen([sys.executable, "-c", _PROCESS, database_url, "vote", code,
+                               str(bank)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, cwd=Path(__file__).resolve().parents[1])
+             for bank in (0, 1)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert store.state(code).counts == (60, 60)
+    store.close()

@@ -4,7 +4,7 @@ sends as a vote, the answer is a code or one sentence, and the counts follow a p
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from explorer.rooms import RoomError, Rooms, VoteRefused, normalize_code
@@ -79,3 +79,26 @@ def test_tampered_votes_are_refused_and_the_rest_count_exactly(store, votes):
     assert state.total == len(standing)
     for voter in ("a", "b", "c"):
         assert store.my_vote(code, 1, voter) == standing.get(voter)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(voter=st.text(max_size=80), lesson=st.text(max_size=80))
+@example(voter="nul\x00", lesson="nul\x00")
+@example(voter="x" * 65, lesson="x" * 65)
+def test_any_text_as_voter_or_lesson_is_taken_or_refused_with_a_sentence(store, voter, lesson):
+    """Never the database's own error (a NUL byte, an over-long value) dressed as an outage."""
+    try:
+        code, _ = store.create(lesson, 2)
+    except RoomError as error:
+        assert type(error) is RoomError and "lesson key" in str(error)
+        code, _ = store.create("saturation", 2)
+    else:
+        assert store.state(code).lesson == lesson
+    try:
+        state = store.vote(code, 1, voter, 1)
+    except VoteRefused as error:
+        assert "no valid voter" in str(error)
+        assert store.my_vote(code, 1, voter) is None
+    else:
+        assert state.counts == (0, 1) and store.my_vote(code, 1, voter) == 1

@@ -3,7 +3,8 @@
 A code is ``CODE_LENGTH`` characters from ``ALPHABET``: capital letters and digits without
 the look-alikes 0/O and 1/I, drawn with ``secrets`` (32**6, about a billion codes, none
 following from another). ``normalize_code`` takes what a person typed or pasted (lower case,
-spaces, dashes, the whole link) and returns the code, or refuses with one sentence.
+spaces, dashes, full-width characters, the whole link) and returns the code, or refuses with
+one sentence.
 
 A host secret is a random token given once to the session that made the room; the database
 keeps only its SHA-256 (the token has 192 random bits, so a fast hash is enough), and a
@@ -16,6 +17,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 
 from explorer.rooms.errors import RoomError
 
@@ -42,6 +44,7 @@ def normalize_code(text: str) -> str:
     if len(text) > MAX_TYPED_CHARS:
         raise RoomError(f"A room code has {CODE_LENGTH} letters and digits; "
                         f"that text has {len(text)} characters.")
+    text = unicodedata.normalize("NFKC", text)  # a phone's full-width "ＡＢ３" is "AB3"
     link = _LINK.search(text)
     if link:
         text = link.group(1)

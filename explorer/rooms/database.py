@@ -25,6 +25,7 @@ import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -54,6 +55,9 @@ APP_DIR = "loss-function-explorer"
 SQLITE_NAME = "rooms.sqlite3"
 SQLITE_BUSY_TIMEOUT_S = 5.0
 """How long a SQLite write waits for another to finish before giving up (RoomUnavailable)."""
+POSTGRES_STATEMENT_TIMEOUT_S = 10.0
+"""Longest a PostgreSQL statement may run, waiting for a lock included (RoomUnavailable):
+a click is bounded in time even when another connection hangs holding a room's row."""
 MIGRATION_LOCK = 0x4C46_4552_4F4F_4D53 & 0x7FFF_FFFF_FFFF_FFFF
 """PostgreSQL advisory-lock key for the migrations ("LFEROOMS")."""
 WRITE = "lfe_write"
@@ -166,10 +170,21 @@ def make_engine(url: URL) -> Engine:
     """An engine for ``url``, set up for many short transactions from many threads."""
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(
+    engine = create_engine(
         url, pool_size=5, max_overflow=10, pool_timeout=10, pool_pre_ping=True,
         pool_recycle=1800, connect_args={"connect_timeout": 5},
     )
+    timeout_ms = int(POSTGRES_STATEMENT_TIMEOUT_S * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
+        # set once per connection, outside any transaction (the URL's own options stay)
+        dbapi_connection.autocommit = True
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {timeout_ms}")
+        dbapi_connection.autocommit = False
+
+    return engine
 
 
 def _sqlite_engine(url: URL) -> Engine:

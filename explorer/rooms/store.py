@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from explorer.rooms import codes
 from explorer.rooms.database import (
@@ -79,14 +80,30 @@ class RoomState:
     expires_at: datetime
 
 
+MAX_ROUND = 2**31 - 1
+"""Rounds are 32-bit integers in the database; a larger number is no round of any room."""
+_VOTER = re.compile(rf"[\x21-\x7e]{{1,{VOTER_CHARS}}}")
+"""A voter id: 1 to VOTER_CHARS printable ASCII characters (what a session makes with
+``secrets.token_urlsafe`` or ``uuid4``)."""
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_round(value: object) -> bool:
+    return _is_int(value) and 1 <= value <= MAX_ROUND  # type: ignore[operator]
+
+
+def _is_voter(value: object) -> bool:
+    return isinstance(value, str) and _VOTER.fullmatch(value) is not None
+
+
 def _check_question(lesson: object, choices: object) -> tuple[str, int]:
-    if not isinstance(lesson, str) or not lesson.strip() or len(lesson) > LESSON_CHARS:
+    if (not isinstance(lesson, str) or not lesson.strip() or len(lesson) > LESSON_CHARS
+            or not lesson.isprintable()):
         raise RoomError(f"A room's question needs a lesson key of 1 to {LESSON_CHARS} "
-                        "characters.")
+                        "printable characters.")
     if not _is_int(choices) or not MIN_CHOICES <= choices <= MAX_CHOICES:  # type: ignore[operator]
         raise RoomError(f"A room's question has {MIN_CHOICES} to {MAX_CHOICES} answers, "
                         f"not {choices!r}.")
@@ -118,15 +135,24 @@ class Rooms:
         Creates or upgrades the schema. ``clock``: seconds since the epoch (tests move it)."""
         self.url = resolve_url(url)
         self._clock = clock
-        self._engine = make_engine(self.url)
         self._last_purge = float("-inf")
         self._purge_lock = threading.Lock()
         try:
+            # a SQLite file's directory that cannot be made is an OSError, here or in migrate
+            self._engine = make_engine(self.url)
+        except OSError as error:
+            raise self._unopened(error) from None
+        try:
             migrate(self._engine, clock)
-        except SQLAlchemyError as error:
+        except (SQLAlchemyError, OSError) as error:
             self._engine.dispose()
-            raise RoomUnavailable(f"The rooms database at {describe(self.url)} could not be "
-                                  f"opened ({type(error).__name__}).") from None
+            raise self._unopened(error) from None
+
+    def _unopened(self, error: Exception) -> RoomUnavailable:
+        log.warning("rooms database %s could not be opened", describe(self.url),
+                    exc_info=error)
+        return RoomUnavailable(f"The rooms database at {describe(self.url)} could not be "
+                               f"opened ({type(error).__name__}).")
 
     @property
     def dialect(self) -> str:
@@ -159,6 +185,11 @@ class Rooms:
             yield
         except IntegrityError:
             raise  # handled by the caller (a taken code, a racing duplicate vote)
+        except DataError:
+            # a value the database refuses (the checks above should have caught it first)
+            log.warning("rooms database refused a value on %s", describe(self.url),
+                        exc_info=True)
+            raise RoomError("The room could not store that value.") from None
         except (DBAPIError, SQLAlchemyError) as error:
             log.warning("rooms database error on %s", describe(self.url), exc_info=True)
             raise RoomUnavailable("The rooms database did not answer; try again in a "
@@ -211,7 +242,7 @@ class Rooms:
     def my_vote(self, code: str, round: int, voter: str) -> int | None:
         """The answer this voter gave in this round, or None."""
         code = _known_code(code)
-        if not _is_int(round) or not isinstance(voter, str):
+        if not _is_round(round) or not _is_voter(voter):
             return None
         with self._read() as conn:
             self._current(conn, code, self._clock())
@@ -314,9 +345,9 @@ class Rooms:
         VoteRefused, with one sentence, after the reveal, for a past round, an answer that is
         not one of the choices, a flood from one voter, or a full room."""
         code = _known_code(code)
-        if not isinstance(voter, str) or not 0 < len(voter) <= VOTER_CHARS:
+        if not _is_voter(voter):
             raise VoteRefused("This vote has no valid voter; reload the page and vote again.")
-        if not _is_int(round) or round < 1:
+        if not _is_round(round):
             raise VoteRefused("This vote is not for a question of this room; reload the page.")
         if not _is_int(answer):
             raise VoteRefused("That answer is not one of the question's choices.")
