@@ -23,16 +23,21 @@ REVEAL_SLOT = "_reveal_slot"
 """Where this script run draws the reveal once the runs are trained (set by ``introduce``)."""
 
 
-def banner(preset: presets.Preset) -> None:
-    """The lesson's sentence and "Watch for", then its measured claims in a closed details
-    section."""
-    _sentence(preset)
-    _details(preset)
-
-
-def _sentence(preset: presets.Preset) -> None:
-    st.info(f"**Lesson: {preset.title}.** {preset.summary}  \n"
-            f"**Watch for:** {preset.watch_for}", icon=":material/school:")
+def banner(preset: presets.Preset):
+    """The lesson's sentence, a slot for what happened (returned), then what to watch for
+    and its measured claims in a closed details section."""
+    st.info(f"**Lesson: {preset.title}.** {preset.summary}", icon=":material/school:")
+    slot = st.container()
+    with st.expander(DETAILS, icon=":material/fact_check:"):
+        st.markdown(f"**Watch for** in the replay: {preset.watch_for}")
+        st.markdown(presets.readable(preset.explanation))
+        st.caption("Checked by the app on this lesson's seed and on five others:")
+        st.markdown("\n".join(f"- {presets.readable(claim.text)}" for claim in preset.claims))
+        said = " ".join([preset.explanation, *(claim.text for claim in preset.claims)])
+        terms = words.glossary_for(said)
+        if terms:
+            st.caption("  \n".join(f"**{term}**: {meaning}." for term, meaning in terms))
+    return slot
 
 
 # ----------------------------------------------------------------------------------------
@@ -102,13 +107,18 @@ def introduce(preset: presets.Preset, config: cfg.Config) -> None:
     """The lesson's first screen: its question and answers while unanswered; once answered,
     the question with the prediction until the replay ends, then the lesson's banner with
     what happened (drawn by ``reveal`` when the runs are ready)."""
+    with st.container(key="lfe_lesson"):
+        _introduce(preset, config)
+
+
+def _introduce(preset: presets.Preset, config: cfg.Config) -> None:
     question = preset.question
     answer = prediction(preset.key, config.seed)
     presenting = state.presenting()
     if answer is None:
         with st.container(key="lfe_question"):
-            st.info(f"**{'' if presenting else f'Lesson: {preset.title}. '}Predict first:** "
-                    f"{question.text}", icon=":material/quiz:")
+            named = "" if presenting else f"**Lesson: {preset.title}.** "
+            st.info(f"{named}**Predict first:** {question.text}", icon=":material/quiz:")
             with st.container(horizontal=True, key="lfe_answers", gap="small"):
                 for index, text in enumerate(question.answers):
                     st.button(text, key=f"predict_{index}", on_click=predict,
@@ -126,27 +136,9 @@ def introduce(preset: presets.Preset, config: cfg.Config) -> None:
     with st.container(key=f"lfe_before_{rid}"):
         st.html(playback.pending_html(rid, html.escape(question.text), chosen))
     with st.container(key=f"lfe_after_{rid}"):
-        if presenting:
-            slot = st.container()
-        else:
-            # the replay is over: its point, what happened, and the rest one click away
-            st.info(f"**Lesson: {preset.title}.** {preset.summary}", icon=":material/school:")
-            slot = st.container()
-            _details(preset, watch=True)
+        # the replay is over: its point, what happened, and the rest one click away
+        slot = st.container() if presenting else banner(preset)
     st.session_state[REVEAL_SLOT] = (preset.key, config, slot)
-
-
-def _details(preset: presets.Preset, watch: bool = False) -> None:
-    with st.expander(DETAILS, icon=":material/fact_check:"):
-        if watch:
-            st.markdown(f"**Watch for** in a replay: {preset.watch_for}")
-        st.markdown(presets.readable(preset.explanation))
-        st.caption("Checked by the app on this lesson's seed and on five others:")
-        st.markdown("\n".join(f"- {presets.readable(claim.text)}" for claim in preset.claims))
-        said = " ".join([preset.explanation, *(claim.text for claim in preset.claims)])
-        terms = words.glossary_for(said)
-        if terms:
-            st.caption("  \n".join(f"**{term}**: {meaning}." for term, meaning in terms))
 
 
 @st.cache_data(max_entries=compute.CACHE_ENTRIES, show_spinner=False)

@@ -68,6 +68,12 @@ FIT_SCRIPT = """
   function fit() {
     const main = document.querySelector("[data-testid='stMain']");
     if (!main) return;
+    // presenting mode's chart leaves room for a lesson's question (or its reveal) above it
+    const lesson = main.querySelector(".st-key-lfe_lesson");
+    const asked = lesson ? Math.round(lesson.getBoundingClientRect().height + 10) + "px" : "0px";
+    if (document.documentElement.style.getPropertyValue("--lfe-lesson-h") !== asked) {
+      document.documentElement.style.setProperty("--lfe-lesson-h", asked);
+    }
     const chart = KEYS.map((k) => document.querySelector(".st-key-" + k)).find((e) => e);
     if (!chart) return;
     const top = chart.getBoundingClientRect().top + main.scrollTop;
@@ -141,7 +147,10 @@ header[data-testid="stHeader"] {{ display: none !important; }}
 [data-testid="stMainBlockContainer"] h1 {{ font-size: 1.5rem; padding: 0.1rem 0; margin: 0;
   line-height: 1.3; }}
 /* the chart fills the window under the one-line header, above the playback bar */
-{_heights("height: max(380px, calc(100vh - 150px));")}
+{_heights("height: max(380px, calc(100vh - 150px - var(--lfe-lesson-h, 0px)));")}
+/* a lesson's question and what happened, read from the back of the room */
+.st-key-lfe_lesson [data-testid="stMarkdownContainer"] p, .st-key-lfe_lesson .lfe-pending {{
+  font-size: 1.2rem; }}
 /* the Learn page read from the back of the room */
 .st-key-learn [data-testid="stMarkdownContainer"] p {{ font-size: 1.3rem; }}
 {COMMON_CSS}
@@ -250,7 +259,7 @@ html.lfe-revealed-{id} .st-key-lfe_before_{id} { display: none !important; }
     if (memo.shown[id]) { show(); return; }
     const main = document.querySelector("[data-testid='stMain']");
     if (!main || !main.querySelector(".st-key-lfe_after_" + id)) return;
-    const bar = main.querySelector(".lfe-playback");
+    const bar = main.querySelector("[role='toolbar'][data-target][data-run]");
     if (!bar) {
       const done = Array.from(main.querySelectorAll(".run-complete"))
         .some((m) => m.dataset.runKey === runKey);
