@@ -1,5 +1,6 @@
-"""Lessons as students meet them: one sentence and "Watch for" in the banner, the measured
-claims in a details section (AppTest)."""
+"""Lessons as students meet them: one sentence in the banner, what to watch for and the
+measured claims in a details section (AppTest). The question asked before the replay:
+test_app_predict."""
 
 from __future__ import annotations
 
@@ -31,11 +32,11 @@ def test_each_lesson_shows_its_sentence_what_to_watch_and_what_was_measured(key)
     preset = presets.get(key)
     at = _banner(key)
     banner = at.info[0].value
-    assert banner.startswith(f"**Lesson: {preset.title}.** {preset.summary}")
-    assert f"**Watch for:** {preset.watch_for}" in banner
+    assert banner == f"**Lesson: {preset.title}.** {preset.summary}"
     details = at.expander[0]
     assert details.label == "What the app measured"
     shown = " ".join(md.value for md in details.markdown)
+    assert f"**Watch for** in the replay: {preset.watch_for}" in shown
     for claim in preset.claims:
         assert presets.readable(claim.text) in shown
 
@@ -62,8 +63,12 @@ def test_numbers_in_the_details_are_written_for_people():
 
 def test_a_lesson_link_opens_the_banner_in_the_app():
     at = ok(app(preset="linear_bce_breaks"))
-    banner = at.main.info[0].value
-    assert presets.get("linear_bce_breaks").summary in banner and "Watch for:" in banner
+    preset = presets.get("linear_bce_breaks")
+    assert at.main.info[0].value == (f"**Lesson: {preset.title}.** **Predict first:** "
+                                      f"{preset.question.text}")
+    at.button(key="predict_skip").click().run()
+    ok(at)
+    assert preset.summary in at.main.info[0].value
     assert [e.label for e in at.main.expander][:1] == ["What the app measured"]
 
 

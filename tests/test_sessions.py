@@ -150,8 +150,8 @@ def test_a_lesson_stays_in_the_session_that_opened_it():
     a = session(preset=LESSON)
     b = session()
     assert a.session_state[state.ACTIVE_PRESET] == LESSON
-    assert lesson_banners(a) == [f"**Lesson: {lesson.title}.** {lesson.summary}  \n"
-                                 f"**Watch for:** {lesson.watch_for}"]
+    assert lesson_banners(a) == [f"**Lesson: {lesson.title}.** **Predict first:** "
+                                 f"{lesson.question.text}"]
     assert train_chart(a)["layout"]["meta"] == lesson.config.key()
     assert b.session_state[state.ACTIVE_PRESET] is None
     assert lesson_banners(b) == [] and "back_to_lesson" not in [x.key for x in b.button]
@@ -163,8 +163,8 @@ def test_a_lesson_stays_in_the_session_that_opened_it():
     assert b.session_state[state.ACTIVE_PRESET] == "matched_binary"
     ok(a.run())
     assert a.session_state[state.ACTIVE_PRESET] == LESSON
-    assert lesson_banners(a) == [f"**Lesson: {lesson.title}.** {lesson.summary}  \n"
-                                 f"**Watch for:** {lesson.watch_for}"]
+    assert lesson_banners(a) == [f"**Lesson: {lesson.title}.** **Predict first:** "
+                                 f"{lesson.question.text}"]
     assert train_chart(a)["layout"]["meta"] == lesson.config.key()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from contextlib import nullcontext
 
 import streamlit as st
 
@@ -13,6 +14,7 @@ from explorer.ui import (
     compute,
     custom,
     estimates,
+    lesson,
     phases,
     playback,
     room,
@@ -48,6 +50,7 @@ def _run() -> None:
     playback.page_style(presenting)
     sidebar.draw()
     config, notices = custom.settle(*state.read_config())
+    lesson.begin(config)
     for notice in notices:
         # a typed setting's mistake is already explained under its own box
         inline = st.session_state.get(sidebar.INLINE_ERRORS, set())
@@ -80,10 +83,19 @@ def _view(config: cfg.Config, tools, presenting: bool) -> None:
         views.run_complete_marker(config)
         return
     run = compute.train_with_progress(config)
+    # a lesson's question keeps everything the run shows out of focus until it is answered
+    asked = lesson.asking(config) is not None
     if not presenting:
-        views.divergence_notice(run)
+        with st.container(key="lfe_stage_notice") if asked else nullcontext():
+            views.divergence_notice(run)
         tools = views.view_picker()
     view = st.session_state[state.VIEW]
+    with st.container(key="lfe_stage") if asked else nullcontext():
+        _view(run, view, tools, presenting)
+    views.run_complete_marker(config)
+
+
+def _view(run, view: str, tools, presenting: bool) -> None:
     # the view's first chart and its playback bar come first, on the first screen; the
     # final numbers, the mismatch's story and the pair's reasons follow under them
     if view == "Train":
@@ -98,13 +110,13 @@ def _view(config: cfg.Config, tools, presenting: bool) -> None:
         views.compare_view(run, tools)
     else:
         views.learn_view(run)
+    lesson.reveal()
     if not presenting:
         views.headline_numbers(run)
         views.mismatch_notice(run)
         if view == "Train":
             estimates.fit_panel(run)
         views.pair_panel(run)
-    views.run_complete_marker(config)
 
 
 TURN_AFTER_S = 0.5
@@ -113,12 +125,15 @@ TURN_AFTER_S = 0.5
 
 def _others(config: cfg.Config, view: str, features: int | None) -> list[cfg.Config]:
     """The further runs this page trains besides the scenario's own."""
+    others: list[cfg.Config] = []
     if view == "Compare":
-        return [c for c in views.compare_contestants(config)[0] if c != config]
-    if view == "Train" and not state.presenting():
+        others = [c for c in views.compare_contestants(config)[0] if c != config]
+    elif view == "Train" and not state.presenting():
         n_features = features or datasets.get(config.dataset).n_features
-        return estimates.companions(config, n_features)
-    return []
+        others = estimates.companions(config, n_features)
+    # the runs the lesson's question reads, where the view does not train them already
+    return others + [c for c in dict.fromkeys(lesson.question_runs(config))
+                     if c != config and c not in others]
 
 
 def _may_train(config: cfg.Config) -> bool:

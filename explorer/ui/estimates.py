@@ -126,7 +126,7 @@ def calibration_view(run: Run) -> None:
         charts.chart(calibration_figure(compute.key(config)), "calibration_chart",
                      height="stretch")
         playback.bar("calibration_chart", f"{config.key()}:calibration",
-                     autoplay=bool(st.session_state.get(state.AUTOPLAY, True)))
+                     autoplay=playback.autoplay())
         if presenting:  # on stage the chart takes the room; its slider shows the epoch
             return
         # under the chart and said to be final: the replay's own numbers are on its slider

@@ -7,6 +7,7 @@ import json
 import streamlit as st
 
 from explorer.figures import playback
+from explorer.ui import state
 
 FIRST_CHARTS = ("train_chart", "surface_chart", "calibration_chart", "race_chart",
                 "anatomy_chart", "gradient_chart")
@@ -67,6 +68,12 @@ FIT_SCRIPT = """
   function fit() {
     const main = document.querySelector("[data-testid='stMain']");
     if (!main) return;
+    // presenting mode's chart leaves room for a lesson's question (or its reveal) above it
+    const lesson = main.querySelector(".st-key-lfe_lesson");
+    const asked = lesson ? Math.round(lesson.getBoundingClientRect().height + 10) + "px" : "0px";
+    if (document.documentElement.style.getPropertyValue("--lfe-lesson-h") !== asked) {
+      document.documentElement.style.setProperty("--lfe-lesson-h", asked);
+    }
     const chart = KEYS.map((k) => document.querySelector(".st-key-" + k)).find((e) => e);
     if (!chart) return;
     const top = chart.getBoundingClientRect().top + main.scrollTop;
@@ -140,7 +147,10 @@ header[data-testid="stHeader"] {{ display: none !important; }}
 [data-testid="stMainBlockContainer"] h1 {{ font-size: 1.5rem; padding: 0.1rem 0; margin: 0;
   line-height: 1.3; }}
 /* the chart fills the window under the one-line header, above the playback bar */
-{_heights("height: max(380px, calc(100vh - 150px));")}
+{_heights("height: max(380px, calc(100vh - 150px - var(--lfe-lesson-h, 0px)));")}
+/* a lesson's question and what happened, read from the back of the room */
+.st-key-lfe_lesson [data-testid="stMarkdownContainer"] p, .st-key-lfe_lesson .lfe-pending {{
+  font-size: 1.2rem; }}
 /* the Learn page read from the back of the room */
 .st-key-learn [data-testid="stMarkdownContainer"] p {{ font-size: 1.3rem; }}
 {COMMON_CSS}
@@ -151,6 +161,10 @@ def bar(chart_key: str, run_key: str, redraw: bool = False, autoplay: bool = Fal
         compact: bool = False) -> None:
     """Play, pause, restart, step and speed for the chart drawn with ``key=chart_key``
     (``compact``: for a chart in half the page's width)."""
+    if held():
+        # a bar of its own while the replay waits: the bar drawn once the student has
+        # answered binds to the chart afresh (a bar follows a chart once per run key)
+        run_key = f"{run_key}:waiting"
     st.html(playback.bar_html(f".st-key-{chart_key}", run_key, redraw=redraw,
                               autoplay=autoplay, compact=compact),
             unsafe_allow_javascript=True)
@@ -165,3 +179,108 @@ def page_style(presenting: bool) -> None:
     else:
         st.html(PAGE_CSS + FIT_SCRIPT.replace("{keys}", json.dumps(FIRST_CHARTS)),
                 unsafe_allow_javascript=True)
+
+
+# ----------------------------------------------------------------------------------------
+# The autoplay gate: a lesson's replay waits for the student's prediction
+
+GATE = "_replay_gate"
+"""This script run's gate (``lesson.gate``): "hold", "go" or None."""
+
+
+def set_gate(gate: str | None) -> None:
+    """Set at the start of each script run, before any chart is drawn."""
+    st.session_state[GATE] = gate
+
+
+def held() -> bool:
+    """True while a lesson's question waits for an answer: no replay plays by itself."""
+    return st.session_state.get(GATE) == "hold"
+
+
+def autoplay() -> bool:
+    """Whether a new replay plays by itself: never while a question waits; always right
+    after the student answered (the answer asks to watch); else as Play when ready says."""
+    gate = st.session_state.get(GATE)
+    if gate == "hold":
+        return False
+    return gate == "go" or bool(st.session_state.get(state.AUTOPLAY, True))
+
+
+PENDING_CSS = """
+<style>
+.lfe-pending { display: flex; flex-wrap: wrap; align-items: center; gap: 0.3rem 0.8rem;
+  background: rgba(28, 131, 225, 0.1); color: #004280; border-radius: 0.5rem;
+  padding: 0.55rem 0.9rem; font-size: 16px; line-height: 1.5; }
+.lfe-pending .lfe-question { font-weight: 600; }
+.lfe-pending button { font: inherit; font-size: 15px; color: #1d4ed8; background: #ffffff;
+  border: 1px solid #93c5fd; border-radius: 0.5rem; padding: 0.1rem 0.7rem;
+  cursor: pointer; margin-left: auto; }
+.lfe-pending button:hover { border-color: #2563eb; }
+</style>
+"""
+
+
+def pending_html(reveal_id: str, question: str, chosen: str) -> str:
+    """The question and the student's prediction while the replay plays (``question`` and
+    ``chosen`` already escaped), with a button that reveals at once."""
+    return (f'{PENDING_CSS}<div class="lfe-pending" role="status">'
+            f'<span class="lfe-question">{question}</span><span>{chosen}. What happened '
+            f'shows when the replay ends.</span>'
+            f'<button type="button" data-lfe-show="{reveal_id}">Show it now</button></div>')
+
+
+REVEAL_SCRIPT = """
+<style>
+.st-key-lfe_after_{id} { display: none !important; }
+html.lfe-revealed-{id} .st-key-lfe_after_{id} { display: flex !important; }
+html.lfe-revealed-{id} .st-key-lfe_before_{id} { display: none !important; }
+</style>
+<script>
+// The reveal (what happened) waits until the replay has ended: the page's first playback
+// bar stands on its last frame and is not playing; a page without a replay (a static chart,
+// a run that stopped at once) reveals once it has finished drawing. Revealed stays revealed
+// in this window.
+(function () {
+  const id = "{id}", runKey = "{run}";
+  const memo = window.__lfeReveal || (window.__lfeReveal = { shown: {}, watching: {} });
+  const root = document.documentElement;
+  function show() { memo.shown[id] = true; root.classList.add("lfe-revealed-" + id); }
+  function buttons() {
+    document.querySelectorAll("[data-lfe-show='" + id + "']").forEach((b) => {
+      if (!b.dataset.bound) { b.dataset.bound = "1"; b.addEventListener("click", show); }
+    });
+  }
+  if (memo.shown[id]) { show(); return; }
+  buttons();
+  if (memo.watching[id]) return;
+  memo.watching[id] = setInterval(() => {
+    buttons();
+    if (memo.shown[id]) { show(); return; }
+    const main = document.querySelector("[data-testid='stMain']");
+    if (!main || !main.querySelector(".st-key-lfe_after_" + id)) return;
+    const bar = main.querySelector("[role='toolbar'][data-target][data-run]");
+    if (!bar) {
+      const done = Array.from(main.querySelectorAll(".run-complete"))
+        .some((m) => m.dataset.runKey === runKey);
+      if (done) show();
+      return;
+    }
+    if (bar.dataset.ready !== "1" || bar.dataset.playing === "1") return;
+    const holder = document.querySelector(bar.dataset.target);
+    const gd = holder && holder.querySelector(".js-plotly-plot");
+    const frames = (gd && gd._transitionData && gd._transitionData._frames) || [];
+    if (frames.length && bar.dataset.current === String(frames[frames.length - 1].name)) {
+      show();
+    }
+  }, 250);
+})();
+</script>
+"""
+
+
+def reveal_html(reveal_id: str, run_key: str) -> str:
+    """Hides the reveal (``.st-key-lfe_after_<id>``) and shows the question with the
+    prediction (``.st-key-lfe_before_<id>``) until the replay has ended."""
+    return (REVEAL_SCRIPT.replace("{id}", reveal_id)
+            .replace("{run}", json.dumps(run_key)[1:-1]))

@@ -56,6 +56,9 @@ def header(config: cfg.Config):
     if state.presenting():
         tools = compact_header(config)
         link_notices()
+        preset = lesson.asking(config)
+        if preset is not None:  # the room sees the question too
+            lesson.introduce(preset, config)
         return tools
     title, pair, play, present = st.columns([2.35, 3.7, 2.05, 1.4], gap="small",
                                             vertical_alignment="center")
@@ -119,7 +122,7 @@ def lesson_banner(config: cfg.Config) -> bool:
     if preset is None:
         return False
     if unchanged:
-        lesson.banner(preset)
+        lesson.introduce(preset, config)
         return True
     changed = [f.key.replace("_", " ") for f in cfg.FIELDS
                if getattr(config, f.key) != getattr(preset.config, f.key)]
@@ -294,10 +297,12 @@ def train_view(run: Run, tools=None) -> None:
             help="Loss axis. Auto: a log axis when the loss spans more than 1.5 decades, so "
                  "the first epochs and the late ones both show.")
     axis = st.session_state.get("loss_axis") or "auto"
-    autoplay = bool(st.session_state.get(state.AUTOPLAY, True))
+    autoplay = playback.autoplay()
     run_key = compute.key(run.config)
+    # a replay waiting for the student's prediction stands on epoch 0, not on the outcome
     fig = compute.training_figure(run_key, None if axis == "auto" else axis == "log",
-                                  start_at_first=autoplay, presenting=presenting)
+                                  start_at_first=autoplay or playback.held(),
+                                  presenting=presenting)
     charts.chart(fig, "train_chart", height="stretch")
     playback.bar("train_chart", run.config.key(), autoplay=autoplay)
     if presenting:
@@ -469,7 +474,7 @@ def surface_view(run: Run, tools=None) -> None:
     fig = compute.surface_figure(compute.key(run.config), kind, option, mode, scale)
     charts.chart(fig, "surface_chart", height="stretch")
     playback.bar("surface_chart", f"{run.config.key()}:{kind}:{option}:{mode}",
-                 redraw=mode == "3d", autoplay=bool(st.session_state.get(state.AUTOPLAY, True)))
+                 redraw=mode == "3d", autoplay=playback.autoplay())
     line = compute.interpolation_figure(compute.key(run.config))
     charts.chart(line, "line_chart")
     st.caption("The loss and the reported metric along the straight line θ(t) = (1 − t)·θ₀ "
@@ -539,7 +544,7 @@ def anatomy_view(run: Run, tools=None) -> None:
             hist = compute.gradient_histogram(compute.key(config))
             charts.chart(hist, "gradient_chart", height="stretch")
             playback.bar("gradient_chart", f"{config.key()}:gradients", compact=True,
-                         autoplay=bool(st.session_state.get(state.AUTOPLAY, True)))
+                         autoplay=playback.autoplay())
     loss = losses.get(config.loss, **config.loss_params())
     act = activations.get(config.output_activation)
     c1, c2, c3 = st.columns(3)
