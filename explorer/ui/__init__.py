@@ -51,6 +51,8 @@ def _run() -> None:
     sidebar.draw()
     config, notices = custom.settle(*state.read_config())
     lesson.begin(config)
+    if room.hosting():
+        playback.set_gate("go")  # the phones answer the question; Reveal plays the replay
     for notice in notices:
         # a typed setting's mistake is already explained under its own box
         inline = st.session_state.get(sidebar.INLINE_ERRORS, set())
@@ -63,10 +65,10 @@ def _run() -> None:
         views.run_complete_marker(config)
         return
     with slot:
-        _view(config, tools, presenting)
+        _train_and_show(config, tools, presenting)
 
 
-def _view(config: cfg.Config, tools, presenting: bool) -> None:
+def _train_and_show(config: cfg.Config, tools, presenting: bool) -> None:
     """Train (within the budget) and draw the open view."""
     if config.dataset == cfg.UPLOAD and compute.current_upload() is None:
         problem = st.session_state.get(upload.PROBLEM)

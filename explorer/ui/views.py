@@ -57,8 +57,8 @@ def header(config: cfg.Config):
         tools = compact_header(config)
         link_notices()
         preset = lesson.asking(config)
-        if preset is not None:  # the room sees the question too
-            lesson.introduce(preset, config)
+        if preset is not None and not room.hosting():  # the room sees the question too
+            lesson.introduce(preset, config)  # (a room asks it on the phones instead)
         return tools
     title, pair, play, present = st.columns([2.35, 3.7, 2.05, 1.4], gap="small",
                                             vertical_alignment="center")
