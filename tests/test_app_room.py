@@ -180,3 +180,21 @@ def test_next_lesson_wraps_around():
     keys = list(presets.PRESETS)
     assert room_ui.next_lesson(keys[0]) == keys[1]
     assert room_ui.next_lesson(keys[-1]) == keys[0]
+
+
+def test_close_room_goes_back_to_the_lesson_and_the_room_stays(store):
+    at = press(host(), "room_ask")
+    code, _ = at.session_state[room_ui.HOSTED]
+    at = press(at, "room_close")
+    assert at.session_state[room_ui.HOSTED] is None
+    assert f'data-code="{code}"' not in html_of(at)
+    assert any(b.key == "room_ask" for b in at.button)
+    assert store.state(code).round == 1  # phones may still answer until it expires
+
+
+def test_an_expired_room_on_the_projector_is_a_sentence(store):
+    at = press(host(), "room_ask")
+    code, _ = at.session_state[room_ui.HOSTED]
+    at.session_state[room_ui.HOSTED] = ("ZZZZZZ", "not-a-secret")
+    at = ok(at.run())
+    assert len(warnings(at)) == 1 and "Close room" in warnings(at)[0]
