@@ -87,17 +87,16 @@ def bars_html(answers: tuple[str, ...], counts: tuple[int, ...], outcome: int | 
         mark = " ✓" if won else ""
         rows.append(
             f'<div class="room-bar" data-answer="{i}" data-count="{count}">'
-            f'<div class="room-bar-label">{html.escape(_answer_label(i, answer))}{mark}</div>'
-            f'<div class="room-bar-track"><div class="room-bar-fill" style="width:'
-            f'{100 * share:.1f}%;background:{colour}"></div>'
-            f'<span class="room-bar-count">{count} ({100 * share:.0f} %)</span></div></div>')
+            f'<div class="room-bar-label">{html.escape(_answer_label(i, answer))}{mark}'
+            f' <span class="room-bar-count">{count} ({100 * share:.0f} %)</span></div>'
+            f'<div class="room-bar-track" aria-hidden="true"><div class="room-bar-fill" '
+            f'style="width:{100 * share:.1f}%;background:{colour}"></div></div></div>')
     size = "1.25rem" if large else "1rem"
     return (f'<div class="room-bars" style="font-size:{size}">{"".join(rows)}</div>'
             "<style>.room-bar{margin:0.35em 0}.room-bar-label{font-weight:600;"
-            "overflow-wrap:anywhere}.room-bar-track{position:relative;background:#e2e8f0;"
-            "border-radius:4px;height:1.6em}.room-bar-fill{height:100%;border-radius:4px}"
-            ".room-bar-count{position:absolute;left:0.4em;top:0.15em;color:#0f172a;"
-            "font-weight:600}</style>")
+            "overflow-wrap:anywhere}.room-bar-count{font-weight:400;color:#334155}"
+            ".room-bar-track{background:#e2e8f0;border-radius:4px;height:0.8em}"
+            ".room-bar-fill{height:100%;border-radius:4px}</style>")
 
 
 def reveal_sentence(room: RoomState) -> str:
@@ -323,7 +322,9 @@ def _question_screen(room: RoomState, preset, code: str) -> None:
             f'<div class="room-join"><div class="room-join-line">Answer on your phone at'
             f'</div><div class="room-link">{html.escape(shown)}</div>'
             f'<div class="room-code" data-code="{code}">{code}</div>'
-            f'<div class="room-qr">{_qr_svg(link)}</div></div>', unsafe_allow_html=True)
+            f'<div class="room-qr" role="img" aria-label="QR code of the link '
+            f'{html.escape(shown)}">'
+            f'{_qr_svg(link)}</div></div>', unsafe_allow_html=True)
 
 
 @st.fragment(run_every=POLL_S)

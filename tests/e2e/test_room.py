@@ -229,3 +229,34 @@ def test_a_room_outlives_a_replica(browser, postgres_server):
         finally:
             for context in contexts:
                 context.close()
+
+
+def test_room_pages_pass_axe(browser, room_server):
+    """No serious or critical axe violation on the projector's question and result, nor on
+    a phone before its answer, after it and after the reveal."""
+    axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
+    axe = axe_playwright.Axe()
+    problems: list[str] = []
+
+    def check(page, name: str) -> None:
+        for violation in axe.run(page).response["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                problems.append(f"{name}: {violation['id']} at "
+                                f"{[n['target'] for n in violation['nodes']][:3]}")
+
+    context, projector, code = open_projector(browser, room_server)
+    phone_context, phone = open_phone(browser, room_server, code)
+    try:
+        check(projector, "projector, question")
+        check(phone, "phone, question")
+        answer(phone, 1)
+        check(phone, "phone, answered")
+        projector.get_by_role("button", name="Reveal").click()
+        projector.wait_for_selector(".room-votes", timeout=120_000)
+        phone.wait_for_selector(".phone-outcome")
+        check(phone, "phone, revealed")
+        check(projector, "projector, revealed")
+    finally:
+        phone_context.close()
+        context.close()
+    assert not problems, "\n".join(problems)
