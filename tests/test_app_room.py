@@ -198,3 +198,18 @@ def test_an_expired_room_on_the_projector_is_a_sentence(store):
     at.session_state[room_ui.HOSTED] = ("ZZZZZZ", "not-a-secret")
     at = ok(at.run())
     assert len(warnings(at)) == 1 and "Close room" in warnings(at)[0]
+
+
+def test_a_room_that_cannot_be_made_is_a_sentence(monkeypatch):
+    from explorer.rooms import RoomUnavailable
+
+    class Down:
+        def create(self, lesson, choices):
+            raise RoomUnavailable("The rooms database did not answer; try again in a moment.")
+
+    monkeypatch.setattr(room_ui, "rooms", lambda: Down())
+    at = press(host(), "room_ask")
+    assert room_ui.HOSTED not in at.session_state or at.session_state[room_ui.HOSTED] is None
+    assert [t.value for t in at.toast] == [
+        "The rooms database did not answer; try again in a moment."]
+    assert any(b.key == "room_ask" for b in at.button)

@@ -188,6 +188,9 @@ def header_button(slot, config: cfg.Config) -> None:
                     help="Back to the lesson; the room's answers stay downloadable until "
                          "it expires, but this page no longer shows it.")
         return
+    problem = st.session_state.pop(ROOM_PROBLEM, None)
+    if problem:  # the room could not be made (its database did not answer)
+        st.toast(problem, icon=":material/error:")
     preset, unchanged = state.lesson(config)
     if preset is None or not unchanged:
         return
