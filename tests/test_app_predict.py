@@ -162,3 +162,12 @@ def test_a_question_whose_runs_the_page_does_not_train_is_trained_and_counted(mo
     ok(at)
     assert compute.RUNS.get(compute.key(mae)) is not None
     assert reveals(at) == [f"**You predicted it.** {happened('skewed_estimates').sentence}"]
+
+
+def test_a_link_with_ask_0_opens_the_lesson_without_its_question():
+    at = ok(app(preset=LESSON, ask="0"))
+    preset = presets.get(LESSON)
+    assert answer_buttons(at) == [] and at.session_state[playback.GATE] is None
+    assert at.info[0].value == f"**Lesson: {preset.title}.** {preset.summary}"
+    assert 'data-autoplay="1"' in bars(at)[0]
+    assert at.query_params["ask"] == "0" and at.query_params["preset"] == LESSON

@@ -66,7 +66,10 @@ def begin(config: cfg.Config) -> None:
 
 
 def asking(config: cfg.Config) -> presets.Preset | None:
-    """The lesson whose question this page asks (its settings untouched), else None."""
+    """The lesson whose question this page asks (its settings untouched, and not opened
+    with ``?ask=0``), else None."""
+    if not st.session_state.get(state.ASK, True):
+        return None
     preset, unchanged = state.lesson(config)
     return preset if preset is not None and unchanged else None
 
@@ -107,6 +110,9 @@ def introduce(preset: presets.Preset, config: cfg.Config) -> None:
     """The lesson's first screen: its question and answers while unanswered; once answered,
     the question with the prediction until the replay ends, then the lesson's banner with
     what happened (drawn by ``reveal`` when the runs are ready)."""
+    if asking(config) is None:  # opened with ?ask=0
+        banner(preset)
+        return
     with st.container(key="lfe_lesson"):
         _introduce(preset, config)
 

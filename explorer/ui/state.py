@@ -17,6 +17,8 @@ PRESENT = "present"
 """Presenting mode: one view, compact, readable from the back of a room (``?present=1``)."""
 AUTOPLAY = "autoplay"
 """Replay a new run by itself as soon as it is ready (``?autoplay=0`` turns it off)."""
+ASK = "ask"
+"""A lesson asks its question before the replay (``?ask=0`` opens lessons without it)."""
 STREAMLIT_KEYS = ("embed", "embed_options")
 """Query keys Streamlit itself reads: not ours to complain about."""
 CANCELLED = "_cancelled_run"
@@ -35,6 +37,7 @@ def init_from_url() -> None:
     params = {key: st.query_params.get_all(key) for key in st.query_params}
     st.session_state[PRESENT] = _flag(params.pop(PRESENT, None), False)
     st.session_state[AUTOPLAY] = _flag(params.pop(AUTOPLAY, None), True)
+    st.session_state[ASK] = _flag(params.pop(ASK, None), True)
     notices: list[str] = []
     preset_key = cfg.last(params.pop("preset", None))
     view = cfg.last(params.pop(VIEW, None))
@@ -162,6 +165,8 @@ def sync_url(config: cfg.Config) -> None:
         wanted[PRESENT] = "1"
     if not st.session_state.get(AUTOPLAY, True):
         wanted[AUTOPLAY] = "0"
+    if not st.session_state.get(ASK, True):
+        wanted[ASK] = "0"
     if _current_url() != wanted:
         st.query_params.from_dict(wanted)
     st.session_state[LAST_URL] = wanted

@@ -86,7 +86,7 @@ def test_diverging_run_is_explained_in_the_page(server, page, artifacts):
 
 @pytest.mark.parametrize("preset", ["one_neuron_mse", "one_neuron_bce"])
 def test_error_surface_animation_plays(server, page, artifacts, preset):
-    page.goto(f"{server}/?preset={preset}")
+    page.goto(f"{server}/?preset={preset}&ask=0")  # the question: test_predict
     wait_idle(page)
     no_exception(page)
     assert page.get_by_text("Exact picture").first.is_visible()

@@ -34,7 +34,7 @@ def chart_eval(page, suffix: str, body: str):
 
 
 def test_calibration_view_plays_over_training(server, page, artifacts):
-    page.goto(server + "/?preset=overconfident&autoplay=0")
+    page.goto(server + "/?preset=overconfident&autoplay=0&ask=0")
     wait_idle(page, chart=False)
     suffix = current_key(page) + ":calibration"
     wait_for_chart(page, suffix, animated=True)
@@ -71,7 +71,7 @@ def test_calibration_view_plays_over_training(server, page, artifacts):
 
 
 def test_one_click_draws_the_80_percent_band_with_its_coverage(server, page, artifacts):
-    page.goto(server + "/?preset=skewed_estimates")
+    page.goto(server + "/?preset=skewed_estimates&ask=0")
     wait_idle(page)
     no_exception(page)
     key = current_key(page)
