@@ -213,3 +213,15 @@ def test_a_room_that_cannot_be_made_is_a_sentence(monkeypatch):
     assert [t.value for t in at.toast] == [
         "The rooms database did not answer; try again in a moment."]
     assert any(b.key == "room_ask" for b in at.button)
+
+
+def test_a_run_that_does_not_settle_the_question_reveals_nothing(store, monkeypatch):
+    from explorer.ui import lesson
+
+    monkeypatch.setattr(lesson, "outcome", lambda *a: "the run stopped early")
+    at = press(host(), "room_ask")
+    code, _ = at.session_state[room_ui.HOSTED]
+    at = press(at, "room_reveal")
+    assert len(warnings(at)) == 1 and "does not settle" in warnings(at)[0]
+    assert not store.state(code).revealed
+    assert f'data-code="{code}"' in html_of(at)  # still asking

@@ -273,20 +273,21 @@ def host_page(config: cfg.Config):
 
 
 def _work_out_reveal(room: RoomState, preset, config: cfg.Config, secret: str):
-    """The outcome on the run this projector shows (trained now if needed), stored in the
-    room; None (and why, on the page) when it cannot be revealed."""
-    from explorer import claims
-    from explorer.ui import compute
+    """The outcome on the runs this projector shows (trained now if needed; the same
+    outcome a student alone sees, ``lesson.outcome``), stored in the room; None (and why,
+    on the page) when it cannot be revealed."""
+    from explorer.ui import compute, lesson
 
     configs = preset.configs(config.seed)
-    cache = {c.key(): compute.train(compute.key(c))
-             for name, c in configs.items() if name in questions.runs_needed(preset)}
+    runs = tuple(compute.key(configs[name]) for name in questions.runs_needed(preset))
     try:
-        happened = questions.outcome(preset, claims.Runs(configs, cache))
-    except Exception as err:  # questions.Undecided, or a run that failed
+        happened = lesson.outcome(preset.key, config.seed, runs)
+    except Exception as err:  # a run that could not be made settles nothing
+        happened = f"{type(err).__name__}"
+    if isinstance(happened, str):
         st.session_state[ROOM_PROBLEM] = (
-            "This run does not decide the question, so nothing was revealed "
-            f"({type(err).__name__}). Move on with Next question.")
+            "This run does not settle the question (a measurement it needs could not be "
+            "made), so nothing was revealed. Move on with Next question.")
         return None
     try:
         revealed = rooms().reveal(room.code, secret, happened.answer)
