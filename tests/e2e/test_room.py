@@ -260,3 +260,43 @@ def test_room_pages_pass_axe(browser, room_server):
         phone_context.close()
         context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_a_tampered_press_counts_nothing(room_server, room_db):
+    """Over Streamlit's own protocol (benchmarks/streamlit_client.py): a press of an answer
+    the page never drew (a made-up widget id) is ignored, the page still works, and a real
+    press after it counts once."""
+    import asyncio
+    import sys
+    from pathlib import Path
+
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from streamlit_client import Session, connect, open_page, press, run_script, widget_by_key
+
+    from explorer import presets
+
+    choices = len(presets.get(LESSON).question.answers)
+    code, _ = store(room_db).create(LESSON, choices)
+    query = f"room={code}"
+
+    async def tamper() -> None:
+        cookie, xsrf = await asyncio.to_thread(open_page, room_server, query, 30)
+        session = Session(query=query)
+        url = f"{room_server}/?{query}"
+        async with connect(room_server, cookie, xsrf, 30) as ws:
+            reply = await run_script(ws, session, url, 30)
+            assert reply.problem is None
+            real, _ = widget_by_key(session, "answer_1_0")
+            made_up = real.replace("answer_1_0", "answer_1_7")
+            session.widgets[made_up] = WidgetState(id=made_up, trigger_value=True)
+            reply = await run_script(ws, session, url, 30)
+            assert reply.problem is None
+            assert store(room_db).state(code).total == 0
+            press(session, "answer_1_2")
+            reply = await run_script(ws, session, url, 30)
+            assert reply.problem is None and 'data-mine="2"' in " ".join(reply.texts)
+
+    asyncio.run(tamper())
+    assert store(room_db).state(code).counts == (0, 0, 1) + (0,) * (choices - 3)
