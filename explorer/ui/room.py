@@ -17,6 +17,7 @@ import ipaddress
 import os
 import secrets
 import socket
+import threading
 import time
 import urllib.parse
 
@@ -43,6 +44,7 @@ SENTENCES: dict[tuple[str, int], str] = {}
 process worked it out (the room keeps only the answer's index; a phone served by another
 replica says the numbers are on the speaker's screen)."""
 SENTENCES_KEPT = 512
+_sentences_guard = threading.Lock()
 PLAY_NOW = "_room_play_now"
 ROOM_PROBLEM = "_room_problem"
 VOTER = "_room_voter"
@@ -294,9 +296,10 @@ def _work_out_reveal(room: RoomState, preset, config: cfg.Config, secret: str):
     except RoomError as err:
         st.session_state[ROOM_PROBLEM] = str(err)
         return None
-    if len(SENTENCES) >= SENTENCES_KEPT:
-        SENTENCES.pop(next(iter(SENTENCES)))
-    SENTENCES[(room.code, room.round)] = happened.sentence
+    with _sentences_guard:  # script runs of several sessions write at once
+        if len(SENTENCES) >= SENTENCES_KEPT:
+            SENTENCES.pop(next(iter(SENTENCES)))
+        SENTENCES[(room.code, room.round)] = happened.sentence
     st.session_state[state.AUTOPLAY] = True
     st.session_state[PLAY_NOW] = True
     return revealed
