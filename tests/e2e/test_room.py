@@ -72,6 +72,12 @@ def no_horizontal_scroll(page) -> bool:
                          "document.documentElement.clientWidth")
 
 
+def fits_the_screen(page) -> bool:
+    """Nothing below the fold: the page's main area does not scroll."""
+    return page.evaluate("() => { const m = document.querySelector(\"[data-testid='stMain']\");"
+                         " return m.scrollHeight <= m.clientHeight + 4; }")
+
+
 def run_room(browser, projector_base: str, phone_bases: list[str], db: str,
              phones: int = PHONES) -> None:
     """The whole scenario: phones answer, the count, Reveal, Next question."""
@@ -82,6 +88,7 @@ def run_room(browser, projector_base: str, phone_bases: list[str], db: str,
     try:
         context, projector, code = open_projector(browser, projector_base)
         contexts.append(context)
+        assert fits_the_screen(projector), "the room's question does not fit 1280x720"
         choices = len(presets.get(LESSON).question.answers)
         phone_pages = []
         for i in range(phones):
