@@ -225,3 +225,14 @@ def test_a_run_that_does_not_settle_the_question_reveals_nothing(store, monkeypa
     assert len(warnings(at)) == 1 and "does not settle" in warnings(at)[0]
     assert not store.state(code).revealed
     assert f'data-code="{code}"' in html_of(at)  # still asking
+
+
+def test_vote_bars_are_shares_of_the_room():
+    drawn = room_ui.bars_html(("yes", "no", "maybe"), (3, 1, 0), outcome=1)
+    assert drawn.split("width:")[1].startswith("75.0%")
+    assert drawn.split("width:")[2].startswith("25.0%")
+    assert drawn.split("width:")[3].startswith("0.0%")
+    assert "B. no ✓" in drawn and "A. yes ✓" not in drawn
+    assert "3 (75 %)" in drawn and "0 (0 %)" in drawn
+    assert "0.0%" in room_ui.bars_html(("a", "b"), (0, 0), outcome=None)  # nobody voted
+    assert "&lt;b&gt;" in room_ui.bars_html(("<b>", "b"), (1, 0), outcome=0)
