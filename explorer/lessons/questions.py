@@ -211,8 +211,8 @@ LOSS_NOT_METRIC = Question(
     ("Fall: validation accuracy went from {before} at the lowest validation loss to "
      "{after} at the end.",
      "Stay within 3 points: validation accuracy was {before} at the lowest validation loss "
-     "and {after} at the end. The loss grows on a few confident mistakes; accuracy only "
-     "counts them.",
+     "and {after} at the end. The loss grows on the points it gets wrong, ever more "
+     "confidently; accuracy only counts them.",
      "Rise: validation accuracy went from {before} at the lowest validation loss to "
      "{after} at the end."),
     _accuracy_facts)
@@ -257,14 +257,14 @@ def _outlier_question(loss: str) -> Question:
         f"A tenth of the points are outliers far above the line. Where will {loss}'s "
         f"fitted line end up?",
         ("With the bulk of the points", "Pulled up towards the outliers"),
-        ("With the bulk of the points: on average it ends {value} from the true line. "
+        ("With the bulk of the points: its mean offset from the true line is {value}. "
          "Huber counts large errors linearly, so each outlier pulls with a capped force."
          if loss == "Huber" else
-         "With the bulk of the points: on average it ends {value} from the true line.",
+         "With the bulk of the points: its mean offset from the true line is {value}.",
          "Pulled up: on average it ends {value} above the true line. Squared error lets "
          "each outlier pull harder the further away it is." if loss == "MSE" else
          "Pulled up: on average it ends {value} above the true line."),
-        m.offset_from_line(THIS, False), (("<", 0.3),), show=lambda v: numbers.number(v, 2))
+        m.offset_from_line(THIS, False), (("<", 0.3),), show=signed)
 
 
 OUTLIERS_MSE = _outlier_question("MSE")
