@@ -21,7 +21,7 @@ from explorer.lessons.questions import Outcome, Question, Undecided, grade, grad
 KEYS = list(presets.PRESETS)
 
 CLAIMED = {
-    "matched_binary": "To a tenth or less",
+    "matched_binary": "A tenth or less",
     "why_not_mse": "Cross-entropy, by 10 points or more",
     "why_not_mse_bce": "95 % or more",
     "one_neuron_mse": "Nearly flat",
@@ -33,7 +33,7 @@ CLAIMED = {
     "outliers_mse": "Pulled up towards the outliers",
     "outliers_huber": "With the bulk of the points",
     "imbalanced_focal": "85 % or more",
-    "calibrated_bce_mse": "Under 4 points",
+    "calibrated_bce_mse": "4 % or less",
     "overconfident": "At least double",
     "skewed_estimates": "On the median",
     "learned_noise": "Widen 4 times or more",

@@ -131,14 +131,14 @@ def graded(text: str, answers: tuple[str, ...], reasons: tuple[str, ...],
 
 
 MATCHED_BINARY = graded(
-    "By epoch 50, how far will the training loss have fallen from its first epoch?",
-    ("Less than half", "To between a half and a tenth", "To a tenth or less"),
-    ("Less than half: after 50 epochs the training loss was still {value} of its first "
+    "By epoch 50, what share of its first epoch's value will the training loss be down to?",
+    ("More than half", "A tenth to a half", "A tenth or less"),
+    ("More than half: after 50 epochs the training loss was still {value} of its first "
      "epoch's.",
-     "Between a half and a tenth: after 50 epochs the training loss was {value} of its "
-     "first epoch's.",
-     "To a tenth or less: after 50 epochs the training loss was {value} of its first "
-     "epoch's. The gradient p − y stays large while the model is wrong, so it learns fast."),
+     "A tenth to a half: after 50 epochs the training loss was {value} of its first "
+     "epoch's.",
+     "A tenth or less: after 50 epochs the training loss was {value} of its first epoch's. "
+     "The gradient p − y stays large while the model is wrong, so it learns fast."),
     lambda runs: at_epoch(runs[THIS], "loss", 50) / at_epoch(runs[THIS], "loss", 1),
     ((">", 0.5), (">", 0.1)), show=lambda v: numbers.number(v, 2))
 
@@ -211,8 +211,8 @@ LOSS_NOT_METRIC = Question(
     ("Fall: validation accuracy went from {before} at the lowest validation loss to "
      "{after} at the end.",
      "Stay within 3 points: validation accuracy was {before} at the lowest validation loss "
-     "and {after} at the end. The loss grows on a few confident mistakes; accuracy only "
-     "counts them.",
+     "and {after} at the end. The loss grows on the points it gets wrong, ever more "
+     "confidently; accuracy only counts them.",
      "Rise: validation accuracy went from {before} at the lowest validation loss to "
      "{after} at the end."),
     _accuracy_facts)
@@ -257,14 +257,14 @@ def _outlier_question(loss: str) -> Question:
         f"A tenth of the points are outliers far above the line. Where will {loss}'s "
         f"fitted line end up?",
         ("With the bulk of the points", "Pulled up towards the outliers"),
-        ("With the bulk of the points: on average it ends {value} from the true line. "
+        ("With the bulk of the points: its mean offset from the true line is {value}. "
          "Huber counts large errors linearly, so each outlier pulls with a capped force."
          if loss == "Huber" else
-         "With the bulk of the points: on average it ends {value} from the true line.",
+         "With the bulk of the points: its mean offset from the true line is {value}.",
          "Pulled up: on average it ends {value} above the true line. Squared error lets "
          "each outlier pull harder the further away it is." if loss == "MSE" else
          "Pulled up: on average it ends {value} above the true line."),
-        m.offset_from_line(THIS, False), (("<", 0.3),), show=lambda v: numbers.number(v, 2))
+        m.offset_from_line(THIS, False), (("<", 0.3),), show=signed)
 
 
 OUTLIERS_MSE = _outlier_question("MSE")
@@ -285,12 +285,12 @@ IMBALANCED_FOCAL = graded(
 CALIBRATED_BCE_MSE = graded(
     "Trained with cross-entropy, how far will the model's confidence end from how often "
     "it is right (its calibration error)?",
-    ("Under 4 points", "4 to 10 points", "Over 10 points"),
-    ("Under 4 points: its expected calibration error ended at {value}. Cross-entropy is a "
+    ("4 % or less", "4 % to 10 %", "Over 10 %"),
+    ("4 % or less: its expected calibration error ended at {value}. Cross-entropy is a "
      "proper scoring rule: its best prediction is the true probability.",
-     "4 to 10 points: its expected calibration error ended at {value}.",
-     "Over 10 points: its expected calibration error ended at {value}."),
-    m.ece(THIS), (("<=", 0.04), ("<=", 0.1)), show=lambda v: numbers.number(v, 2))
+     "4 % to 10 %: its expected calibration error ended at {value}.",
+     "Over 10 %: its expected calibration error ended at {value}."),
+    m.ece(THIS), (("<=", 0.04), ("<=", 0.1)), show=percent)
 
 
 OVERCONFIDENT = graded(

@@ -133,7 +133,7 @@ def _introduce(preset: presets.Preset, config: cfg.Config) -> None:
                           type="tertiary", on_click=predict,
                           args=(preset.key, config.seed, SKIPPED),
                           help="Watch without predicting.")
-        st.html(WAITING_CSS)
+        st.html(WAITING_CSS + playback.HOLD_KEYS, unsafe_allow_javascript=True)
         return
     rid = _reveal_id(preset, config)
     st.html(playback.reveal_html(rid, config.key()), unsafe_allow_javascript=True)

@@ -207,6 +207,28 @@ def autoplay() -> bool:
     return gate == "go" or bool(st.session_state.get(state.AUTOPLAY, True))
 
 
+HOLD_KEYS = """
+<script>
+// while a lesson's question waits, the playback keys (space, arrows) do not start the
+// replay behind it: caught on the window before the bars' own listener on the document
+(function () {
+  if (window.__lfeHoldKeys) return;
+  window.__lfeHoldKeys = true;
+  window.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const typing = target && (target.isContentEditable
+      || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+    if (!typing && [" ", "ArrowLeft", "ArrowRight"].includes(event.key)
+        && document.querySelector(".st-key-lfe_question")) {
+      event.stopImmediatePropagation();
+    }
+  }, true);
+})();
+</script>
+"""
+"""Drawn with a lesson's question: the replay's keys wait for the answer too."""
+
+
 PENDING_CSS = """
 <style>
 .lfe-pending { display: flex; flex-wrap: wrap; align-items: center; gap: 0.3rem 0.8rem;

@@ -57,6 +57,12 @@ def test_the_replay_waits_for_the_prediction_then_plays_then_reveals(server, bro
         held = page.evaluate(f"() => ({{...{BAR}.dataset}})")
         assert held["autoplay"] == "0" and held.get("playing") != "1"
         assert held["current"] == "0", "a held replay stands on epoch 0"
+        # nor do the replay's keys start it (the bar acts on a key as it is pressed)
+        main.get_by_text("Predict first:").click()
+        page.keyboard.press(" ")
+        page.keyboard.press("ArrowRight")
+        held = page.evaluate(f"() => ({{...{BAR}.dataset}})")
+        assert held.get("playing") != "1" and held["current"] == "0", held
         seen = page.evaluate(FIRST_SCREEN)
         assert seen["scrolled"] == 0 and len(seen["buttons"]) == len(preset.question.answers) + 1
         assert all(bottom <= 720 for _, bottom in seen["buttons"]), seen
