@@ -274,6 +274,7 @@ def test_a_tampered_press_counts_nothing(room_server, room_db):
     the page never drew (a made-up widget id) is ignored, the page still works, and a real
     press after it counts once."""
     import asyncio
+    import concurrent.futures
     import sys
     from pathlib import Path
 
@@ -305,5 +306,7 @@ def test_a_tampered_press_counts_nothing(room_server, room_db):
             reply = await run_script(ws, session, url, 30)
             assert reply.problem is None and 'data-mine="2"' in " ".join(reply.texts)
 
-    asyncio.run(tamper())
+    # in a thread of its own: Playwright's sync API keeps an event loop running in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, tamper()).result(timeout=120)
     assert store(room_db).state(code).counts == (0, 0, 1) + (0,) * (choices - 3)
