@@ -220,6 +220,7 @@ HOLD_KEYS = """
       || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
     if (!typing && [" ", "ArrowLeft", "ArrowRight"].includes(event.key)
         && document.querySelector(".st-key-lfe_question")) {
+      event.preventDefault();  // as the bars do: space must not scroll the page either
       event.stopImmediatePropagation();
     }
   }, true);

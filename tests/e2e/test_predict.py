@@ -57,17 +57,17 @@ def test_the_replay_waits_for_the_prediction_then_plays_then_reveals(server, bro
         held = page.evaluate(f"() => ({{...{BAR}.dataset}})")
         assert held["autoplay"] == "0" and held.get("playing") != "1"
         assert held["current"] == "0", "a held replay stands on epoch 0"
+        seen = page.evaluate(FIRST_SCREEN)
+        assert seen["scrolled"] == 0 and len(seen["buttons"]) == len(preset.question.answers) + 1
+        assert all(bottom <= 720 for _, bottom in seen["buttons"]), seen
+        assert seen["chart"][1] - seen["chart"][0] >= 360 and seen["bar"][1] <= 720, seen
+        _shot(page, artifacts, "1280x720-question")
         # nor do the replay's keys start it (the bar acts on a key as it is pressed)
         main.get_by_text("Predict first:").click()
         page.keyboard.press(" ")
         page.keyboard.press("ArrowRight")
         held = page.evaluate(f"() => ({{...{BAR}.dataset}})")
         assert held.get("playing") != "1" and held["current"] == "0", held
-        seen = page.evaluate(FIRST_SCREEN)
-        assert seen["scrolled"] == 0 and len(seen["buttons"]) == len(preset.question.answers) + 1
-        assert all(bottom <= 720 for _, bottom in seen["buttons"]), seen
-        assert seen["chart"][1] - seen["chart"][0] >= 360 and seen["bar"][1] <= 720, seen
-        _shot(page, artifacts, "1280x720-question")
 
         expected = _happened(key)
         right = preset.question.answers[expected.answer]
