@@ -30,8 +30,8 @@ def test_default_page_shows_the_trained_animation():
     assert first["layout"]["images"][0]["source"] != last["layout"]["images"][0]["source"]
     assert len(json.dumps(spec)) < 3_000_000
     labels = [m.label for m in at.metric]
-    assert "Train loss" in labels and "Validation Accuracy" in labels
-    accuracy = next(m for m in at.metric if m.label == "Validation Accuracy").value
+    assert "Train loss" in labels and "Validation accuracy" in labels
+    accuracy = next(m for m in at.metric if m.label == "Validation accuracy").value
     assert float(accuracy.rstrip("%")) > 90
 
 
