@@ -57,7 +57,7 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
     the loss's domain) show as gaps.
     """
     # the spacing holds the lower panel's title clear of the upper panel in a short chart
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.24,
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.28,
                         subplot_titles=("Loss of one sample, L(a(z), y)",
                                         "Its gradient at the pre-activation, dL/dz"))
     pairs = [(chosen, "solid", 3.5)]
@@ -79,7 +79,8 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
                           line=dict(color=color, width=width, dash=dash))
             fig.add_trace(go.Scatter(
                 y=_f32(curves.loss_values[row]), showlegend=shown, **common,
-                name=name if curves is chosen else "matched pair (dashed)",
+                name=(name if curves is chosen
+                      else style.wrap(f"dashed: {curves.label} (matched)", 34)),
                 customdata=_f32(curves.prediction),
                 hovertemplate="z = %{x:.2f}<br>p = %{customdata:.3g}<br>loss = %{y:.4g}"
                               "<extra></extra>"), row=1, col=1)
@@ -106,8 +107,8 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
     loss_range = _robust_range([c.loss_values for c, _, _ in pairs])
     grad_range = _robust_range([c.grad for c, _, _ in pairs])
     # few ticks: each panel may be a hundred pixels tall
-    fig.update_yaxes(title_text="loss", range=loss_range, nticks=4, row=1, col=1)
-    fig.update_yaxes(title_text="dL/dz", range=grad_range, nticks=4, row=2, col=1)
+    fig.update_yaxes(title_text="loss", range=loss_range, nticks=3, row=1, col=1)
+    fig.update_yaxes(title_text="dL/dz", range=grad_range, nticks=3, row=2, col=1)
     fig.update_xaxes(title_text="pre-activation z of the output unit", range=[z_lo, z_hi],
                      row=2, col=1)
     notes = []
@@ -125,10 +126,10 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
                      "varies, the others stay at 0.")
     style.base_layout(fig, height=height)
     # the lower panel's title a little higher: clear of its top tick label
-    fig.layout.annotations[1].update(yshift=8)
-    title = style.wrap(f"{chosen.label}" + (f" vs {matched.label} (dashed)"
-                                            if matched is not None and len(pairs) > 1 else ""),
-                       44)
+    fig.layout.annotations[1].update(yshift=10)
+    # the chosen pair names the chart, the matched pair its legend entry: one line less
+    # above panels that may be a hundred pixels tall
+    title = style.wrap(chosen.label, 44)
     subtitle = style.wrap("<br>".join(notes), 62) if notes else ""
     lines = title.count("<br>") + 1 + (subtitle.count("<br>") + 1 if subtitle else 0)
     # titles wrapped to a half-width chart; the top margin grows with their lines

@@ -1,8 +1,8 @@
 """The first screen is the lesson: on a laptop (and on a projector in presenting mode) each
 view's first chart and its playback bar lie inside the window without scrolling, the chart
 at least half the window's height, no typeset formula runs out of its box, and no text
-inside a chart (titles, tick labels, legend, notes) overlaps another or leaves the figure. One browser
-context per walk; each page is measured at both sizes by resizing the window."""
+inside a chart (titles, tick labels, legend, notes) overlaps another or leaves the figure.
+One browser context per walk; each page is measured at each size by resizing the window."""
 
 from __future__ import annotations
 
