@@ -7,6 +7,7 @@ import json
 import streamlit as st
 
 from explorer.figures import playback
+from explorer.ui import charts
 
 FIRST_CHARTS = ("train_chart", "surface_chart", "calibration_chart", "race_chart",
                 "anatomy_chart", "gradient_chart")
@@ -60,7 +61,7 @@ FIT_SCRIPT = """
 // The first chart takes the window's height left under whatever sits above it (a lesson
 // of one line or three), above its playback bar: a CSS variable on the root element, which
 // Streamlit's re-renders leave alone. Installed once per page; runs when the page changes
-// (elements added or removed, a box resized), at most once per animation frame.
+// (elements added or removed, a box resized), at most ten times a second.
 (function () {
   if (window.__lfeFit) return;
   window.__lfeFit = true;
@@ -144,12 +145,14 @@ FIT_SCRIPT = """
   }
   function schedule(all) {
     layout = layout || all;
-    if (!queued) { queued = true; requestAnimationFrame(run); }
+    // at most ten times a second: while the page is being built, its elements arrive in
+    // a stream, and each run reads the layout
+    if (!queued) { queued = true; setTimeout(() => requestAnimationFrame(run), 100); }
   }
   new MutationObserver((records) => schedule(records.some((r) =>
     !(r.target.closest && r.target.closest(".svg-container")))))
     .observe(document.body, {childList: true, subtree: true});
-  addEventListener("resize", () => schedule(true));
+  addEventListener("resize", () => { fit(); schedule(true); });
   schedule(true);
 })();
 </script>
@@ -184,8 +187,9 @@ def page_style(presenting: bool) -> None:
     """Tighter page; in presenting mode no sidebar and no page header (the settings stay
     in the URL)."""
     if presenting:
-        st.html(PRESENTING_CSS + FIT_SCRIPT.replace("{keys}", "[]"),
+        st.html(charts.preload_html() + PRESENTING_CSS + FIT_SCRIPT.replace("{keys}", "[]"),
                 unsafe_allow_javascript=True)
     else:
-        st.html(PAGE_CSS + FIT_SCRIPT.replace("{keys}", json.dumps(FIRST_CHARTS)),
+        st.html(charts.preload_html() + PAGE_CSS
+                + FIT_SCRIPT.replace("{keys}", json.dumps(FIRST_CHARTS)),
                 unsafe_allow_javascript=True)
