@@ -180,8 +180,9 @@ def test_anatomy_reads_the_problem_not_the_formula():
     ok(at)
     (figure, _) = specs(at)
     names = {t.get("name") for t in figure["data"]}
-    # one sigmoid unit with binary targets, not three classes
-    assert "Sigmoid + Your formula, target y = 1" in names
+    # one sigmoid unit with binary targets, not three classes; the pair names the chart
+    assert figure["layout"]["title"]["text"].replace("<br>", " ") == "Sigmoid + Your formula"
+    assert "target y = 1" in names
     assert not any("true class" in (n or "") for n in names)
     latex = [m.value for m in at.main.latex]
     assert any(r"L = - y \log{\left(p \right)}" in v for v in latex)

@@ -260,7 +260,8 @@ def _surface_axes(fig: go.Figure, surface: Surface, z_label: str, three_d: bool,
     if three_d:
         scene = dict(xaxis=dict(title=dict(text=surface.a_label), range=x_range),
                      yaxis=dict(title=dict(text=surface.b_label), range=y_range),
-                     zaxis=dict(title=dict(text=z_label)), aspectmode="cube",
+                     zaxis=dict(title=dict(text=z_label), exponentformat="power"),
+                     aspectmode="cube",
                      camera=dict(eye=dict(x=1.5, y=-1.5, z=1.1)))
         fig.update_layout(scene=scene)
         return
