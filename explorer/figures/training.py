@@ -252,7 +252,7 @@ def training_spec(frames: Frames, history: pd.DataFrame, data, problem: str,
     # the slider sits just below the input-plane axis title
     layout["sliders"] = [style.slider(
         [str(int(epoch)) for epoch in frames.epochs], frame_labels(history, frames.epochs, metric),
-        redraw=False, active=0 if start_at_first else None, drop=-0.01)]
+        redraw=False, active=0 if start_at_first else None, drop=0)]
     return dict(data=[style.typed_arrays(t) for t in traces], layout=layout,
                 frames=frame_list)
 
