@@ -61,7 +61,7 @@ FIT_SCRIPT = """
 // The first chart takes the window's height left under whatever sits above it (a lesson
 // of one line or three), above its playback bar: a CSS variable on the root element, which
 // Streamlit's re-renders leave alone. Installed once per page; runs when the page changes
-// (elements added or removed, a box resized), at most ten times a second.
+// (elements added or removed, a box resized), at most four times a second.
 (function () {
   if (window.__lfeFit) return;
   window.__lfeFit = true;
@@ -145,9 +145,9 @@ FIT_SCRIPT = """
   }
   function schedule(all) {
     layout = layout || all;
-    // at most ten times a second: while the page is being built, its elements arrive in
+    // at most four times a second: while the page is being built, its elements arrive in
     // a stream, and each run reads the layout
-    if (!queued) { queued = true; setTimeout(() => requestAnimationFrame(run), 100); }
+    if (!queued) { queued = true; setTimeout(() => requestAnimationFrame(run), 250); }
   }
   new MutationObserver((records) => schedule(records.some((r) =>
     !(r.target.closest && r.target.closest(".svg-container")))))
