@@ -8,10 +8,6 @@ receives it through ``Checked`` and sends it as it is.
 
 from __future__ import annotations
 
-import functools
-import json
-from pathlib import Path
-
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -47,33 +43,3 @@ def chart(figure: go.Figure | dict, key: str, **options) -> None:
     with phases.phase("sending charts"):
         st.plotly_chart(Checked(plain(figure)), key=key, config=PLOT_CONFIG, **options)
 
-
-@functools.cache
-def _plotly_bundle() -> str | None:
-    """The file name of Streamlit's Plotly chart code (hashed per release), if found."""
-    found = sorted((Path(st.__file__).parent / "static" / "static" / "js")
-                   .glob("PlotlyChart.*.js"))
-    return found[0].name if found else None
-
-
-PRELOAD = """<script>
-// Streamlit loads its Plotly code (several megabytes) only when the first chart arrives,
-// after the whole script above the chart has run: ask for it with the page's first element
-(function () {
-  if (window.__lfePreload) return;
-  window.__lfePreload = true;
-  const index = document.querySelector("script[src*='static/js/index']");
-  if (!index) return;
-  const link = document.createElement("link");
-  link.rel = "modulepreload";
-  link.href = new URL(FILE, index.src).href;
-  document.head.appendChild(link);
-})();
-</script>"""
-
-
-def preload_html() -> str:
-    """A script that starts loading the chart code as the page opens (empty when the file
-    cannot be found in this Streamlit)."""
-    name = _plotly_bundle()
-    return PRELOAD.replace("FILE", json.dumps(name)) if name else ""

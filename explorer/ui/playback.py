@@ -7,7 +7,6 @@ import json
 import streamlit as st
 
 from explorer.figures import playback
-from explorer.ui import charts
 
 FIRST_CHARTS = ("train_chart", "surface_chart", "calibration_chart", "race_chart",
                 "anatomy_chart", "gradient_chart")
@@ -187,9 +186,8 @@ def page_style(presenting: bool) -> None:
     """Tighter page; in presenting mode no sidebar and no page header (the settings stay
     in the URL)."""
     if presenting:
-        st.html(charts.preload_html() + PRESENTING_CSS + FIT_SCRIPT.replace("{keys}", "[]"),
+        st.html(PRESENTING_CSS + FIT_SCRIPT.replace("{keys}", "[]"),
                 unsafe_allow_javascript=True)
     else:
-        st.html(charts.preload_html() + PAGE_CSS
-                + FIT_SCRIPT.replace("{keys}", json.dumps(FIRST_CHARTS)),
+        st.html(PAGE_CSS + FIT_SCRIPT.replace("{keys}", json.dumps(FIRST_CHARTS)),
                 unsafe_allow_javascript=True)
