@@ -42,4 +42,3 @@ def chart(figure: go.Figure | dict, key: str, **options) -> None:
     options.setdefault("width", "stretch")
     with phases.phase("sending charts"):
         st.plotly_chart(Checked(plain(figure)), key=key, config=PLOT_CONFIG, **options)
-
