@@ -31,3 +31,11 @@ def number(value: float, digits: int = 4) -> str:
     sign = "−" if value < 0 else ""
     return sign + _power(mantissa.rstrip("0").rstrip(".") or "0", exponent[0],
                          exponent[1:].lstrip("0") or "0")
+
+
+def power_of_ten(exponent: int) -> str:
+    """10 to an integer power as a tick label: 10⁻⁶, 0.1 → 10⁻¹, 1, 10, 10²."""
+    if exponent == 0:
+        return "1"
+    return "10" if exponent == 1 else _power("1", "-" if exponent < 0 else "",
+                                             str(abs(exponent)))

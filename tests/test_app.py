@@ -30,8 +30,8 @@ def test_default_page_shows_the_trained_animation():
     assert first["layout"]["images"][0]["source"] != last["layout"]["images"][0]["source"]
     assert len(json.dumps(spec)) < 3_000_000
     labels = [m.label for m in at.metric]
-    assert "Train loss" in labels and "Validation Accuracy" in labels
-    accuracy = next(m for m in at.metric if m.label == "Validation Accuracy").value
+    assert "Train loss" in labels and "Validation accuracy" in labels
+    accuracy = next(m for m in at.metric if m.label == "Validation accuracy").value
     assert float(accuracy.rstrip("%")) > 90
 
 
@@ -242,8 +242,10 @@ def test_loss_anatomy_view_renders_for_every_problem(problem, activation, loss):
     at = ok(app(problem=problem, output_activation=activation, loss=loss,
                 view="Loss anatomy", epochs="40"))
     anatomy_spec, histogram = specs(at)
+    # the chosen pair names the chart, the matched pair its legend entry
     names = " ".join(t.get("name", "") for t in anatomy_spec["data"])
-    assert "(matched)" in names and activations.get(activation).label in names
+    title = anatomy_spec["layout"]["title"]["text"].replace("<br>", " ")
+    assert "(matched)" in names and activations.get(activation).label in title
     assert histogram["frames"]
     assert len(at.latex) >= 3
 

@@ -75,7 +75,7 @@ def test_typing_a_formula_trains_it_and_shows_its_derivative_and_three_answers()
     assert any(r"\left(- \frac{y}{p}\right)\cdot p(1 - p)" in v for v in main_latex)
     # and the lesson is what the run shows: class 1 for every point
     y_train = experiment.make_data(config).y_train
-    accuracy = next(m.value for m in at.metric if m.label == "Train Accuracy")
+    accuracy = next(m.value for m in at.metric if m.label == "Train accuracy")
     assert accuracy == f"{np.mean(y_train == 1):.1%}"
 
 
@@ -164,7 +164,7 @@ def test_your_formula_races_the_built_in_losses():
     row = table.loc["Sigmoid + your formula"]
     assert row["verdict"] == "invalid"
     assert table.loc["Sigmoid + Binary cross-entropy", "verdict"] == "matched"
-    accuracy = next(m.value for m in at.metric if m.label == "Validation Accuracy")
+    accuracy = next(m.value for m in at.metric if m.label == "Validation accuracy")
     assert f"{row['validation accuracy']:.1%}" == accuracy
     # with a built-in loss in the sidebar the formula can still race, as typed
     at.selectbox(key="loss").set_value("bce").run()
@@ -180,8 +180,9 @@ def test_anatomy_reads_the_problem_not_the_formula():
     ok(at)
     (figure, _) = specs(at)
     names = {t.get("name") for t in figure["data"]}
-    # one sigmoid unit with binary targets, not three classes
-    assert "Sigmoid + Your formula, target y = 1" in names
+    # one sigmoid unit with binary targets, not three classes; the pair names the chart
+    assert figure["layout"]["title"]["text"].replace("<br>", " ") == "Sigmoid + Your formula"
+    assert "target y = 1" in names
     assert not any("true class" in (n or "") for n in names)
     latex = [m.value for m in at.main.latex]
     assert any(r"L = - y \log{\left(p \right)}" in v for v in latex)

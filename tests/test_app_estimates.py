@@ -136,7 +136,7 @@ def test_imbalance_table_and_headline_use_the_chosen_threshold():
     assert row["F1"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
     assert row["balanced accuracy"] == pytest.approx((tp / (tp + fn) + tn / (tn + fp)) / 2)
     assert row["accuracy"] == pytest.approx((tp + tn) / len(y))
-    assert metric(at, "Validation Accuracy") == f"{(tp + tn) / len(y):.1%}"
+    assert metric(at, "Validation accuracy") == f"{(tp + tn) / len(y):.1%}"
     pr = chart(at, ":precision-recall")
     mark = next(t for t in pr["data"] if t.get("name") == "threshold 0.3")
     assert mark["x"][0] == pytest.approx(tp / (tp + fn))

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer import losses
+from explorer import losses, numbers
 from explorer.anatomy import AnatomyCurves
 from explorer.figures import style
 
@@ -56,7 +56,8 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
     activation's saturated regions (a'(z) ~ 0) are shaded on both rows. NaN values (outside
     the loss's domain) show as gaps.
     """
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
+    # the spacing holds the lower panel's title clear of the upper panel in a short chart
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.28,
                         subplot_titles=("Loss of one sample, L(a(z), y)",
                                         "Its gradient at the pre-activation, dL/dz"))
     pairs = [(chosen, "solid", 3.5)]
@@ -67,14 +68,19 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
     for curves, dash, width in pairs:
         z = _f32(curves.z)
         z_all.append(curves.z)
-        suffix = "" if curves is chosen else " (matched)"
+        # the title names both pairs: the legend names the targets by colour and the matched
+        # pair by its dash, one short row under a half-width chart
+        suffix = "" if curves is chosen else ", matched pair"
         for row, label in enumerate(curves.target_labels):
             color = _target_color(curves, row)
-            name = f"{curves.label}{suffix}, {label}"
+            name = f"{label}{suffix}"
+            shown = curves is chosen or row == 0
             common = dict(x=z, mode="lines", legendgroup=name, connectgaps=False,
                           line=dict(color=color, width=width, dash=dash))
             fig.add_trace(go.Scatter(
-                y=_f32(curves.loss_values[row]), name=name, **common,
+                y=_f32(curves.loss_values[row]), showlegend=shown, **common,
+                name=(name if curves is chosen
+                      else style.wrap(f"dashed: {curves.label} (matched)", 34)),
                 customdata=_f32(curves.prediction),
                 hovertemplate="z = %{x:.2f}<br>p = %{customdata:.3g}<br>loss = %{y:.4g}"
                               "<extra></extra>"), row=1, col=1)
@@ -83,21 +89,26 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
                 customdata=_f32(curves.prediction),
                 hovertemplate="z = %{x:.2f}<br>p = %{customdata:.3g}<br>dL/dz = %{y:.4g}"
                               "<extra></extra>"), row=2, col=1)
+    z_lo = min(float(np.min(z)) for z in z_all)
+    z_hi = max(float(np.max(z)) for z in z_all)
     for k, (lo, hi) in enumerate(chosen.saturated):
+        # a region at the plot's edge labelled from that edge inward, not centred across
+        # it onto the tick labels
+        x, anchor = ((lo, "left") if lo <= z_lo else (hi, "right") if hi >= z_hi
+                     else ((lo + hi) / 2, "center"))
         fig.add_vrect(x0=lo, x1=hi, fillcolor=SATURATED_FILL, opacity=0.18, line_width=0,
                       layer="below", row="all", col=1)
         if k == 0 or hi - lo > 0:
             fig.add_annotation(
-                x=(lo + hi) / 2, y=1.0, xref="x", yref="y domain", yanchor="top",
+                x=x, xanchor=anchor, y=1.0, xref="x", yref="y domain", yanchor="top",
                 text="saturated:<br>a′(z) ≈ 0", showarrow=False,
                 bgcolor="rgba(255, 255, 255, 0.75)", font=dict(size=12, color="#475569"))
     fig.add_hline(y=0.0, line=dict(color="#94a3b8", width=1), row=2, col=1)
     loss_range = _robust_range([c.loss_values for c, _, _ in pairs])
     grad_range = _robust_range([c.grad for c, _, _ in pairs])
-    fig.update_yaxes(title_text="loss", range=loss_range, row=1, col=1)
-    fig.update_yaxes(title_text="dL/dz", range=grad_range, row=2, col=1)
-    z_lo = min(float(np.min(z)) for z in z_all)
-    z_hi = max(float(np.max(z)) for z in z_all)
+    # few ticks: each panel may be a hundred pixels tall
+    fig.update_yaxes(title_text="loss", range=loss_range, nticks=3, row=1, col=1)
+    fig.update_yaxes(title_text="dL/dz", range=grad_range, nticks=3, row=2, col=1)
     fig.update_xaxes(title_text="pre-activation z of the output unit", range=[z_lo, z_hi],
                      row=2, col=1)
     notes = []
@@ -114,14 +125,17 @@ def anatomy_figure(chosen: AnatomyCurves, matched: AnatomyCurves | None = None,
         notes.append(f"Multi-class: the output z of one of {chosen.n_classes} classes "
                      "varies, the others stay at 0.")
     style.base_layout(fig, height=height)
-    title = style.wrap(f"{chosen.label}" + (f" vs {matched.label} (dashed)"
-                                            if matched is not None and len(pairs) > 1 else ""),
-                       44)
+    # the lower panel's title a little higher: clear of its top tick label
+    fig.layout.annotations[1].update(yshift=10)
+    # the chosen pair names the chart, the matched pair its legend entry: one line less
+    # above panels that may be a hundred pixels tall
+    title = style.wrap(chosen.label, 44)
     subtitle = style.wrap("<br>".join(notes), 62) if notes else ""
     lines = title.count("<br>") + 1 + (subtitle.count("<br>") + 1 if subtitle else 0)
     # titles wrapped to a half-width chart; the top margin grows with their lines
-    fig.update_layout(margin=dict(t=55 + 24 * lines, b=135),
-                      legend=dict(orientation="h", y=-0.3, yanchor="top", x=0.0),
+    fig.update_layout(margin=dict(t=64 + 24 * lines, b=88),
+                      legend=dict(orientation="h", yref="container", y=0.0,
+                                  yanchor="bottom", x=0.0),
                       title=dict(text=title, x=0.0, subtitle=dict(text=subtitle)))
     return fig
 
@@ -168,19 +182,22 @@ def gradient_histogram_spec(grads, epochs, confidently_wrong=None, bins: int = 4
     style.base_layout(fig, height=height, barmode="stack", bargap=0.05)
     ticks = np.arange(np.ceil(lo), np.floor(hi) + 1)
     fig.update_xaxes(title_text="|dL/dz| per training point (log scale)", range=[lo, hi],
-                     tickvals=ticks, ticktext=[f"1e{int(t)}" for t in ticks])
+                     tickvals=ticks, ticktext=[numbers.power_of_ten(int(t)) for t in ticks])
     fig.update_yaxes(title_text="number of points",
                      range=[0, float(counts.sum(axis=1).max()) * 1.08 + 1])
+    # the legend under the slider, in pixels: above the panel it ran into the title's note
+    # in a short chart
     fig.update_layout(margin=dict(t=110, b=140),
-                      legend=dict(orientation="h", x=1.0, xanchor="right", y=1.02,
+                      legend=dict(orientation="h", x=0.0, yref="container", y=0.0,
                                   yanchor="bottom"),
                       title=dict(
         text="How hard each training point pulls on the output", x=0.0,
         subtitle=dict(text=style.wrap(f"Per-sample gradient at the output pre-activation; "
-                                      f"values below {floor:g} counted at {floor:g}.", 62))))
+                                      f"values below {numbers.number(floor)} counted at "
+                                      f"{numbers.number(floor)}.", 62))))
     frames = [dict(name=str(int(epoch)),
                    data=[dict(type="bar", y=_f32(counts[s, g])) for g in range(len(groups))],
                    traces=list(range(len(groups))))
               for s, epoch in enumerate(epochs)]
     return style.animated_spec(fig, frames, [str(int(e)) for e in epochs], redraw=False,
-                               drop=0.1)
+                               drop=4)

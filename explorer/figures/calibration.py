@@ -98,8 +98,8 @@ def reliability_spec(r: ReliabilityOverTraining, train: ReliabilityOverTraining 
     x_title = "predicted probability of class 1" if binary else "confidence (top class)"
     y_title = "share that is class 1" if binary else "share answered right"
     fig = make_subplots(
-        rows=2, cols=2, column_widths=[0.5, 0.5], row_heights=[0.68, 0.32],
-        horizontal_spacing=0.13, vertical_spacing=0.2, shared_xaxes=False,
+        rows=2, cols=2, column_widths=[0.5, 0.5], row_heights=[0.64, 0.36],
+        horizontal_spacing=0.13, vertical_spacing=0.16, shared_xaxes=True,
         subplot_titles=(f"Reliability diagram ({part} points)", "Calibration error and Brier "
                         "score", "Points per bin", "Overconfidence: confidence − accuracy"))
     final = len(r.epochs) - 1
@@ -142,14 +142,17 @@ def reliability_spec(r: ReliabilityOverTraining, train: ReliabilityOverTraining 
     animated.append(len(fig.data) - 1)
 
     style.base_layout(fig, height=640)
-    # room for the panels' titles and ticks when the chart shares a laptop's first screen
-    fig.update_layout(margin=dict(t=95, b=110), legend=dict(y=1.1))
-    # the bottom panels share the top ones' x quantity: one axis title each, at the bottom
+    # room for the legend's rows and the panels' titles when the chart shares a laptop's
+    # first screen
+    fig.update_layout(margin=dict(t=105, b=110))
+    # the bottom panels share the top ones' x quantity: one axis, titled and ticked at the
+    # bottom (the top panels' tick labels would sit on the bottom panels' titles)
     fig.update_xaxes(range=[0, 1], row=1, col=1)
     fig.update_yaxes(title_text=y_title, range=[0, 1.02], row=1, col=1)
     fig.update_xaxes(title_text=x_title, range=[0, 1], row=2, col=1)
     most = float(np.max(r.counts)) if r.counts.size else 1.0
-    fig.update_yaxes(title_text="points", range=[0, most * 1.08 + 1], row=2, col=1)
+    # the bottom panels are short: few ticks
+    fig.update_yaxes(title_text="points", range=[0, most * 1.08 + 1], nticks=3, row=2, col=1)
     epochs = max(float(r.epochs[-1]), 1.0)
     heights = np.concatenate([r.ece, r.brier, train.ece if train is not None else []])
     heights = heights[np.isfinite(heights)]
@@ -160,7 +163,7 @@ def reliability_spec(r: ReliabilityOverTraining, train: ReliabilityOverTraining 
     over = r.overconfidence[np.isfinite(r.overconfidence)]
     lo = min(-0.02, float(over.min()) * 1.1) if over.size else -0.1
     hi = max(0.02, float(over.max()) * 1.1) if over.size else 0.1
-    fig.update_yaxes(title_text="conf. − acc.", range=[lo, hi], zeroline=True,
+    fig.update_yaxes(title_text="conf. − acc.", range=[lo, hi], zeroline=True, nticks=3,
                      zerolinecolor="#475569", row=2, col=2)
     frames = [dict(name=str(int(epoch)), traces=animated,
                    data=[*_diagram_updates(r, s), *_curve_updates(r, train, s)])

@@ -55,8 +55,10 @@ def race_figure(entries: list[tuple[str, pd.DataFrame]], problem: str) -> go.Fig
                 text=["NaN"], textposition="top center", legendgroup=name,
                 marker=dict(symbol="x", size=14, color=color)), row=1, col=2)
     if unscaled:
-        fig.add_annotation(text="Not shown, the loss reaches 0 or below so a ratio means "
-                                "nothing:<br>" + "<br>".join(unscaled),
+        # wrapped to stay inside its panel, clear of the panel's tick labels
+        fig.add_annotation(text=style.wrap("Not shown, the loss reaches 0 or below so a "
+                                           "ratio means nothing:", 34) + "<br>"
+                           + "<br>".join(style.wrap(name, 34) for name in unscaled),
                            xref="x2 domain", yref="y2 domain", x=0.98, y=0.98,
                            xanchor="right", yanchor="top", showarrow=False, align="right",
                            font=dict(size=12, color="#475569"),

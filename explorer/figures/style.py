@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 
 import numpy as np
 import plotly.graph_objects as go
@@ -47,18 +48,35 @@ TICK_SIZE = 14
 """Tick labels, at least 14 px."""
 
 
+TOP_LEGEND = dict(orientation="h", yref="container", yanchor="top", y=1.0, x=0,
+                  font=dict(size=14))
+"""The legend at the figure's top edge, above the panels' titles, in pixels: the charts take
+the window's height, and a legend placed in plot heights runs into the titles of a short
+chart (the top margin leaves it room)."""
+SLIDER_GAP_PX = 50
+"""The slider's current value this far under the plot area: below its tick labels and
+axis title at any chart height."""
+
+
+def log_ticks(decades: float) -> dict:
+    """A log axis's ticks over ``decades`` decades: powers of ten (a loss of 10⁻⁴ is not
+    "100μ"), at most four of them (a short panel has room for no more), never the 2 and 5
+    between them."""
+    return dict(exponentformat="power", dtick=max(1, math.ceil(decades / 3)))
+
+
 def base_layout(fig: go.Figure, height: int = 560, **extra) -> go.Figure:
     """Large readable fonts in dark text, white background, room for the epoch slider."""
     fig.update_layout(font=FONT, height=height,
                       margin=dict(l=60, r=30, t=110, b=125), hoverlabel=dict(font_size=14),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.07, x=0,
-                                  font=dict(size=14)),
+                      legend=TOP_LEGEND,
                       title_font=dict(size=TITLE_SIZE, color=FONT["color"]),
                       title_subtitle_font=dict(size=14, color="#334155"), **extra)
+    # 10⁻⁴, never Plotly's "100μ" or "1e-4", on every axis
     fig.update_xaxes(tickfont=dict(size=TICK_SIZE, color=FONT["color"]),
-                     title_font=dict(size=16, color=FONT["color"]))
+                     title_font=dict(size=16, color=FONT["color"]), exponentformat="power")
     fig.update_yaxes(tickfont=dict(size=TICK_SIZE, color=FONT["color"]),
-                     title_font=dict(size=16, color=FONT["color"]))
+                     title_font=dict(size=16, color=FONT["color"]), exponentformat="power")
     # make_subplots' titles: paper-anchored annotations sitting on top of their panels
     fig.update_annotations(selector=dict(xref="paper", yref="paper", yanchor="bottom"),
                            font=dict(size=TITLE_SIZE, color=FONT["color"]))
@@ -116,7 +134,7 @@ def numpy_arrays(spec):
 
 def animated_spec(fig: go.Figure, frames: list[dict], labels: list[str], redraw: bool,
                   prefix: str = "Epoch ", active: int | None = None,
-                  drop: float = 0.0) -> dict:
+                  drop: int = 0) -> dict:
     """``fig``, the still part built and checked by Plotly, as its plain dict, with
     ``frames`` (plain dicts: name, data, traces) and their epoch slider added as plain data
     (NumPy arrays as typed arrays). Checking 100 frames costs Plotly about half a second;
@@ -136,13 +154,14 @@ def animated_spec(fig: go.Figure, frames: list[dict], labels: list[str], redraw:
 
 
 def slider(names: list[str], labels: list[str], redraw: bool, prefix: str = "Epoch ",
-           active: int | None = None, drop: float = 0.0) -> dict:
+           active: int | None = None, drop: int = 0) -> dict:
     """The epoch slider as plain data: one step per frame ``names[i]``.
 
     ``labels``: what the slider shows for each frame after ``prefix`` (the current frame's
     numbers, so they change as the animation plays). ``redraw`` must be True when a 3-D
     surface changes between frames. ``active``: the frame shown first (default the last).
-    ``drop`` moves the slider further down (in plot heights), below a centred x-axis title.
+    ``drop`` moves the slider further down (in pixels), below a second line of axis titles.
+    Its place is in pixels under the plot area, whatever the chart's height.
     """
     steps = [dict(method="animate", label=label,
                   args=[[name], dict(mode="immediate", frame=dict(duration=0, redraw=redraw),
@@ -150,7 +169,7 @@ def slider(names: list[str], labels: list[str], redraw: bool, prefix: str = "Epo
              for name, label in zip(names, labels)]
     return dict(
         active=len(steps) - 1 if active is None else active, steps=steps,
-        x=0.0, len=1.0, y=-0.15 - drop, yanchor="top", pad=dict(t=0, b=0),
+        x=0.0, len=1.0, y=0.0, yanchor="top", pad=dict(t=SLIDER_GAP_PX + drop, b=0),
         currentvalue=dict(prefix=prefix, font=dict(size=16, color="#0f172a"),
                           visible=True, xanchor="left"),
         transition=dict(duration=0), ticklen=0, tickcolor="rgba(0,0,0,0)",

@@ -65,15 +65,19 @@ def surface_spec(surface: Surface, history: pd.DataFrame | None = None,
              else KIND_TITLES[surface.kind])
     if loss_curve:
         fig = make_subplots(
-            rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.2,
+            rows=1, cols=2, column_widths=[0.6, 0.4], horizontal_spacing=0.23,
             specs=[[{"type": "scene" if three_d else "xy"}, {"type": "xy"}]],
             subplot_titles=(title, "Loss at each snapshot"))
     else:
         fig = go.Figure()
     cell = dict(row=1, col=1) if loss_curve else {}
     # the bar's title on top of it: on its right side it sat on the next panel's axis title
-    colorbar = dict(title=dict(text=scaled.label, side="top"), thickness=14, len=0.8,
-                    x=0.5 if loss_curve else 1.02)
+    colorbar = dict(title=dict(text=scaled.label, side="top", font=dict(size=13)),
+                    thickness=14, len=0.8,
+                    exponentformat="power", nticks=4,
+                    # each label under its tick: the top one clear of the bar's title
+                    ticklabelposition="outside bottom",
+                    x=0.475 if loss_curve else 1.02)
     a, b = _f32(surface.a_axis), _f32(surface.b_axis)
     raw = _f32(surface.Z)
     hover = (f"{surface.a_label}: %{{x:.3g}}<br>{surface.b_label}: %{{y:.3g}}"
@@ -92,9 +96,15 @@ def surface_spec(surface: Surface, history: pd.DataFrame | None = None,
     style.base_layout(fig, height=height)
     _surface_axes(fig, surface, scaled.label, three_d, cell)
     note = surface.note + (" " + INVALID_TEXT if scaled.invalid else "")
-    fig.update_layout(margin=dict(t=150, b=90), title=dict(
-        text=title if not loss_curve else "Error surface", x=0.0, xanchor="left", y=0.98,
-        subtitle=dict(text=_wrap(note, 130))))
+    # the legend at the figure's top edge, then the title and its note, held in pixels just
+    # above the panels' titles: in a short chart, placed in figure heights, they overlapped
+    # (Plotly anchors the title's own line: the note's lines go into its padding)
+    subtitle = _wrap(note, 130)
+    lines = subtitle.count("<br>") + 1
+    fig.update_layout(margin=dict(t=118 + 20 * lines, b=90), title=dict(
+        text=title if not loss_curve else "Error surface", x=0.0, xanchor="left",
+        yref="paper", y=1.0, yanchor="bottom", pad=dict(b=40 + 20 * lines),
+        subtitle=dict(text=subtitle)))
     frames = [dict(name=str(int(epoch)), data=path.frame(s, loss_curve), traces=animated)
               for s, epoch in enumerate(path.epochs)]
     # the contour map is a layout image (see _add_background): only 3-D needs a redraw
@@ -229,7 +239,7 @@ def _add_loss_curve(fig: go.Figure, surface: Surface, history, epochs, scale: st
         lo, hi = np.log10(finite.min()), np.log10(finite.max())
         pad = max(0.05 * (hi - lo), 0.05)
         fig.update_yaxes(type="log", range=[lo - pad, hi + pad], title_text="loss (log)",
-                         exponentformat="power", row=1, col=2)
+                         row=1, col=2, **style.log_ticks(hi - lo))
     elif finite.size:
         lo, hi = float(finite.min()), float(finite.max())
         pad = max(0.06 * (hi - lo), 1e-6)
@@ -250,7 +260,8 @@ def _surface_axes(fig: go.Figure, surface: Surface, z_label: str, three_d: bool,
     if three_d:
         scene = dict(xaxis=dict(title=dict(text=surface.a_label), range=x_range),
                      yaxis=dict(title=dict(text=surface.b_label), range=y_range),
-                     zaxis=dict(title=dict(text=z_label)), aspectmode="cube",
+                     zaxis=dict(title=dict(text=z_label), exponentformat="power"),
+                     aspectmode="cube",
                      camera=dict(eye=dict(x=1.5, y=-1.5, z=1.1)))
         fig.update_layout(scene=scene)
         return
@@ -288,8 +299,8 @@ def interpolation_figure(line: Line, height: int = 520) -> go.Figure:
     finite = np.asarray(line.loss, float)
     finite = finite[np.isfinite(finite) & (finite > 0)]
     if finite.size and finite.max() / finite.min() > 10 ** 2:
-        fig.update_yaxes(type="log", title_text="loss (log)", exponentformat="power", row=1,
-                         col=1)
+        fig.update_yaxes(type="log", title_text="loss (log)", row=1, col=1,
+                         **style.log_ticks(float(np.log10(finite.max() / finite.min()))))
     else:
         fig.update_yaxes(title_text="loss", row=1, col=1)
     metric = np.asarray(line.metric, float)
@@ -299,7 +310,11 @@ def interpolation_figure(line: Line, height: int = 520) -> go.Figure:
     fig.update_yaxes(title_text=line.metric_label, row=2, col=1)
     fig.update_xaxes(title_text="t  (0 = initial weights, 1 = final weights)", row=2, col=1)
     style.base_layout(fig, height=height)
-    fig.update_layout(margin=dict(t=135), title=dict(
+    # the title and its note held in pixels above the panels' titles (see surface_spec)
+    subtitle = _wrap(line.note, 120)
+    lines = subtitle.count("<br>") + 1
+    fig.update_layout(margin=dict(t=70 + 20 * lines), title=dict(
         text="The straight line from the initial to the final weights", x=0.0,
-        subtitle=dict(text=_wrap(line.note, 120))))
+        yref="paper", y=1.0, yanchor="bottom", pad=dict(b=40 + 20 * lines),
+        subtitle=dict(text=subtitle)))
     return fig

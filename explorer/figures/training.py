@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from explorer import activations, demonstration, metrics
+from explorer import activations, demonstration, metrics, numbers
 from explorer.figures import raster, style
 from explorer.network import Model, Workspace
 
@@ -220,6 +220,14 @@ def training_spec(frames: Frames, history: pd.DataFrame, data, problem: str,
     curve_idx = list(range(len(traces), len(traces) + len(curves)))
     traces += curves
     _axes(layout, frames, data, history, problem, metric, log_scale, target_label)
+    # the top margin holds the legend's rows (a legend group's entries stack in one column)
+    # above the panels' titles
+    groups: dict = {}
+    for trace in traces:
+        if trace.get("showlegend", True) and "legendgroup" in trace:
+            groups[trace["legendgroup"]] = groups.get(trace["legendgroup"], 0) + 1
+    rows = max(2, *groups.values()) if groups else 2
+    layout["margin"]["t"] = 36 + (24 if presenting else 22) * rows
     divergence = history.attrs.get("divergence")
     if divergence:
         epoch = divergence["epoch"]
@@ -244,7 +252,7 @@ def training_spec(frames: Frames, history: pd.DataFrame, data, problem: str,
     # the slider sits just below the input-plane axis title
     layout["sliders"] = [style.slider(
         [str(int(epoch)) for epoch in frames.epochs], frame_labels(history, frames.epochs, metric),
-        redraw=False, active=0 if start_at_first else None, drop=-0.01)]
+        redraw=False, active=0 if start_at_first else None, drop=0)]
     return dict(data=[style.typed_arrays(t) for t in traces], layout=layout,
                 frames=frame_list)
 
@@ -262,7 +270,7 @@ def _skeleton(left_title: str, loss_title: str, metric_title: str, height: int,
         subplot_titles=(left_title, loss_title, metric_title))
     style.base_layout(fig, height=height)
     # compact in both modes: on a laptop too the chart shares the first screen
-    fig.update_layout(margin=dict(l=60, r=20, t=70, b=95), legend=dict(y=1.08))
+    fig.update_layout(margin=dict(l=60, r=20, t=80, b=95))
     if presenting:
         fig.update_layout(font=dict(size=16), legend=dict(font=dict(size=15)))
     return json.dumps(fig.to_dict()["layout"])
@@ -341,7 +349,7 @@ def frame_labels(history: pd.DataFrame, epochs, metric: str) -> list[str]:
 def _number(value, metric: str = "") -> str:
     if not np.isfinite(value):
         return "—"
-    return f"{value:.1%}" if metric == "accuracy" else f"{value:.3g}"
+    return f"{value:.1%}" if metric == "accuracy" else numbers.number(value, 3)
 
 
 def _left_trace(frames: Frames, s: int, problem: str, threshold: float) -> dict:
@@ -512,9 +520,9 @@ def _axes(layout: dict, frames: Frames, data, history, problem, metric, log_scal
             title=dict(text=f"{names[1]} (standardized)" if len(names) > 1 else "x₂"),
             range=[float(frames.grid_y[0]) - half_y, float(frames.grid_y[-1]) + half_y],
             showgrid=False, zeroline=False))
-    # one "epoch" title under the two curves (same range) is enough: a second one would
-    # sit on the metric panel's title
-    layout["xaxis2"]["range"] = [0, epochs]
+    # one "epoch" axis under the two curves (same range) is enough: the loss panel's own
+    # tick labels would sit on the metric panel's title in a short chart
+    _merge(layout["xaxis2"], dict(range=[0, epochs], showticklabels=False))
     _merge(layout["xaxis3"], dict(title=dict(text="epoch"), range=[0, epochs]))
     _loss_axis(layout["yaxis2"], history, log_scale)
     values = history[[c for c in (metric, "val_" + metric) if c in history]].to_numpy(float)
@@ -540,8 +548,7 @@ def _loss_axis(axis: dict, history: pd.DataFrame, log_scale: bool) -> None:
         pad = max((hi - lo) * 0.05, 0.05)
         # powers of ten, not SI prefixes: a loss of 10⁻⁴ is not "100μ"
         _merge(axis, dict(type="log", range=[float(lo - pad), float(hi + pad)],
-                          title=dict(text="loss (log scale)"), exponentformat="power",
-                          **({"dtick": 1} if hi - lo > 1.5 else {})))
+                          title=dict(text="loss (log scale)"), **style.log_ticks(hi - lo)))
         return
     title = "loss (linear: values ≤ 0)" if log_scale and finite.size else "loss"
     if not finite.size:

@@ -60,7 +60,8 @@ FIT_SCRIPT = """
 <script>
 // The first chart takes the window's height left under whatever sits above it (a lesson
 // of one line or three), above its playback bar: a CSS variable on the root element, which
-// Streamlit's re-renders leave alone. Runs once per page; cheap enough to poll.
+// Streamlit's re-renders leave alone. Installed once per page; runs when the page changes
+// (elements added or removed, a box resized), at most four times a second.
 (function () {
   if (window.__lfeFit) return;
   window.__lfeFit = true;
@@ -132,8 +133,33 @@ FIT_SCRIPT = """
       formula.dataset.lfeFit = String(box.clientWidth);
     });
   }
-  setInterval(() => { fit(); label(); sidebar(); formulas(); }, 250);
-  addEventListener("resize", fit);
+  // what changes inside a chart's drawing (each frame of a replay) can only change its
+  // text alternative: the rest, which reads the layout, waits for a change around it
+  const sizes = new ResizeObserver(() => schedule(true));
+  const watched = new WeakSet();
+  function watch() {
+    document.querySelectorAll("[data-testid='stMainBlockContainer'], "
+                              + "[data-testid='stSidebarContent']").forEach((box) => {
+      if (!watched.has(box)) { watched.add(box); sizes.observe(box); }
+    });
+  }
+  let queued = false, layout = false;
+  function run() {
+    queued = false;
+    if (layout) { layout = false; watch(); fit(); sidebar(); formulas(); }
+    label();
+  }
+  function schedule(all) {
+    layout = layout || all;
+    // at most four times a second: while the page is being built, its elements arrive in
+    // a stream, and each run reads the layout
+    if (!queued) { queued = true; setTimeout(() => requestAnimationFrame(run), 250); }
+  }
+  new MutationObserver((records) => schedule(records.some((r) =>
+    !(r.target.closest && r.target.closest(".svg-container")))))
+    .observe(document.body, {childList: true, subtree: true});
+  addEventListener("resize", () => { fit(); schedule(true); });
+  schedule(true);
 })();
 </script>
 """

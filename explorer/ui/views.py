@@ -211,7 +211,7 @@ def headline_numbers(run: Run) -> None:
                    help="The loss on the validation points with the weights at the end of the "
                         "epoch, without the L2 penalty.")
     for i, name in enumerate(names):
-        label = metrics.LABELS[name]
+        label = metrics.IN_SENTENCE[name]  # sentence case, as "Train loss" beside it
         cols[2 + 2 * i].metric(f"Train {label}", _fmt(last[name], name))
         cols[3 + 2 * i].metric(f"Validation {label}", _fmt(last.get("val_" + name, np.nan),
                                                           name))

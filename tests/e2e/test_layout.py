@@ -1,7 +1,8 @@
 """The first screen is the lesson: on a laptop (and on a projector in presenting mode) each
 view's first chart and its playback bar lie inside the window without scrolling, the chart
-at least half the window's height, and no typeset formula runs out of its box. One browser
-context per walk; each page is measured at both sizes by resizing the window."""
+at least half the window's height, no typeset formula runs out of its box, and no text
+inside a chart (titles, tick labels, legend, notes) overlaps another or leaves the figure.
+One browser context per walk; each page is measured at each size by resizing the window."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from tests.e2e.helpers import no_exception, wait_idle
 pytestmark = pytest.mark.e2e
 
 LAPTOPS = [(1280, 720), (1366, 768)]
+SCREENS = [*LAPTOPS, (1920, 1080)]
+"""The laptops' first screen, and a desktop's (where nothing may overlap either)."""
 PROJECTORS = [(1280, 720), (1920, 1080)]
 ANIMATED_VIEWS = ["Train", "Error surface", "Loss anatomy", "Calibration", "Compare"]
 
@@ -34,6 +37,57 @@ FIRST_SCREEN = """() => {
   return {chart: box(chart), bar: box(bar), scrolled: main.scrollTop, formulas: formulas,
           charts: charts};
 }"""
+
+
+CHART_TEXTS = """() => {
+  // every text a chart draws, by owner (the figure's title, an axis title, one axis's tick
+  // labels, the legend, an annotation, the colour bar's title, the slider's value): no two
+  // owners' boxes may touch, no two ticks of one axis either, and none leaves the figure
+  const found = [];
+  document.querySelectorAll("[data-testid='stMain'] .js-plotly-plot").forEach(g => {
+    const svg = g.querySelector(".main-svg");
+    if (!svg) return;
+    const frame = svg.getBoundingClientRect();
+    const name = (g.closest("[class*='st-key-']") || g).className.toString()
+      .split(" ").filter(c => c.startsWith("st-key-")).join("") || "chart";
+    const items = [];
+    const add = (el, owner, many) => {
+      const r = el.getBoundingClientRect(), style = getComputedStyle(el);
+      if (r.width < 1 || r.height < 3 || style.display === "none"
+          || style.visibility === "hidden" || style.opacity === "0") return;
+      const text = (el.textContent || "").trim().slice(0, 40) || owner;
+      items.push({owner, many, text, l: r.left, r: r.right, t: r.top, b: r.bottom});
+    };
+    g.querySelectorAll("text").forEach(e => {
+      const c = e.getAttribute("class") || "";
+      const group = e.parentElement.getAttribute("class") || "";
+      if (c === "gtitle" || c === "gtitle-subtitle") add(e, "title", false);
+      else if (/^[xy]\\d*title$/.test(c)) add(e, c, false);
+      else if (e.closest(".cbtitle")) add(e, "colour-bar title", false);
+      else if (/tick$/.test(group)) add(e, group, true);
+      else if (c === "annotation-text") add(e, "annotation " + items.length, false);
+      else if (c === "slider-label" && !e.closest(".slider-labels")) add(e, "slider", false);
+    });
+    g.querySelectorAll(".legend > .bg").forEach(e => add(e, "legend", false));
+    for (let i = 0; i < items.length; i++) {
+      const a = items[i];
+      if (a.l < frame.left - 1 || a.r > frame.right + 1 || a.t < frame.top - 1
+          || a.b > frame.bottom + 1) found.push(`${name}: ${a.owner} "${a.text}" cut off`);
+      for (let j = i + 1; j < items.length; j++) {
+        const b = items[j];
+        if (a.owner === b.owner && !a.many) continue;
+        const w = Math.min(a.r, b.r) - Math.max(a.l, b.l);
+        const h = Math.min(a.b, b.b) - Math.max(a.t, b.t);
+        // ticks of one axis may share a row or a column, not a spot; others may not touch
+        const gap = a.owner === b.owner ? 0.5 : -0.5;
+        if (w > gap && h > gap) found.push(
+          `${name}: ${a.owner} "${a.text}" touches ${b.owner} "${b.text}"`);
+      }
+    }
+  });
+  return found;
+}"""
+"""What overlaps inside the page's charts, as sentences (empty when nothing does)."""
 
 
 def _settled(page) -> None:
@@ -63,6 +117,8 @@ def _check_first_screen(page, where: str, width: int, height: int) -> None:
     label = f"{where} at {width}x{height}: {seen}"
     assert seen["scrolled"] == 0, label
     assert not seen["formulas"], f"formulas overflow their box: {label}"
+    clashes = page.evaluate(CHART_TEXTS)
+    assert not clashes, f"texts overlap inside a chart at {where} {width}x{height}: {clashes}"
     if not seen["charts"]:
         return  # nothing to replay (a run that stopped at once): its message says why
     chart, bar = seen["chart"], seen["bar"]
@@ -120,8 +176,9 @@ def test_the_default_page_every_view_and_every_lesson_start_on_the_first_screen(
              *(f"?preset={key}&autoplay=0" for key in presets.PRESETS),
              # the losses whose formulas are widest, where Loss anatomy typesets them
              *(f"?preset={key}&autoplay=0&view=Loss+anatomy"
-               for key in ("hinge", "imbalanced_focal", "outliers_huber", "skewed_estimates"))]
-    _walk(browser, server, artifacts, paths, LAPTOPS, "30-laptop")
+               for key in ("hinge", "imbalanced_focal", "outliers_huber", "skewed_estimates",
+                           "why_not_mse_bce", "calibrated_bce_mse"))]
+    _walk(browser, server, artifacts, paths, SCREENS, "30-laptop")
 
 
 def test_presenting_mode_fits_every_view_on_a_projector(server, browser, artifacts):
