@@ -107,8 +107,12 @@ def run_room(browser, projector_base: str, phone_bases: list[str], db: str,
         assert store(db).state(code).counts == tuple(expected)
 
         projector.get_by_role("button", name="Reveal").click()
+        # the animation plays first; the outcome and the bars wait for its end
+        projector.wait_for_selector(".lfe-playback[data-playing='1']", state="attached",
+                                    timeout=120_000)
+        assert not projector.locator(".room-votes").is_visible()
         projector.wait_for_selector(".room-votes", timeout=120_000)
-        projector.wait_for_selector(".lfe-playback[data-playing='1']", state="attached")
+        assert projector.locator(".lfe-playback").first.get_attribute("data-playing") != "1"
         room = store(db).state(code)
         assert room.revealed and room.outcome is not None
         bars = projector.locator(".room-votes .room-bar")
@@ -132,6 +136,36 @@ def run_room(browser, projector_base: str, phone_bases: list[str], db: str,
 
 def test_twenty_phones_one_server(browser, room_server, room_db):
     run_room(browser, room_server, [room_server], room_db)
+
+
+def test_a_reload_keeps_the_phones_answer_and_the_projectors_room(browser, room_server,
+                                                                   room_db):
+    """A phone's reload and second tab are one voter that sees its answer; the projector,
+    reloaded, has its room back and still reveals."""
+    from explorer import presets
+
+    choices = len(presets.get(LESSON).question.answers)
+    context, projector, code = open_projector(browser, room_server)
+    phone_context, phone = open_phone(browser, room_server, code)
+    try:
+        answer(phone, 1)
+        phone.reload()
+        phone.wait_for_selector(".phone-room[data-mine='1']", state="attached")
+        tab = phone_context.new_page()
+        tab.goto(f"{room_server}/?room={code}")
+        tab.wait_for_selector(".phone-room[data-mine='1']", state="attached")
+        answer(tab, 0)
+        assert store(room_db).state(code).counts == (1,) + (0,) * (choices - 1)
+        projector.reload()
+        projector.wait_for_selector(f".room-code[data-code='{code}']")
+        projector.wait_for_selector(".room-count[data-count='1']", state="attached")
+        projector.get_by_role("button", name="Reveal").click()
+        projector.wait_for_selector(".room-votes", timeout=120_000)
+        assert store(room_db).state(code).revealed
+        tab.wait_for_selector(".phone-outcome")
+    finally:
+        phone_context.close()
+        context.close()
 
 
 def test_a_room_outlives_the_server_process(browser, room_db):
