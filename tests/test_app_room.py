@@ -293,6 +293,8 @@ def test_a_reloaded_projector_takes_its_room_back(store, browser):
     assert f'data-code="{code}"' in html_of(reloaded)
     reloaded = press(reloaded, "room_reveal")
     assert store.state(code).revealed
+    reloaded = press(reloaded, "room_close")
+    assert f'data-code="{code}"' not in html_of(host()), "closed: a reload leaves it closed"
     browser["now"] = "browser-B"
     other = host()
     assert f'data-code="{code}"' not in html_of(other)

@@ -663,6 +663,15 @@ def test_a_reloaded_projector_takes_its_room_back_from_the_same_browser(store):
         store.advance(code, old, "saturation", 2)  # the old session's secret is retired
 
 
+def test_a_released_room_is_not_resumed_but_stays_open(store):
+    code, secret = store.create("saturation", 2, browser="cookie-1")
+    with pytest.raises(NotHost):
+        store.release(code, "wrong")
+    store.release(code, secret)
+    assert store.resume("cookie-1") is None
+    assert store.vote(code, 1, "phone", 0).total == 1
+
+
 def test_the_browser_is_kept_hashed_never_raw(store):
     import sqlalchemy as sa
 

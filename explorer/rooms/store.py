@@ -362,6 +362,15 @@ class Rooms:
             raise NotHost("Only the session that opened this room can reveal or move it on.")
         return room
 
+    def release(self, code: str, secret: str) -> None:
+        """The host closed the room on its screen: ``resume`` no longer brings it back (it
+        stays open for the phones and the CSV until it expires)."""
+        code = _known_code(code)
+        with self._write() as conn:
+            self._host_room(conn, code, secret, self._clock())
+            conn.execute(update(rooms_table).where(rooms_table.c.code == code)
+                         .values(host_browser=None))
+
     def reveal(self, code: str, secret: str, outcome: int,
                sentence: str | None = None) -> RoomState:
         """Close the current question's voting and record the answer that happened, with

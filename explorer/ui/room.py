@@ -19,6 +19,7 @@ The room itself lives in ``explorer.rooms`` (a database); this module only draws
 
 from __future__ import annotations
 
+import contextlib
 import html
 import ipaddress
 import logging
@@ -316,7 +317,12 @@ def _create(lesson_key: str) -> None:
 
 
 def _close() -> None:
+    """Close room: back to the lesson; a reload no longer brings this room back."""
+    code, secret = hosted() or ("", "")
     st.session_state[HOSTED] = None
+    # expired, or taken over by another tab: nothing to bring back anyway
+    with contextlib.suppress(RoomError):
+        rooms().release(code, secret)
 
 
 def _reveal() -> None:
