@@ -355,8 +355,8 @@ def host_page(config: cfg.Config):
     code, secret = hosted()  # type: ignore[misc]
     try:
         room = rooms().state(code)
-    except UnknownRoom as err:
-        st.warning(str(err), icon=":material/timer_off:")
+    except UnknownRoom:
+        st.warning(closed_sentence(code), icon=":material/timer_off:")
         _new_room_button(st.session_state.get(state.ACTIVE_PRESET) or "", "room_renew_page")
         return None
     except RoomError as err:  # the database did not answer: the room may still be there
@@ -393,6 +393,13 @@ def host_page(config: cfg.Config):
         with st.container(key=f"lfe_after_{rid}"):
             _result_panel(room, preset, code, secret)
     return left
+
+
+def closed_sentence(code: str) -> str:
+    """The projector's room has closed under it (what the speaker reads in place of the
+    count)."""
+    return (f"Room {code} has closed: rooms close 12 hours after they open, and a new room "
+            "from this browser closes the one before. Its phones can no longer answer.")
 
 
 def reveal_id(room: RoomState) -> str:
@@ -473,8 +480,8 @@ def _live_count(code: str, lesson_key: str) -> None:
     closed meanwhile, the sentence saying so in its place, and a new room a press away."""
     try:
         room = rooms().state(code)
-    except UnknownRoom as err:
-        st.warning(str(err), icon=":material/timer_off:")
+    except UnknownRoom:
+        st.warning(closed_sentence(code), icon=":material/timer_off:")
         _new_room_button(lesson_key, "room_renew")
         return
     except RoomError as err:
