@@ -352,3 +352,17 @@ def test_a_rooms_database_that_cannot_be_opened_says_only_that(monkeypatch, tmp_
     at = phone("K7P2QX")
     assert warnings(at) == ["Rooms are not available on this server right now."]
     assert "db.internal" not in html_of(at)
+
+
+def test_new_phones_from_one_address_are_bounded_with_a_sentence(store, browser, monkeypatch):
+    from explorer.rooms import store as store_module
+
+    monkeypatch.setattr(store_module, "NEW_VOTERS_PER_CLIENT", 1)
+    monkeypatch.setattr(room_ui, "_client", lambda: "198.51.100.7")
+    code, _ = store.create(LESSON, choices())
+    press(phone(code), "answer_1_1")
+    browser["now"] = "browser-B"  # a fresh browser from the same address
+    at = press(phone(code), "answer_1_0")
+    assert warnings(at) == ["Too many new phones from this network in a minute (at most 1); "
+                            "try again in 60 s."]
+    assert store.state(code).total == 1

@@ -168,6 +168,30 @@ def test_a_reload_keeps_the_phones_answer_and_the_projectors_room(browser, room_
         context.close()
 
 
+def test_a_room_that_closes_mid_talk_says_so_in_place_of_the_count(browser, room_server,
+                                                                     room_db):
+    import sqlalchemy as sa
+
+    context, projector, code = open_projector(browser, room_server)
+    try:
+        projector.wait_for_selector(".room-count[data-count='0']", state="attached")
+        engine = sa.create_engine(room_db)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE rooms SET expires_at = 0 WHERE code = :c"), {"c": code})
+        engine.dispose()
+        # the count's own poll (no click, no reload) finds it closed
+        projector.wait_for_selector(f"text=Room {code} has closed", timeout=15_000)
+        assert projector.locator(".room-count").count() == 0
+        projector.get_by_role("button", name="Open a new room for this lesson").click()
+        projector.wait_for_function(
+            "code => { const c = document.querySelector('.room-code');"
+            " return c && c.dataset.code !== code; }", arg=code)
+        renewed = projector.locator(".room-code").get_attribute("data-code")
+        assert store(room_db).state(renewed).lesson == LESSON
+    finally:
+        context.close()
+
+
 def test_a_room_outlives_the_server_process(browser, room_db):
     """Answers given before a restart are in the room after it, and phones rejoin."""
     _require_browser()
