@@ -97,7 +97,13 @@ def test_phone_answers_changes_and_is_counted_once(store, monkeypatch):
     assert room.total == 1 and room.counts[0] == 1 and room.counts[1] == 0
 
 
-def test_vote_after_the_reveal_is_refused_with_a_sentence(store):
+@pytest.fixture
+def replay_over(monkeypatch):
+    """Phones show a reveal at once (as if the projector's replay had ended)."""
+    monkeypatch.setattr(room_ui, "REVEAL_LAG_S", -10 * room_ui.REPLAY_S - 60)
+
+
+def test_vote_after_the_reveal_is_refused_with_a_sentence(store, replay_over):
     code, secret = store.create(LESSON, choices())
     at = phone(code)
     store.reveal(code, secret, 0)
@@ -157,7 +163,10 @@ def test_projector_counts_reveals_the_run_outcome_and_moves_on(store):
     expected = questions.outcome(preset, claims.Runs(preset.configs(preset.config.seed)))
     room = store.state(code)
     assert room.revealed and room.outcome == expected.answer
+    assert room.sentence == expected.sentence  # for phones on any replica
     assert at.get("plotly_chart")  # the lesson's animation, now
+    # the outcome and the bars wait for the replay's end, as for a student alone
+    assert f"lfe-revealed-{room_ui.reveal_id(room)}" in html_of(at)
     assert 'data-count="2"' in html_of(at)  # answer 1's bar
     after = room_ui.next_lesson(LESSON)
     at = press(at, "room_next")
@@ -194,19 +203,32 @@ def test_close_room_goes_back_to_the_lesson_and_the_room_stays(store):
     assert store.state(code).round == 1  # phones may still answer until it expires
 
 
-def test_an_expired_room_on_the_projector_is_a_sentence(store):
+def expire(store: Rooms, code: str) -> None:
+    import sqlalchemy as sa
+
+    with store._engine.begin() as conn:
+        conn.execute(sa.text("UPDATE rooms SET expires_at = 0 WHERE code = :c"), {"c": code})
+
+
+def test_an_expired_room_on_the_projector_is_a_sentence_and_a_new_room(store):
     at = press(host(), "room_ask")
     code, _ = at.session_state[room_ui.HOSTED]
-    at.session_state[room_ui.HOSTED] = ("ZZZZZZ", "not-a-secret")
+    expire(store, code)  # mid-talk
     at = ok(at.run())
-    assert len(warnings(at)) == 1 and "Close room" in warnings(at)[0]
+    assert warnings(at) == [f"Room {code} has closed: rooms close 12 hours after they open, "
+                            "and a new room from this browser closes the one before. Its "
+                            "phones can no longer answer."]
+    at = press(at, "room_renew_page")
+    renewed, _ = at.session_state[room_ui.HOSTED]
+    assert renewed != code and store.state(renewed).lesson == LESSON
+    assert f'data-code="{renewed}"' in html_of(at) and not warnings(at)
 
 
 def test_a_room_that_cannot_be_made_is_a_sentence(monkeypatch):
     from explorer.rooms import RoomUnavailable
 
     class Down:
-        def create(self, lesson, choices):
+        def create(self, lesson, choices, **where):
             raise RoomUnavailable("The rooms database did not answer; try again in a moment.")
 
     monkeypatch.setattr(room_ui, "rooms", lambda: Down())
@@ -238,3 +260,109 @@ def test_vote_bars_are_shares_of_the_room():
     assert "3 (75 %)" in drawn and "0 (0 %)" in drawn
     assert "0.0%" in room_ui.bars_html(("a", "b"), (0, 0), outcome=None)  # nobody voted
     assert "&lt;b&gt;" in room_ui.bars_html(("<b>", "b"), (1, 0), outcome=0)
+
+
+# ---------------------------------------------------------------- one browser, many sessions
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """The page's browser key, as Streamlit's XSRF cookie would give it (AppTest sends none)."""
+    key = {"now": "browser-A"}
+    monkeypatch.setattr(room_ui, "_browser", lambda: key["now"])
+    return key
+
+
+def test_a_second_tab_or_a_reload_is_the_same_voter_and_sees_its_answer(store, browser):
+    code, _ = store.create(LESSON, choices())
+    press(phone(code), "answer_1_1")
+    assert store.state(code).total == 1
+    again = phone(code)  # a new session of the same browser
+    assert 'data-mine="1"' in html_of(again)
+    assert next(b for b in answer_buttons(again) if b.key == "answer_1_1").proto.type == "primary"
+    again = press(again, "answer_1_0")
+    assert store.state(code).counts[:2] == (1, 0) and store.state(code).total == 1
+    browser["now"] = "browser-B"
+    press(phone(code), "answer_1_1")
+    assert store.state(code).total == 2
+
+
+def test_a_reloaded_projector_takes_its_room_back(store, browser):
+    at = press(host(), "room_ask")
+    code, _ = at.session_state[room_ui.HOSTED]
+    reloaded = host()  # a new session of the same browser
+    assert reloaded.session_state[room_ui.HOSTED][0] == code
+    assert f'data-code="{code}"' in html_of(reloaded)
+    reloaded = press(reloaded, "room_reveal")
+    assert store.state(code).revealed
+    reloaded = press(reloaded, "room_close")
+    assert f'data-code="{code}"' not in html_of(host()), "closed: a reload leaves it closed"
+    browser["now"] = "browser-B"
+    other = host()
+    assert f'data-code="{code}"' not in html_of(other)
+    assert any(b.key == "room_ask" for b in other.button)
+
+
+def test_a_phone_watches_the_screen_until_the_replay_has_ended(store, monkeypatch):
+    code, secret = store.create(LESSON, choices())
+    store.reveal(code, secret, 1, "It trains: the loss falls to 3 % of its start.")
+    at = phone(code)
+    assert "Watch the screen" in html_of(at) and 'class="phone-outcome"' not in html_of(at)
+    monkeypatch.setattr(room_ui, "REVEAL_LAG_S", -10 * room_ui.REPLAY_S - 60)
+    at = phone(code)
+    assert "Watch the screen" not in html_of(at)
+    assert "B. It trains: the loss falls to 3 % of its start." in html_of(at)
+
+
+def test_the_replay_allowance_is_every_snapshot_at_one_frame_each():
+    from explorer.experiment import SNAPSHOTS
+    from explorer.figures.style import FRAME_MS
+
+    assert room_ui.REPLAY_S == pytest.approx((SNAPSHOTS + 1) * FRAME_MS / 1000)
+
+
+def test_browser_key_is_the_unmasked_xsrf_token():
+    # two page loads of one browser: the mask differs, the token does not
+    first = room_ui.browser_key("2|c7524c82|a9e29e5d8f762b59e0cd78f0a8dcafdd|1796604896")
+    second = room_ui.browser_key("2|7a11daa7|14a108783235bd7c5d8eeed5159f39f8|1796604896")
+    assert first == second == "6eb0d2df482467db279f34726f8ee35f"
+    assert room_ui.browser_key(None) is None and room_ui.browser_key("2|zz|zz|1") is None
+    assert room_ui.browser_key("2|00|ab|1") is None  # a mask is four bytes
+
+
+def test_client_address_trusts_a_proxy_only_in_front():
+    address = room_ui.client_address
+    assert address("93.184.216.34", {"X-Real-IP": "1.2.3.4"}) == "93.184.216.34"  # no proxy
+    assert address("::ffff:127.0.0.1", {"X-Real-IP": "198.51.100.7"}) == "198.51.100.7"
+    assert address("10.0.0.5", {"X-Forwarded-For": "1.1.1.1, 198.51.100.8"}) \
+        == "198.51.100.8"
+    assert address("10.0.0.5", {}) == "10.0.0.5"
+    assert address(None, {}) is None and address("127.0.0.1", {}) is None
+
+
+def test_a_rooms_database_that_cannot_be_opened_says_only_that(monkeypatch, tmp_path):
+    from explorer.rooms import store as store_module
+
+    (tmp_path / "a-file").write_text("not a directory")
+    monkeypatch.setattr(store_module, "_shared", None)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'a-file' / 'rooms.db'}")
+    at = phone("K7P2QX")
+    assert warnings(at) == ["Rooms are not available on this server right now."]
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@db.internal/rooms")
+    at = phone("K7P2QX")
+    assert warnings(at) == ["Rooms are not available on this server right now."]
+    assert "db.internal" not in html_of(at)
+
+
+def test_new_phones_from_one_address_are_bounded_with_a_sentence(store, browser, monkeypatch):
+    from explorer.rooms import store as store_module
+
+    monkeypatch.setattr(store_module, "NEW_VOTERS_PER_CLIENT", 1)
+    monkeypatch.setattr(room_ui, "_client", lambda: "198.51.100.7")
+    code, _ = store.create(LESSON, choices())
+    press(phone(code), "answer_1_1")
+    browser["now"] = "browser-B"  # a fresh browser from the same address
+    at = press(phone(code), "answer_1_0")
+    assert warnings(at) == ["Too many new phones from this network in a minute (at most 1); "
+                            "try again in 60 s."]
+    assert store.state(code).total == 1

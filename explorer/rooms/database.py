@@ -43,6 +43,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     text,
 )
@@ -66,6 +67,10 @@ WRITE = "lfe_write"
 CODE_CHARS = 16
 LESSON_CHARS = 64
 VOTER_CHARS = 64
+HASH_CHARS = 64
+"""A SHA-256 in hex: how a browser or a client address is kept (never raw)."""
+SENTENCE_CHARS = 600
+"""Longest reveal sentence a round keeps (a lesson's is one or two sentences)."""
 
 metadata = MetaData()
 
@@ -76,10 +81,14 @@ rooms_table = Table(
     Column("created_at", Double, nullable=False),
     Column("expires_at", Double, nullable=False),
     Column("round", Integer, nullable=False),
+    Column("host_browser", String(HASH_CHARS), nullable=True),
+    Column("host_client", String(HASH_CHARS), nullable=True),
     Index("rooms_expires_at", "expires_at"),
+    Index("rooms_host_browser", "host_browser"),
 )
 """One row per room: who may steer it (hash of the host secret), when it closes (seconds since
-the epoch, UTC), and its current round."""
+the epoch, UTC), and its current round; the hash of the browser that made it (that browser
+may take the room back after a reload) and of its address (rooms made per address)."""
 
 rounds_table = Table(
     "rounds", metadata,
@@ -90,10 +99,13 @@ rounds_table = Table(
     Column("revealed", Boolean, nullable=False),
     Column("outcome", Integer, nullable=True),
     Column("started_at", Double, nullable=False),
+    Column("sentence", String(SENTENCE_CHARS), nullable=True),
+    Column("revealed_at", Double, nullable=True),
     PrimaryKeyConstraint("code", "round"),
     ForeignKeyConstraint(["code"], ["rooms.code"], ondelete="CASCADE"),
 )
-"""One row per question a room asked: its lesson, number of answers, and the reveal."""
+"""One row per question a room asked: its lesson, number of answers, and the reveal (the
+answer that happened, the sentence saying why, and when)."""
 
 votes_table = Table(
     "votes", metadata,
@@ -104,11 +116,14 @@ votes_table = Table(
     Column("voted_at", Double, nullable=False),
     Column("window_start", Double, nullable=False),
     Column("changes", Integer, nullable=False),
+    Column("client", String(HASH_CHARS), nullable=True),
+    Column("joined_at", Double, nullable=True),
     PrimaryKeyConstraint("code", "round", "voter"),
     ForeignKeyConstraint(["code", "round"], ["rounds.code", "rounds.round"], ondelete="CASCADE"),
 )
 """One row per voter per round: the answer now standing, and the voter's flood window (when
-it began, how many votes and changes since)."""
+it began, how many votes and changes since), and the hash of the address it first voted from and
+when (new voters per address per minute are bounded)."""
 
 schema_version_table = Table(
     "schema_version", metadata,
@@ -122,8 +137,31 @@ def _create_tables_v1(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+_ADDED_V2 = (
+    ("rooms", "host_browser", f"VARCHAR({HASH_CHARS})"),
+    ("rooms", "host_client", f"VARCHAR({HASH_CHARS})"),
+    ("rounds", "sentence", f"VARCHAR({SENTENCE_CHARS})"),
+    ("rounds", "revealed_at", "DOUBLE PRECISION"),
+    ("votes", "client", f"VARCHAR({HASH_CHARS})"),
+    ("votes", "joined_at", "DOUBLE PRECISION"),
+)
+
+
+def _browsers_and_sentences_v2(conn: Connection) -> None:
+    """The host's browser and address with each room, the reveal's sentence and time with
+    each round, the voter's address with each vote (all nullable: older rows have none).
+    A database made by this version's step 1 has the columns already."""
+    inspector = inspect(conn)
+    for table, column, kind in _ADDED_V2:
+        present = {c["name"] for c in inspector.get_columns(table)}
+        if column not in present:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS rooms_host_browser ON rooms (host_browser)"))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _create_tables_v1),
+    (2, _browsers_and_sentences_v2),
 )
 """(version, step) in order; a step runs once per database, inside the migration lock. Add a
 change to the schema as a new step at the end, never by editing an applied one."""

@@ -15,6 +15,7 @@ counts, no vote after a reveal) while different rooms do not wait for each other
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import logging
 import re
@@ -31,6 +32,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 from explorer.rooms import codes
 from explorer.rooms.database import (
     LESSON_CHARS,
+    SENTENCE_CHARS,
     VOTER_CHARS,
     WRITE,
     describe,
@@ -54,6 +56,16 @@ MAX_VOTERS = 1000
 FLOOD_VOTES = 10
 FLOOD_WINDOW_S = 60.0
 """One voter may vote or change a vote at most FLOOD_VOTES times per FLOOD_WINDOW_S."""
+NEW_VOTERS_PER_CLIENT = 60
+"""Most new voters one address brings to one question of one room per FLOOD_WINDOW_S (a class
+behind one NAT fits; a script making fresh sessions does not)."""
+MAX_OPEN_ROOMS = 500
+"""Most rooms open at once on this database; the next one is refused with a sentence."""
+ROOMS_PER_CLIENT = 10
+ROOMS_WINDOW_S = 60.0
+"""One address may open at most ROOMS_PER_CLIENT rooms per ROOMS_WINDOW_S."""
+UNAVAILABLE = "Rooms are not available on this server right now."
+"""What a page says when the database cannot be reached (the details go to the log)."""
 CREATE_ATTEMPTS = 8
 """Fresh codes tried when a new one is taken (with a billion codes, one retry is rare)."""
 PURGE_EVERY_S = 300.0
@@ -78,6 +90,25 @@ class RoomState:
     """Votes per answer in this round (``len(counts) == choices``)."""
     total: int
     expires_at: datetime
+    sentence: str | None = None
+    """The reveal: which answer happened and why, as the projector worked it out."""
+    revealed_at: datetime | None = None
+
+
+def digest(*parts: str) -> str:
+    """SHA-256 (hex) of ``parts``: how a browser or an address is kept, never raw."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8", "replace"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _opaque(value: object) -> str | None:
+    """A browser key or client address -> its digest; None (or junk) -> None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return digest("lfe", value.strip()[:512])
 
 
 MAX_ROUND = 2**31 - 1
@@ -151,8 +182,7 @@ class Rooms:
     def _unopened(self, error: Exception) -> RoomUnavailable:
         log.warning("rooms database %s could not be opened", describe(self.url),
                     exc_info=error)
-        return RoomUnavailable(f"The rooms database at {describe(self.url)} could not be "
-                               f"opened ({type(error).__name__}).")
+        return RoomUnavailable(UNAVAILABLE)
 
     @property
     def dialect(self) -> str:
@@ -190,10 +220,9 @@ class Rooms:
             log.warning("rooms database refused a value on %s", describe(self.url),
                         exc_info=True)
             raise RoomError("The room could not store that value.") from None
-        except (DBAPIError, SQLAlchemyError) as error:
+        except (DBAPIError, SQLAlchemyError):
             log.warning("rooms database error on %s", describe(self.url), exc_info=True)
-            raise RoomUnavailable("The rooms database did not answer; try again in a "
-                                  f"moment ({type(error).__name__}).") from None
+            raise RoomUnavailable(f"{UNAVAILABLE} Try again in a moment.") from None
 
     # ------------------------------------------------------------------ reads
 
@@ -204,7 +233,8 @@ class Rooms:
         query = (
             select(rooms_table.c.code, rooms_table.c.host_hash, rooms_table.c.expires_at,
                    rooms_table.c.round, rounds_table.c.lesson, rounds_table.c.choices,
-                   rounds_table.c.revealed, rounds_table.c.outcome)
+                   rounds_table.c.revealed, rounds_table.c.outcome,
+                   rounds_table.c.sentence, rounds_table.c.revealed_at)
             .join(rounds_table, and_(rounds_table.c.code == rooms_table.c.code,
                                      rounds_table.c.round == rooms_table.c.round))
             .where(rooms_table.c.code == code, rooms_table.c.expires_at > now)
@@ -231,6 +261,8 @@ class Rooms:
             revealed=bool(room.revealed),
             outcome=None if room.outcome is None else int(room.outcome),
             counts=tuple(counts), total=sum(counts), expires_at=_at(room.expires_at),
+            sentence=room.sentence,
+            revealed_at=None if room.revealed_at is None else _at(room.revealed_at),
         )
 
     def state(self, code: str) -> RoomState:
@@ -255,20 +287,28 @@ class Rooms:
 
     # ------------------------------------------------------------------ the host
 
-    def create(self, lesson: str, choices: int) -> tuple[str, str]:
+    def create(self, lesson: str, choices: int, *, browser: str | None = None,
+               client: str | None = None) -> tuple[str, str]:
         """A new room asking ``lesson``'s question (``choices`` answers): (code, host secret).
-        The secret is returned only here; keep it in the host's session, not in a link."""
+        The secret is returned only here (and by ``resume``); keep it in the host's session,
+        not in a link. ``browser``: a key the host's browser sends with every page (kept
+        hashed): that browser's earlier room closes, and ``resume`` finds this one after a
+        reload. ``client``: the host's address (kept hashed), for the limit per address.
+        RoomError when MAX_OPEN_ROOMS are open or the address opened too many lately."""
         lesson, choices = _check_question(lesson, choices)
+        browser_hash, client_hash = _opaque(browser), _opaque(client)
         self._purge_closed()
         secret = codes.new_secret()
         for _ in range(CREATE_ATTEMPTS):
             code = codes.new_code()
-            now = self._clock()
             try:
                 with self._write() as conn:
+                    now = self._clock()
+                    self._admit_room(conn, now, browser_hash, client_hash)
                     conn.execute(insert(rooms_table).values(
                         code=code, host_hash=codes.hash_secret(secret), created_at=now,
-                        expires_at=now + LIFETIME_S, round=1))
+                        expires_at=now + LIFETIME_S, round=1, host_browser=browser_hash,
+                        host_client=client_hash))
                     conn.execute(insert(rounds_table).values(
                         code=code, round=1, lesson=lesson, choices=choices, revealed=False,
                         outcome=None, started_at=now))
@@ -277,26 +317,85 @@ class Rooms:
             return code, secret
         raise RoomUnavailable("No free room code was found; try again.")
 
+    def _admit_room(self, conn: Connection, now: float, browser_hash: str | None,
+                    client_hash: str | None) -> None:
+        """Close this browser's earlier room; refuse a room over the limits."""
+        if browser_hash is not None:
+            conn.execute(update(rooms_table).where(
+                rooms_table.c.host_browser == browser_hash, rooms_table.c.expires_at > now,
+            ).values(expires_at=now))
+        if client_hash is not None:
+            recent = conn.execute(select(func.count()).select_from(rooms_table).where(
+                rooms_table.c.host_client == client_hash,
+                rooms_table.c.created_at > now - ROOMS_WINDOW_S)).scalar_one()
+            if recent >= ROOMS_PER_CLIENT:
+                raise RoomError(f"Too many rooms opened from this address in a minute (at "
+                                f"most {ROOMS_PER_CLIENT}); wait a minute and ask again.")
+        open_rooms = conn.execute(select(func.count()).select_from(rooms_table).where(
+            rooms_table.c.expires_at > now)).scalar_one()
+        if open_rooms >= MAX_OPEN_ROOMS:
+            raise RoomError(f"This server has {MAX_OPEN_ROOMS} rooms open, the most it keeps; "
+                            "try again when one has closed.")
+
+    def resume(self, browser: str) -> tuple[str, str] | None:
+        """The open room the browser ``browser`` made, with a fresh host secret (the old one
+        stops working), or None: how a reloaded projector takes its room back."""
+        browser_hash = _opaque(browser)
+        if browser_hash is None:
+            return None
+        with self._write() as conn:
+            now = self._clock()
+            code = conn.execute(
+                select(rooms_table.c.code).where(rooms_table.c.host_browser == browser_hash,
+                                                 rooms_table.c.expires_at > now)
+                .order_by(rooms_table.c.created_at.desc()).limit(1)).scalar()
+            if code is None:
+                return None
+            secret = codes.new_secret()
+            conn.execute(update(rooms_table).where(rooms_table.c.code == code)
+                         .values(host_hash=codes.hash_secret(secret)))
+            return str(code), secret
+
     def _host_room(self, conn: Connection, code: str, secret: str, now: float) -> Row:
         room = self._current(conn, code, now, lock=True)
         if not codes.secret_matches(secret, room.host_hash):
             raise NotHost("Only the session that opened this room can reveal or move it on.")
         return room
 
-    def reveal(self, code: str, secret: str, outcome: int) -> RoomState:
-        """Close the current question's voting and record the answer that happened.
-        Revealing again with the same outcome changes nothing."""
+    def release(self, code: str, secret: str) -> None:
+        """The host closed the room on its screen: ``resume`` no longer brings it back (it
+        stays open for the phones and the CSV until it expires)."""
         code = _known_code(code)
         with self._write() as conn:
-            room = self._host_room(conn, code, secret, self._clock())
+            self._host_room(conn, code, secret, self._clock())
+            conn.execute(update(rooms_table).where(rooms_table.c.code == code)
+                         .values(host_browser=None))
+
+    def reveal(self, code: str, secret: str, outcome: int,
+               sentence: str | None = None) -> RoomState:
+        """Close the current question's voting and record the answer that happened, with
+        ``sentence`` (why; cut to SENTENCE_CHARS) for the phones on every replica.
+        Revealing again with the same outcome changes nothing."""
+        code = _known_code(code)
+        if sentence is not None:
+            sentence = str(sentence).strip()
+            if len(sentence) > SENTENCE_CHARS:
+                sentence = sentence[:SENTENCE_CHARS - 1] + "…"
+            sentence = sentence or None
+        with self._write() as conn:
+            now = self._clock()
+            room = self._host_room(conn, code, secret, now)
             if not _is_int(outcome) or not 0 <= outcome < room.choices:
                 raise RoomError(f"The outcome is one of the {room.choices} answers "
                                 f"(0 to {room.choices - 1}), not {outcome!r}.")
             if room.revealed and room.outcome != outcome:
                 raise RoomError("This question was already revealed with another outcome.")
-            conn.execute(update(rounds_table)
-                         .where(rounds_table.c.code == code, rounds_table.c.round == room.round)
-                         .values(revealed=True, outcome=outcome))
+            if not room.revealed:
+                conn.execute(update(rounds_table)
+                             .where(rounds_table.c.code == code,
+                                    rounds_table.c.round == room.round)
+                             .values(revealed=True, outcome=outcome, sentence=sentence,
+                                     revealed_at=now))
             return self._state_of(conn, self._current(conn, code, self._clock()))
 
     def advance(self, code: str, secret: str, lesson: str, choices: int) -> RoomState:
@@ -340,10 +439,12 @@ class Rooms:
 
     # ------------------------------------------------------------------ the audience
 
-    def vote(self, code: str, round: int, voter: str, answer: int) -> RoomState:
+    def vote(self, code: str, round: int, voter: str, answer: int, *,
+             client: str | None = None) -> RoomState:
         """Record ``voter``'s answer to round ``round`` (or change it, until the reveal).
         VoteRefused, with one sentence, after the reveal, for a past round, an answer that is
-        not one of the choices, a flood from one voter, or a full room."""
+        not one of the choices, a flood from one voter, too many new voters from one
+        ``client`` address (kept hashed) in a minute, or a full room."""
         code = _known_code(code)
         if not _is_voter(voter):
             raise VoteRefused("This vote has no valid voter; reload the page and vote again.")
@@ -353,12 +454,13 @@ class Rooms:
             raise VoteRefused("That answer is not one of the question's choices.")
         for _ in range(3):
             try:
-                return self._vote_once(code, round, voter, answer)
+                return self._vote_once(code, round, voter, answer, _opaque(client))
             except IntegrityError:
                 continue  # the same voter's two votes raced to be first: now it is a change
         raise RoomUnavailable("The vote could not be recorded; try again.")
 
-    def _vote_once(self, code: str, round: int, voter: str, answer: int) -> RoomState:
+    def _vote_once(self, code: str, round: int, voter: str, answer: int,
+                   client_hash: str | None) -> RoomState:
         with self._write() as conn:
             now = self._clock()
             room = self._current(conn, code, now, lock=True)
@@ -382,9 +484,11 @@ class Rooms:
                 if voters >= MAX_VOTERS:
                     raise VoteRefused(f"This room is full: it takes {MAX_VOTERS} answers per "
                                       "question.")
+                if client_hash is not None:
+                    self._admit_voter(conn, code, round, client_hash, now)
                 conn.execute(insert(votes_table).values(
                     code=code, round=round, voter=voter, answer=answer, voted_at=now,
-                    window_start=now, changes=1))
+                    window_start=now, changes=1, client=client_hash, joined_at=now))
             else:
                 window_start, changes = earlier
                 if now - window_start >= FLOOD_WINDOW_S:
@@ -397,6 +501,19 @@ class Rooms:
                     answer=answer, voted_at=now, window_start=window_start,
                     changes=changes + 1))
             return self._state_of(conn, room)
+
+    def _admit_voter(self, conn: Connection, code: str, round: int, client_hash: str,
+                     now: float) -> None:
+        since = now - FLOOD_WINDOW_S
+        joined = conn.execute(
+            select(func.count(), func.min(votes_table.c.joined_at)).select_from(votes_table)
+            .where(votes_table.c.code == code, votes_table.c.round == round,
+                   votes_table.c.client == client_hash, votes_table.c.joined_at > since)
+        ).one()
+        if joined[0] >= NEW_VOTERS_PER_CLIENT:
+            wait = max(1, round_up(joined[1] + FLOOD_WINDOW_S - now))
+            raise VoteRefused(f"Too many new phones from this network in a minute (at most "
+                              f"{NEW_VOTERS_PER_CLIENT}); try again in {wait} s.")
 
     # ------------------------------------------------------------------ housekeeping
 

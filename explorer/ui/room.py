@@ -1,23 +1,31 @@
 """A room: the speaker puts a lesson's question to the audience's phones.
 
 Two pages share this module. The **projector** (presenting mode, a lesson open) makes a room
-with "Ask the room" and keeps its host secret in this browser session only; it shows the
+with "Ask the room" and keeps its host secret in this browser session only (a reload of the
+same browser takes the room back: the room keeps a hash of the browser's key); it shows the
 question, the room's code, a QR code of the join link and a live count, and after Reveal the
-lesson's animation beside how the room voted. A **phone** opens ``?room=CODE``: the question
+lesson's animation, then how the room voted. A **phone** opens ``?room=CODE``: the question
 with large buttons, nothing trained and no figure drawn, polling the room about once a second
 (a fragment: only its own few lines rerun).
+
+Who is who: a voter is a browser, not a page session. Streamlit gives each browser a token in
+its ``_streamlit_xsrf`` cookie, sent by every tab and reload (also through nginx); the voter id
+is a hash of that token with the room's code (never stored raw), so a second tab or a reload
+is the same voter, and its earlier answer is shown again. Where no cookie comes (AppTest), the
+session is the voter. New voters per client address per minute are bounded by the store.
 
 The room itself lives in ``explorer.rooms`` (a database); this module only draws it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import ipaddress
+import logging
 import os
 import secrets
 import socket
-import threading
 import time
 import urllib.parse
 
@@ -25,9 +33,15 @@ import streamlit as st
 
 from explorer import config as cfg
 from explorer import presets
+from explorer.experiment import SNAPSHOTS
+from explorer.figures.style import FRAME_MS
 from explorer.lessons import questions
-from explorer.rooms import RoomError, RoomState, UnknownRoom, normalize_code, rooms
-from explorer.ui import state
+from explorer.rooms import RoomError, RoomState, RoomUnavailable, UnknownRoom, normalize_code
+from explorer.rooms import rooms as _shared_rooms
+from explorer.rooms.store import UNAVAILABLE, digest
+from explorer.ui import playback, state
+
+log = logging.getLogger(__name__)
 
 QUERY_KEY = "room"
 """The join link's query key: ``?room=CODE``."""
@@ -39,12 +53,13 @@ projector's own address is not it (a laptop showing ``localhost``)."""
 
 HOSTED = "_room_hosted"
 """(code, host secret) of the room this browser session made; never in the link."""
-SENTENCES: dict[tuple[str, int], str] = {}
-"""(code, round) -> the reveal's sentence with its measured numbers, as a projector in this
-process worked it out (the room keeps only the answer's index; a phone served by another
-replica says the numbers are on the speaker's screen)."""
-SENTENCES_KEPT = 512
-_sentences_guard = threading.Lock()
+RECLAIMED = "_room_reclaimed"
+"""Set once this session has looked for a room its browser made (after a reload)."""
+XSRF_COOKIE = "_streamlit_xsrf"
+REPLAY_S = (SNAPSHOTS + 1) * FRAME_MS / 1000
+"""Longest a lesson's replay plays at 1× (every snapshot, one frame each)."""
+REVEAL_LAG_S = 3.0
+"""Allowance for the projector drawing the lesson's chart before its replay starts."""
 PLAY_NOW = "_room_play_now"
 ROOM_PROBLEM = "_room_problem"
 VOTER = "_room_voter"
@@ -103,14 +118,81 @@ def bars_html(answers: tuple[str, ...], counts: tuple[int, ...], outcome: int | 
 
 def reveal_sentence(room: RoomState) -> str:
     """What happened and why ("C. To a tenth or less: after 50 epochs …"), with the run's
-    numbers when a projector in this process revealed it."""
+    numbers, as the projector that revealed it worked them out (kept with the room)."""
     outcome = room.outcome if room.outcome is not None else 0
+    if room.sentence:
+        return f"{LETTERS[outcome]}. {room.sentence}"
     answer = _question(room.lesson).answers[outcome]
-    known = SENTENCES.get((room.code, room.round))
-    if known is not None:
-        return f"{LETTERS[outcome]}. {known}"
     return (f"{_answer_label(outcome, answer)}. The measured numbers are on the speaker's "
             "screen.")
+
+
+def rooms():
+    """The process's rooms; a database that cannot be opened (or a DATABASE_URL that is not
+    one) is the plain sentence ``UNAVAILABLE`` here, with the details in the server's log."""
+    try:
+        return _shared_rooms()
+    except RoomError:
+        raise
+    except Exception as err:  # a malformed DATABASE_URL is a ValueError
+        log.warning("rooms are unavailable: %s", err)
+        raise RoomUnavailable(UNAVAILABLE) from None
+
+
+# ---------------------------------------------------------------- who is who
+
+
+def browser_key(cookie: str | None) -> str | None:
+    """The browser's own token from Streamlit's XSRF cookie, or None. The cookie reads
+    ``2|mask|masked token|time``: the mask is drawn afresh on each page load, the token is
+    the browser's for as long as the cookie lives (every tab, every reload)."""
+    if not isinstance(cookie, str) or not cookie or len(cookie) > 512:
+        return None
+    parts = cookie.split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        except ValueError:
+            return None
+        if len(mask) != 4 or not masked:
+            return None
+        return bytes(b ^ mask[i % 4] for i, b in enumerate(masked)).hex()
+    return cookie if "|" not in cookie else None  # a version-1 cookie is the raw token
+
+
+def _browser() -> str | None:
+    """This browser's key (see ``browser_key``), or None (an AppTest sends no cookie)."""
+    try:
+        return browser_key(st.context.cookies.get(XSRF_COOKIE))
+    except Exception:
+        return None
+
+
+def client_address(peer: str | None, headers) -> str | None:
+    """The address a request came from: the socket's peer, or, when the peer is this machine
+    or a private network's (the deployment's nginx in front), the ``X-Real-IP`` (else the last
+    ``X-Forwarded-For`` entry) that proxy set. This machine itself with neither (a local
+    run, a benchmark's phones): None, no limit per address."""
+    try:
+        address = ipaddress.ip_address(peer) if peer else None
+    except ValueError:
+        address = None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address is None or address.is_loopback or address.is_private:
+        forwarded = (headers.get("X-Real-IP") or "").strip()
+        if not forwarded:
+            forwarded = (headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+        if isinstance(forwarded, str) and forwarded:
+            return forwarded[:64]
+    return None if address is None or address.is_loopback else str(address)
+
+
+def _client() -> str | None:
+    try:
+        return client_address(st.context.ip_address, st.context.headers)
+    except Exception:
+        return None
 
 
 # ---------------------------------------------------------------- the join link
@@ -177,8 +259,29 @@ def hosted() -> tuple[str, str] | None:
 
 
 def hosting() -> bool:
-    """True while this session shows its room (presenting mode, a room made here)."""
-    return state.presenting() and hosted() is not None
+    """True while this session shows its room (presenting mode, a room made here or taken
+    back after a reload of the browser that made it)."""
+    if not state.presenting():
+        return False
+    if hosted() is None and not st.session_state.get(RECLAIMED):
+        _reclaim()
+    return hosted() is not None
+
+
+def _reclaim() -> None:
+    """Once per session: the open room this browser made (before a reload), if any."""
+    st.session_state[RECLAIMED] = True
+    browser = _browser()
+    if browser is None:
+        return
+    try:
+        found = rooms().resume(browser)
+    except RoomError as err:
+        st.session_state[ROOM_PROBLEM] = str(err)
+        return
+    if found is not None:
+        st.session_state[HOSTED] = found
+        st.toast(f"Room {found[0]} is back on this screen.", icon=":material/groups:")
 
 
 def header_button(slot, config: cfg.Config) -> None:
@@ -204,7 +307,8 @@ def header_button(slot, config: cfg.Config) -> None:
 
 def _create(lesson_key: str) -> None:
     try:
-        code, secret = rooms().create(lesson_key, len(_question(lesson_key).answers))
+        code, secret = rooms().create(lesson_key, len(_question(lesson_key).answers),
+                                      browser=_browser(), client=_client())
     except RoomError as err:
         st.session_state[ROOM_PROBLEM] = str(err)
         return
@@ -213,7 +317,12 @@ def _create(lesson_key: str) -> None:
 
 
 def _close() -> None:
+    """Close room: back to the lesson; a reload no longer brings this room back."""
+    code, secret = hosted() or ("", "")
     st.session_state[HOSTED] = None
+    # expired, or taken over by another tab: nothing to bring back anyway
+    with contextlib.suppress(RoomError):
+        rooms().release(code, secret)
 
 
 def _reveal() -> None:
@@ -246,8 +355,12 @@ def host_page(config: cfg.Config):
     code, secret = hosted()  # type: ignore[misc]
     try:
         room = rooms().state(code)
-    except UnknownRoom as err:
-        st.warning(f"{err} Press Close room and ask the room again.", icon=":material/timer_off:")
+    except UnknownRoom:
+        st.warning(closed_sentence(code), icon=":material/timer_off:")
+        _new_room_button(st.session_state.get(state.ACTIVE_PRESET) or "", "room_renew_page")
+        return None
+    except RoomError as err:  # the database did not answer: the room may still be there
+        st.warning(str(err), icon=":material/error:")
         return None
     preset = presets.get(room.lesson)
     if st.session_state.get(state.ACTIVE_PRESET) != room.lesson or config != preset.config:
@@ -270,8 +383,39 @@ def host_page(config: cfg.Config):
             # the lesson played once before the room was asked: play it from its start
             st.html("<script>if (window.__lfePlayback) window.__lfePlayback.played = {};"
                     "</script>", unsafe_allow_javascript=True)
-        _result_panel(room, preset, code, secret)
+        # the outcome and the votes wait until the replay has ended, as for a student alone
+        rid = reveal_id(room)
+        st.html(playback.reveal_html(rid, config.key()), unsafe_allow_javascript=True)
+        with st.container(key=f"lfe_before_{rid}"):
+            question = _question(room.lesson)
+            st.html(playback.pending_html(rid, html.escape(question.text),
+                                          "The room has answered"))
+        with st.container(key=f"lfe_after_{rid}"):
+            _result_panel(room, preset, code, secret)
     return left
+
+
+def closed_sentence(code: str) -> str:
+    """The projector's room has closed under it (what the speaker reads in place of the
+    count)."""
+    return (f"Room {code} has closed: rooms close 12 hours after they open, and a new room "
+            "from this browser closes the one before. Its phones can no longer answer.")
+
+
+def reveal_id(room: RoomState) -> str:
+    """Names the projector's reveal of this round (its containers' keys)."""
+    return f"room_{room.code}_{room.round}"
+
+
+def _new_room_button(lesson_key: str, key: str) -> None:
+    """After the room closed under the speaker: a new room for the same lesson."""
+    if lesson_key not in presets.PRESETS:
+        return
+    if st.button("Open a new room for this lesson", key=key, icon=":material/groups:",
+                 type="primary"):
+        st.session_state[HOSTED] = None
+        _create(lesson_key)
+        st.rerun(scope="app")
 
 
 def _work_out_reveal(room: RoomState, preset, config: cfg.Config, secret: str):
@@ -292,14 +436,10 @@ def _work_out_reveal(room: RoomState, preset, config: cfg.Config, secret: str):
             "made), so nothing was revealed. Move on with Next question.")
         return None
     try:
-        revealed = rooms().reveal(room.code, secret, happened.answer)
+        revealed = rooms().reveal(room.code, secret, happened.answer, happened.sentence)
     except RoomError as err:
         st.session_state[ROOM_PROBLEM] = str(err)
         return None
-    with _sentences_guard:  # script runs of several sessions write at once
-        if len(SENTENCES) >= SENTENCES_KEPT:
-            SENTENCES.pop(next(iter(SENTENCES)))
-        SENTENCES[(room.code, room.round)] = happened.sentence
     st.session_state[state.AUTOPLAY] = True
     st.session_state[PLAY_NOW] = True
     return revealed
@@ -316,7 +456,7 @@ def _question_screen(room: RoomState, preset, code: str) -> None:
                     unsafe_allow_html=True)
         st.markdown("".join(f'<p class="room-answer">{html.escape(_answer_label(i, a))}</p>'
                             for i, a in enumerate(question.answers)), unsafe_allow_html=True)
-        _live_count(code)
+        _live_count(code, room.lesson)
         reveal, nxt, csv = st.columns(3)
         reveal.button("Reveal", key="room_reveal", icon=":material/visibility:",
                       type="primary", on_click=_reveal, width="stretch",
@@ -335,11 +475,17 @@ def _question_screen(room: RoomState, preset, code: str) -> None:
 
 
 @st.fragment(run_every=POLL_S)
-def _live_count(code: str) -> None:
-    """The number of answers so far, asked of the room about once a second."""
+def _live_count(code: str, lesson_key: str) -> None:
+    """The number of answers so far, asked of the room about once a second; if the room has
+    closed meanwhile, the sentence saying so in its place, and a new room a press away."""
     try:
         room = rooms().state(code)
-    except RoomError:
+    except UnknownRoom:
+        st.warning(closed_sentence(code), icon=":material/timer_off:")
+        _new_room_button(lesson_key, "room_renew")
+        return
+    except RoomError as err:
+        st.warning(str(err), icon=":material/error:")
         return
     word = "answer" if room.total == 1 else "answers"
     st.markdown(f'<p class="room-count" data-count="{room.total}" data-round="{room.round}">'
@@ -423,9 +569,20 @@ def phone_page() -> None:
     _phone_poll(code)
 
 
+def outcome_shown(room: RoomState, now: float | None = None) -> bool:
+    """True once a phone may show the outcome: the projector's replay has had time to end
+    (REPLAY_S and REVEAL_LAG_S after the reveal)."""
+    if not room.revealed:
+        return False
+    if room.revealed_at is None:
+        return True
+    now = time.time() if now is None else now
+    return now >= room.revealed_at.timestamp() + REPLAY_S + REVEAL_LAG_S
+
+
 def _news(room: RoomState) -> tuple:
     """What a phone shows of a room that can change without the phone doing anything."""
-    return room.round, room.lesson, room.revealed, room.outcome
+    return room.round, room.lesson, room.revealed, room.outcome, outcome_shown(room)
 
 
 @st.fragment(run_every=POLL_S)
@@ -460,7 +617,12 @@ def _join() -> None:
     st.query_params[QUERY_KEY] = code
 
 
-def _voter() -> str:
+def _voter(code: str) -> str:
+    """This browser's voter id in room ``code`` (a hash of its key with the code); without a
+    cookie, this session's random id."""
+    browser = _browser()
+    if browser is not None:
+        return digest("voter", code, browser)
     if VOTER not in st.session_state:
         st.session_state[VOTER] = secrets.token_urlsafe(16)
     return st.session_state[VOTER]
@@ -478,7 +640,7 @@ def _vote(code: str, round_: int, answer: int) -> None:
     mine = st.session_state.setdefault(MY_VOTES, {})
     before = mine.get((code, round_))
     try:
-        rooms().vote(code, round_, _voter(), answer)
+        rooms().vote(code, round_, _voter(code), answer, client=_client())
     except RoomError as err:
         st.session_state[VOTE_NOTE] = ("warning", str(err))
         return
@@ -492,9 +654,24 @@ def _vote(code: str, round_: int, answer: int) -> None:
     st.session_state[VOTE_NOTE] = ("info", note)
 
 
+def _my_answer(code: str, room: RoomState) -> int | None:
+    """This phone's answer in this round: remembered by the session, else asked of the room
+    (a reload, a second tab)."""
+    mine = st.session_state.setdefault(MY_VOTES, {})
+    if (code, room.round) not in mine:
+        try:
+            found = rooms().my_vote(code, room.round, _voter(code))
+        except RoomError:
+            return None
+        if found is None:
+            return None
+        mine[(code, room.round)] = found
+    return mine[(code, room.round)]
+
+
 def _phone_room(code: str, room: RoomState) -> None:
     question = _question(room.lesson)
-    mine = st.session_state.get(MY_VOTES, {}).get((code, room.round))
+    mine = _my_answer(code, room)
     st.html(f'<div class="phone-room" data-round="{room.round}" data-lesson="{room.lesson}" '
             f'data-revealed="{int(room.revealed)}" data-mine="{"" if mine is None else mine}">'
             f'<div class="phone-code">Room {code} · question {room.round}</div>'
@@ -515,6 +692,10 @@ def _phone_room(code: str, room: RoomState) -> None:
                     "it until then.", icon=":material/hourglass_top:")
         else:
             st.caption("Tap your prediction before the speaker reveals what happens.")
+        return
+    if not outcome_shown(room):
+        st.html('<div class="phone-watch" role="status"><b>Watch the screen:</b> the '
+                "animation is playing. What happened appears here when it ends.</div>")
         return
     outcome = room.outcome if room.outcome is not None else 0
     verdict = ("" if mine is None else
@@ -541,4 +722,6 @@ html, body { overflow-x: hidden; }
 .phone-outcome { font-size: 1.1rem; background: #f0fdf4; border-left: 4px solid #15803d;
   padding: 0.6rem 0.8rem; border-radius: 4px; overflow-wrap: anywhere; }
 .phone-votes-title { font-weight: 700; margin-top: 0.6rem; }
+.phone-watch { font-size: 1.2rem; background: #eff6ff; border-left: 4px solid #2563eb;
+  padding: 0.6rem 0.8rem; border-radius: 4px; }
 </style>"""

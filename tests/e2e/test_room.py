@@ -107,8 +107,12 @@ def run_room(browser, projector_base: str, phone_bases: list[str], db: str,
         assert store(db).state(code).counts == tuple(expected)
 
         projector.get_by_role("button", name="Reveal").click()
+        # the animation plays first; the outcome and the bars wait for its end
+        projector.wait_for_selector(".lfe-playback[data-playing='1']", state="attached",
+                                    timeout=120_000)
+        assert not projector.locator(".room-votes").is_visible()
         projector.wait_for_selector(".room-votes", timeout=120_000)
-        projector.wait_for_selector(".lfe-playback[data-playing='1']", state="attached")
+        assert projector.locator(".lfe-playback").first.get_attribute("data-playing") != "1"
         room = store(db).state(code)
         assert room.revealed and room.outcome is not None
         bars = projector.locator(".room-votes .room-bar")
@@ -132,6 +136,60 @@ def run_room(browser, projector_base: str, phone_bases: list[str], db: str,
 
 def test_twenty_phones_one_server(browser, room_server, room_db):
     run_room(browser, room_server, [room_server], room_db)
+
+
+def test_a_reload_keeps_the_phones_answer_and_the_projectors_room(browser, room_server,
+                                                                   room_db):
+    """A phone's reload and second tab are one voter that sees its answer; the projector,
+    reloaded, has its room back and still reveals."""
+    from explorer import presets
+
+    choices = len(presets.get(LESSON).question.answers)
+    context, projector, code = open_projector(browser, room_server)
+    phone_context, phone = open_phone(browser, room_server, code)
+    try:
+        answer(phone, 1)
+        phone.reload()
+        phone.wait_for_selector(".phone-room[data-mine='1']", state="attached")
+        tab = phone_context.new_page()
+        tab.goto(f"{room_server}/?room={code}")
+        tab.wait_for_selector(".phone-room[data-mine='1']", state="attached")
+        answer(tab, 0)
+        assert store(room_db).state(code).counts == (1,) + (0,) * (choices - 1)
+        projector.reload()
+        projector.wait_for_selector(f".room-code[data-code='{code}']")
+        projector.wait_for_selector(".room-count[data-count='1']", state="attached")
+        projector.get_by_role("button", name="Reveal").click()
+        projector.wait_for_selector(".room-votes", timeout=120_000)
+        assert store(room_db).state(code).revealed
+        tab.wait_for_selector(".phone-outcome")
+    finally:
+        phone_context.close()
+        context.close()
+
+
+def test_a_room_that_closes_mid_talk_says_so_in_place_of_the_count(browser, room_server,
+                                                                     room_db):
+    import sqlalchemy as sa
+
+    context, projector, code = open_projector(browser, room_server)
+    try:
+        projector.wait_for_selector(".room-count[data-count='0']", state="attached")
+        engine = sa.create_engine(room_db)
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE rooms SET expires_at = 0 WHERE code = :c"), {"c": code})
+        engine.dispose()
+        # the count's own poll (no click, no reload) finds it closed
+        projector.wait_for_selector(f"text=Room {code} has closed", timeout=15_000)
+        assert projector.locator(".room-count").count() == 0
+        projector.get_by_role("button", name="Open a new room for this lesson").click()
+        projector.wait_for_function(
+            "code => { const c = document.querySelector('.room-code');"
+            " return c && c.dataset.code !== code; }", arg=code)
+        renewed = projector.locator(".room-code").get_attribute("data-code")
+        assert store(room_db).state(renewed).lesson == LESSON
+    finally:
+        context.close()
 
 
 def test_a_room_outlives_the_server_process(browser, room_db):
