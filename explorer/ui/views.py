@@ -86,12 +86,15 @@ def view_picker():
 
 
 def pair_line(config: cfg.Config, bold: bool = True) -> str:
-    """"Sigmoid + Binary cross-entropy ✓ matched", as Markdown with a Material icon."""
+    """"Sigmoid + Binary cross-entropy ✓ matched", as Markdown with a Material icon; the
+    pair alone while a lesson's question waits (its verdict could give the answer away)."""
     act = activations.get(config.output_activation)
     loss = custom.LABEL.rstrip("…") if config.loss == losses.CUSTOM else \
         losses.get(config.loss).label
-    verdict = compute.verdict(config)  # a typed formula is judged in the sandbox
     pair = f"**{act.label} + {loss}**" if bold else f"{act.label} + {loss}"
+    if playback.held():
+        return pair
+    verdict = compute.verdict(config)  # a typed formula is judged in the sandbox
     return (f"{pair} &nbsp; {VERDICT_ICON[verdict.verdict]} "
             f"{verdict.verdict}")
 
