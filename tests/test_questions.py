@@ -173,3 +173,23 @@ def test_a_question_offers_two_to_four_answers_each_with_a_reason():
         Question("Which?", tuple("abcde"), lambda r: 0, tuple("abcde"))
     with pytest.raises(ValueError, match="one reason per answer"):
         Question("Which?", ("a", "b"), lambda r: 0, ("a.",))
+
+
+def test_calibration_reveals_quote_the_numbers_as_the_calibration_view_writes_them():
+    """The Calibration view writes ECE as 0.034 (its "ECE, validation" under the chart, the
+    curve of ECE over the snapshots in it): the reveals of its two lessons quote those same
+    numbers, found on the screen they are revealed on."""
+    from explorer.lessons import measurements as m
+
+    preset = presets.get("overconfident")
+    runs = Runs(preset.configs())
+    ece = m.validation_reliability(runs[THIS]).ece
+    sentence = outcome(preset, runs).sentence
+    assert f"{float(ece[-1]):.3f}" in sentence and f"{float(min(ece)):.3f}" in sentence
+    epoch = m.validation_reliability(runs[THIS]).epochs[int(ece.argmin())]
+    assert f"epoch {int(epoch)}," in sentence
+
+    preset = presets.get("calibrated_bce_mse")
+    runs = Runs(preset.configs())
+    sentence = outcome(preset, runs).sentence
+    assert f"{m.validation_reliability(runs[THIS]).ece[-1]:.3f}" in sentence

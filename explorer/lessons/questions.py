@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from explorer import numbers
 from explorer.claims import OPS, THIS, Runs, at_epoch, final
 from explorer.lessons import measurements as m
@@ -308,18 +310,32 @@ CALIBRATED_BCE_MSE = graded(
      "proper scoring rule: its best prediction is the true probability.",
      "4 % to 10 %: its expected calibration error ended at {value}.",
      "Over 10 %: its expected calibration error ended at {value}."),
-    m.ece(THIS), (("<=", 0.04), ("<=", 0.1)), show=percent)
+    m.ece(THIS), (("<=", 0.04), ("<=", 0.1)), show=lambda v: f"{v:.3f} ({percent(v)})")
+"""The number as the Calibration view's "ECE, validation" shows it, then as a share."""
 
 
-OVERCONFIDENT = graded(
+def _ece_facts(runs: Runs) -> Mapping[str, str]:
+    """The lowest and final validation ECE as the Calibration view writes them (its replay's
+    frames, its "ECE, validation"), the lowest's epoch, and their ratio."""
+    ece = m.validation_reliability(runs[THIS]).ece
+    lowest, last = measured(np.nanmin(ece)), measured(ece[-1])
+    return {"value": numbers.number(measured(m.ece_growth(runs)), 2),
+            "epoch": f"{measured(m.lowest_ece_epoch(runs)):.0f}",
+            "lowest": f"{lowest:.3f}", "final": f"{last:.3f}"}
+
+
+OVERCONFIDENT = Question(
     "Trained for 800 epochs on 200 noisy points, what will the calibration error do after "
     "its lowest point?",
     ("End near its lowest", "Grow, but less than double", "At least double"),
-    ("End near its lowest: the final calibration error is {value} times its lowest.",
-     "Grow, but less than double: the final calibration error is {value} times its lowest.",
-     "At least double: the final calibration error is {value} times its lowest. The "
-     "network learned its training points, noise and all, and grew surer than it is right."),
-    m.ece_growth, (("<", 1.25), ("<", 2.0)), show=lambda v: numbers.number(v, 2))
+    lambda runs: grade(m.ece_growth(runs), (("<", 1.25), ("<", 2.0))),
+    ("End near its lowest: it was lowest in epoch {epoch}, {lowest}, and ended at {final}.",
+     "Grow, but less than double: it was lowest in epoch {epoch}, {lowest}, and ended at "
+     "{final}, {value} times as much.",
+     "At least double: it was lowest in epoch {epoch}, {lowest}, and ended at {final}, "
+     "{value} times as much. The network learned its training points, noise and all, and "
+     "grew surer than it is right."),
+    _ece_facts)
 
 
 SKEWED_ESTIMATES = graded(
