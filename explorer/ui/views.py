@@ -111,7 +111,8 @@ def compact_header(config: cfg.Config):
     view, a way out. Returns the controls' slot."""
     left, tools, middle, right, ask = st.columns([5.2, 1.8, 1.8, 1.3, 1.5],
                                                  vertical_alignment="center")
-    left.markdown(f"# {pair_line(config, bold=False)}")  # a heading is bold already
+    with left.container(key="lfe_pair_heading"):  # one line (playback.FIT_SCRIPT)
+        st.markdown(f"# {pair_line(config, bold=False)}")  # a heading is bold already
     middle.selectbox("View", state.VIEWS, key=state.VIEW, label_visibility="collapsed")
     right.toggle("Presenting", key=state.PRESENT)
     room.header_button(ask, config)

@@ -193,3 +193,25 @@ def test_the_held_stage_is_out_of_reach_not_only_out_of_focus(server, browser, a
         _shot(page, artifacts, "1280x720-answered-reachable")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("key", ["learned_noise", "counts_mse"])
+def test_presenting_keeps_a_long_pair_on_one_line_uncut(server, browser, artifacts, key):
+    """At 1280 the longest pair lines ("Linear (identity) + Gaussian NLL (learned variance)
+    ✓ matched") wrapped to two lines; they are set smaller until they fit, whole."""
+    context, page = _open(browser, server, f"preset={key}&present=1&ask=0", 1280, 720)
+    try:
+        heading = ".st-key-lfe_pair_heading h1"
+        page.wait_for_function(f"() => document.querySelector('{heading}')?.dataset.lfeFit")
+        seen = page.evaluate(f"""() => {{ const h = document.querySelector('{heading}');
+          const style = getComputedStyle(h);
+          return {{height: h.getBoundingClientRect().height,
+                   line: parseFloat(style.lineHeight), size: parseFloat(style.fontSize),
+                   scroll: h.scrollWidth, width: h.clientWidth, text: h.textContent}}; }}""")
+        assert "matched" in seen["text"], seen
+        assert seen["height"] < 1.5 * seen["line"], seen  # one line
+        assert seen["scroll"] <= seen["width"] + 1, seen  # nothing cut off
+        assert seen["size"] >= 15, seen
+        _shot(page, artifacts, f"present-1280x720-header-{key}")
+    finally:
+        context.close()
