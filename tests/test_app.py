@@ -116,7 +116,7 @@ def test_tampered_url_falls_back_with_a_visible_notice():
 
 
 def test_preset_link_loads_the_lesson():
-    at = ok(app(preset="why_not_mse"))
+    at = ok(app(preset="why_not_mse", ask="0"))  # the title waits for a question's answer
     assert at.session_state["loss"] == "mse"
     assert any("Why not MSE" in i.value for i in at.main.info)
 
@@ -322,7 +322,7 @@ def test_header_does_not_claim_every_loss_is_a_likelihood():
 
 
 def test_a_lesson_link_keeps_its_lesson_until_a_setting_changes():
-    at = ok(app(preset="why_not_mse"))
+    at = ok(app(preset="why_not_mse", ask="0"))  # the title waits for a question's answer
     assert any(i.value.startswith("**Lesson: Why not MSE") for i in at.main.info)
     assert _query(at)["preset"] == "why_not_mse"
     at.radio(key="view").set_value("Train").run()  # a view is not a setting

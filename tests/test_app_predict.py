@@ -42,7 +42,7 @@ def test_a_lesson_opens_on_its_question_and_its_replay_waits():
     preset = presets.get(LESSON)
     assert answer_buttons(at) == [*preset.question.answers, "Skip"]
     (asked,) = [i.value for i in at.info if "Predict first" in i.value]
-    assert preset.question.text in asked and preset.title in asked
+    assert asked == f"**Predict first:** {preset.question.text}"
     # nothing gives the answer away before it is given: no "Watch for", no claims, no reveal
     assert not [i for i in at.info if "Watch for" in i.value]
     assert not at.expander and not reveals(at)
@@ -135,8 +135,8 @@ def test_presenting_mode_asks_too():
 
 
 def test_a_question_whose_runs_the_page_does_not_train_is_trained_and_counted(monkeypatch):
-    """skewed_estimates reads the MAE run, which its fit panel trains; with the panel's
-    trio off the page still counts it in its budget and trains it for the question."""
+    """why_not_mse's question reads cross-entropy's run, which its Train view does not
+    train: the page counts it in its budget and trains it for the question."""
     from explorer import budget
 
     counted = []
@@ -147,21 +147,18 @@ def test_a_question_whose_runs_the_page_does_not_train_is_trained_and_counted(mo
         return real(config, view, n_rows, others, **kw)
 
     monkeypatch.setattr(budget, "page", page)
-    at = ok(app(preset="skewed_estimates"))
-    preset = presets.get("skewed_estimates")
-    mae = preset.configs()["mae"]
-    trio = [k for k in at.session_state if str(k).startswith("estimates_trio_")]
-    assert trio
-    at.session_state[trio[0]] = False
-    at.run()
-    ok(at)
-    assert mae in counted[-1]
+    key = "why_not_mse"  # the page trains sigmoid + MSE; the question reads BCE's run too
+    at = ok(app(preset=key))
+    preset = presets.get(key)
+    bce = preset.configs()["bce"]
+    assert bce != preset.config and "bce" in preset.question.runs
+    assert bce in counted[-1]
     from explorer.ui import compute
     compute.RUNS.clear()
-    at.button(key="predict_1").click().run()
+    at.button(key="predict_0").click().run()
     ok(at)
-    assert compute.RUNS.get(compute.key(mae)) is not None
-    assert reveals(at) == [f"**You predicted it.** {happened('skewed_estimates').sentence}"]
+    assert compute.RUNS.get(compute.key(bce)) is not None
+    assert reveals(at) == [f"**You predicted it.** {happened(key).sentence}"]
 
 
 def test_a_link_with_ask_0_opens_the_lesson_without_its_question():
@@ -171,3 +168,36 @@ def test_a_link_with_ask_0_opens_the_lesson_without_its_question():
     assert at.info[0].value == f"**Lesson: {preset.title}.** {preset.summary}"
     assert 'data-autoplay="1"' in bars(at)[0]
     assert at.query_params["ask"] == "0" and at.query_params["preset"] == LESSON
+
+
+def _page_text(at: AppTest) -> str:
+    """Every text the page and its sidebar show (Markdown, alerts, captions)."""
+    return "\n".join(str(e.value) for kind in ("markdown", "info", "success", "warning",
+                                                "error", "caption")
+                     for e in at.get(kind))
+
+
+def test_nothing_beside_the_question_gives_its_answer_away():
+    """linear_bce_breaks: its title says the pair breaks, its verdict says invalid, the
+    sidebar says why, the notice says where it stopped. None of it shows until the student
+    answers; then all of it does (the loss list keeps its verdict marks throughout)."""
+    key = "linear_bce_breaks"
+    preset = presets.get(key)
+    at = ok(app(preset=key))
+    assert answer_buttons(at)
+    shown = _page_text(at)
+    assert preset.title not in shown and "Training stopped" not in shown
+    (pair,) = [m.value for m in at.markdown if "lfe-pair" in m.value]
+    assert "Linear (identity) + Binary cross-entropy" in pair and "invalid" not in pair
+    assert not at.sidebar.error
+    assert "shows here once you have answered" in shown
+    marks = at.sidebar.selectbox(key="loss").options
+    assert any("Binary cross-entropy" in o and o != "Binary cross-entropy" for o in marks)
+
+    at.button(key="predict_0").click().run()
+    ok(at)
+    shown = _page_text(at)
+    assert preset.title in shown and "Training stopped at epoch 1" in shown
+    (pair,) = [m.value for m in at.markdown if "lfe-pair" in m.value]
+    assert pair.endswith("invalid")
+    assert at.sidebar.error[0].value.startswith("**Invalid:")

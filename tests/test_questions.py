@@ -27,16 +27,16 @@ CLAIMED = {
     "one_neuron_mse": "Nearly flat",
     "one_neuron_bce": "85 % or more",
     "loss_not_metric": "Stay within 3 points",
-    "linear_bce_breaks": "It stops in its first epoch",
+    "linear_bce_breaks": "In the first epoch",
     "hinge": "80 % or more",
     "spiral_softmax": "90 % or more",
     "outliers_mse": "Pulled up towards the outliers",
     "outliers_huber": "With the bulk of the points",
-    "imbalanced_focal": "85 % or more",
+    "imbalanced_focal": "More than 2 points better",
     "calibrated_bce_mse": "4 % or less",
     "overconfident": "At least double",
-    "skewed_estimates": "On the median",
-    "learned_noise": "Widen 4 times or more",
+    "skewed_estimates": "About nine in ten",
+    "learned_noise": "90 % or more",
     "counts_poisson": "Above 0.2",
     "counts_mse": "Below 0",
 }
@@ -173,3 +173,23 @@ def test_a_question_offers_two_to_four_answers_each_with_a_reason():
         Question("Which?", tuple("abcde"), lambda r: 0, tuple("abcde"))
     with pytest.raises(ValueError, match="one reason per answer"):
         Question("Which?", ("a", "b"), lambda r: 0, ("a.",))
+
+
+def test_calibration_reveals_quote_the_numbers_as_the_calibration_view_writes_them():
+    """The Calibration view writes ECE as 0.034 (its "ECE, validation" under the chart, the
+    curve of ECE over the snapshots in it): the reveals of its two lessons quote those same
+    numbers, found on the screen they are revealed on."""
+    from explorer.lessons import measurements as m
+
+    preset = presets.get("overconfident")
+    runs = Runs(preset.configs())
+    ece = m.validation_reliability(runs[THIS]).ece
+    sentence = outcome(preset, runs).sentence
+    assert f"{float(ece[-1]):.3f}" in sentence and f"{float(min(ece)):.3f}" in sentence
+    epoch = m.validation_reliability(runs[THIS]).epochs[int(ece.argmin())]
+    assert f"epoch {int(epoch)}," in sentence
+
+    preset = presets.get("calibrated_bce_mse")
+    runs = Runs(preset.configs())
+    sentence = outcome(preset, runs).sentence
+    assert f"{m.validation_reliability(runs[THIS]).ece[-1]:.3f}" in sentence

@@ -84,8 +84,9 @@ def texts(elements) -> list[str]:
 
 
 def lesson_banners(at: AppTest) -> list[str]:
-    """Every box about a lesson: its text, or "you have changed this lesson's settings"."""
-    return [t for t in texts(at.info) if "lesson" in t.lower()]
+    """Every box about a lesson: its question, its text, or "you have changed this lesson's
+    settings"."""
+    return [t for t in texts(at.info) if "lesson" in t.lower() or t.startswith("**Predict first")]
 
 
 def rows_captions(at: AppTest) -> list[str]:
@@ -150,8 +151,7 @@ def test_a_lesson_stays_in_the_session_that_opened_it():
     a = session(preset=LESSON)
     b = session()
     assert a.session_state[state.ACTIVE_PRESET] == LESSON
-    assert lesson_banners(a) == [f"**Lesson: {lesson.title}.** **Predict first:** "
-                                 f"{lesson.question.text}"]
+    assert lesson_banners(a) == [f"**Predict first:** {lesson.question.text}"]
     assert train_chart(a)["layout"]["meta"] == lesson.config.key()
     assert b.session_state[state.ACTIVE_PRESET] is None
     assert lesson_banners(b) == [] and "back_to_lesson" not in [x.key for x in b.button]
@@ -163,8 +163,7 @@ def test_a_lesson_stays_in_the_session_that_opened_it():
     assert b.session_state[state.ACTIVE_PRESET] == "matched_binary"
     ok(a.run())
     assert a.session_state[state.ACTIVE_PRESET] == LESSON
-    assert lesson_banners(a) == [f"**Lesson: {lesson.title}.** **Predict first:** "
-                                 f"{lesson.question.text}"]
+    assert lesson_banners(a) == [f"**Predict first:** {lesson.question.text}"]
     assert train_chart(a)["layout"]["meta"] == lesson.config.key()
 
 

@@ -222,7 +222,7 @@ def test_a_bad_hidden_layers_entry_is_explained_under_its_box_once():
 
 
 def test_a_run_that_stops_in_its_first_epoch_shows_no_replay():
-    at = ok(app(preset="linear_bce_breaks"))
+    at = ok(app(preset="linear_bce_breaks", ask="0"))  # where it stops is its question
     assert any("Training stopped at epoch 1" in e.value for e in at.error)
     assert not at.get("plotly_chart") and not bars(at)
     assert any("Nothing to replay" in i.value for i in at.info)

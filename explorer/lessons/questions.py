@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from explorer import numbers
 from explorer.claims import OPS, THIS, Runs, at_epoch, final
 from explorer.lessons import measurements as m
@@ -219,15 +221,19 @@ LOSS_NOT_METRIC = Question(
 
 
 LINEAR_BCE_BREAKS = graded(
-    "A linear output trained with cross-entropy: how will this run go?",
-    ("It stops in its first epoch", "It stops later on", "It trains all its epochs"),
-    ("It stops in its first epoch: a linear output left the range 0 to 1, where "
-     "cross-entropy's logarithms are defined, and the loss became NaN.",
-     "It stops later on, in epoch {value}, when a prediction leaves the range 0 to 1.",
-     "It trains all its epochs: no prediction left the range 0 to 1."),
-    m.diverged_in_epoch, (("<=", 1), ("<", math.inf)),
-    show=lambda v: f"{v:.0f}")
-"""A run that never stops measures inf: "it trains all its epochs", a decided answer."""
+    "A linear output trained with cross-entropy, whose logarithms need predictions between "
+    "0 and 1: when will the first one leave that range?",
+    ("In the first epoch", "In epochs 2 to 10", "Later, or never"),
+    ("In the first epoch: a prediction left the range 0 to 1, the loss became NaN and "
+     "training stopped. Nothing in a linear output keeps it inside.",
+     "In epoch {value}: a prediction left the range 0 to 1, the loss became NaN and "
+     "training stopped.",
+     "Later, or never: {value}."),
+    m.diverged_in_epoch, (("<=", 1), ("<=", 10)),
+    show=lambda v: "no prediction ever left it" if math.isinf(v) else
+    f"a prediction left it in epoch {v:.0f}, and training stopped")
+"""Asks when, not whether: the pair's verdict (invalid) already says that it can fail. A run
+that never stops measures inf: "later, or never", a decided answer."""
 
 
 HINGE = graded(
@@ -271,15 +277,29 @@ OUTLIERS_MSE = _outlier_question("MSE")
 OUTLIERS_HUBER = _outlier_question("Huber")
 
 
-IMBALANCED_FOCAL = graded(
-    "One point in ten is class 1. Lowering the threshold from 0.5 to 0.2, what share of "
-    "class 1 will this model find?",
-    ("Under half", "Half to 85 %", "85 % or more"),
-    ("Under half: at threshold 0.2 it found {value} of class 1.",
-     "Half to 85 %: at threshold 0.2 it found {value} of class 1.",
-     "85 % or more: at threshold 0.2 it found {value} of class 1. A lower threshold, "
-     "not focal loss itself, is what rebalances the classes."),
-    m.minority_recall(THIS, 0.2), (("<", 0.5), ("<", 0.85)), show=percent)
+def _accuracy_over_majority(runs: Runs) -> float:
+    return final(runs[THIS], "val_accuracy") - m.majority_share(runs)
+
+
+def _imbalance_facts(runs: Runs) -> Mapping[str, str]:
+    return {"accuracy": percent(measured(final(runs[THIS], "val_accuracy"))),
+            "majority": percent(measured(m.majority_share(runs)))}
+
+
+IMBALANCED_FOCAL = Question(
+    "One point in ten is class 1, so calling every point class 0 already scores about 90 %. "
+    "Where will this model's validation accuracy end?",
+    ("No better than that", "Up to 2 points better", "More than 2 points better"),
+    lambda runs: grade(_accuracy_over_majority(runs), (("<=", 0.0), ("<", 0.02))),
+    ("No better: it ended at {accuracy} validation accuracy; calling every point class 0 "
+     "scores {majority} here.",
+     "Up to 2 points better: it ended at {accuracy} validation accuracy, against {majority} "
+     "for calling every point class 0.",
+     "More than 2 points better: it ended at {accuracy} validation accuracy, against "
+     "{majority} for calling every point class 0. Accuracy counts both classes together: "
+     "how much of class 1 is found, its recall, is a question of its own."),
+    _imbalance_facts)
+"""About the boundary and the accuracy the Train view shows (its frame line)."""
 
 
 CALIBRATED_BCE_MSE = graded(
@@ -290,57 +310,58 @@ CALIBRATED_BCE_MSE = graded(
      "proper scoring rule: its best prediction is the true probability.",
      "4 % to 10 %: its expected calibration error ended at {value}.",
      "Over 10 %: its expected calibration error ended at {value}."),
-    m.ece(THIS), (("<=", 0.04), ("<=", 0.1)), show=percent)
+    m.ece(THIS), (("<=", 0.04), ("<=", 0.1)), show=lambda v: f"{v:.3f} ({percent(v)})")
+"""The number as the Calibration view's "ECE, validation" shows it, then as a share."""
 
 
-OVERCONFIDENT = graded(
+def _ece_facts(runs: Runs) -> Mapping[str, str]:
+    """The lowest and final validation ECE as the Calibration view writes them (its replay's
+    frames, its "ECE, validation"), the lowest's epoch, and their ratio."""
+    ece = m.validation_reliability(runs[THIS]).ece
+    lowest, last = measured(np.nanmin(ece)), measured(ece[-1])
+    return {"value": numbers.number(measured(m.ece_growth(runs)), 2),
+            "epoch": f"{measured(m.lowest_ece_epoch(runs)):.0f}",
+            "lowest": f"{lowest:.3f}", "final": f"{last:.3f}"}
+
+
+OVERCONFIDENT = Question(
     "Trained for 800 epochs on 200 noisy points, what will the calibration error do after "
     "its lowest point?",
     ("End near its lowest", "Grow, but less than double", "At least double"),
-    ("End near its lowest: the final calibration error is {value} times its lowest.",
-     "Grow, but less than double: the final calibration error is {value} times its lowest.",
-     "At least double: the final calibration error is {value} times its lowest. The "
-     "network learned its training points, noise and all, and grew surer than it is right."),
-    m.ece_growth, (("<", 1.25), ("<", 2.0)), show=lambda v: numbers.number(v, 2))
+    lambda runs: grade(m.ece_growth(runs), (("<", 1.25), ("<", 2.0))),
+    ("End near its lowest: it was lowest in epoch {epoch}, {lowest}, and ended at {final}.",
+     "Grow, but less than double: it was lowest in epoch {epoch}, {lowest}, and ended at "
+     "{final}, {value} times as much.",
+     "At least double: it was lowest in epoch {epoch}, {lowest}, and ended at {final}, "
+     "{value} times as much. The network learned its training points, noise and all, and "
+     "grew surer than it is right."),
+    _ece_facts)
 
 
-def _mae_facts(runs: Runs) -> Mapping[str, str]:
-    return {"median": numbers.number(measured(m.distance_to("mae", "0.5")(runs)), 2),
-            "mean": numbers.number(measured(m.distance_to("mae", "mean")(runs)), 2)}
-
-
-def _mae_lands(runs: Runs) -> int:
-    median = measured(m.distance_to("mae", "0.5")(runs))
-    mean = measured(m.distance_to("mae", "mean")(runs))
-    if median <= 0.1:
-        return 1
-    if mean <= 0.1:
-        return 0
-    return 2
-
-
-SKEWED_ESTIMATES = Question(
-    "The noise only pushes upwards. Where will the MAE fit land: on the mean, on the "
-    "median, or between?",
-    ("On the mean", "On the median", "Between them"),
-    _mae_lands,
-    ("On the mean: on average {mean} from the true mean, {median} from the true median.",
-     "On the median: on average {median} from the true median, {mean} from the true mean. "
-     "The constant that minimises absolute error is a median.",
-     "Between them: on average {median} from the true median and {mean} from the true "
-     "mean."),
-    _mae_facts, runs=("mae",))
+SKEWED_ESTIMATES = graded(
+    "The noise only pushes upwards. Pinball loss with τ = 0.9 fits the line on screen: what "
+    "share of the validation points will end below it?",
+    ("About half", "About three in four", "About nine in ten"),
+    ("About half: {value} of the validation points ended below the fit.",
+     "About three in four: {value} of the validation points ended below the fit.",
+     "About nine in ten: {value} of the validation points ended below the fit. Pinball "
+     "with τ = 0.9 charges a point above the line 9 times what it charges one below, so "
+     "the fit settles where 90 % lie below: the 90th percentile."),
+    m.share_below(THIS), (("<", 0.65), ("<", 0.82)), show=percent)
+"""About the run the Train view animates (its fit, and the share below it under the chart)."""
 
 
 LEARNED_NOISE = graded(
-    "The scatter grows away from x = 0. How will the learned band, mean ± 2σ, change from "
-    "the centre to the edges?",
-    ("Stay about as wide", "Widen, but less than 4 times", "Widen 4 times or more"),
-    ("Stay about as wide: σ at the edges is {value} times σ at the centre.",
-     "Widen, but less than 4 times: σ at the edges is {value} times σ at the centre.",
-     "Widen 4 times or more: σ at the edges is {value} times σ at the centre. The Gaussian "
-     "negative log-likelihood lets the network learn its own uncertainty."),
-    m.sigma_growth, (("<", 1.5), ("<", 4.0)), show=lambda v: numbers.number(v, 2))
+    "The scatter grows away from x = 0. The network learns a σ for every x: what share of "
+    "the validation points will its band, mean ± 2σ, hold?",
+    ("Under 80 %", "80 % to 90 %", "90 % or more"),
+    ("Under 80 %: mean ± 2σ held {value} of the validation points.",
+     "80 % to 90 %: mean ± 2σ held {value} of the validation points.",
+     "90 % or more: mean ± 2σ held {value} of the validation points (a Gaussian puts "
+     "95.4 % there). The band widens where the scatter grows: the Gaussian negative "
+     "log-likelihood lets the network learn its own uncertainty."),
+    m.sigma_coverage, (("<", 0.8), ("<", 0.9)), show=percent)
+"""About the shaded band the Train view draws under its chart (the fit panel)."""
 
 
 def _lowest_count_question(fit: str, why_low: str, why_high: str) -> Question:

@@ -53,6 +53,7 @@ def _run() -> None:
     lesson.begin(config)
     if room.hosting():
         playback.set_gate("go")  # the phones answer the question; Reveal plays the replay
+    sidebar.verdict(held=playback.held())
     for notice in notices:
         # a typed setting's mistake is already explained under its own box
         inline = st.session_state.get(sidebar.INLINE_ERRORS, set())
@@ -88,7 +89,7 @@ def _train_and_show(config: cfg.Config, tools, presenting: bool) -> None:
     # a lesson's question keeps everything the run shows out of focus until it is answered
     asked = lesson.asking(config) is not None
     if not presenting:
-        with st.container(key="lfe_stage_notice") if asked else nullcontext():
+        if not playback.held():  # where it stopped would answer some lessons' questions
             views.divergence_notice(run)
         tools = views.view_picker()
     view = st.session_state[state.VIEW]

@@ -105,6 +105,33 @@ WAITING_CSS = """
 </style>
 """
 
+HOLD_STAGE = """
+<script>
+// Out of reach as well as out of focus: while the question's answers are on the page, the
+// held stage is inert (no focus, no find-in-page, no pointer) and hidden from assistive
+// technology; once they are gone (answered, skipped, another page), it is released.
+// Installed once per page; a mutation observer acts before the next paint.
+(function () {
+  if (window.__lfeHoldStage) return;
+  window.__lfeHoldStage = true;
+  function hold() {
+    const asking = !!document.querySelector(".st-key-lfe_answers");
+    document.querySelectorAll("[class*='st-key-lfe_stage']").forEach((stage) => {
+      if (asking && !stage.hasAttribute("inert")) {
+        stage.setAttribute("inert", "");
+        stage.setAttribute("aria-hidden", "true");
+      } else if (!asking && stage.hasAttribute("inert")) {
+        stage.removeAttribute("inert");
+        stage.removeAttribute("aria-hidden");
+      }
+    });
+  }
+  new MutationObserver(hold).observe(document.body, {childList: true, subtree: true});
+  hold();
+})();
+</script>
+"""
+
 
 def introduce(preset: presets.Preset, config: cfg.Config) -> None:
     """The lesson's first screen: its question and answers while unanswered; once answered,
@@ -123,8 +150,8 @@ def _introduce(preset: presets.Preset, config: cfg.Config) -> None:
     presenting = state.presenting()
     if answer is None:
         with st.container(key="lfe_question"):
-            named = "" if presenting else f"**Lesson: {preset.title}.** "
-            st.info(f"{named}**Predict first:** {question.text}", icon=":material/quiz:")
+            # the lesson's title waits too: some titles say what happens
+            st.info(f"**Predict first:** {question.text}", icon=":material/quiz:")
             with st.container(horizontal=True, key="lfe_answers", gap="small"):
                 for index, text in enumerate(question.answers):
                     st.button(text, key=f"predict_{index}", on_click=predict,
@@ -133,7 +160,7 @@ def _introduce(preset: presets.Preset, config: cfg.Config) -> None:
                           type="tertiary", on_click=predict,
                           args=(preset.key, config.seed, SKIPPED),
                           help="Watch without predicting.")
-        st.html(WAITING_CSS + playback.HOLD_KEYS, unsafe_allow_javascript=True)
+        st.html(WAITING_CSS + HOLD_STAGE + playback.HOLD_KEYS, unsafe_allow_javascript=True)
         return
     rid = _reveal_id(preset, config)
     st.html(playback.reveal_html(rid, config.key()), unsafe_allow_javascript=True)

@@ -133,6 +133,21 @@ FIT_SCRIPT = """
       formula.dataset.lfeFit = String(box.clientWidth);
     });
   }
+  // presenting mode's pair line stays on one line: a long pair is set smaller until it
+  // fits its column (measured, since letters differ in width), never under 15px
+  function heading() {
+    const h = document.querySelector("[data-testid='stMain'] .st-key-lfe_pair_heading h1");
+    if (!h || !h.clientWidth) return;
+    const key = h.textContent + "|" + h.clientWidth;
+    if (h.dataset.lfeFit === key) return;
+    h.style.fontSize = "";
+    let size = parseFloat(getComputedStyle(h).fontSize);
+    while (h.scrollWidth > h.clientWidth + 1 && size > 15) {
+      size -= 1;
+      h.style.fontSize = size + "px";
+    }
+    h.dataset.lfeFit = key;
+  }
   // what changes inside a chart's drawing (each frame of a replay) can only change its
   // text alternative: the rest, which reads the layout, waits for a change around it
   const sizes = new ResizeObserver(() => schedule(true));
@@ -146,7 +161,7 @@ FIT_SCRIPT = """
   let queued = false, layout = false;
   function run() {
     queued = false;
-    if (layout) { layout = false; watch(); fit(); sidebar(); formulas(); }
+    if (layout) { layout = false; watch(); fit(); sidebar(); formulas(); heading(); }
     label();
   }
   function schedule(all) {
@@ -172,6 +187,7 @@ header[data-testid="stHeader"] {{ display: none !important; }}
   max-width: 100% !important; }}
 [data-testid="stMainBlockContainer"] h1 {{ font-size: 1.5rem; padding: 0.1rem 0; margin: 0;
   line-height: 1.3; }}
+.st-key-lfe_pair_heading h1 {{ white-space: nowrap; overflow: hidden; }}
 /* the chart fills the window under the one-line header, above the playback bar */
 {_heights("height: max(380px, calc(100vh - 150px - var(--lfe-lesson-h, 0px)));")}
 /* a lesson's question and what happened, read from the back of the room */

@@ -209,6 +209,25 @@ def _output_and_loss_section(sb, problem: str) -> None:
     if loss_now == losses.CUSTOM:
         custom.draw_verdict(sb, problem, activation_now)
         return
+    # drawn by ``verdict`` once the page knows whether a lesson's question waits
+    st.session_state[VERDICT_SLOT] = (sb.container(), problem, activation_now, loss_now)
+
+
+VERDICT_SLOT = "_verdict_slot"
+"""This script run's place in the sidebar for the pair's verdict, and the pair."""
+
+
+def verdict(held: bool) -> None:
+    """The chosen pair's verdict and why, under the loss; while a lesson's question waits
+    (``held``), a line saying it comes after the prediction (the verdict could answer it)."""
+    drawn = st.session_state.pop(VERDICT_SLOT, None)
+    if drawn is None:
+        return
+    sb, problem, activation_now, loss_now = drawn
+    if held:
+        sb.caption("Whether this pair is matched, and why, shows here once you have "
+                   "answered the lesson's question.")
+        return
     verdict = pairing.check(problem, activation_now, loss_now)
     box = {"matched": sb.success, "mismatched": sb.warning,
            "invalid": sb.error}[verdict.verdict]

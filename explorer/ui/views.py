@@ -86,12 +86,15 @@ def view_picker():
 
 
 def pair_line(config: cfg.Config, bold: bool = True) -> str:
-    """"Sigmoid + Binary cross-entropy ✓ matched", as Markdown with a Material icon."""
+    """"Sigmoid + Binary cross-entropy ✓ matched", as Markdown with a Material icon; the
+    pair alone while a lesson's question waits (its verdict could give the answer away)."""
     act = activations.get(config.output_activation)
     loss = custom.LABEL.rstrip("…") if config.loss == losses.CUSTOM else \
         losses.get(config.loss).label
-    verdict = compute.verdict(config)  # a typed formula is judged in the sandbox
     pair = f"**{act.label} + {loss}**" if bold else f"{act.label} + {loss}"
+    if playback.held():
+        return pair
+    verdict = compute.verdict(config)  # a typed formula is judged in the sandbox
     return (f"{pair} &nbsp; {VERDICT_ICON[verdict.verdict]} "
             f"{verdict.verdict}")
 
@@ -108,7 +111,8 @@ def compact_header(config: cfg.Config):
     view, a way out. Returns the controls' slot."""
     left, tools, middle, right, ask = st.columns([5.2, 1.8, 1.8, 1.3, 1.5],
                                                  vertical_alignment="center")
-    left.markdown(f"# {pair_line(config, bold=False)}")  # a heading is bold already
+    with left.container(key="lfe_pair_heading"):  # one line (playback.FIT_SCRIPT)
+        st.markdown(f"# {pair_line(config, bold=False)}")  # a heading is bold already
     middle.selectbox("View", state.VIEWS, key=state.VIEW, label_visibility="collapsed")
     right.toggle("Presenting", key=state.PRESENT)
     room.header_button(ask, config)

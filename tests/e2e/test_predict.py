@@ -140,3 +140,78 @@ def test_presenting_mode_fits_the_question_and_shows_it_now(server, browser, art
         _shot(page, artifacts, f"present-{width}x{height}-revealed")
     finally:
         context.close()
+
+
+STAGE = "[class*='st-key-lfe_stage']"
+STAGE_STATE = """(title) => {
+  const stages = Array.from(document.querySelectorAll("__STAGE__"));
+  const inside = (e) => !!(e && e.closest && e.closest("__STAGE__"));
+  getSelection().removeAllRanges();
+  return {stages: stages.length, inert: stages.filter((s) => s.inert).length,
+          hidden: stages.filter((s) => s.getAttribute("aria-hidden") === "true").length,
+          found: window.find(title, false, false, true), focused: inside(document.activeElement),
+          buttons: stages.reduce((n, s) => n + s.querySelectorAll("button").length, 0)};
+}""".replace("__STAGE__", STAGE)
+
+
+def test_the_held_stage_is_out_of_reach_not_only_out_of_focus(server, browser, artifacts):
+    """Before the answer the blurred stage cannot be reached: its text is not found by
+    find-in-page, Tab never lands on its buttons (Play among them), and assistive technology
+    is told it is hidden. After the answer all of it is back."""
+    key = "matched_binary"
+    context, page = _open(browser, server, f"preset={key}", 1280, 720)
+    try:
+        main = page.locator("[data-testid='stMain']")
+        main.get_by_text("Predict first:").wait_for()
+        page.wait_for_function(f"() => {BAR} && {BAR}.dataset.ready === '1'")
+        # a panel title of the chart, drawn (blurred) in the stage and nowhere else
+        title = page.evaluate(
+            f"() => Array.from(document.querySelectorAll(\"{STAGE} svg text\"))"
+            ".map((t) => t.textContent).find((t) => t.startsWith('Model output'))")
+        assert title
+        held = page.evaluate(STAGE_STATE, title)
+        assert held["stages"] >= 1 and held["buttons"] >= 4, held
+        assert held["inert"] == held["stages"] and held["hidden"] == held["stages"], held
+        assert not held["found"], held
+        main.get_by_text("Predict first:").click()
+        reached = []
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            reached.append(page.evaluate(STAGE_STATE, title)["focused"])
+        assert not any(reached)
+        # Enter on whatever Tab reached did not start the replay
+        assert page.evaluate(f"() => {BAR}.dataset.playing") != "1"
+
+        answer = presets.get(key).question.answers[0]
+        main.get_by_role("button", name=answer, exact=True).click()
+        page.wait_for_function(
+            f"() => {{ const b = {BAR}; return b && b.dataset.autoplay === '1'"
+            " && b.dataset.ready === '1'; }")
+        page.wait_for_function(f"() => !document.querySelector(\"{STAGE}[inert]\")")
+        free = page.evaluate(STAGE_STATE, title)
+        assert free["inert"] == 0 and free["hidden"] == 0 and free["found"], free
+        _shot(page, artifacts, "1280x720-answered-reachable")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("key", ["learned_noise", "counts_mse"])
+def test_presenting_keeps_a_long_pair_on_one_line_uncut(server, browser, artifacts, key):
+    """At 1280 the longest pair lines ("Linear (identity) + Gaussian NLL (learned variance)
+    ✓ matched") wrapped to two lines; they are set smaller until they fit, whole."""
+    context, page = _open(browser, server, f"preset={key}&present=1&ask=0", 1280, 720)
+    try:
+        heading = ".st-key-lfe_pair_heading h1"
+        page.wait_for_function(f"() => document.querySelector('{heading}')?.dataset.lfeFit")
+        seen = page.evaluate(f"""() => {{ const h = document.querySelector('{heading}');
+          const style = getComputedStyle(h);
+          return {{height: h.getBoundingClientRect().height,
+                   line: parseFloat(style.lineHeight), size: parseFloat(style.fontSize),
+                   scroll: h.scrollWidth, width: h.clientWidth, text: h.textContent}}; }}""")
+        assert "matched" in seen["text"], seen
+        assert seen["height"] < 1.5 * seen["line"], seen  # one line
+        assert seen["scroll"] <= seen["width"] + 1, seen  # nothing cut off
+        assert seen["size"] >= 15, seen
+        _shot(page, artifacts, f"present-1280x720-header-{key}")
+    finally:
+        context.close()
