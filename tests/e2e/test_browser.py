@@ -74,7 +74,7 @@ def test_play_advances_the_animation(server, page, artifacts):
 
 
 def test_diverging_run_is_explained_in_the_page(server, page, artifacts):
-    page.goto(server + "/?preset=linear_bce_breaks")
+    page.goto(server + "/?preset=linear_bce_breaks&ask=0")  # the question: test_predict
     wait_idle(page, chart=False)  # a run that stops in epoch 1 has nothing to replay
     no_exception(page)
     assert page.get_by_text(re.compile("Training stopped at epoch 1")).first.is_visible()

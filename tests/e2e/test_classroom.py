@@ -275,7 +275,7 @@ def test_two_sessions_on_one_server_keep_their_upload_and_lesson_apart(
         page.set_default_timeout(60_000)
     try:
         a.goto(server + UPLOAD_LINK, wait_until="commit")
-        b.goto(f"{server}/?preset={LESSON}&autoplay=0", wait_until="commit")
+        b.goto(f"{server}/?preset={LESSON}&autoplay=0&ask=0", wait_until="commit")
         a.get_by_text("Upload a CSV file in the sidebar").first.wait_for()
         _sidebar(a).locator("input[type='file']").set_input_files(str(path))
         wait_idle(a)
