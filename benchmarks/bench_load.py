@@ -351,14 +351,16 @@ def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float 
 
 
 @contextlib.contextmanager
-def own_server() -> Iterator[tuple[str, subprocess.Popen]]:
-    """``streamlit run app.py`` on a free loopback port, stopped on exit."""
+def own_server(env: dict[str, str] | None = None,
+               options: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``streamlit run app.py`` on a free loopback port, stopped on exit; ``env`` replaces the
+    server's environment and ``options`` are further Streamlit options."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *options],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)

@@ -34,7 +34,6 @@ import os
 import random
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_load import cpu_seconds, free_port, percentile, wait_healthy  # noqa: E402
+from bench_load import cpu_seconds, own_server, percentile  # noqa: E402
 from streamlit_client import Session, connect, open_page, press, run_script  # noqa: E402
 
 COUNT = re.compile(r'class="room-count" data-count="(\d+)"')
@@ -66,26 +65,12 @@ class Tally:
 
 
 @contextlib.contextmanager
-def own_server(database_url: str):
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         "--runner.postScriptGC", "false"],  # as the replicas run (deploy/Dockerfile)
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
-        yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def room_server(database_url: str):
+    """The app on its own port with the room's database, run as the replicas run it
+    (deploy/Dockerfile: no garbage collection after each script run)."""
+    with own_server({**os.environ, "DATABASE_URL": database_url},
+                    ("--runner.postScriptGC", "false")) as served:
+        yield served
 
 
 def _fragment(session: Session) -> str:
@@ -232,7 +217,7 @@ def main(argv=None) -> int:
     args.choices = len(presets.get(args.lesson).question.answers)
     with tempfile.TemporaryDirectory(prefix="bench-room-") as tmp:
         database = f"sqlite:///{Path(tmp) / 'rooms.db'}"
-        with own_server(database) as (base, proc):
+        with room_server(database) as (base, proc):
             tally, run = asyncio.run(asyncio.wait_for(measure(base, proc.pid, args),
                                                       args.deadline))
         from explorer.rooms import Rooms
