@@ -305,10 +305,12 @@ html.lfe-revealed-{id} .st-key-lfe_before_{id} { display: none !important; }
 // The reveal (what happened) waits until the replay has ended: the page's first playback
 // bar stands on its last frame and is not playing; a page without a replay (a static chart,
 // a run that stopped at once) reveals once it has finished drawing. Revealed stays revealed
-// in this window.
+// in this window. Elements the rerun has not yet replaced (Streamlit marks them stale: the
+// last run's bar, the question screen's run marker) say nothing about this run's replay.
 (function () {
   const id = "{id}", runKey = "{run}";
   const memo = window.__lfeReveal || (window.__lfeReveal = { shown: {}, watching: {} });
+  memo.check = memo.check || {};
   const root = document.documentElement;
   function show() { memo.shown[id] = true; root.classList.add("lfe-revealed-" + id); }
   function buttons() {
@@ -316,17 +318,17 @@ html.lfe-revealed-{id} .st-key-lfe_before_{id} { display: none !important; }
       if (!b.dataset.bound) { b.dataset.bound = "1"; b.addEventListener("click", show); }
     });
   }
-  if (memo.shown[id]) { show(); return; }
-  buttons();
-  if (memo.watching[id]) return;
-  memo.watching[id] = setInterval(() => {
+  function current(nodes) {
+    return Array.from(nodes).filter((n) => !n.closest("[data-stale='true']"));
+  }
+  function check() {
     buttons();
     if (memo.shown[id]) { show(); return; }
     const main = document.querySelector("[data-testid='stMain']");
     if (!main || !main.querySelector(".st-key-lfe_after_" + id)) return;
-    const bar = main.querySelector("[role='toolbar'][data-target][data-run]");
+    const bar = current(main.querySelectorAll("[role='toolbar'][data-target][data-run]"))[0];
     if (!bar) {
-      const done = Array.from(main.querySelectorAll(".run-complete"))
+      const done = current(main.querySelectorAll(".run-complete"))
         .some((m) => m.dataset.runKey === runKey);
       if (done) show();
       return;
@@ -338,7 +340,12 @@ html.lfe-revealed-{id} .st-key-lfe_before_{id} { display: none !important; }
     if (frames.length && bar.dataset.current === String(frames[frames.length - 1].name)) {
       show();
     }
-  }, 250);
+  }
+  memo.check[id] = check;  // the newest page's test, also for the interval already running
+  if (memo.shown[id]) { show(); return; }
+  buttons();
+  if (memo.watching[id]) return;
+  memo.watching[id] = setInterval(() => memo.check[id](), 250);
 })();
 </script>
 """

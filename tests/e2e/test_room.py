@@ -78,6 +78,14 @@ def fits_the_screen(page) -> bool:
                          " return m.scrollHeight <= m.clientHeight + 4; }")
 
 
+VOTES_WHILE_PLAYING = """() => {
+  // read in one go, at a moment the replay is playing: whether the votes show
+  if (!document.querySelector(".lfe-playback[data-playing='1']")) return null;
+  const votes = document.querySelector(".room-votes");
+  return votes && votes.getClientRects().length ? "shown" : "hidden";
+}"""
+
+
 def run_room(browser, projector_base: str, phone_bases: list[str], db: str,
              phones: int = PHONES) -> None:
     """The whole scenario: phones answer, the count, Reveal, Next question."""
@@ -108,9 +116,8 @@ def run_room(browser, projector_base: str, phone_bases: list[str], db: str,
 
         projector.get_by_role("button", name="Reveal").click()
         # the animation plays first; the outcome and the bars wait for its end
-        projector.wait_for_selector(".lfe-playback[data-playing='1']", state="attached",
-                                    timeout=120_000)
-        assert not projector.locator(".room-votes").is_visible()
+        while_playing = projector.wait_for_function(VOTES_WHILE_PLAYING, timeout=120_000)
+        assert while_playing.json_value() == "hidden", "the votes showed during the replay"
         projector.wait_for_selector(".room-votes", timeout=120_000)
         assert projector.locator(".lfe-playback").first.get_attribute("data-playing") != "1"
         room = store(db).state(code)
