@@ -16,7 +16,16 @@ def open_app(query: dict, timeout: float = TIMEOUT) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=timeout)
     for key, value in query.items():
         at.query_params[key] = value
-    return at.run()
+    return with_settings(at.run())
+
+
+def with_settings(at: AppTest) -> AppTest:
+    """After a session's first page, the settings, as the page's script asks for them once
+    the first chart has drawn (``sidebar.ask_after_first_chart``)."""
+    from explorer.ui import sidebar
+
+    shows = [b for b in at.button if b.key == sidebar.SHOW_KEY]
+    return shows[0].click().run() if shows and not at.exception else at
 
 
 def app(**query) -> AppTest:

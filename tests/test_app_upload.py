@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import tabular
 from explorer.datasets import MAX_CLASSES
-from tests.apptest import APP, ok
+from tests.apptest import APP, ok, with_settings
 
 TIMEOUT = 120
 
@@ -22,7 +22,7 @@ def upload(data: bytes, name: str = "data.csv", **query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for key, value in {"dataset": "upload", "epochs": "10", **query}.items():
         at.query_params[key] = value
-    ok(at.run())
+    ok(with_settings(at.run()))
     return send(at, data, name)
 
 

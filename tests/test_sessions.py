@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import config as cfg
 from explorer import experiment, presets, tabular
 from explorer.ui import compute, state, upload
-from tests.apptest import APP, ok
+from tests.apptest import APP, ok, with_settings
 
 LESSON = "why_not_mse_bce"
 
@@ -63,7 +63,7 @@ def session(**query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     for key, value in query.items():
         at.query_params[key] = value
-    return ok(at.run())
+    return ok(with_settings(at.run()))
 
 
 def charts(at: AppTest) -> list[dict]:

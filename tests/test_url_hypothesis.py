@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import activations, datasets, losses, optimizers, presets
 from explorer import config as cfg
 from explorer.network import MAX_LAYERS, MAX_UNITS
+from tests.apptest import with_settings
 
 pytestmark = pytest.mark.usefixtures("formula_worker")  # links carry formulas
 
@@ -141,7 +142,7 @@ def run_link(query: dict) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     for key, value in {**QUICK, **query}.items():
         at.query_params[key] = value
-    at.run()
+    with_settings(at.run())
     assert not at.exception, [e.message for e in at.exception]
     return at
 

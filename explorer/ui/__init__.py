@@ -11,6 +11,7 @@ import streamlit as st
 from explorer import budget, datasets, tabular
 from explorer import config as cfg
 from explorer.ui import (
+    charts,
     compute,
     custom,
     estimates,
@@ -43,12 +44,16 @@ def main() -> None:
 
 
 def _run() -> None:
+    st.session_state.pop(charts.DRAWN, None)  # counted afresh in each run
     state.init_from_url()
     state.restore_hidden_settings()
     state.keep_view_settings()
     presenting = state.presenting()
     playback.page_style(presenting)
-    sidebar.draw()
+    if state.settings_shown():
+        sidebar.draw()
+    else:  # the first page's chart comes before its settings
+        sidebar.ask_after_first_chart()
     config, notices = custom.settle(*state.read_config())
     lesson.begin(config)
     if room.hosting():

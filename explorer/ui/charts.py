@@ -37,8 +37,13 @@ def plain(fig: go.Figure | dict) -> dict:
     return fig if isinstance(fig, dict) else fig.to_dict()
 
 
+DRAWN = "_charts_this_run"
+"""How many charts this script run has sent (``views.run_complete_marker`` tells the page)."""
+
+
 def chart(figure: go.Figure | dict, key: str, **options) -> None:
     """Draw a figure or its plain dict, full width, with the page's chart configuration."""
     options.setdefault("width", "stretch")
+    st.session_state[DRAWN] = st.session_state.get(DRAWN, 0) + 1
     with phases.phase("sending charts"):
         st.plotly_chart(Checked(plain(figure)), key=key, config=PLOT_CONFIG, **options)

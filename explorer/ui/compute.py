@@ -309,12 +309,17 @@ def train_with_progress(config: cfg.Config) -> experiment.Run:
     """Train (or fetch from the cache). A run that takes a while shows a progress bar with
     the time left, a Cancel button, and its latest snapshot every few seconds."""
     run_key = key(config)
+    # one placeholder whether or not the run is cached: the elements after it (the chart, its
+    # playback bar) keep their places from the run that trained to the next one, so the page
+    # keeps them, and a replay already playing plays on
+    holder = st.empty()
     cached = RUNS.get(run_key)
     if cached is not None:
         return cached
     # three separate slots: updating the bar must not re-create the Cancel button
     # (a button replaced while it is being clicked never receives the click)
-    slots = [st.empty(), st.empty(), st.empty()]
+    box = holder.container()
+    slots = [box.empty(), box.empty(), box.empty()]
     started = time.perf_counter()
     shown: dict = {}
 
@@ -359,8 +364,7 @@ def train_with_progress(config: cfg.Config) -> experiment.Run:
             width="stretch", config={"staticPlot": True})
 
     run = RUNS.get_or_train(run_key, progress=progress, watch=watch)
-    for slot in slots:
-        slot.empty()
+    holder.empty()
     return run
 
 

@@ -93,6 +93,53 @@ def _label(key: str) -> str:
     return cfg.FIELD[key].label
 
 
+SHOW_KEY = "lfe_show_settings"
+
+ASK_SCRIPT = """<script>
+// A session's first page draws its chart before its settings: a browser meeting the app for
+// the first time spends about a third of a second setting up Streamlit's widgets (their code,
+// their first render), and the chart, the lesson, would wait for it. Once this run has ended
+// (its marker says how many charts it sent) and its first chart has drawn, or it sent none,
+// or 10 s after the run ended (a chart that cannot draw), press "Show the settings" for the
+// student.
+(function () {
+  const memo = window.__lfeSettings || (window.__lfeSettings = {});
+  if (memo.timer) return;
+  let ended = 0;
+  memo.timer = setInterval(() => {
+    const button = document.querySelector(".st-key-KEY button");
+    const main = document.querySelector("[data-testid='stMain']");
+    if (!button || !main) return;
+    const fresh = (sel) => Array.from(main.querySelectorAll(sel))
+      .filter((n) => !n.closest("[data-stale='true']"));
+    const marker = fresh(".run-complete")[0];
+    if (!marker) { ended = 0; return; }
+    ended = ended || Date.now();
+    const graph = fresh(".js-plotly-plot")[0];
+    if (marker.dataset.charts === "0" || (graph && graph._fullLayout)
+        || Date.now() - ended > 10000) {
+      clearInterval(memo.timer);
+      memo.timer = null;
+      button.click();
+    }
+  }, 50);
+})();
+</script>""".replace("KEY", SHOW_KEY)
+
+
+def _show() -> None:
+    st.session_state[state.SETTINGS_SHOWN] = True
+
+
+def ask_after_first_chart() -> None:
+    """A session's first page: in place of the settings, the button that shows them, which
+    the page presses once the first chart has drawn (a person may press it first)."""
+    st.sidebar.button("Show the settings", key=SHOW_KEY, icon=":material/tune:",
+                      on_click=_show, width="stretch",
+                      help="The settings open by themselves once the chart has drawn.")
+    st.sidebar.html(ASK_SCRIPT, unsafe_allow_javascript=True)
+
+
 def draw() -> None:
     """Draw every control, section by section (``config.SECTIONS``; each setting names its
     section and its label in ``config.FIELDS``); values land in st.session_state under

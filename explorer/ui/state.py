@@ -9,6 +9,9 @@ from explorer import datasets, demonstration, losses, presets
 
 INITIALIZED = "_initialized"
 NOTICES = "_notices"
+SETTINGS_SHOWN = "_settings_shown"
+"""Set once this session's page has asked for its settings (``sidebar``: a session's first
+page draws its chart before them)."""
 ACTIVE_PRESET = "_active_preset"
 LAST_URL = "_last_url"
 VIEW = "view"
@@ -134,6 +137,11 @@ def keep_view_settings() -> None:
     for key, value in kept.items():
         if key not in st.session_state:
             st.session_state[key] = value
+
+
+def settings_shown() -> bool:
+    """Whether this session's page has its settings (every run after its first page)."""
+    return bool(st.session_state.get(SETTINGS_SHOWN))
 
 
 def read_config() -> tuple[cfg.Config, list[str]]:

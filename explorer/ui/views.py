@@ -39,8 +39,12 @@ VERDICT_ICON = {"matched": ":green[:material/check_circle:]",
 
 
 def run_complete_marker(config) -> None:
-    """An invisible marker naming the scenario just drawn: browser tests wait for it."""
-    st.html(f'<span class="run-complete" data-run-key="{config.key()}" hidden></span>')
+    """An invisible marker naming the scenario just drawn and how many charts it sent: browser
+    tests wait for it, and a first page asks for its settings once its first chart has drawn
+    (``sidebar.ask_after_first_chart``)."""
+    charts_sent = st.session_state.pop(charts.DRAWN, 0)
+    st.html(f'<span class="run-complete" data-run-key="{config.key()}" '
+            f'data-charts="{charts_sent}" hidden></span>')
 
 
 INTRO = ("Many standard losses are the negative log-likelihood of a model of the targets, so "
@@ -101,8 +105,10 @@ def pair_line(config: cfg.Config, bold: bool = True) -> str:
 
 def link_notices() -> None:
     """What the link asked for that was not used, and why (presenting too: a tampered
-    slide link must say so). Shown once, on the run that read the link."""
-    for notice in st.session_state.pop(state.NOTICES, []):
+    slide link must say so). Shown until the page has its settings: on the run that read
+    the link, and on the one that brings the settings a moment later."""
+    take = st.session_state.pop if state.settings_shown() else st.session_state.get
+    for notice in take(state.NOTICES, []):
         st.warning(custom.literal(notice), icon=":material/link:")
 
 
