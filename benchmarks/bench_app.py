@@ -27,12 +27,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +41,10 @@ sys.path.insert(0, str(ROOT))
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+import bench_load  # noqa: E402  (beside this file: a script's folder is on the path)
 import plotly.graph_objects as go  # noqa: E402
 import plotly.io as pio  # noqa: E402
+from bench_load import free_port  # noqa: E402
 
 from explorer import config as cfg  # noqa: E402
 from explorer import experiment, losses, pairing  # noqa: E402
@@ -75,12 +75,6 @@ while Streamlit reruns."""
 
 # ---------------------------------------------------------------------------------------------
 # Server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(port: int, env: dict | None = None) -> subprocess.Popen:
@@ -469,19 +463,12 @@ def floor_section(app_url: str, rows: list) -> None:
 
 
 def wait_healthy(port: int, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                        timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_server(proc)
-            raise RuntimeError("the Streamlit server did not become healthy within 60 s")
-        time.sleep(0.1)
+    """Wait for the server on ``port`` (``bench_load.wait_healthy``); stop it if it fails."""
+    try:
+        bench_load.wait_healthy(f"http://127.0.0.1:{port}", proc)
+    except RuntimeError:
+        stop_server(proc)
+        raise
 
 
 def print_table(rows: list) -> None:
