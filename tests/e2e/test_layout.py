@@ -12,7 +12,9 @@ import contextlib
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from explorer import presets
+from explorer import config as cfg
+from explorer import experiment, export, presets
+from explorer.figures import training
 from tests.e2e.helpers import no_exception, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -297,3 +299,55 @@ def test_play_when_ready_survives_another_view_and_an_upload(server, page, tmp_p
     wait_idle(page)
     assert _autoplay_is_on(page)
     assert page.locator(".lfe-playback").first.get_attribute("data-autoplay") == "1"
+
+
+FIRST_LABELS = """
+// every playback label as it is first inserted, before the bar's script has found its chart
+window.__lfeFirstLabels = [];
+new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach((n) => {
+  if (n.nodeType !== 1) return;
+  const found = n.matches("[data-role=frame]") ? [n]
+    : Array.from(n.querySelectorAll("[data-role=frame]"));
+  found.forEach((b) => window.__lfeFirstLabels.push(b.textContent));
+}))).observe(document, {childList: true, subtree: true});
+"""
+
+OPENING = """() => {
+  const bar = document.querySelector(".lfe-playback[data-ready='1']");
+  const gd = document.querySelector(bar.dataset.target).querySelector(".js-plotly-plot")
+    || document.querySelector(bar.dataset.target);
+  const slider = gd.layout.sliders[0];
+  return {first: window.__lfeFirstLabels, now: bar.querySelector("[data-role=frame]").textContent,
+          names: gd._transitionData._frames.map((f) => f.name),
+          steps: slider.steps.map((s) => [s.args[0][0], s.label]), active: slider.active};
+}"""
+
+
+def test_the_playback_label_names_the_opening_frame_from_its_first_paint(server, browser,
+                                                                         tmp_path):
+    """Never "Epoch …" while the chart loads: the default page's replay opens on epoch 0, a
+    page without Play when ready and the exported file on the last epoch; the bar names it
+    as it is drawn, as its slider's active step does, and its script keeps that name."""
+    run = experiment.run(cfg.DEFAULT.replace(epochs=30, n_samples=200), snapshots=10)
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    exported = tmp_path / "replay.html"
+    exported.write_text(export.animation_html(
+        training.training_spec(frames, run.history, run.data, "binary"), "replay"))
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.add_init_script(FIRST_LABELS)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        for url, opens in ((f"{server}/", "start"), (f"{server}/?autoplay=0", "end"),
+                           (exported.as_uri(), "end")):
+            page.goto(url)
+            page.wait_for_selector(".lfe-playback[data-ready='1']", state="attached")
+            seen = page.evaluate(OPENING)
+            frame = seen["names"][0 if opens == "start" else -1]
+            assert seen["first"] and set(seen["first"]) == {frame}, (url, seen["first"])
+            assert seen["steps"][0 if opens == "start" else -1][0] == frame
+            if opens == "end":  # standing still: the slider's step and the bar agree
+                name, label = seen["steps"][seen["active"]]
+                assert name == frame == seen["now"] and label.split(" ")[0] == frame, seen
+    finally:
+        context.close()
