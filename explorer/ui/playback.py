@@ -67,6 +67,11 @@ FIT_SCRIPT = """
   window.__lfeFit = true;
   const KEYS = {keys};
   function fit() {
+    place();
+    // the window size the page is fitted to (browser tests wait for it after a resize)
+    document.documentElement.dataset.lfeFitted = innerWidth + "x" + innerHeight;
+  }
+  function place() {
     const main = document.querySelector("[data-testid='stMain']");
     if (!main) return;
     // presenting mode's chart leaves room for a lesson's question (or its reveal) above it

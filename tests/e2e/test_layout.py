@@ -119,7 +119,10 @@ def _check_first_screen(page, where: str, width: int, height: int,
                         texts: bool = True) -> None:
     """``texts``: also that no text inside a chart overlaps another (on a still chart)."""
     page.set_viewport_size({"width": width, "height": height})
-    page.wait_for_function(f"() => innerHeight === {height}")
+    # the page script has fitted the chart to this window (it does so as the window's
+    # resize event arrives, a frame or more after the new size)
+    page.wait_for_function(
+        f"() => document.documentElement.dataset.lfeFitted === '{width}x{height}'")
     _settled(page)
     seen = page.evaluate(FIRST_SCREEN)
     label = f"{where} at {width}x{height}: {seen}"
