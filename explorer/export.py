@@ -34,7 +34,7 @@ def animation_html(fig: go.Figure | dict, title: str) -> str:
     chart = pio.to_html(spec, include_plotlyjs=True, full_html=False, div_id="chart",
                         config={"displaylogo": False, "responsive": True}, validate=False,
                         auto_play=False)
-    bar = playback.bar_html("#chart", run_key=str(spec["layout"].get("meta") or "figure"),
+    bar = playback.bar_html("#chart", spec, run_key=str(spec["layout"].get("meta") or "figure"),
                             redraw=False, autoplay=False)
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title>"

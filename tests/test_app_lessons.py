@@ -68,8 +68,11 @@ def test_a_lesson_link_opens_the_banner_in_the_app():
     assert at.main.info[0].value == f"**Predict first:** {preset.question.text}"
     at.button(key="predict_skip").click().run()
     ok(at)
-    assert preset.summary in at.main.info[0].value
-    assert [e.label for e in at.main.expander][:1] == ["What the app measured"]
+    # what happened shows; the lesson's title and sentence open under it
+    assert at.main.info[0].value.startswith("**What happened:**")
+    details = at.main.expander[0]
+    assert details.label.startswith(f"**Lesson: {preset.title}** · ")
+    assert details.markdown[0].value == preset.summary
 
 
 def test_the_details_explain_the_words_they_use():

@@ -70,9 +70,12 @@ def test_an_answer_starts_the_replay_and_the_reveal_says_what_happened(choice):
         wrong = presets.get(LESSON).question.answers[choice]
         assert reveals(at) == [
             f"**Not this time: you predicted \"{wrong}\".** {expected.sentence}"]
-    # after the reveal: the lesson's sentence and its details come back
-    assert any(presets.get(LESSON).summary in i.value for i in at.info)
-    assert [e.label for e in at.expander][:1] == [lesson.DETAILS]
+    # after the reveal: the lesson's title, its sentence and its details one click away
+    details = at.expander[0]
+    assert details.label == (f"**Lesson: {presets.get(LESSON).title}** · its point and "
+                             "what the app measured")
+    assert details.markdown[0].value == presets.get(LESSON).summary
+    assert details.markdown[1].value.startswith("**Watch for** in the replay:")
 
 
 def test_a_skip_plays_and_reveals_without_a_verdict():
@@ -171,10 +174,12 @@ def test_a_link_with_ask_0_opens_the_lesson_without_its_question():
 
 
 def _page_text(at: AppTest) -> str:
-    """Every text the page and its sidebar show (Markdown, alerts, captions)."""
-    return "\n".join(str(e.value) for kind in ("markdown", "info", "success", "warning",
-                                                "error", "caption")
-                     for e in at.get(kind))
+    """Every text the page and its sidebar show (Markdown, alerts, captions, the labels of
+    details sections)."""
+    return "\n".join([*(str(e.value) for kind in ("markdown", "info", "success", "warning",
+                                                   "error", "caption")
+                         for e in at.get(kind)),
+                      *(e.label for e in at.expander)])
 
 
 def test_nothing_beside_the_question_gives_its_answer_away():

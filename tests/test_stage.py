@@ -177,6 +177,8 @@ def test_the_html_embeds_plotly_and_the_playback_bar(run):
     assert text.startswith("<!DOCTYPE html>") and "<title>Sigmoid + BCE</title>" in text
     assert "<script src=" not in text and "Plotly.newPlot" in text  # no script to fetch
     assert 'data-target="#chart"' in text and playback.script() in text
+    # its bar names the epoch it opens on, the last, before its script runs
+    assert f'Epoch <b data-role="frame">{int(frames.epochs[-1])}</b>' in text
     assert len(text) > 3_000_000  # plotly.js itself is inside
     # it opens on the final state its slider labels, never part-way through a replay
     assert "Plotly.animate('chart'" not in text

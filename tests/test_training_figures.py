@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from explorer import config, experiment
-from explorer.figures import raster, training
+from explorer.figures import playback, raster, training
 
 
 def decode_png(uri: str) -> np.ndarray:
@@ -198,6 +198,34 @@ def test_the_slider_shows_each_frames_numbers():
     first = training.training_figure(frames, run.history, run.data, "binary",
                                      start_at_first=True)
     assert first.layout.sliders[0].active == 0
+
+
+@pytest.mark.parametrize("start_at_first", [True, False])
+def test_the_playback_bar_names_the_frame_the_figure_opens_on(start_at_first):
+    """From its first paint, before its script has found the chart: "Epoch 0" for a replay
+    that starts at the beginning, the last epoch (40) for a figure that opens on the end."""
+    run = experiment.run(config.DEFAULT.replace(epochs=40, n_samples=200), snapshots=10)
+    frames = training.compute_frames(run.model, run.data.X_train, run.data.y_train)
+    spec = training.training_spec(frames, run.history, run.data, "binary",
+                                  start_at_first=start_at_first)
+    slider = spec["layout"]["sliders"][0]
+    step = slider["steps"][slider["active"]]
+    epoch = "0" if start_at_first else "40"
+    assert step["args"][0][0] == epoch and step["label"].split(" ")[0] == epoch
+    assert playback.opening_frame(spec) == epoch
+    html = playback.bar_html(".st-key-train_chart", spec, "run")
+    assert f'Epoch <b data-role="frame">{epoch}</b>' in html
+    assert "…" not in html
+
+
+def test_a_bar_names_the_last_frame_of_a_figure_without_a_slider():
+    frames = [{"name": "0", "data": []}, {"name": "7", "data": []}]
+    assert playback.opening_frame({"layout": {}, "frames": frames}) == "7"
+    assert playback.opening_frame({"layout": {"sliders": [{"active": 0}]},
+                                   "frames": frames}) == "0"
+    # nothing to name: the bar waits for its chart
+    assert playback.opening_frame({"layout": {}}) is None
+    assert '<b data-role="frame">…</b>' in playback.bar_html("#chart", {"layout": {}}, "run")
 
 
 def test_the_loss_axis_keeps_the_first_epochs_and_goes_log_by_itself():

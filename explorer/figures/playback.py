@@ -42,12 +42,27 @@ def script() -> str:
     return (Path(__file__).with_name("playback.js")).read_text(encoding="utf-8")
 
 
-def bar_html(target: str, run_key: str, redraw: bool = False, autoplay: bool = False,
-             label: str = "Epoch", compact: bool = False) -> str:
-    """HTML of a playback bar driving the Plotly figure found by CSS selector ``target``.
+def opening_frame(figure: dict) -> str | None:
+    """The name of the frame an animated figure (Plotly's plain dict) opens on, as the bar
+    reads it once bound (``currentIndex`` in playback.js): its slider's active frame, else its
+    last; None for a figure without frames."""
+    frames = figure.get("frames") or []
+    if not frames:
+        return None
+    sliders = figure.get("layout", {}).get("sliders") or []
+    index = (sliders[0].get("active") or 0) if sliders else len(frames) - 1
+    return str(frames[min(index, len(frames) - 1)]["name"])
+
+
+def bar_html(target: str, figure: dict, run_key: str, redraw: bool = False,
+             autoplay: bool = False, label: str = "Epoch", compact: bool = False) -> str:
+    """HTML of a playback bar driving ``figure`` (Plotly's plain dict), drawn in the element
+    found by CSS selector ``target``.
 
     ``run_key`` names the figure's content (a replay starts by itself once per key when
-    ``autoplay``); ``redraw`` as for the figure's frames (True for 3-D surfaces).
+    ``autoplay``); ``redraw`` as for the figure's frames (True for 3-D surfaces). The bar
+    names the frame the figure opens on from its first paint; its script follows the chart
+    from then on.
     """
     speeds = "".join(
         f'<button type="button" data-speed="{value}" '
@@ -63,7 +78,8 @@ def bar_html(target: str, run_key: str, redraw: bool = False, autoplay: bool = F
         '<button type="button" data-act="forward">Step forward</button>'
         '<button type="button" data-act="restart">Restart</button>'
         f'<span class="lfe-group" role="group" aria-label="Speed">Speed {speeds}</span>'
-        f'<span class="lfe-hint">{html.escape(label)} <b data-role="frame">…</b>'
+        f'<span class="lfe-hint">{html.escape(label)} '
+        f'<b data-role="frame">{html.escape(opening_frame(figure) or "…")}</b>'
         " · keys: space, ← →</span>"
         f"</div><script>{script()}</script>"
     )

@@ -123,9 +123,9 @@ def calibration_view(run: Run) -> None:
     else:
         r, train, part = _reliability(compute.key(config))
         presenting = state.presenting()
-        charts.chart(calibration_figure(compute.key(config)), "calibration_chart",
-                     height="stretch")
-        playback.bar("calibration_chart", f"{config.key()}:calibration",
+        fig = calibration_figure(compute.key(config))
+        charts.chart(fig, "calibration_chart", height="stretch")
+        playback.bar("calibration_chart", fig, f"{config.key()}:calibration",
                      autoplay=playback.autoplay())
         if presenting:  # on stage the chart takes the room; its slider shows the epoch
             return

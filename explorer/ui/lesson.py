@@ -23,21 +23,30 @@ REVEAL_SLOT = "_reveal_slot"
 """Where this script run draws the reveal once the runs are trained (set by ``introduce``)."""
 
 
-def banner(preset: presets.Preset):
-    """The lesson's sentence, a slot for what happened (returned), then what to watch for
-    and its measured claims in a closed details section."""
+def banner(preset: presets.Preset) -> None:
+    """The lesson's sentence, then what to watch for and its measured claims in a closed
+    details section (a lesson opened without its question)."""
     st.info(f"**Lesson: {preset.title}.** {preset.summary}", icon=":material/school:")
-    slot = st.container()
     with st.expander(DETAILS, icon=":material/fact_check:"):
-        st.markdown(f"**Watch for** in the replay: {preset.watch_for}")
-        st.markdown(presets.readable(preset.explanation))
-        st.caption("Checked by the app on this lesson's seed and on five others:")
-        st.markdown("\n".join(f"- {presets.readable(claim.text)}" for claim in preset.claims))
-        said = " ".join([preset.explanation, *(claim.text for claim in preset.claims)])
-        terms = words.glossary_for(said)
-        if terms:
-            st.caption("  \n".join(f"**{term}**: {meaning}." for term, meaning in terms))
-    return slot
+        details(preset)
+
+
+def revealed_label(preset: presets.Preset) -> str:
+    """The label of a lesson's details once what happened shows above them: the lesson's
+    title, and its sentence inside."""
+    return f"**Lesson: {preset.title}** · its point and what the app measured"
+
+
+def details(preset: presets.Preset) -> None:
+    """What to watch for, why, the claims the app checked and the words they use."""
+    st.markdown(f"**Watch for** in the replay: {preset.watch_for}")
+    st.markdown(presets.readable(preset.explanation))
+    st.caption("Checked by the app on this lesson's seed and on five others:")
+    st.markdown("\n".join(f"- {presets.readable(claim.text)}" for claim in preset.claims))
+    said = " ".join([preset.explanation, *(claim.text for claim in preset.claims)])
+    terms = words.glossary_for(said)
+    if terms:
+        st.caption("  \n".join(f"**{term}**: {meaning}." for term, meaning in terms))
 
 
 # ----------------------------------------------------------------------------------------
@@ -169,8 +178,15 @@ def _introduce(preset: presets.Preset, config: cfg.Config) -> None:
     with st.container(key=f"lfe_before_{rid}"):
         st.html(playback.pending_html(rid, html.escape(question.text), chosen))
     with st.container(key=f"lfe_after_{rid}"):
-        # the replay is over: its point, what happened, and the rest one click away
-        slot = st.container() if presenting else banner(preset)
+        # the replay is over: what happened, where the question stood; under it the
+        # lesson's title, with its point, what to watch for and what was measured one click
+        # away, so that a 1280x720 window still holds a chart of half its height and the
+        # playback bar under them
+        slot = st.container()
+        if not presenting:
+            with st.expander(revealed_label(preset), icon=":material/school:"):
+                st.markdown(preset.summary)
+                details(preset)
     st.session_state[REVEAL_SLOT] = (preset.key, config, slot)
 
 

@@ -67,6 +67,11 @@ FIT_SCRIPT = """
   window.__lfeFit = true;
   const KEYS = {keys};
   function fit() {
+    place();
+    // the window size the page is fitted to (browser tests wait for it after a resize)
+    document.documentElement.dataset.lfeFitted = innerWidth + "x" + innerHeight;
+  }
+  function place() {
     const main = document.querySelector("[data-testid='stMain']");
     if (!main) return;
     // presenting mode's chart leaves room for a lesson's question (or its reveal) above it
@@ -199,15 +204,15 @@ header[data-testid="stHeader"] {{ display: none !important; }}
 </style>
 """
 
-def bar(chart_key: str, run_key: str, redraw: bool = False, autoplay: bool = False,
-        compact: bool = False) -> None:
-    """Play, pause, restart, step and speed for the chart drawn with ``key=chart_key``
-    (``compact``: for a chart in half the page's width)."""
+def bar(chart_key: str, figure: dict, run_key: str, redraw: bool = False,
+        autoplay: bool = False, compact: bool = False) -> None:
+    """Play, pause, restart, step and speed for ``figure``, the chart drawn with
+    ``key=chart_key`` (``compact``: for a chart in half the page's width)."""
     if held():
         # a bar of its own while the replay waits: the bar drawn once the student has
         # answered binds to the chart afresh (a bar follows a chart once per run key)
         run_key = f"{run_key}:waiting"
-    st.html(playback.bar_html(f".st-key-{chart_key}", run_key, redraw=redraw,
+    st.html(playback.bar_html(f".st-key-{chart_key}", figure, run_key, redraw=redraw,
                               autoplay=autoplay, compact=compact),
             unsafe_allow_javascript=True)
 

@@ -314,7 +314,7 @@ def train_view(run: Run, tools=None) -> None:
                                   start_at_first=autoplay or playback.held(),
                                   presenting=presenting)
     charts.chart(fig, "train_chart", height="stretch")
-    playback.bar("train_chart", run.config.key(), autoplay=autoplay)
+    playback.bar("train_chart", fig, run.config.key(), autoplay=autoplay)
     if presenting:
         return
     st.caption("Play replays training (space bar too); Step moves one snapshot (← →); drag "
@@ -483,7 +483,7 @@ def surface_view(run: Run, tools=None) -> None:
         return
     fig = compute.surface_figure(compute.key(run.config), kind, option, mode, scale)
     charts.chart(fig, "surface_chart", height="stretch")
-    playback.bar("surface_chart", f"{run.config.key()}:{kind}:{option}:{mode}",
+    playback.bar("surface_chart", fig, f"{run.config.key()}:{kind}:{option}:{mode}",
                  redraw=mode == "3d", autoplay=playback.autoplay())
     line = compute.interpolation_figure(compute.key(run.config))
     charts.chart(line, "line_chart")
@@ -553,7 +553,7 @@ def anatomy_view(run: Run, tools=None) -> None:
         with right:
             hist = compute.gradient_histogram(compute.key(config))
             charts.chart(hist, "gradient_chart", height="stretch")
-            playback.bar("gradient_chart", f"{config.key()}:gradients", compact=True,
+            playback.bar("gradient_chart", hist, f"{config.key()}:gradients", compact=True,
                          autoplay=playback.autoplay())
     loss = losses.get(config.loss, **config.loss_params())
     act = activations.get(config.output_activation)

@@ -84,10 +84,14 @@ def test_the_replay_waits_for_the_prediction_then_plays_then_reveals(server, bro
         assert page.evaluate(f"() => {BAR}.dataset.current") == "300"
         text = reveal.inner_text()
         assert expected.sentence in text.replace("\n", " "), text
-        assert main.get_by_text(preset.summary).is_visible()
         assert not main.get_by_text("What happened shows when the replay ends").is_visible()
+        # under it the lesson's title; its sentence opens with what the app measured
+        title = main.get_by_text(f"Lesson: {preset.title}")
+        assert title.is_visible() and not main.get_by_text(preset.summary).is_visible()
         no_exception(page)
         _shot(page, artifacts, "1280x720-revealed")
+        title.click()
+        main.get_by_text(preset.summary).wait_for()
     finally:
         context.close()
 
