@@ -24,13 +24,21 @@ def current_key(page) -> str:
     return cfg.from_query(query, base=base)[0].key()
 
 
+FINISHED = """key => Array.from(document.querySelectorAll(".run-complete"))
+  .some((m) => m.dataset.runKey === key && !m.closest("[data-stale='true']"))"""
+"""The scenario ``key`` drawn by the latest run (not left over from the run before)."""
+
+
 def wait_idle(page, timeout: float = 60_000, chart: bool = True) -> None:
     """Wait until the app has finished drawing the scenario in the URL (and its figure)."""
     page.wait_for_function("() => new URLSearchParams(location.search).has('loss')",
                            timeout=timeout)
     key = current_key(page)
-    page.wait_for_selector(f".run-complete[data-run-key='{key}']", state="attached",
+    # a session's first page brings its settings in a run of its own once its chart has drawn
+    # (explorer.ui.sidebar.ask_after_first_chart): idle is after that run too
+    page.wait_for_selector("[data-testid='stSidebar'] .st-key-preset_pick", state="attached",
                            timeout=timeout)
+    page.wait_for_function(FINISHED, arg=key, timeout=timeout)
     if chart:
         page.wait_for_function(
             "key => Array.from(document.querySelectorAll('.js-plotly-plot')).some(g =>"
