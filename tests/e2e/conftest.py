@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -83,6 +84,44 @@ def serving(env: dict, log_name: str = "streamlit-server.log"):
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+NGINX = "/usr/sbin/nginx"
+
+
+def run_local(n: int, env: dict, log_name: str, ready_within_s: float = 150):
+    """Start ``deploy/run-local.sh N PORT`` (on a free port, with these extra variables; nginx
+    from Debian's path when it is not on PATH); (process, its READY block) once ready. Stop it
+    with ``stop_run_local``."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / log_name
+    log = log_path.open("w")  # noqa: SIM115 (closed by stop_run_local)
+    env = {**os.environ, "PYTHON": sys.executable, **env}
+    if not any((Path(d) / "nginx").exists() for d in env.get("PATH", "").split(":")):
+        env["NGINX"] = NGINX
+    proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run-local.sh"), str(n),
+                             str(_free_port())], cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    proc.log = log  # type: ignore[attr-defined]
+    deadline = time.monotonic() + ready_within_s
+    while "READY" not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_run_local(proc)
+            pytest.fail("deploy/run-local.sh did not get ready:\n" + log_path.read_text())
+        time.sleep(0.3)
+    return proc, log_path.read_text()
+
+
+def stop_run_local(proc: subprocess.Popen, within_s: float = 40) -> None:
+    """TERM the script (its trap stops nginx, the replicas and its database); KILL the group
+    if it hangs."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=within_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    proc.log.close()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

@@ -7,23 +7,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, _free_port
+from tests.e2e.conftest import ARTIFACTS, NGINX, run_local, stop_run_local
 from tests.e2e.helpers import CHART, no_exception, wait_for_query, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-NGINX = "/usr/sbin/nginx"
 BENCH = ROOT / "benchmarks" / "bench_load.py"
 
 
@@ -40,40 +37,13 @@ def _require_nginx() -> None:
 def cluster():
     """deploy/run-local.sh 2 <port>: (url, {replica address: pid}); stopped at teardown."""
     _require_nginx()
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "run-local.log"
-    log = log_path.open("w")  # noqa: SIM115 (closed at teardown)
-    env = {**os.environ, "PYTHON": sys.executable}
-    if not any((Path(d) / "nginx").exists() for d in env.get("PATH", "").split(":")):
-        env["NGINX"] = NGINX
-    proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run-local.sh"), "2", str(port)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
-    deadline = time.monotonic() + 120
-    while "READY" not in log_path.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            _stop(proc)
-            log.close()
-            pytest.fail("deploy/run-local.sh did not get ready:\n" + log_path.read_text())
-        time.sleep(0.3)
+    proc, ready = run_local(2, {}, "run-local.log", ready_within_s=120)
     replicas = {f"127.0.0.1:{p}": int(pid) for pid, p in
-                re.findall(r"(?m)^replica (\d+) (\d+)$", log_path.read_text())}
+                re.findall(r"(?m)^replica (\d+) (\d+)$", ready)}
     assert len(replicas) == 2
-    yield f"http://127.0.0.1:{port}", replicas
-    _stop(proc)
-    log.close()
+    yield re.search(r"(?m)^READY (\S+)$", ready).group(1), replicas
+    stop_run_local(proc, within_s=30)
     assert not any(_alive(pid) for pid in replicas.values()), "a replica outlived the script"
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """TERM the script (its trap stops nginx and the replicas); KILL the group if it hangs."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def _alive(pid: int) -> bool:

@@ -248,19 +248,20 @@ def _replicas(ready: str) -> list[tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def two_replicas(postgres_server):
-    from tests.e2e.test_rooms_deploy import _require, _run_local, _stop
+    from tests.e2e.conftest import run_local, stop_run_local
+    from tests.e2e.test_rooms_deploy import _require
 
     _require_browser()
     _require("/usr/sbin/nginx", "nginx")
     url = postgres_server.create_database()
-    proc, ready = _run_local(2, {"DATABASE_URL": url}, "run-local-room.log")
+    proc, ready = run_local(2, {"DATABASE_URL": url}, "run-local-room.log")
     try:
         import re
 
         base = re.search(r"READY (\S+)", ready).group(1)
         yield base, _replicas(ready), url
     finally:
-        _stop(proc)
+        stop_run_local(proc)
 
 
 def test_twenty_phones_over_two_replicas(browser, two_replicas):

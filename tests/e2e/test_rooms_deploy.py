@@ -7,21 +7,15 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from explorer.rooms import Rooms, RoomUnavailable
-from tests.e2e.conftest import ARTIFACTS, _free_port
+from tests.e2e.conftest import run_local, stop_run_local
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-NGINX = "/usr/sbin/nginx"
 
 
 def _require(path_glob: str, package: str) -> None:
@@ -30,37 +24,6 @@ def _require(path_glob: str, package: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-
-
-def _run_local(n: int, env: dict, log_name: str):
-    """Start deploy/run-local.sh N PORT; (process, its READY block) once ready."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / log_name
-    log = log_path.open("w")  # noqa: SIM115 (closed by the caller's _stop)
-    env = {**os.environ, "PYTHON": sys.executable, **env}
-    if not any((Path(d) / "nginx").exists() for d in env.get("PATH", "").split(":")):
-        env["NGINX"] = NGINX
-    proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run-local.sh"), str(n),
-                             str(_free_port())], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    proc.log = log  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 150
-    while "READY" not in log_path.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            _stop(proc)
-            pytest.fail("deploy/run-local.sh did not get ready:\n" + log_path.read_text())
-        time.sleep(0.3)
-    return proc, log_path.read_text()
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=40)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    proc.log.close()  # type: ignore[attr-defined]
 
 
 def _environment(pid: int) -> dict[str, str]:
@@ -72,7 +35,7 @@ def test_two_replicas_share_rooms_in_a_throwaway_postgres():
     _require("/usr/lib/postgresql/*/bin/initdb", "postgresql")
     _require("/usr/sbin/nginx", "nginx")
     env = {"DATABASE_URL": ""}  # unset: the script starts its own PostgreSQL
-    proc, ready = _run_local(2, env, "run-local-rooms.log")
+    proc, ready = run_local(2, env, "run-local-rooms.log")
     try:
         url = re.search(r"(?m)^DATABASE_URL=(\S+)$", ready).group(1)
         assert url.startswith("postgresql+psycopg://lfe@127.0.0.1:")
@@ -89,7 +52,7 @@ def test_two_replicas_share_rooms_in_a_throwaway_postgres():
         one.close()
         two.close()
     finally:
-        _stop(proc)
+        stop_run_local(proc)
     with pytest.raises(RoomUnavailable):  # the database stopped with the script
         Rooms(url)
 
@@ -97,7 +60,7 @@ def test_two_replicas_share_rooms_in_a_throwaway_postgres():
 def test_one_replica_keeps_rooms_in_sqlite(tmp_path):
     _require("/usr/sbin/nginx", "nginx")
     rooms_file = tmp_path / "rooms.sqlite3"
-    proc, ready = _run_local(1, {"DATABASE_URL": "", "EXPLORER_ROOMS_FILE": str(rooms_file)},
+    proc, ready = run_local(1, {"DATABASE_URL": "", "EXPLORER_ROOMS_FILE": str(rooms_file)},
                              "run-local-rooms-sqlite.log")
     try:
         assert f"DATABASE_URL=sqlite+pysqlite:///{rooms_file}\n" in ready
@@ -105,4 +68,4 @@ def test_one_replica_keeps_rooms_in_sqlite(tmp_path):
         assert _environment(pid).get("DATABASE_URL", "") == ""
         assert "postgres" not in ready
     finally:
-        _stop(proc)
+        stop_run_local(proc)
