@@ -7,6 +7,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from explorer.ui import sidebar
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 120
 
@@ -22,8 +24,6 @@ def open_app(query: dict, timeout: float = TIMEOUT) -> AppTest:
 def with_settings(at: AppTest) -> AppTest:
     """After a session's first page, the settings, as the page's script asks for them once
     the first chart has drawn (``sidebar.ask_after_first_chart``)."""
-    from explorer.ui import sidebar
-
     shows = [b for b in at.button if b.key == sidebar.SHOW_KEY]
     return shows[0].click().run() if shows and not at.exception else at
 

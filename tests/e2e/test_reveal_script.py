@@ -7,6 +7,8 @@ The page is built by hand in Streamlit's shape (``stMain``, element containers w
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from explorer.ui import playback
@@ -20,7 +22,9 @@ BAR = ('<div role="toolbar" class="lfe-playback" data-target="#chart" data-run="
        '<div id="chart"><div class="js-plotly-plot"></div></div>')
 
 
+@contextlib.contextmanager
 def _page(browser, body: str):
+    """A page holding the reveal's script and ``body`` in Streamlit's main area."""
     context = browser.new_context()
     page = context.new_page()
     page.set_content(
@@ -31,7 +35,10 @@ def _page(browser, body: str):
     # the chart's frames, as Plotly keeps them
     page.evaluate("() => { const gd = document.querySelector('#chart .js-plotly-plot');"
                   " if (gd) gd._transitionData = {_frames: [{name: '0'}, {name: '10'}]}; }")
-    return context, page
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def _check(page) -> bool:
@@ -47,32 +54,23 @@ def _stale(html: str) -> str:
 def test_the_last_runs_marker_does_not_reveal_while_this_runs_chart_is_coming(browser):
     """The projector's question screen left a finished-run marker for the same scenario; the
     rerun after Reveal has not drawn its chart yet."""
-    context, page = _page(browser, _stale(f'<span class="run-complete" data-run-key="{RUN}" '
-                                          'hidden></span>'))
-    try:
+    with _page(browser, _stale(f'<span class="run-complete" data-run-key="{RUN}" '
+                               'hidden></span>')) as page:
         assert not _check(page)
         # the rerun replaces it: the scenario drawn without a replay reveals at once
         page.evaluate("() => document.querySelector(\"[data-stale='true']\")"
                       ".setAttribute('data-stale', 'false')")
         assert _check(page)
-    finally:
-        context.close()
 
 
 def test_the_last_runs_finished_bar_does_not_reveal_this_runs_replay(browser):
-    context, page = _page(browser, _stale(BAR.format(run=RUN, playing="0", current="10")))
-    try:
+    with _page(browser, _stale(BAR.format(run=RUN, playing="0", current="10"))) as page:
         assert not _check(page)
-    finally:
-        context.close()
 
 
 def test_this_runs_bar_reveals_at_its_last_frame_and_not_before(browser):
-    context, page = _page(browser, BAR.format(run=RUN, playing="1", current="4"))
-    try:
+    with _page(browser, BAR.format(run=RUN, playing="1", current="4")) as page:
         assert not _check(page)
         page.evaluate("() => { const b = document.querySelector('[role=toolbar]');"
                       " b.dataset.playing = '0'; b.dataset.current = '10'; }")
         assert _check(page)
-    finally:
-        context.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from explorer import config as cfg
+from explorer.ui import sidebar
 from tests.e2e.helpers import no_exception
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +45,7 @@ def test_the_chart_draws_first_then_the_settings_come_and_the_replay_plays_on(pa
         .wait_for(timeout=60_000)
     assert page.evaluate("window.__order") == ["chart", "settings"]
     # the button that brought them has gone, and the settings are the link's
-    assert page.locator(".st-key-lfe_show_settings").count() == 0
+    assert page.locator(f".st-key-{sidebar.SHOW_KEY}").count() == 0
     assert page.locator("[data-testid='stSidebar'] [data-testid='stSlider']").count() >= 3
     # the replay that started with the chart plays to its end once, never from the start again
     page.wait_for_selector("[data-testid='stMain'] [role='toolbar'][data-ready='1']"
